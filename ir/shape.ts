@@ -1,0 +1,61 @@
+/** Shape arithmetic shared by the verifier, the importer and the executors. */
+import { BATCH } from './types.js';
+
+/** Output length of a sliding window (conv / pool) along one axis. */
+export function windowOut(
+  inLen: number,
+  kernel: number,
+  stride: number,
+  padBegin: number,
+  padEnd: number,
+  dilation = 1,
+  ceilMode = false,
+): number {
+  const span = dilation * (kernel - 1) + 1;
+  const avail = inLen + padBegin + padEnd - span;
+  if (avail < 0) return 0;
+  let out = (ceilMode ? Math.ceil(avail / stride) : Math.floor(avail / stride)) + 1;
+  // ONNX / PyTorch rule: with ceil_mode the last window must start inside the input or left pad.
+  if (ceilMode && (out - 1) * stride >= inLen + padBegin) out -= 1;
+  return out | 0;
+}
+
+/** Numpy-style broadcast of two shapes; undefined when incompatible. BATCH broadcasts like any dim. */
+export function broadcastShapes(a: readonly number[], b: readonly number[]): number[] | undefined {
+  const n = Math.max(a.length, b.length);
+  const out: number[] = new Array(n);
+  for (let i = 0; i < n; i++) {
+    const da = i < n - a.length ? 1 : a[i - (n - a.length)];
+    const db = i < n - b.length ? 1 : b[i - (n - b.length)];
+    if (da === db) out[i] = da;
+    else if (da === 1) out[i] = db;
+    else if (db === 1) out[i] = da;
+    else return undefined;
+  }
+  return out;
+}
+
+/** Replace BATCH by a concrete batch size. */
+export function concreteShape(shape: readonly number[], batch: number): number[] {
+  return shape.map((d) => (d === BATCH ? batch : d));
+}
+
+export function strides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
+export function shapeEquals(a: readonly number[], b: readonly number[]): boolean {
+  return a.length === b.length && a.every((d, i) => d === b[i]);
+}
+
+export function product(dims: readonly number[]): number {
+  let p = 1;
+  for (const d of dims) p *= d;
+  return p;
+}

@@ -1,0 +1,36 @@
+/** What every command shares: exit codes, error reporting, and the model/data options. */
+import { DIAGNOSTICS, SnncError, type Category } from '../../ir/diagnostics.js';
+
+/** Documented exit codes (README "Exit codes"). */
+export const EXIT: Record<Category | 'ok' | 'internal', number> = {
+  ok: 0,
+  internal: 1,
+  usage: 2,
+  model: 3,
+  unsupported: 4,
+  data: 5,
+  overflow: 6,
+  mismatch: 7,
+  io: 8,
+};
+
+/** Run a command body; user errors print one line on stderr and set the exit code. */
+export async function runCommand(body: () => Promise<void> | void): Promise<void> {
+  try {
+    await body();
+  } catch (e) {
+    if (e instanceof SnncError) {
+      process.stderr.write(`snnc: ${e.format()}\n`);
+      process.exitCode = EXIT[DIAGNOSTICS[e.code].category];
+      return;
+    }
+    const err = e as Error;
+    process.stderr.write(`snnc: internal error: ${err.message}\n`);
+    if (process.env.SNNC_DEBUG) process.stderr.write(`${err.stack}\n`);
+    process.exitCode = EXIT.internal;
+  }
+}
+
+export function printJson(value: unknown): void {
+  process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}

@@ -1,0 +1,106 @@
+/**
+ * NumPy .npy files (format 1.0-3.0, C order, little-endian): read uint8 / int8 / int32 / int64 /
+ * float32 / float64 arrays and write float32 / int32 / uint8 ones.
+ */
+import { readFileSync } from 'node:fs';
+import { SnncError } from '../../ir/diagnostics.js';
+
+export type NpyDtype = 'u1' | 'i1' | 'i2' | 'u2' | 'i4' | 'i8' | 'f4' | 'f8' | 'b1';
+
+export interface NpyArray {
+  readonly dtype: NpyDtype;
+  readonly shape: number[];
+  /** Values; uint8 arrays keep a Uint8Array, every other dtype is widened to Float64Array or Float32Array. */
+  readonly data: Uint8Array | Float32Array | Float64Array;
+}
+
+const MAGIC = [0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59];
+
+function parseHeader(text: string, label: string): { descr: string; fortran: boolean; shape: number[] } {
+  const descr = /'descr'\s*:\s*'([^']*)'/.exec(text)?.[1];
+  const fortran = /'fortran_order'\s*:\s*(True|False)/.exec(text)?.[1];
+  const shapeText = /'shape'\s*:\s*\(([^)]*)\)/.exec(text)?.[1];
+  if (descr === undefined || fortran === undefined || shapeText === undefined) {
+    throw new SnncError('SNN0401', `${label}: malformed .npy header ${JSON.stringify(text.trim())}`);
+  }
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .map((s) => {
+      const n = Number(s);
+      if (!Number.isInteger(n) || n < 0) throw new SnncError('SNN0401', `${label}: invalid dimension '${s}' in .npy shape`);
+      return n;
+    });
+  return { descr, fortran: fortran === 'True', shape };
+}
+
+export function decodeNpy(bytes: Uint8Array, label: string): NpyArray {
+  if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new SnncError('SNN0401', `${label} is not a .npy file (bad magic)`);
+  const major = bytes[6];
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  const start = major === 1 ? 10 : 12;
+  if (start + headerLen > bytes.length) throw new SnncError('SNN0401', `${label}: truncated .npy header`);
+  const header = parseHeader(new TextDecoder('latin1').decode(bytes.subarray(start, start + headerLen)), label);
+  if (header.fortran) throw new SnncError('SNN0402', `${label}: Fortran-ordered arrays are not supported (save with C order)`);
+  const m = /^([<>|=])([a-z])([0-9]+)$/.exec(header.descr);
+  if (!m) throw new SnncError('SNN0402', `${label}: dtype '${header.descr}' is not supported`);
+  const [, endian, kind, width] = m;
+  const dtype = `${kind}${width}` as NpyDtype;
+  const widths: Record<string, number> = { u1: 1, i1: 1, b1: 1, i2: 2, u2: 2, i4: 4, i8: 8, f4: 4, f8: 8 };
+  if (!(dtype in widths)) throw new SnncError('SNN0402', `${label}: dtype '${header.descr}' is not supported (uint8, int8/16/32/64, float32/64, bool are)`);
+  if (endian === '>' && widths[dtype] > 1) throw new SnncError('SNN0402', `${label}: big-endian data is not supported`);
+  const n = header.shape.reduce((a, b) => a * b, 1);
+  const bodyStart = start + headerLen;
+  const need = n * widths[dtype];
+  if (bytes.length - bodyStart < need) throw new SnncError('SNN0401', `${label}: truncated data (${bytes.length - bodyStart} bytes, shape [${header.shape.join(',')}] needs ${need})`);
+  const body = new DataView(bytes.buffer, bytes.byteOffset + bodyStart, need);
+  let data: Uint8Array | Float32Array | Float64Array;
+  switch (dtype) {
+    case 'u1':
+    case 'b1':
+      data = bytes.slice(bodyStart, bodyStart + n);
+      break;
+    case 'f4': {
+      const out = new Float32Array(n);
+      for (let i = 0; i < n; i++) out[i] = body.getFloat32(i * 4, true);
+      data = out;
+      break;
+    }
+    default: {
+      const out = new Float64Array(n);
+      for (let i = 0; i < n; i++) {
+        out[i] =
+          dtype === 'i1' ? body.getInt8(i) : dtype === 'i2' ? body.getInt16(i * 2, true) : dtype === 'u2' ? body.getUint16(i * 2, true) : dtype === 'i4' ? body.getInt32(i * 4, true) : dtype === 'i8' ? Number(body.getBigInt64(i * 8, true)) : body.getFloat64(i * 8, true);
+      }
+      data = out;
+    }
+  }
+  return { dtype, shape: header.shape, data };
+}
+
+export function readNpy(path: string): NpyArray {
+  let bytes: Uint8Array;
+  try {
+    bytes = readFileSync(path);
+  } catch (e) {
+    throw new SnncError('SNN0408', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+  return decodeNpy(bytes, path);
+}
+
+export function encodeNpy(shape: readonly number[], data: Float32Array | Int32Array | Uint8Array): Uint8Array {
+  const descr = data instanceof Float32Array ? '<f4' : data instanceof Int32Array ? '<i4' : '|u1';
+  let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${shape.join(', ')}${shape.length === 1 ? ',' : ''}), }`;
+  const total = 10 + header.length + 1;
+  header += ' '.repeat((64 - (total % 64)) % 64) + '\n';
+  const out = new Uint8Array(10 + header.length + data.byteLength);
+  out.set(MAGIC, 0);
+  out[6] = 1;
+  out[7] = 0;
+  new DataView(out.buffer).setUint16(8, header.length, true);
+  out.set(new TextEncoder().encode(header), 10);
+  out.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), 10 + header.length);
+  return out;
+}

@@ -1,0 +1,94 @@
+/**
+ * A fixed pool of worker threads that maps chunks through a task (tasks.ts). Results come back
+ * in chunk order. With one thread the task runs inline on this thread.
+ */
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { SnncError, type DiagnosticCode } from '../../ir/diagnostics.js';
+import { TASKS } from './tasks.js';
+
+export function defaultThreads(): number {
+  return Math.max(1, Math.min(availableParallelism(), 8));
+}
+
+export interface Pool<I, O> {
+  map(inputs: readonly I[], onDone?: (index: number) => void): Promise<O[]>;
+  close(): Promise<void>;
+}
+
+interface WorkerError {
+  message: string;
+  name: string;
+  code?: string;
+  where?: string;
+  stack?: string;
+}
+
+function rebuild(e: WorkerError): Error {
+  if (e.name === 'SnncError' && e.code) return new SnncError(e.code as DiagnosticCode, e.message, e.where);
+  const err = new Error(e.message);
+  err.stack = e.stack;
+  return err;
+}
+
+export function createPool<P, I, O>(kind: string, payload: P, threads: number): Pool<I, O> {
+  const task = TASKS[kind];
+  if (threads <= 1) {
+    const state = task.init(payload);
+    return {
+      map: async (inputs, onDone) =>
+        inputs.map((x, i) => {
+          const out = task.run(state, x) as O;
+          onDone?.(i);
+          return out;
+        }),
+      close: async () => {},
+    };
+  }
+  const self = import.meta.url;
+  const tsSource = self.endsWith('.ts');
+  const workers = Array.from({ length: threads }, () => {
+    const w = new Worker(new URL(tsSource ? './worker.ts' : './worker.js', self), tsSource ? { execArgv: ['--import', 'tsx'] } : {});
+    w.postMessage({ type: 'init', kind, payload });
+    return w;
+  });
+  return {
+    map(inputs, onDone) {
+      return new Promise<O[]>((resolve, reject) => {
+        const results = new Array<O>(inputs.length);
+        let next = 0;
+        let finished = 0;
+        let failed = false;
+        if (inputs.length === 0) return resolve(results);
+        const feed = (w: Worker): void => {
+          if (next >= inputs.length || failed) return;
+          const id = next++;
+          w.postMessage({ type: 'run', id, input: inputs[id] });
+        };
+        for (const w of workers) {
+          w.removeAllListeners('message');
+          w.removeAllListeners('error');
+          w.on('message', (m: { id: number; output?: O; error?: WorkerError }) => {
+            if (failed) return;
+            if (m.error) {
+              failed = true;
+              return reject(rebuild(m.error));
+            }
+            results[m.id] = m.output as O;
+            onDone?.(m.id);
+            if (++finished === inputs.length) resolve(results);
+            else feed(w);
+          });
+          w.on('error', (e) => {
+            failed = true;
+            reject(e);
+          });
+          feed(w);
+        }
+      });
+    },
+    close: async () => {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}

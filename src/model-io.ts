@@ -1,0 +1,35 @@
+/** Loading and saving graphs: .onnx files are imported, .snnir files parsed (with their weights sidecar) and verified. */
+import { readFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import { SnncError } from '../ir/diagnostics.js';
+import { parseGraph } from '../ir/text/parse.js';
+import { printGraph } from '../ir/text/print.js';
+import { verifyOrThrow } from '../ir/verify.js';
+import type { Graph } from '../ir/types.js';
+import { importOnnxFile } from './frontend/onnx/import.js';
+import { writeFilesAtomic } from './util/fs.js';
+
+export function loadGraph(path: string): Graph {
+  if (/\.snnir$/i.test(path)) {
+    let text: string;
+    try {
+      text = readFileSync(path, 'utf8');
+    } catch (e) {
+      throw new SnncError('SNN0408', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+    const g = parseGraph(text, { file: path, readSidecar: (name) => readFileSync(join(dirname(path), name)) });
+    verifyOrThrow(g);
+    return g;
+  }
+  return importOnnxFile(path);
+}
+
+/** Write `path` (.snnir) and its weights sidecar `path.bin`, both or neither. */
+export function saveGraph(g: Graph, path: string): void {
+  const sidecar = `${basename(path)}.bin`;
+  const printed = printGraph(g, { sidecar });
+  writeFilesAtomic([
+    [path, printed.text],
+    [join(dirname(path), sidecar), printed.sidecar ?? new Uint8Array()],
+  ]);
+}

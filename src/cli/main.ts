@@ -3,10 +3,12 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { annCommand } from './commands/ann.js';
+import { convertCommand } from './commands/convert.js';
+import { evalCommand } from './commands/eval.js';
 import { inspectCommand } from './commands/inspect.js';
 import { EXIT } from './common.js';
 
-const commands = [inspectCommand, annCommand];
+const commands = [inspectCommand, annCommand, convertCommand, evalCommand];
 
 let cli = yargs(hideBin(process.argv))
   .scriptName('snnc')

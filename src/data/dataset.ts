@@ -58,10 +58,11 @@ export function loadImages(path: string, input: TensorType, scale: number | unde
   return { count, sampleShape: sample, data };
 }
 
-export function loadLabels(path: string, count: number, classes?: number): Int32Array {
+/** Integer labels for the first `count` images; `exact`: the file must hold exactly `count`. */
+export function loadLabels(path: string, count: number, classes?: number, exact = false): Int32Array {
   const arr = readNpy(path);
   if (arr.shape.length !== 1) throw new SnncError('SNN0404', `${path} has shape ${formatShape(arr.shape)}; labels must be a 1-D array`);
-  if (arr.shape[0] < count) throw new SnncError('SNN0404', `${path} holds ${arr.shape[0]} labels for ${count} images`);
+  if (arr.shape[0] < count || (exact && arr.shape[0] !== count)) throw new SnncError('SNN0404', `${path} holds ${arr.shape[0]} labels for ${count} images`);
   if (arr.dtype === 'f4' || arr.dtype === 'f8') throw new SnncError('SNN0404', `${path} holds floats; labels must be integers`);
   const out = new Int32Array(count);
   for (let i = 0; i < count; i++) {

@@ -5,6 +5,7 @@
  */
 import type { Graph } from '../../ir/types.js';
 import { runAnn } from './ann.js';
+import { floatSimulator, simulateFloatChunk, type FloatSimulator, type SnnChunkResult } from './snn-float.js';
 
 export interface TaskKind<P, S, I, O> {
   init(payload: P): S;
@@ -23,5 +24,25 @@ const ann: TaskKind<Graph, Graph, SamplesChunk, Float32Array> = {
   run: (g, chunk) => runAnn(g, [{ shape: [chunk.count, ...chunk.sampleShape], data: chunk.data }])[0].data,
 };
 
+/** Run the ann graph on a chunk and return the values of the named nodes (calibration). */
+const annValues: TaskKind<{ graph: Graph; ids: string[] }, { graph: Graph; ids: Set<string> }, SamplesChunk, Record<string, Float32Array>> = {
+  init: (p) => ({ graph: p.graph, ids: new Set(p.ids) }),
+  run: (s, chunk) => {
+    const out: Record<string, Float32Array> = {};
+    runAnn(s.graph, [{ shape: [chunk.count, ...chunk.sampleShape], data: chunk.data }], {
+      onValue: (node, t) => {
+        if (s.ids.has(node.id)) out[node.id] = t.data;
+      },
+    });
+    return out;
+  },
+};
+
+/** Simulate the snn-float graph on a chunk, recording at the checkpoint steps. */
+const snnFloat: TaskKind<{ graph: Graph; checkpoints: number[] }, { sim: FloatSimulator; checkpoints: number[] }, SamplesChunk, SnnChunkResult> = {
+  init: (p) => ({ sim: floatSimulator(p.graph), checkpoints: p.checkpoints }),
+  run: (s, chunk) => simulateFloatChunk(s.sim, chunk, s.checkpoints),
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const TASKS: Record<string, TaskKind<any, any, any, any>> = { ann };
+export const TASKS: Record<string, TaskKind<any, any, any, any>> = { ann, 'ann-values': annValues, 'snn-float': snnFloat };

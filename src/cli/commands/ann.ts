@@ -46,7 +46,7 @@ export function annCommand(y: Argv): Argv {
         const classes = out.data.length / images.count;
         let acc: number | null = null;
         if (args.labels) {
-          const labels = loadLabels(args.labels as string, images.count, classes);
+          const labels = loadLabels(args.labels as string, images.count, classes, args.limit === undefined);
           acc = accuracy(argmaxRows(out.data, images.count, classes), labels);
         }
         if (args.output) writeFileAtomic(args.output as string, encodeNpy(out.shape, out.data));

@@ -1,0 +1,120 @@
+/**
+ * The step-major spiking engine: per sample, reset the state, compute the static part once,
+ * then run every step-op in graph order for t = 1..T. What a neuron or a readout does at a step
+ * is the stage's semantics (neuron-float.ts, neuron-fixed.ts); everything else is the shared
+ * event-driven kernels.
+ */
+import type { Graph } from '../types.js';
+import { add, concat, conv, dense, gpool, mul, pool, spikeMaxPool } from './kernels.js';
+import { buildPlan, fromHwc, toHwc, type Buf, type Plan, type PlanOp } from './plan.js';
+
+export type NeuronOp = Extract<PlanOp, { kind: 'neuron' }>;
+export type ReadoutOp = Extract<PlanOp, { kind: 'readout' }>;
+
+/** A stateful unit: a population of neurons or a readout accumulator. */
+export interface Unit {
+  reset(): void;
+  /** Advance one step (t = 1..T); returns the number of spikes emitted. */
+  step(t: number): number;
+}
+
+export interface StageSemantics {
+  neuron(op: NeuronOp, g: Graph): Unit;
+  readout(op: ReadoutOp, g: Graph): Unit;
+}
+
+export class Engine {
+  readonly plan: Plan;
+  /** Neuron populations in graph order, with their spike counts since `begin`. */
+  readonly populations: { id: string; size: number; unit: Unit }[] = [];
+  readonly spikes: Float64Array;
+  private readonly units = new Map<PlanOp, Unit>();
+  private readonly stateful: Unit[] = [];
+  private readonly spikemaxpools: Extract<PlanOp, { kind: 'spikemaxpool' }>[] = [];
+
+  constructor(g: Graph, semantics: StageSemantics) {
+    this.plan = buildPlan(g);
+    for (const op of this.plan.stepOps) {
+      if (op.kind === 'neuron') {
+        const u = semantics.neuron(op, g);
+        this.units.set(op, u);
+        this.stateful.push(u);
+        this.populations.push({ id: op.node.id, size: op.out.size, unit: u });
+      } else if (op.kind === 'readout') {
+        const u = semantics.readout(op, g);
+        this.units.set(op, u);
+        this.stateful.push(u);
+      } else if (op.kind === 'spikemaxpool') this.spikemaxpools.push(op);
+    }
+    this.spikes = new Float64Array(this.populations.length);
+  }
+
+  /** Start a sample: reset every state and the spike counts. */
+  begin(): void {
+    for (const u of this.stateful) u.reset();
+    for (const p of this.spikemaxpools) p.counts.fill(0);
+    this.spikes.fill(0);
+  }
+
+  /** Load one sample (NCHW values at `offset`) into the input. */
+  loadInput(values: ArrayLike<number>, offset = 0): void {
+    const b = this.plan.input;
+    toHwc(values, b.C, b.H, b.W, b.store.data, offset);
+    b.store.sparse = false;
+  }
+
+  /** Load a precomputed static value (NCHW) instead of running its static op. */
+  setStatic(id: string, values: ArrayLike<number>, offset = 0): void {
+    const b = this.plan.bufs.get(id)!;
+    toHwc(values, b.C, b.H, b.W, b.store.data, offset);
+    b.store.sparse = false;
+  }
+
+  runStatic(): void {
+    for (const op of this.plan.staticOps) this.exec(op);
+  }
+
+  step(t: number): void {
+    let k = 0;
+    for (const op of this.plan.stepOps) {
+      if (op.kind === 'neuron') this.spikes[k++] += this.units.get(op)!.step(t);
+      else this.exec(op, t);
+    }
+  }
+
+  private exec(op: PlanOp, t = 0): void {
+    switch (op.kind) {
+      case 'conv':
+        return conv(op);
+      case 'dense':
+        return dense(op);
+      case 'add':
+        return add(op);
+      case 'mul':
+        return mul(op);
+      case 'pool':
+        return pool(op);
+      case 'gpool':
+        return gpool(op);
+      case 'spikemaxpool':
+        return spikeMaxPool(op);
+      case 'concat':
+        return concat(op);
+      case 'readout':
+      case 'neuron':
+        this.units.get(op)!.step(t);
+        return;
+    }
+  }
+
+  /** A value of this sample in NCHW order. */
+  read(id: string, dst: Float64Array | Float32Array | Int32Array = new Float64Array(this.plan.bufs.get(id)!.size), offset = 0): typeof dst {
+    const b: Buf = this.plan.bufs.get(id)!;
+    if (b.rank === 3) fromHwc(b.store.data, b.C, b.H, b.W, dst, offset);
+    else if (b.hwcOf) {
+      const { C, H, W } = b.hwcOf;
+      fromHwc(b.store.data, C, H, W, dst, offset);
+    } else dst.set(b.store.data, offset);
+    return dst;
+  }
+}

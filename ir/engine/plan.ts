@@ -1,0 +1,315 @@
+/**
+ * Execution plan of a spiking graph (snn-float or snn-fixed) for one sample at a time.
+ *
+ * Layout: every per-sample tensor of rank 3 ([C, H, W]) is stored channel-last (HWC) so that
+ * the fan-out of one event touches contiguous memory; rank-1 tensors ([F]) are stored as is
+ * (C = F, H = W = 1). Weights are re-laid out once here: convolutions as [c][ky][kx][o-in-group],
+ * dense layers as [k][m] with k in the HWC order of a flattened producer. The semantics stay
+ * those of the NCHW graph; `toHwc` / `fromHwc` convert at the edges.
+ *
+ * Nodes whose operands are all static (depend only on the input, hold no state) are computed
+ * once per sample; the rest run at every step in graph order.
+ */
+import { attrBool, attrInt, attrInts } from '../ops.js';
+import { windowOut } from '../shape.js';
+import { SnncError } from '../diagnostics.js';
+import type { Graph, Node } from '../types.js';
+
+/** Per-sample storage; flatten and reshape share their producer's. */
+export interface Store {
+  readonly data: Float64Array;
+  /** Indices of the nonzero entries this step (valid when `sparse`). */
+  readonly ev: Int32Array;
+  nev: number;
+  /** The producer maintains `ev`; consumers of a dense store scan for nonzeros. */
+  sparse: boolean;
+}
+
+export interface Buf {
+  readonly id: string;
+  readonly C: number;
+  readonly H: number;
+  readonly W: number;
+  readonly size: number;
+  /** Rank of the per-sample NCHW tensor (1 or 3). */
+  readonly rank: number;
+  readonly store: Store;
+  readonly isStatic: boolean;
+  /** For a rank-1 view of a rank-3 producer: the producer's geometry (its storage is HWC). */
+  readonly hwcOf?: { readonly C: number; readonly H: number; readonly W: number };
+}
+
+export interface WindowGeom {
+  readonly kh: number;
+  readonly kw: number;
+  readonly sh: number;
+  readonly sw: number;
+  readonly pt: number;
+  readonly pl: number;
+  readonly dh: number;
+  readonly dw: number;
+  readonly Ho: number;
+  readonly Wo: number;
+  /** For each input position (iy*W + ix): pairs (output position, kernel offset ky*kw + kx) of the windows that contain it. */
+  readonly fanStart: Int32Array;
+  readonly fanOut: Int32Array;
+  readonly fanK: Int32Array;
+}
+
+/** Work space of the gathering convolution: per output position, the (weight row, value) pairs. */
+export interface ConvScratch {
+  readonly start: Int32Array;
+  readonly fill: Int32Array;
+  readonly rows: Int32Array;
+  readonly vals: Float64Array;
+}
+
+export type PlanOp =
+  | { kind: 'conv'; node: Node; in: Buf; out: Buf; w: Float64Array; bias?: Float64Array; geom: WindowGeom; Cg: number; Og: number; O: number; scratch: ConvScratch }
+  | { kind: 'dense'; node: Node; in: Buf; out: Buf; wT: Float64Array; bias?: Float64Array; M: number }
+  | { kind: 'add'; node: Node; a: Buf; b: Buf; out: Buf }
+  | { kind: 'mul'; node: Node; in: Buf; scale: Float64Array; out: Buf }
+  | { kind: 'pool'; node: Node; mode: 'avg' | 'sum' | 'max'; in: Buf; out: Buf; geom: WindowGeom; divisor?: Float64Array }
+  | { kind: 'gpool'; node: Node; mode: 'avg' | 'sum'; in: Buf; out: Buf }
+  | { kind: 'spikemaxpool'; node: Node; in: Buf; out: Buf; geom: WindowGeom; counts: Float64Array }
+  | { kind: 'concat'; node: Node; ins: Buf[]; out: Buf }
+  | { kind: 'neuron'; node: Node; in: Buf; out: Buf }
+  | { kind: 'readout'; node: Node; in: Buf; out: Buf };
+
+export interface Plan {
+  readonly graph: Graph;
+  readonly input: Buf;
+  readonly bufs: Map<string, Buf>;
+  readonly staticOps: PlanOp[];
+  readonly stepOps: PlanOp[];
+  readonly outputs: Buf[];
+}
+
+function geometry(node: Node): { C: number; H: number; W: number; rank: number } {
+  const s = node.type.shape.slice(1);
+  if (s.length === 3) return { C: s[0], H: s[1], W: s[2], rank: 3 };
+  if (s.length === 1) return { C: s[0], H: 1, W: 1, rank: 1 };
+  throw new SnncError('SNN0205', `spiking graphs carry per-sample tensors of rank 1 or 3; %${node.id} has shape [${node.type.shape.join(',')}]`, `%${node.id}`);
+}
+
+function makeBuf(node: Node, isStatic: boolean): Buf {
+  const { C, H, W, rank } = geometry(node);
+  const size = C * H * W;
+  return { id: node.id, C, H, W, size, rank, store: { data: new Float64Array(size), ev: new Int32Array(size), nev: 0, sparse: false }, isStatic };
+}
+
+/** Window geometry with the precomputed input-position -> (output position, kernel offset) fan. */
+export function windowGeom(H: number, W: number, k: readonly number[], s: readonly number[], p: readonly number[], d: readonly number[], ceilMode: boolean): WindowGeom {
+  const [kh, kw] = k;
+  const [sh, sw] = s;
+  const [pt, pl, pb, pr] = p;
+  const [dh, dw] = d;
+  const Ho = windowOut(H, kh, sh, pt, pb, dh, ceilMode);
+  const Wo = windowOut(W, kw, sw, pl, pr, dw, ceilMode);
+  const start = new Int32Array(H * W + 1);
+  const outs: number[] = [];
+  const ks: number[] = [];
+  for (let iy = 0; iy < H; iy++) {
+    for (let ix = 0; ix < W; ix++) {
+      start[iy * W + ix] = outs.length;
+      for (let ky = 0; ky < kh; ky++) {
+        const ty = iy + pt - ky * dh;
+        if (ty < 0 || ty % sh !== 0 || ty / sh >= Ho) continue;
+        for (let kx = 0; kx < kw; kx++) {
+          const tx = ix + pl - kx * dw;
+          if (tx < 0 || tx % sw !== 0 || tx / sw >= Wo) continue;
+          outs.push((ty / sh) * Wo + tx / sw);
+          ks.push(ky * kw + kx);
+        }
+      }
+    }
+  }
+  start[H * W] = outs.length;
+  return { kh, kw, sh, sw, pt, pl, dh, dw, Ho, Wo, fanStart: start, fanOut: Int32Array.from(outs), fanK: Int32Array.from(ks) };
+}
+
+/** NCHW (per sample) -> HWC. */
+export function toHwc(src: ArrayLike<number>, C: number, H: number, W: number, dst: Float64Array, srcOffset = 0): void {
+  const HW = H * W;
+  for (let c = 0; c < C; c++) for (let p = 0; p < HW; p++) dst[p * C + c] = src[srcOffset + c * HW + p];
+}
+
+/** HWC -> NCHW (per sample). */
+export function fromHwc(src: Float64Array, C: number, H: number, W: number, dst: Float64Array | Float32Array | Int32Array, dstOffset = 0): void {
+  const HW = H * W;
+  for (let c = 0; c < C; c++) for (let p = 0; p < HW; p++) dst[dstOffset + c * HW + p] = src[p * C + c];
+}
+
+/** Position in HWC storage of NCHW flat index `i` of a [C,H,W] tensor. */
+function hwcIndex(i: number, C: number, HW: number): number {
+  const c = Math.floor(i / HW);
+  return (i - c * HW) * C + c;
+}
+
+export function buildPlan(g: Graph): Plan {
+  const bufs = new Map<string, Buf>();
+  const staticOps: PlanOp[] = [];
+  const stepOps: PlanOp[] = [];
+  const consts = (id: string): Float64Array => Float64Array.from(g.consts.get(id)!.data);
+  const isStatic = new Set<string>();
+  let input: Buf | undefined;
+
+  for (const node of g.nodes) {
+    const vin = node.inputs.filter((r) => r.kind === 'value').map((r) => r.id);
+    const stateful = node.op === 'if' || node.op === 'readout' || node.op === 'spikemaxpool';
+    const st = node.op === 'input' || (!stateful && vin.every((id) => isStatic.has(id)));
+    if (st) isStatic.add(node.id);
+    const inBuf = (i = 0): Buf => bufs.get(node.inputs[i].id)!;
+    const push = (op: PlanOp): void => {
+      (st ? staticOps : stepOps).push(op);
+    };
+    switch (node.op) {
+      case 'input': {
+        if (input) throw new SnncError('SNN0205', 'spiking graphs take exactly one input', `%${node.id}`);
+        input = makeBuf(node, true);
+        bufs.set(node.id, input);
+        break;
+      }
+      case 'flatten':
+      case 'reshape': {
+        // Data movement only: the result shares the producer's storage (HWC order when 3-D).
+        const src = inBuf();
+        const { C, H, W, rank } = geometry(node);
+        if (C * H * W !== src.size) throw new Error('internal: reshape changes size');
+        if (rank === 3 && src.rank === 3 && (C !== src.C || H !== src.H || W !== src.W)) {
+          throw new SnncError('SNN0205', `reshape of [${src.C},${src.H},${src.W}] to [${C},${H},${W}] is not supported in spiking graphs (flatten is)`, `%${node.id}`);
+        }
+        const hwcOf = src.rank === 3 ? { C: src.C, H: src.H, W: src.W } : src.hwcOf;
+        const view: Buf = rank === 3 ? { ...src, id: node.id } : { id: node.id, C: src.size, H: 1, W: 1, size: src.size, rank: 1, store: src.store, isStatic: src.isStatic, ...(hwcOf ? { hwcOf } : {}) };
+        bufs.set(node.id, view);
+        break;
+      }
+      case 'conv2d': {
+        const src = inBuf();
+        const out = makeBuf(node, st);
+        const wc = g.consts.get(node.inputs[1].id)!;
+        const [O, Cg, kh, kw] = wc.type.shape;
+        const G = attrInt(node, 'group');
+        const Og = O / G;
+        const w = new Float64Array(src.C * kh * kw * Og);
+        for (let c = 0; c < src.C; c++) {
+          const grp = Math.floor(c / Cg);
+          const cl = c - grp * Cg;
+          for (let k = 0; k < kh * kw; k++) for (let og = 0; og < Og; og++) w[(c * kh * kw + k) * Og + og] = wc.data[((grp * Og + og) * Cg + cl) * kh * kw + k];
+        }
+        const geom = windowGeom(src.H, src.W, [kh, kw], attrInts(node, 'strides'), attrInts(node, 'pads'), attrInts(node, 'dilations'), false);
+        bufs.set(node.id, out);
+        const P = geom.Ho * geom.Wo;
+        const pairs = geom.fanOut.length * src.C;
+        const scratch = { start: new Int32Array(P + 1), fill: new Int32Array(P), rows: new Int32Array(pairs), vals: new Float64Array(pairs) };
+        push({ kind: 'conv', node, in: src, out, w, ...(node.inputs[2] ? { bias: consts(node.inputs[2].id) } : {}), geom, Cg, Og, O, scratch });
+        break;
+      }
+      case 'dense': {
+        const src = inBuf();
+        const out = makeBuf(node, st);
+        const wc = g.consts.get(node.inputs[1].id)!;
+        const [M, K] = wc.type.shape;
+        // A flattened rank-3 producer stores its features in HWC order: permute the columns.
+        const from = src.hwcOf;
+        const wT = new Float64Array(K * M);
+        for (let k = 0; k < K; k++) {
+          const kk = from ? hwcIndex(k, from.C, from.H * from.W) : k;
+          for (let m = 0; m < M; m++) wT[kk * M + m] = wc.data[m * K + k];
+        }
+        bufs.set(node.id, out);
+        push({ kind: 'dense', node, in: src, out, wT, ...(node.inputs[2] ? { bias: consts(node.inputs[2].id) } : {}), M });
+        break;
+      }
+      case 'add': {
+        const out = makeBuf(node, st);
+        bufs.set(node.id, out);
+        push({ kind: 'add', node, a: inBuf(0), b: inBuf(1), out });
+        break;
+      }
+      case 'mul': {
+        if (node.inputs[1].kind !== 'const') throw new SnncError('SNN0205', 'mul in a spiking graph scales by a per-channel constant', `%${node.id}`);
+        const src = inBuf();
+        const c = consts(node.inputs[1].id);
+        if (c.length !== 1 && c.length !== src.C) throw new SnncError('SNN0205', `mul constant has ${c.length} values; expected 1 or ${src.C} (channels)`, `%${node.id}`);
+        const scale = c.length === 1 ? new Float64Array(src.C).fill(c[0]) : c;
+        const out = makeBuf(node, st);
+        bufs.set(node.id, out);
+        push({ kind: 'mul', node, in: src, scale, out });
+        break;
+      }
+      case 'avgpool2d':
+      case 'sumpool2d':
+      case 'maxpool2d': {
+        const src = inBuf();
+        const out = makeBuf(node, st);
+        const ceil = node.op !== 'sumpool2d' && attrBool(node, 'ceilMode');
+        const geom = windowGeom(src.H, src.W, attrInts(node, 'kernel'), attrInts(node, 'strides'), attrInts(node, 'pads'), node.op === 'maxpool2d' ? attrInts(node, 'dilations') : [1, 1], ceil);
+        let divisor: Float64Array | undefined;
+        if (node.op === 'avgpool2d') {
+          // ONNX Runtime's divisor: positions inside the input, or inside the padded input when countIncludePad.
+          const [pt, pl, pb, pr] = attrInts(node, 'pads');
+          const incl = attrBool(node, 'countIncludePad');
+          divisor = new Float64Array(geom.Ho * geom.Wo);
+          for (let oy = 0; oy < geom.Ho; oy++) {
+            for (let ox = 0; ox < geom.Wo; ox++) {
+              const y0 = oy * geom.sh - pt;
+              const x0 = ox * geom.sw - pl;
+              const y1 = Math.min(y0 + geom.kh, src.H + pb);
+              const x1 = Math.min(x0 + geom.kw, src.W + pr);
+              divisor[oy * geom.Wo + ox] = incl ? (y1 - y0) * (x1 - x0) : (Math.min(y1, src.H) - Math.max(y0, 0)) * (Math.min(x1, src.W) - Math.max(x0, 0));
+            }
+          }
+        }
+        bufs.set(node.id, out);
+        push({ kind: 'pool', node, mode: node.op === 'avgpool2d' ? 'avg' : node.op === 'sumpool2d' ? 'sum' : 'max', in: src, out, geom, ...(divisor ? { divisor } : {}) });
+        break;
+      }
+      case 'globalavgpool':
+      case 'globalsumpool': {
+        const out = makeBuf(node, st);
+        bufs.set(node.id, out);
+        push({ kind: 'gpool', node, mode: node.op === 'globalavgpool' ? 'avg' : 'sum', in: inBuf(), out });
+        break;
+      }
+      case 'spikemaxpool': {
+        const src = inBuf();
+        const out = makeBuf(node, false);
+        const geom = windowGeom(src.H, src.W, attrInts(node, 'kernel'), attrInts(node, 'strides'), attrInts(node, 'pads'), [1, 1], false);
+        bufs.set(node.id, out);
+        stepOps.push({ kind: 'spikemaxpool', node, in: src, out, geom, counts: new Float64Array(src.size) });
+        break;
+      }
+      case 'concat': {
+        const ins = node.inputs.map((r) => {
+          if (r.kind !== 'value') throw new SnncError('SNN0205', 'concat of constants in a spiking graph', `%${node.id}`);
+          const b = bufs.get(r.id)!;
+          if (b.hwcOf) throw new SnncError('SNN0205', 'concat of flattened feature maps is not supported in spiking graphs (concatenate the maps, then flatten)', `%${node.id}`);
+          return b;
+        });
+        const axis = attrInt(node, 'axis');
+        const out = makeBuf(node, st);
+        if (!((out.rank === 3 && axis === 1) || (out.rank === 1 && axis === 1))) throw new SnncError('SNN0205', `concat along axis ${axis} is not supported in spiking graphs (the channel axis 1 is)`, `%${node.id}`);
+        bufs.set(node.id, out);
+        push({ kind: 'concat', node, ins, out });
+        break;
+      }
+      case 'if': {
+        const out = makeBuf(node, false);
+        bufs.set(node.id, out);
+        stepOps.push({ kind: 'neuron', node, in: inBuf(), out });
+        break;
+      }
+      case 'readout': {
+        const out = makeBuf(node, false);
+        bufs.set(node.id, out);
+        stepOps.push({ kind: 'readout', node, in: inBuf(), out });
+        break;
+      }
+      default:
+        throw new SnncError('SNN0205', `op '${node.op}' cannot run in a spiking graph`, `%${node.id}`);
+    }
+  }
+  if (!input) throw new SnncError('SNN0205', 'spiking graph has no input');
+  return { graph: g, input, bufs, staticOps, stepOps, outputs: g.outputs.map((o) => bufs.get(o)!) };
+}

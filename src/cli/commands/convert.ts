@@ -1,0 +1,48 @@
+/** `snnc convert MODEL --calib X.npy -T N -o OUT.snnir`: write the float spiking network. */
+import type { Argv } from 'yargs';
+import { SnncError } from '../../../ir/diagnostics.js';
+import { loadGraph, saveGraph } from '../../model-io.js';
+import { describeMethod } from '../../methods.js';
+import { calibrate, prepareAnn, toSnn } from '../../pipeline.js';
+import { summarize } from '../../report/summary.js';
+import { printJson, runCommand } from '../common.js';
+import { Progress } from '../progress.js';
+import { dataOptions } from './ann.js';
+import { loadCalib, methodFrom, methodOptions, parseSteps } from '../options.js';
+
+export function convertCommand(y: Argv): Argv {
+  return y.command(
+    'convert <model>',
+    'convert an ANN to a float spiking network (.snnir)',
+    (a) =>
+      methodOptions(
+        dataOptions(
+          a
+            .positional('model', { type: 'string', demandOption: true })
+            .option('calib', { type: 'string', demandOption: true, describe: 'calibration samples .npy' })
+            .option('calib-limit', { type: 'number', describe: 'use only the first N calibration samples' })
+            .option('T', { type: 'string', demandOption: true, describe: 'time steps' })
+            .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'the .snnir file to write (weights in FILE.bin)' })
+            .option('json', { type: 'boolean', default: false }),
+        ),
+      ),
+    (args) =>
+      runCommand(async () => {
+        const steps = parseSteps(String(args.T));
+        if (steps.length !== 1) throw new SnncError('SNN0407', 'convert takes one T');
+        const model = loadGraph(args.model as string);
+        if (model.stage !== 'ann') throw new SnncError('SNN0407', `convert takes an ANN; ${args.model} is at stage ${model.stage}`);
+        const method = methodFrom(args);
+        const input = model.nodes.find((n) => n.op === 'input')!;
+        const calib = loadCalib(args, input.type);
+        const ann = prepareAnn(model);
+        const progress = new Progress('calibrate', calib.count);
+        const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n));
+        progress.finish();
+        const snn = toSnn(ann, stats, method, steps[0]);
+        saveGraph(snn, args.output as string);
+        if (args.json) return printJson({ ...summarize(snn), method: { name: method.name, description: describeMethod(method) } });
+        process.stdout.write(`wrote ${args.output} (stage snn-float, T=${steps[0]}, ${describeMethod(method)})\n`);
+      }),
+  );
+}

@@ -1,0 +1,70 @@
+/** `snnc eval MODEL --calib X --data X --labels Y -T 1,2,4,...`: ANN vs SNN accuracy at each T. */
+import type { Argv } from 'yargs';
+import { SnncError } from '../../../ir/diagnostics.js';
+import { evaluate, markdownTable } from '../../evaluate.js';
+import { loadGraph } from '../../model-io.js';
+import { describeMethod } from '../../methods.js';
+import { writeFileAtomic } from '../../util/fs.js';
+import { printJson, runCommand } from '../common.js';
+import { Progress } from '../progress.js';
+import { dataOptions } from './ann.js';
+import { loadCalib, loadEvalData, methodOptions, methodsFrom, parseSteps } from '../options.js';
+
+export function evalCommand(y: Argv): Argv {
+  return y.command(
+    'eval <model>',
+    'accuracy of the ANN and of its spiking conversion at each T',
+    (a) =>
+      methodOptions(
+        dataOptions(
+          a
+            .positional('model', { type: 'string', demandOption: true })
+            .option('calib', { type: 'string', demandOption: true, describe: 'calibration samples .npy' })
+            .option('calib-limit', { type: 'number', describe: 'use only the first N calibration samples' })
+            .option('data', { type: 'string', demandOption: true, describe: 'test samples .npy' })
+            .option('labels', { type: 'string', demandOption: true, describe: 'test labels .npy' })
+            .option('T', { type: 'string', default: '1,2,4,8,16,32,64', describe: 'time steps, comma separated' })
+            .option('methods', { type: 'string', describe: 'compare named presets instead of the method options (comma separated)' })
+            .option('markdown', { type: 'string', describe: 'also write the results as a markdown table to this file' })
+            .option('title', { type: 'string', describe: 'heading of the markdown table' })
+            .option('json', { type: 'boolean', default: false }),
+        ),
+      ),
+    (args) =>
+      runCommand(async () => {
+        const steps = parseSteps(String(args.T));
+        const model = loadGraph(args.model as string);
+        if (model.stage !== 'ann') throw new SnncError('SNN0407', `eval takes an ANN; ${args.model} is at stage ${model.stage}`);
+        const methods = methodsFrom(args);
+        const input = model.nodes.find((n) => n.op === 'input')!;
+        const calib = loadCalib(args, input.type);
+        const { data, labels } = loadEvalData(args, input.type);
+        let bar: Progress | undefined;
+        const result = await evaluate(model, {
+          calib,
+          data,
+          labels,
+          steps,
+          methods,
+          threads: args.threads as number,
+          progress: (phase, total) => {
+            bar?.finish();
+            bar = new Progress(phase, total);
+            return (n) => bar!.tick(n);
+          },
+        });
+        bar?.finish();
+        if (args.markdown) writeFileAtomic(String(args.markdown), markdownTable(String(args.title ?? args.model), result, describeMethod));
+        if (args.json) {
+          const methodJson = (i: number) => ({ method: { name: result.methods[i].method.name, description: describeMethod(result.methods[i].method) }, layers: result.methods[i].layers, snn: result.methods[i].snn });
+          if (result.methods.length === 1) return printJson({ ann: result.ann, images: result.images, ...methodJson(0), seconds: Number(result.seconds.toFixed(2)) });
+          return printJson({ ann: result.ann, images: result.images, methods: result.methods.map((_, i) => methodJson(i)), seconds: Number(result.seconds.toFixed(2)) });
+        }
+        const Ts = result.methods[0].snn.map((p) => p.T);
+        const out = [`ANN accuracy ${(result.ann.accuracy * 100).toFixed(2)} % on ${result.images} images`, `${'method'.padEnd(24)}${Ts.map((t) => `T=${t}`.padStart(8)).join('')}`];
+        for (const mr of result.methods) out.push(`${mr.method.name.padEnd(24)}${mr.snn.map((p) => (p.accuracy * 100).toFixed(2).padStart(8)).join('')}`);
+        out.push(`(${result.seconds.toFixed(1)} s)`);
+        process.stdout.write(`${out.join('\n')}\n`);
+      }),
+  );
+}

@@ -1,0 +1,87 @@
+/**
+ * Accuracy against time steps: ANN reference, then for each conversion method the SNN at every
+ * requested T. Methods whose dynamics do not depend on T run once to max T and are read at each
+ * checkpoint; T-dependent ones (the θ/(2T) shift) are converted and run once per T.
+ */
+import { SnncError } from '../ir/diagnostics.js';
+import type { Graph } from '../ir/types.js';
+import { accuracy, argmaxRows, type Images } from './data/dataset.js';
+import { runAnnBatched } from './exec/run-ann.js';
+import { simulateFloat } from './exec/run-snn.js';
+import { dependsOnT, type Method } from './methods.js';
+import type { ActivationStats } from './passes/calibrate.js';
+import { calibrate, prepareAnn, toSnn } from './pipeline.js';
+
+export interface SnnPoint {
+  readonly T: number;
+  readonly accuracy: number;
+  /** Spikes per neuron per step, one entry per neuron population in graph order. */
+  readonly spikeRate: number[];
+}
+
+export interface MethodResult {
+  readonly method: Method;
+  readonly layers: string[];
+  readonly snn: SnnPoint[];
+}
+
+export interface EvalResult {
+  readonly ann: { readonly accuracy: number };
+  readonly images: number;
+  readonly methods: MethodResult[];
+  readonly seconds: number;
+}
+
+export interface EvalOptions {
+  readonly calib: Images;
+  readonly data: Images;
+  readonly labels: Int32Array;
+  readonly steps: readonly number[];
+  readonly methods: readonly Method[];
+  readonly threads: number;
+  /** Reports progress as (phase, samples done, samples total of the phase). */
+  readonly progress?: (phase: string, total: number) => (n: number) => void;
+}
+
+export async function evaluate(model: Graph, o: EvalOptions): Promise<EvalResult> {
+  const start = performance.now();
+  const tick = (phase: string, total: number): ((n: number) => void) => o.progress?.(phase, total) ?? (() => {});
+  const annOut = await runAnnBatched(model, o.data, o.threads, tick('ann', o.data.count));
+  const classes = annOut.data.length / o.data.count;
+  const bad = o.labels.findIndex((l) => l >= classes);
+  if (bad >= 0) throw new SnncError('SNN0404', `label ${o.labels[bad]} at index ${bad} is not one of the model's ${classes} classes`);
+  const annAcc = accuracy(argmaxRows(annOut.data, o.data.count, classes), o.labels);
+  const ann = prepareAnn(model);
+  const stats: ActivationStats = await calibrate(ann, o.calib, o.threads, tick('calibrate', o.calib.count));
+  const steps = [...new Set(o.steps)].sort((a, b) => a - b);
+  const methods: MethodResult[] = [];
+  for (const m of o.methods) {
+    const points: SnnPoint[] = [];
+    let layers: string[] = [];
+    const runs = dependsOnT(m) ? steps.map((t) => [t]) : [steps];
+    for (const cps of runs) {
+      const T = Math.max(...cps);
+      const snn = toSnn(ann, stats, m, T);
+      const r = await simulateFloat(snn, o.data, cps, o.threads, tick(`${m.name} T=${cps.length > 1 ? cps.join(',') : T}`, o.data.count));
+      layers = r.populations.map((p) => p.id);
+      r.checkpoints.forEach((t, k) => points.push({ T: t, accuracy: accuracy(r.predictions[k], o.labels), spikeRate: r.spikeRates[k] }));
+    }
+    methods.push({ method: m, layers, snn: points });
+  }
+  return { ann: { accuracy: annAcc }, images: o.data.count, methods, seconds: (performance.now() - start) / 1000 };
+}
+
+/** A markdown table: one row per method (plus the ANN), one column per T. */
+export function markdownTable(title: string, r: EvalResult, describe: (m: Method) => string): string {
+  const Ts = r.methods[0]?.snn.map((p) => p.T) ?? [];
+  const lines = [`### ${title}`, '', `ANN (float): **${(r.ann.accuracy * 100).toFixed(2)} %** on ${r.images} test images.`, ''];
+  lines.push(`| method | ${Ts.map((t) => `T=${t}`).join(' | ')} | spikes/neuron/step at T=${Ts.at(-1)} |`);
+  lines.push(`|---|${Ts.map(() => '---:').join('|')}|---:|`);
+  for (const mr of r.methods) {
+    const last = mr.snn.at(-1)!;
+    const meanRate = last.spikeRate.reduce((a, b) => a + b, 0) / Math.max(1, last.spikeRate.length);
+    lines.push(`| ${mr.method.name} | ${mr.snn.map((p) => (p.accuracy * 100).toFixed(2)).join(' | ')} | ${meanRate.toFixed(3)} |`);
+  }
+  lines.push('', ...r.methods.map((mr) => `- ${mr.method.name}: ${describe(mr.method)}`), '');
+  return lines.join('\n');
+}

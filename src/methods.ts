@@ -1,0 +1,48 @@
+/**
+ * Conversion methods: a threshold rule plus neuron options, with named presets for the
+ * literature's recipes. The CLI builds one from --threshold/--percentile/--reset/--init/--shift,
+ * or takes presets by name (--methods) to compare them.
+ */
+import { SnncError } from '../ir/diagnostics.js';
+import type { ThresholdRule } from './passes/balance-thresholds.js';
+import type { ConvertOptions } from './passes/convert.js';
+
+export interface Method extends Omit<ConvertOptions, 'steps' | 'thresholds'> {
+  readonly name: string;
+  readonly threshold: ThresholdRule;
+}
+
+export const PRESETS: Record<string, Method> = {
+  // Diehl 2015: max-norm, reset to zero, v(0) = 0 — the baseline.
+  'max-zero': { name: 'max-zero', threshold: { kind: 'max' }, reset: 'zero', vinit: 0, shift: false, readout: 'mean', maxpool: 'gate' },
+  // Max-norm with reset by subtraction (Rueckauer 2017).
+  'max-subtract': { name: 'max-subtract', threshold: { kind: 'max' }, reset: 'subtract', vinit: 0, shift: false, readout: 'mean', maxpool: 'gate' },
+  // Robust normalisation: 99.9th percentile of nonzero activations (SNN Toolbox default).
+  'p99.9-subtract': { name: 'p99.9-subtract', threshold: { kind: 'percentile', p: 99.9 }, reset: 'subtract', vinit: 0, shift: false, readout: 'mean', maxpool: 'gate' },
+  // ... plus v(0) = θ/2 (QCFS / Bu 2022): round instead of floor.
+  'p99.9-subtract-half': { name: 'p99.9-subtract-half', threshold: { kind: 'percentile', p: 99.9 }, reset: 'subtract', vinit: 0.5, shift: false, readout: 'mean', maxpool: 'gate' },
+  // Per-channel percentile thresholds with θ/2.
+  'chp99.9-subtract-half': { name: 'chp99.9-subtract-half', threshold: { kind: 'channel-percentile', p: 99.9 }, reset: 'subtract', vinit: 0.5, shift: false, readout: 'mean', maxpool: 'gate' },
+  // Deng & Gu 2021: max-norm, reset by subtraction, θ/(2T) added at every step.
+  'max-subtract-shift': { name: 'max-subtract-shift', threshold: { kind: 'max' }, reset: 'subtract', vinit: 0, shift: true, readout: 'mean', maxpool: 'gate' },
+};
+
+export const DEFAULT_METHOD = PRESETS['p99.9-subtract-half'];
+
+export function presetsByName(list: string): Method[] {
+  return list.split(',').map((n) => {
+    const m = PRESETS[n.trim()];
+    if (!m) throw new SnncError('SNN0407', `unknown method '${n}'; presets: ${Object.keys(PRESETS).join(', ')}`);
+    return m;
+  });
+}
+
+/** True when the dynamics depend on T (then one run per T; otherwise one run to max T). */
+export function dependsOnT(m: Method): boolean {
+  return m.shift;
+}
+
+export function describeMethod(m: Method): string {
+  const th = m.threshold.kind === 'max' ? 'max' : m.threshold.kind === 'percentile' ? `p${m.threshold.p}` : `channel p${m.threshold.p}`;
+  return `θ=${th}, reset=${m.reset}, v0=${m.vinit}θ${m.shift ? ', +θ/2T per step' : ''}, readout=${m.readout}, maxpool=${m.maxpool}`;
+}

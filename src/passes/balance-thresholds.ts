@@ -1,0 +1,96 @@
+/**
+ * balance-thresholds: choose the firing threshold θ of every neuron population from the ANN's
+ * activations on calibration data (Diehl 2015, Rueckauer 2017, SNN Toolbox):
+ *
+ *   max:                 θ = max a                    over the layer's positive activations a
+ *   percentile p:        θ = P_p(a)                   (numpy's linear interpolation; p = 99.9 default)
+ *   channel-percentile:  θ_c = P_p(a_c)               per output channel; silent channels take the layer's θ
+ *
+ * With spikes carrying θ (snn-float), θ = the activation scale λ of the layer; the integer stage
+ * later folds θ into the weights (W~ = W θ_in / θ_out).
+ */
+import { SnncError } from '../../ir/diagnostics.js';
+import type { ActivationStats } from './calibrate.js';
+
+export type ThresholdRule = { readonly kind: 'max' } | { readonly kind: 'percentile'; readonly p: number } | { readonly kind: 'channel-percentile'; readonly p: number };
+
+/** k-th smallest of a (reordered in place), Hoare selection with median-of-three pivots. */
+function select(a: Float32Array, k: number): number {
+  let lo = 0;
+  let hi = a.length - 1;
+  while (hi > lo) {
+    const mid = (lo + hi) >>> 1;
+    const x = a[lo];
+    const y = a[mid];
+    const z = a[hi];
+    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
+    let i = lo;
+    let j = hi;
+    while (i <= j) {
+      while (a[i] < pivot) i++;
+      while (a[j] > pivot) j--;
+      if (i <= j) {
+        const t = a[i];
+        a[i] = a[j];
+        a[j] = t;
+        i++;
+        j--;
+      }
+    }
+    if (k <= j) hi = j;
+    else if (k >= i) lo = i;
+    else return a[k];
+  }
+  return a[k];
+}
+
+/** numpy.percentile(values, p) with linear interpolation; `values` is reordered. */
+export function percentile(values: Float32Array, p: number): number {
+  if (values.length === 0) return NaN;
+  if (p >= 100) return values.reduce((m, v) => (v > m ? v : m), -Infinity);
+  const pos = ((values.length - 1) * p) / 100;
+  const k = Math.floor(pos);
+  const lo = select(values, k);
+  if (k + 1 >= values.length || pos === k) return lo;
+  let hi = Infinity;
+  for (let i = k + 1; i < values.length; i++) if (values[i] < hi) hi = values[i];
+  return lo + (hi - lo) * (pos - k);
+}
+
+function concatAll(parts: readonly Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((s, p) => s + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
+  }
+  return out;
+}
+
+export function computeThresholds(stats: ActivationStats, rule: ThresholdRule): Map<string, Float64Array> {
+  const out = new Map<string, Float64Array>();
+  for (const [id, layer] of stats) {
+    const all = concatAll(layer.values);
+    if (all.length === 0) {
+      out.set(id, Float64Array.of(NaN));
+      continue;
+    }
+    const p = rule.kind === 'max' ? 100 : rule.p;
+    const layerTheta = percentile(all, p);
+    if (rule.kind !== 'channel-percentile') {
+      out.set(id, Float64Array.of(layerTheta));
+      continue;
+    }
+    out.set(id, Float64Array.from(layer.values, (v) => (v.length ? percentile(v.slice(), p) : layerTheta)));
+  }
+  return out;
+}
+
+/** The threshold of one population; a silent layer is an error (SNN0503). */
+export function thresholdOf(thresholds: ReadonlyMap<string, Float64Array>, id: string, where: string): Float64Array {
+  const t = thresholds.get(id);
+  if (!t || t.some((v) => !(v > 0))) {
+    throw new SnncError('SNN0503', `activation %${id} is never positive on the calibration data, so no threshold can be derived from it`, where);
+  }
+  return t;
+}

@@ -1,0 +1,85 @@
+/**
+ * canonicalize (ann -> ann): local rewrites that remove export artefacts.
+ *
+ *  - pad-noop:          pad(x) with all pads 0                      ==> x
+ *  - pad-into-conv:     conv2d(pad(x, p, 0))                        ==> conv2d(x) with pads += p
+ *  - pad-into-avgpool:  avgpool2d(pad(x, p, 0)), pads 0 or counting ==> avgpool2d(x) with pads += p, countIncludePad
+ *  - bias-add:          add(dense|conv2d(x), c), c one value per output channel ==> the bias += c
+ *
+ * Folded pads must be zero-valued and spatial (axes 2, 3 of a 4-D tensor), and the folded
+ * producer must have no other reader. Each rule is exact.
+ */
+import { attrBool, attrInts, attrNum } from '../../ir/ops.js';
+import { numel, type Graph, type Node } from '../../ir/types.js';
+import type { Pass } from './pass.js';
+import { Rewriter } from './rewriter.js';
+
+function spatialPads(pad: Node): number[] | undefined {
+  const p = attrInts(pad, 'pads');
+  if (p.length !== 8 || attrNum(pad, 'value') !== 0) return undefined;
+  if (p[0] || p[1] || p[4] || p[5] || p.some((v) => v < 0)) return undefined;
+  return [p[2], p[3], p[6], p[7]]; // top, left, bottom, right
+}
+
+function biasVector(g: Graph, producer: Node, c: Node['inputs'][number]): Float32Array | undefined {
+  if (c.kind !== 'const') return undefined;
+  const k = g.consts.get(c.id)!;
+  const channels = producer.type.shape[1];
+  const outRank = producer.type.shape.length;
+  if (numel(k.type.shape) !== channels) return undefined;
+  // Shape must broadcast onto the channel axis: [C] for dense, [C,1,1] / [1,C,1,1] for conv.
+  const dims = [...k.type.shape];
+  while (dims.length && dims[0] === 1 && dims.length > 1) dims.shift();
+  const ok = producer.op === 'dense' ? outRank === 2 && dims.length === 1 : dims.length === 3 && dims[1] === 1 && dims[2] === 1;
+  return ok ? (k.data as Float32Array) : undefined;
+}
+
+export const canonicalize: Pass<void> = {
+  name: 'canonicalize',
+  summary: 'remove no-op pads, fold zero pads into conv/avgpool and bias adds into their layer',
+  from: 'ann',
+  to: 'ann',
+  run(g) {
+    const rw = new Rewriter(g);
+    const folded = new Map<string, Node>(); // pads folded into their reader
+    for (const node of g.nodes) {
+      if (node.op === 'pad') {
+        const p = attrInts(node, 'pads');
+        if (p.every((v) => v === 0)) {
+          rw.replace(node.id, node.inputs[0].id);
+          continue;
+        }
+        const sp = spatialPads(node);
+        const reader = rw.users.get(node.id);
+        if (sp && rw.singleUse(node.id) && reader && (reader[0].op === 'conv2d' || (reader[0].op === 'avgpool2d' && (attrBool(reader[0], 'countIncludePad') || attrInts(reader[0], 'pads').every((v) => v === 0))))) {
+          folded.set(node.id, node);
+          continue;
+        }
+      }
+      if ((node.op === 'conv2d' || node.op === 'avgpool2d') && node.inputs[0].kind === 'value' && folded.has(node.inputs[0].id)) {
+        const pad = folded.get(node.inputs[0].id)!;
+        const sp = spatialPads(pad)!;
+        const pads = attrInts(node, 'pads').map((v, i) => v + sp[i]);
+        const attrs = node.op === 'avgpool2d' ? { ...node.attrs, pads, countIncludePad: true } : { ...node.attrs, pads };
+        rw.keep(node, { inputs: [pad.inputs[0], ...node.inputs.slice(1)], attrs });
+        continue;
+      }
+      if (node.op === 'add') {
+        const [a, c] = node.inputs[0].kind === 'value' ? [node.inputs[0], node.inputs[1]] : [node.inputs[1], node.inputs[0]];
+        const producer = rw.producer(a);
+        if (producer && (producer.op === 'dense' || producer.op === 'conv2d') && rw.singleUse(a.id)) {
+          const extra = biasVector(g, producer, c);
+          if (extra) {
+            const old = producer.inputs[2] ? (rw.b.consts.get(producer.inputs[2].id)!.data as Float32Array) : new Float32Array(extra.length);
+            const bias = rw.b.constant(`${producer.id}.bias`, { dtype: 'f32', shape: [extra.length] }, Float32Array.from(old, (v, i) => v + extra[i]));
+            rw.amend(producer, { inputs: [producer.inputs[0], producer.inputs[1], { kind: 'const', id: bias }] });
+            rw.replace(node.id, producer.id);
+            continue;
+          }
+        }
+      }
+      rw.keep(node);
+    }
+    return rw.finish();
+  },
+};

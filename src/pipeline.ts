@@ -1,0 +1,39 @@
+/**
+ * The compiler pipeline, top to bottom:
+ *
+ *   ONNX --import--> ann --canonicalize--> --fold-batchnorm--> --recognize-qcfs--> ann'
+ *   ann' + calibration data --calibrate--> activation statistics --balance-thresholds--> θ per layer
+ *   ann' + θ --convert(T, method)--> snn-float
+ *   snn-float --quantize(target)--> snn-fixed --fold-temporal-bias--> snn-fixed (one bias table per layer)
+ *   snn-fixed --emit(target)--> C sources / memory image
+ *
+ * Every arrow except calibrate is a pass (src/passes/), verified after it runs.
+ */
+import type { Graph } from '../ir/types.js';
+import type { Images } from './data/dataset.js';
+import type { Method } from './methods.js';
+import { computeThresholds } from './passes/balance-thresholds.js';
+import { canonicalize } from './passes/canonicalize.js';
+import { collectActivations, type ActivationStats } from './passes/calibrate.js';
+import { convert } from './passes/convert.js';
+import { foldBatchNorm } from './passes/fold-batchnorm.js';
+import { runPass } from './passes/pass.js';
+import { recognizeQcfs } from './passes/recognize-qcfs.js';
+
+/** ann -> ann ready for conversion. */
+export function prepareAnn(g: Graph): Graph {
+  let x = runPass(canonicalize, g, undefined);
+  x = runPass(foldBatchNorm, x, undefined);
+  x = runPass(recognizeQcfs, x, undefined);
+  return x;
+}
+
+export function calibrate(ann: Graph, calib: Images, threads: number, onProgress?: (n: number) => void): Promise<ActivationStats> {
+  return collectActivations(ann, calib, threads, onProgress);
+}
+
+/** ann' + statistics -> snn-float with T steps. */
+export function toSnn(ann: Graph, stats: ActivationStats, method: Method, steps: number): Graph {
+  const thresholds = computeThresholds(stats, method.threshold);
+  return runPass(convert, ann, { ...method, steps, thresholds });
+}

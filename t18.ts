@@ -1,0 +1,26 @@
+import { importOnnxFile } from './src/frontend/onnx/import.ts';
+import { prepareAnn, calibrate, toSnn } from './src/pipeline.ts';
+import { loadImages } from './src/data/dataset.ts';
+import { PRESETS } from './src/methods.ts';
+import { chunks } from './src/exec/run-ann.ts';
+import { floatSimulator, simulateFloatChunk } from './src/exec/snn-float.ts';
+import * as K from './ir/engine/kernels.ts';
+const name = process.argv[2];
+const g = importOnnxFile(`examples/models/${name}.onnx`);
+const ann = prepareAnn(g);
+const calib = loadImages('examples/data/fmnist-calib-images.npy', g.nodes[0].type, 1/255, 256);
+const stats = await calibrate(ann, calib, 1);
+const N = 32;
+const data = loadImages('examples/data/fmnist-test-images.npy', g.nodes[0].type, 1/255, N);
+const snn = toSnn(ann, stats, PRESETS['p99.9-subtract-half'], 32);
+const sim = floatSimulator(snn);
+const times = new Map<string, number>(); const evs = new Map<string, number>();
+const eng: any = sim.engine;
+const origExec = eng.exec.bind(eng);
+eng.exec = (op: any, t: number) => { const t0 = performance.now(); if (op.kind === 'conv' || op.kind === 'dense') evs.set(op.node.id, (evs.get(op.node.id) ?? 0) + K.events(op.in)); origExec(op, t); times.set(op.kind + ':' + op.node.id, (times.get(op.kind + ':' + op.node.id) ?? 0) + performance.now() - t0); };
+const units = new Map(); for (const p of eng.populations) { const u = p.unit; const os = u.step.bind(u); u.step = (t: number) => { const t0 = performance.now(); const r = os(t); times.set('if:' + p.id, (times.get('if:' + p.id) ?? 0) + performance.now() - t0); return r; }; }
+const t0 = performance.now();
+chunks(data).map((c) => simulateFloatChunk(sim, c, [32]));
+const total = performance.now() - t0;
+console.log('total per step µs', (total * 1000 / (N * 32)).toFixed(0));
+for (const [k, v] of times) console.log(k.padEnd(40), (v * 1000 / (N * 32)).toFixed(1).padStart(7), 'µs/step', 'events/step', ((evs.get(k.split(':')[1]) ?? 0) / (N * 32)).toFixed(0));

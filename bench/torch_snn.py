@@ -98,6 +98,21 @@ def main():
                     outs[t] = st
                     v = v - st if subtract else v * (1 - s)
                 out = outs
+            elif op == "spikemaxpool":
+                # gated max pool: per window, the input with the most spikes so far (ties: first) passes its spike
+                x = args[0]
+                k, st, p = a["kernel"], a["strides"], a["pads"]
+                counts = torch.zeros_like(x[0])
+                outs = []
+                for t in range(T):
+                    counts = counts + (x[t] > 0).to(x.dtype)
+                    # argmax of counts per window with first-index ties: add a tiny decreasing index bias
+                    B_, C_, H_, W_ = counts.shape
+                    order = torch.arange(H_ * W_, dtype=x.dtype).reshape(1, 1, H_, W_)
+                    score = counts * (H_ * W_ + 1) - order
+                    _, idx = F.max_pool2d(score, k, st, padding=(p[0], p[1]), return_indices=True)
+                    outs.append(x[t].flatten(2).gather(2, idx.flatten(2)).reshape(idx.shape))
+                out = torch.stack(outs)
             elif op == "readout":
                 x = args[0]
                 out = torch.cumsum(x, 0) if ins[0] not in static else x.unsqueeze(0).expand(T, *x.shape) * torch.arange(1, T + 1).reshape(T, *([1] * x.dim()))

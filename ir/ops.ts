@@ -152,7 +152,7 @@ const NEURON_FIXED_ATTRS = {
   overflow: { type: 'string', required: true, values: ['saturate', 'wrap'], doc: 'how acc and v are narrowed to their widths' },
   bias: { type: 'const', doc: 'folded per-step bias table [R, C] or [R, ...shape]; row min(t,R)-1 is added at step t' },
   vinit: { type: 'float|const', doc: 'integer initial membrane (before fold-temporal-bias)' },
-  shift: { type: 'float', doc: 'integer added at every step (before fold-temporal-bias)' },
+  shift: { type: 'float|const', doc: 'integer added at every step, scalar or per channel (before fold-temporal-bias)' },
   stepbias: { type: 'const', doc: 'integer per-step table [T, C] (before fold-temporal-bias)' },
   leak: { type: 'string', values: ['none', 'shift', 'mul'], doc: 'none (IF); shift: v -= rnd(v / 2^leakshift); mul: v = rnd(v * leakmul / 2^leakshift)' },
   leakshift: { type: 'int', doc: 'shift of the leak' },

@@ -9,7 +9,9 @@
  *
  * Every arrow except calibrate is a pass (src/passes/), verified after it runs.
  */
+import { SnncError } from '../ir/diagnostics.js';
 import type { Graph } from '../ir/types.js';
+import type { TargetDesc } from '../targets/target.js';
 import type { Images } from './data/dataset.js';
 import type { Method } from './methods.js';
 import { computeThresholds } from './passes/balance-thresholds.js';
@@ -19,6 +21,8 @@ import { convert } from './passes/convert.js';
 import { foldBatchNorm } from './passes/fold-batchnorm.js';
 import { runPass } from './passes/pass.js';
 import { recognizeQcfs } from './passes/recognize-qcfs.js';
+import { foldTemporalBias } from './passes/fold-temporal-bias.js';
+import { quantize, type LayerReport } from './passes/quantize.js';
 
 /** ann -> ann ready for conversion. */
 export function prepareAnn(g: Graph): Graph {
@@ -36,4 +40,21 @@ export function calibrate(ann: Graph, calib: Images, threads: number, onProgress
 export function toSnn(ann: Graph, stats: ActivationStats, method: Method, steps: number): Graph {
   const thresholds = computeThresholds(stats, method.threshold);
   return runPass(convert, ann, { ...method, steps, thresholds });
+}
+
+/** snn-float -> snn-fixed for a target: quantize, then fold every additive term into bias tables. */
+export function toFixed(snn: Graph, target: TargetDesc, o: { weightBits?: number; granularity?: 'channel' | 'tensor'; inputScale: number; weightClip?: number; onReport?: (r: LayerReport) => void }): Graph {
+  const weightBits = o.weightBits ?? target.weightBits.default;
+  if (weightBits < target.weightBits.min || weightBits > target.weightBits.max) {
+    throw new SnncError('SNN0201', `target ${target.name} supports ${target.weightBits.min}- to ${target.weightBits.max}-bit weights, asked for ${weightBits}`);
+  }
+  const fixed = runPass(quantize, snn, {
+    target,
+    weightBits,
+    granularity: o.granularity ?? target.weightGranularity,
+    inputScale: o.inputScale,
+    weightClip: o.weightClip ?? 100,
+    ...(o.onReport ? { onReport: o.onReport } : {}),
+  });
+  return runPass(foldTemporalBias, fixed, { biasBits: target.biasBits });
 }

@@ -89,7 +89,7 @@ describe('filetests', () => {
       expect(passes, `unknown RUN: ${run}`).toBeTruthy();
       let out: string;
       try {
-        out = runFiletestPasses(g, passes![1].split(',').map((s) => s.trim()), text);
+        out = runFiletestPasses(g, passes![1].split(/,(?![^{]*\})/).map((s) => s.trim()), text);
       } catch (e) {
         if (!(e instanceof SnncError)) throw e;
         return matchDiagnostics(e.diagnostics, errors);

@@ -28,7 +28,7 @@ export class Engine {
   /** Neuron populations in graph order, with their spike counts since `begin`. */
   readonly populations: { id: string; size: number; unit: Unit }[] = [];
   readonly spikes: Float64Array;
-  private readonly units = new Map<PlanOp, Unit>();
+  private readonly unitOf = new Map<PlanOp, Unit>();
   private readonly stateful: Unit[] = [];
   private readonly spikemaxpools: Extract<PlanOp, { kind: 'spikemaxpool' }>[] = [];
 
@@ -37,16 +37,21 @@ export class Engine {
     for (const op of this.plan.stepOps) {
       if (op.kind === 'neuron') {
         const u = semantics.neuron(op, g);
-        this.units.set(op, u);
+        this.unitOf.set(op, u);
         this.stateful.push(u);
         this.populations.push({ id: op.node.id, size: op.out.size, unit: u });
       } else if (op.kind === 'readout') {
         const u = semantics.readout(op, g);
-        this.units.set(op, u);
+        this.unitOf.set(op, u);
         this.stateful.push(u);
       } else if (op.kind === 'spikemaxpool') this.spikemaxpools.push(op);
     }
     this.spikes = new Float64Array(this.populations.length);
+  }
+
+  /** Every stateful unit (populations and readouts) in graph order, with its node id. */
+  units(): { id: string; unit: Unit }[] {
+    return this.plan.stepOps.filter((op) => this.unitOf.has(op)).map((op) => ({ id: op.node.id, unit: this.unitOf.get(op)! }));
   }
 
   /** Start a sample: reset every state and the spike counts. */
@@ -77,7 +82,7 @@ export class Engine {
   step(t: number): void {
     let k = 0;
     for (const op of this.plan.stepOps) {
-      if (op.kind === 'neuron') this.spikes[k++] += this.units.get(op)!.step(t);
+      if (op.kind === 'neuron') this.spikes[k++] += this.unitOf.get(op)!.step(t);
       else this.exec(op, t);
     }
   }
@@ -102,7 +107,7 @@ export class Engine {
         return concat(op);
       case 'readout':
       case 'neuron':
-        this.units.get(op)!.step(t);
+        this.unitOf.get(op)!.step(t);
         return;
     }
   }

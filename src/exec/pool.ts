@@ -46,9 +46,13 @@ export function createPool<P, I, O>(kind: string, payload: P, threads: number): 
     };
   }
   const self = import.meta.url;
-  const tsSource = self.endsWith('.ts');
+  // Built code starts worker.js; from TypeScript sources (the test runner) the worker first
+  // registers tsx's loader, then imports worker.ts.
+  const workerUrl = new URL(self.endsWith('.ts') ? './worker.ts' : './worker.js', self);
   const workers = Array.from({ length: threads }, () => {
-    const w = new Worker(new URL(tsSource ? './worker.ts' : './worker.js', self), tsSource ? { execArgv: ['--import', 'tsx'] } : {});
+    const w = self.endsWith('.ts')
+      ? new Worker(`import('tsx/esm/api').then((m) => { m.register(); return import(${JSON.stringify(workerUrl.href)}); });`, { eval: true })
+      : new Worker(workerUrl);
     w.postMessage({ type: 'init', kind, payload });
     return w;
   });

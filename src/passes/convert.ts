@@ -53,11 +53,13 @@ export const convert: Pass<ConvertOptions> = {
     const rw = new Rewriter(g, 'snn-float', o.steps);
     const thresholdAttr = (node: Node, theta: Float64Array): AttrValue =>
       theta.length === 1 ? theta[0] : { const: rw.b.constant(`${node.id}.theta`, { dtype: 'f32', shape: [theta.length] }, Float32Array.from(theta)) };
-    const neuron = (node: Node, theta: Float64Array, vinit: number): Node =>
-      rw.keep(node, {
-        op: 'if',
-        attrs: { threshold: thresholdAttr(node, theta), reset: o.reset, ...(vinit !== 0 ? { vinit } : {}), ...(o.shift ? { shift: 1 / (2 * o.steps) } : {}) },
-      });
+    const neuronAttrs = (node: Node, theta: Float64Array, vinit: number): Record<string, AttrValue> => ({
+      threshold: thresholdAttr(node, theta),
+      reset: o.reset,
+      ...(vinit !== 0 ? { vinit } : {}),
+      ...(o.shift ? { shift: 1 / (2 * o.steps) } : {}),
+    });
+    const neuron = (node: Node, theta: Float64Array, vinit: number): Node => rw.keep(node, { op: 'if', attrs: neuronAttrs(node, theta, vinit) });
     for (const node of g.nodes) {
       const where = whereOf(node);
       switch (node.op) {
@@ -104,7 +106,8 @@ export const convert: Pass<ConvertOptions> = {
       let x = src;
       if (o.readout === 'count' && src.op !== 'if') {
         const theta = thresholdOf(o.thresholds, out, whereOf(src));
-        x = rw.b.node(`${out}_spikes`, 'if', [{ kind: 'value', id: out }], { threshold: Math.max(...theta), reset: o.reset }, src.type, src.loc);
+        // One threshold for all outputs, so that spike counts compare across classes.
+        x = rw.b.node(`${out}_spikes`, 'if', [{ kind: 'value', id: out }], neuronAttrs(src, Float64Array.of(Math.max(...theta)), o.vinit), src.type, src.loc);
       }
       const r = rw.b.node(`${out}_readout`, 'readout', [{ kind: 'value', id: x.id }], {}, src.type, src.loc);
       outputs.push(r.id);

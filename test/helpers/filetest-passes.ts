@@ -1,8 +1,42 @@
-/** Pass runner for filetests; passes are looked up in the registry by name. */
+/**
+ * Pass runner for filetests. A RUN line names passes, each optionally with options:
+ *   // RUN: pass canonicalize, convert{steps=4, theta=2, reset=zero}
+ * `theta` gives every relu (and output) the same threshold, standing in for calibration.
+ */
 import type { Graph } from '../../ir/types.js';
 import { printText } from '../../ir/text/print.js';
+import { SnncError } from '../../ir/diagnostics.js';
+import { DEFAULT_CONVERT } from '../../src/passes/convert.js';
+import { runPass } from '../../src/passes/pass.js';
+import { PASSES } from '../../src/passes/registry.js';
 
-export function runFiletestPasses(g: Graph, names: readonly string[], _source: string): string {
-  if (names.length) throw new Error(`no pass registry yet: ${names.join(',')}`);
-  return printText(g);
+function parseOptions(text: string | undefined): Record<string, string> {
+  if (!text) return {};
+  return Object.fromEntries(text.split(/\s*;\s*|\s*\|\s*/).filter(Boolean).map((kv) => kv.split('=').map((s) => s.trim()) as [string, string]));
+}
+
+function optionsFor(name: string, g: Graph, o: Record<string, string>): unknown {
+  if (name !== 'convert') return undefined;
+  const theta = Number(o.theta ?? 1);
+  const thresholds = new Map([...g.nodes.filter((n) => n.op === 'relu').map((n) => n.id), ...g.outputs].map((id) => [id, Float64Array.of(theta)]));
+  return {
+    ...DEFAULT_CONVERT,
+    steps: Number(o.steps ?? 4),
+    thresholds,
+    ...(o.reset ? { reset: o.reset } : {}),
+    ...(o.vinit ? { vinit: Number(o.vinit) } : {}),
+    ...(o.shift ? { shift: o.shift === 'true' } : {}),
+    ...(o.readout ? { readout: o.readout } : {}),
+    ...(o.maxpool ? { maxpool: o.maxpool } : {}),
+  };
+}
+
+export function runFiletestPasses(g: Graph, specs: readonly string[], _source: string): string {
+  let x = g;
+  for (const spec of specs) {
+    const m = /^([a-z-]+)(?:\{(.*)\})?$/.exec(spec);
+    if (!m || !PASSES[m[1]]) throw new SnncError('SNN0504', `unknown pass '${spec}'`);
+    x = runPass(PASSES[m[1]], x, optionsFor(m[1], x, parseOptions(m[2])));
+  }
+  return printText(x);
 }

@@ -1,0 +1,213 @@
+/**
+ * Semantics of the snn-fixed stage (the reference the C back end must match bit for bit; the
+ * primitives are in ../fixed-arith.ts, the prose in docs/semantics.md).
+ *
+ * Integrate-and-fire population, per neuron i of channel c, at step t = 1..T:
+ *
+ *   a = narrow(x_i(t), accbits)                 synaptic accumulator (x: exact integer current)
+ *   u = leak(v_i) + a + B_i(t)                  exact
+ *   v = narrow(u, vbits)                        membrane register
+ *   s_i(t) = v >= θ_c                           spike (0 / 1)
+ *   v_i = s ? (reset = subtract ? v - θ_c : 0) : v
+ *
+ * with v_i(0) = vinit_i and B_i(t) = bias[min(t,R)-1] + shift + stepbias[t-1] (whichever are
+ * present; per channel or per neuron). narrow saturates or wraps as `overflow` says, and every
+ * value it changes is counted (accumulator and membrane separately): overflow is never silent.
+ *
+ * The readout: sum(t) = narrow(sum(t-1) + x(t) + B(t), sumbits), sum(0) = 0.
+ */
+import { attrInt, attrStr, attrVector } from '../ops.js';
+import { isConstRef, type Graph, type Node } from '../types.js';
+import { leak as leakOf, maxOf, narrow, type Leak, type Overflow, type Rounding } from '../fixed-arith.js';
+import type { NeuronOp, ReadoutOp, StageSemantics, Unit } from './engine.js';
+import type { Buf } from './plan.js';
+
+/** Saturation / wrap events counted since the last reset of the counters. */
+export interface OverflowCounts {
+  acc: number;
+  v: number;
+}
+
+/** A per-channel ([C]) or per-neuron (NCHW) constant as HWC-ordered values of length C or size. */
+function layoutParam(values: Float64Array, buf: Buf): { perNeuron: boolean; data: Float64Array } {
+  const { C, size } = buf;
+  if (values.length === 1) return { perNeuron: false, data: new Float64Array(C).fill(values[0]) };
+  if (values.length === C) return { perNeuron: false, data: values };
+  if (values.length !== size) throw new Error(`internal: parameter of ${values.length} values for ${C} channels / ${size} neurons`);
+  const HW = size / C;
+  const data = new Float64Array(size);
+  for (let c = 0; c < C; c++) for (let p = 0; p < HW; p++) data[p * C + c] = values[c * HW + p];
+  return { perNeuron: true, data };
+}
+
+/**
+ * The additive term of each step as rows (row k serves step min(t, rows) - 1), each of length C
+ * (per channel) or size (per neuron), HWC order.
+ */
+export function stepTerms(node: Node, g: Graph, buf: Buf): { perNeuron: boolean; rows: Float64Array[] } {
+  const parts: { rows: number; perNeuron: boolean; at: (k: number) => Float64Array }[] = [];
+  const { C, size } = buf;
+  const table = (id: string, what: string): void => {
+    const c = g.consts.get(id)!;
+    const R = c.type.shape[0];
+    const per = c.data.length / R;
+    const rows = Array.from({ length: R }, (_, r) => layoutParam(Float64Array.from(c.data.subarray(r * per, (r + 1) * per)), buf));
+    if (per !== C && per !== size) throw new Error(`internal: ${what} row of ${per} values`);
+    parts.push({ rows: R, perNeuron: rows[0].perNeuron, at: (k) => rows[Math.min(k, R - 1)].data });
+  };
+  const bias = node.attrs.bias;
+  if (isConstRef(bias)) table(bias.const, 'bias');
+  const sb = node.attrs.stepbias;
+  if (isConstRef(sb)) table(sb.const, 'stepbias');
+  const shift = attrVector(node, 'shift', g.consts);
+  if (shift) {
+    const p = layoutParam(shift, buf);
+    parts.push({ rows: 1, perNeuron: p.perNeuron, at: () => p.data });
+  }
+  const perNeuron = parts.some((p) => p.perNeuron);
+  const K = Math.max(1, ...parts.map((p) => p.rows));
+  const width = perNeuron ? size : C;
+  const rows = Array.from({ length: K }, (_, k) => {
+    const row = new Float64Array(width);
+    for (const p of parts) {
+      const v = p.at(k);
+      if (p.perNeuron || !perNeuron) for (let i = 0; i < width; i++) row[i] += v[i];
+      else for (let i = 0; i < width; i++) row[i] += v[i % C];
+    }
+    return row;
+  });
+  return { perNeuron, rows };
+}
+
+export function leakOfNode(node: Node): Leak {
+  const kind = attrStr(node, 'leak', 'none') as Leak['kind'];
+  return { kind, shift: attrInt(node, 'leakshift', 0), mul: attrInt(node, 'leakmul', 0), round: attrStr(node, 'round', 'floor') as Rounding };
+}
+
+class FixedNeurons implements Unit {
+  readonly overflow: OverflowCounts = { acc: 0, v: 0 };
+  readonly v: Float64Array;
+  private readonly v0: Float64Array;
+  private readonly theta: Float64Array;
+  private readonly terms: { perNeuron: boolean; rows: Float64Array[] };
+  private readonly accBits: number;
+  private readonly vBits: number;
+  private readonly mode: Overflow;
+  private readonly subtract: boolean;
+  private readonly leak: Leak;
+
+  constructor(
+    private readonly op: NeuronOp,
+    g: Graph,
+  ) {
+    const n = op.node;
+    const buf = op.out;
+    this.theta = layoutParam(attrVector(n, 'threshold', g.consts)!, buf).data;
+    const vinit = layoutParam(attrVector(n, 'vinit', g.consts, 0)!, buf);
+    this.v0 = new Float64Array(buf.size);
+    for (let i = 0; i < buf.size; i++) this.v0[i] = vinit.perNeuron ? vinit.data[i] : vinit.data[i % buf.C];
+    this.v = new Float64Array(buf.size);
+    this.terms = stepTerms(n, g, buf);
+    this.accBits = attrInt(n, 'accbits');
+    this.vBits = attrInt(n, 'vbits');
+    this.mode = attrStr(n, 'overflow') as Overflow;
+    this.subtract = attrStr(n, 'reset') === 'subtract';
+    this.leak = leakOfNode(n);
+  }
+
+  reset(): void {
+    this.v.set(this.v0);
+  }
+
+  step(t: number): number {
+    const x = this.op.in.store.data;
+    const out = this.op.out.store;
+    const o = out.data;
+    const ev = out.ev;
+    for (let e = 0; e < out.nev; e++) o[ev[e]] = 0;
+    const v = this.v;
+    const th = this.theta;
+    const C = th.length;
+    const row = this.terms.rows[Math.min(t, this.terms.rows.length) - 1];
+    const perNeuron = this.terms.perNeuron;
+    const { accBits, vBits, mode, subtract } = this;
+    const accHi = maxOf(accBits);
+    const accLo = -accHi - 1;
+    const vHi = maxOf(vBits);
+    const vLo = -vHi - 1;
+    const leaks = this.leak.kind !== 'none';
+    let n = 0;
+    let accOver = 0;
+    let vOver = 0;
+    for (let p = 0; p < v.length; p += C) {
+      for (let c = 0; c < C; c++) {
+        const i = p + c;
+        let a = x[i];
+        if (a > accHi || a < accLo) {
+          // Out of range: narrow as the target says, and count it (rare: keep it off the fast path).
+          a = narrow(a, accBits, mode);
+          accOver++;
+        }
+        let w = (leaks ? leakOf(v[i], this.leak) : v[i]) + a + (perNeuron ? row[i] : row[c]);
+        if (w > vHi || w < vLo) {
+          w = narrow(w, vBits, mode);
+          vOver++;
+        }
+        if (w >= th[c]) {
+          w = subtract ? w - th[c] : 0;
+          ev[n++] = i;
+          o[i] = 1;
+        }
+        v[i] = w;
+      }
+    }
+    this.overflow.acc += accOver;
+    this.overflow.v += vOver;
+    out.nev = n;
+    out.sparse = true;
+    return n;
+  }
+}
+
+class FixedReadout implements Unit {
+  readonly overflow: OverflowCounts = { acc: 0, v: 0 };
+  private readonly terms: { perNeuron: boolean; rows: Float64Array[] };
+  private readonly bits: number;
+  private readonly mode: Overflow;
+
+  constructor(
+    private readonly op: ReadoutOp,
+    g: Graph,
+  ) {
+    this.terms = stepTerms(op.node, g, op.out);
+    this.bits = attrInt(op.node, 'sumbits');
+    this.mode = attrStr(op.node, 'overflow') as Overflow;
+  }
+
+  reset(): void {
+    this.op.out.store.data.fill(0);
+  }
+
+  step(t: number): number {
+    const x = this.op.in.store.data;
+    const s = this.op.out.store.data;
+    const row = this.terms.rows[Math.min(t, this.terms.rows.length) - 1];
+    const C = this.op.out.C;
+    for (let i = 0; i < s.length; i++) {
+      const u = s[i] + x[i] + (this.terms.perNeuron ? row[i] : row[i % C]);
+      const w = narrow(u, this.bits, this.mode);
+      if (w !== u) this.overflow.v++;
+      s[i] = w;
+    }
+    return 0;
+  }
+}
+
+export const fixedSemantics: StageSemantics = {
+  neuron: (op, g) => new FixedNeurons(op, g),
+  readout: (op, g) => new FixedReadout(op, g),
+};
+
+export function overflowOf(u: Unit): OverflowCounts | undefined {
+  return (u as { overflow?: OverflowCounts }).overflow;
+}

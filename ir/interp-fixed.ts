@@ -1,0 +1,61 @@
+/**
+ * The reference interpreter of the snn-fixed stage: one sample at a time, step-major, exact
+ * integer arithmetic (engine/neuron-fixed.ts). Every other executor of a fixed graph — the
+ * emitted C, the cycle-level core simulator — must reproduce its spikes and membranes bit for bit.
+ */
+import { SnncError } from './diagnostics.js';
+import { Engine, type Unit } from './engine/engine.js';
+import { fixedSemantics, overflowOf } from './engine/neuron-fixed.js';
+import { intRange, type Graph } from './types.js';
+
+export interface OverflowReport {
+  readonly id: string;
+  /** Accumulator narrowings (if) that changed a value. */
+  readonly acc: number;
+  /** Membrane (if) or running-sum (readout) narrowings that changed a value. */
+  readonly v: number;
+}
+
+export class FixedInterpreter {
+  readonly engine: Engine;
+  private readonly range: { min: number; max: number };
+  private readonly units: { id: string; unit: Unit }[];
+
+  constructor(readonly graph: Graph) {
+    if (graph.stage !== 'snn-fixed') throw new SnncError('SNN0407', `the integer interpreter runs snn-fixed graphs, found stage ${graph.stage}`);
+    this.engine = new Engine(graph, fixedSemantics);
+    this.range = intRange(graph.nodes.find((n) => n.op === 'input')!.type.dtype);
+    this.units = this.engine.units();
+  }
+
+  get steps(): number {
+    return this.graph.steps!;
+  }
+
+  /**
+   * Run one sample (integers in NCHW order at `offset`); `onStep(t)` sees the state after each
+   * step. Returns the readout of the first output (its running sums after T steps).
+   */
+  run(input: ArrayLike<number>, offset = 0, onStep?: (t: number) => void): Float64Array {
+    const b = this.engine.plan.input;
+    for (let i = 0; i < b.size; i++) {
+      const v = input[offset + i];
+      if (!Number.isInteger(v) || v < this.range.min || v > this.range.max) {
+        throw new SnncError('SNN0409', `input value ${v} at index ${i} is outside the integer input format [${this.range.min}, ${this.range.max}]`);
+      }
+    }
+    this.engine.begin();
+    this.engine.loadInput(input, offset);
+    this.engine.runStatic();
+    for (let t = 1; t <= this.steps; t++) {
+      this.engine.step(t);
+      onStep?.(t);
+    }
+    return this.engine.read(this.engine.plan.outputs[0].id) as Float64Array;
+  }
+
+  /** Saturation / wrap counts per population and readout since the interpreter was made. */
+  overflow(): OverflowReport[] {
+    return this.units.map(({ id, unit }) => ({ id, ...overflowOf(unit)! }));
+  }
+}

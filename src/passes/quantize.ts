@@ -1,0 +1,408 @@
+/**
+ * quantize (snn-float -> snn-fixed), driven by a target description.
+ *
+ * Every value becomes an integer. Event tensors (spikes, pooled spike counts, the input) carry a
+ * real amplitude per channel: a spike of population P is worth θ_P,c; an average pool becomes a
+ * sum pool whose counts are worth a/k²; the input is worth its scale. Each accumulating node (an
+ * IF population or the readout) owns an integer scale S_o per output channel — its membrane
+ * LSB is 1/S_o — and every projection that feeds it (through adds) gets
+ *
+ *   w_q[o, i] = round(W[o, i] · a_in(i) · S_o)        (θ of the input folded into the weights)
+ *   b_q[o]    = round(b[o] · S_o),  θ_q[o] = round(θ_o S_o),  vinit/shift/stepbias: round(x θ_q)
+ *
+ * with S_o = min( (2^(wb-1)-1) / max_i |W a|  (clipped at a percentile when asked),
+ *                 (2^(vb-1)-1) / θ_o ,  (2^(bb-1)-1) / max |b_o| ).
+ * Per-tensor granularity takes the minimum over o; the readout always does (its argmax compares
+ * channels). An identity shortcut into an add becomes mul(events, round(a · S)). Nothing is
+ * rescaled at run time: the integer network is exact arithmetic on these numbers. Value dtypes
+ * are the narrowest of i8/i16/i32/i64 that the worst-case interval analysis allows.
+ *
+ * The report gives, per accumulator, the weight quantisation error (relative RMS), the fraction
+ * of clipped weights, and the worst-case headroom of the accumulator and the membrane in bits
+ * (negative headroom: the value can overflow; it is then saturated or wrapped and counted).
+ */
+import { SnncError } from '../../ir/diagnostics.js';
+import { computeRanges } from '../../ir/fixed-ranges.js';
+import { maxOf, roundHalfAway } from '../../ir/fixed-arith.js';
+import { attrBool, attrInts, attrNum, attrStr, attrVector } from '../../ir/ops.js';
+import { whereOf } from '../../ir/verify.js';
+import { isConstRef, type AttrValue, type Graph, type Node, type Ref, type TensorType } from '../../ir/types.js';
+import type { TargetDesc } from '../../targets/target.js';
+import { percentile } from './balance-thresholds.js';
+import type { Pass } from './pass.js';
+import { Rewriter } from './rewriter.js';
+
+export interface QuantizeOptions {
+  readonly target: TargetDesc;
+  readonly weightBits: number;
+  readonly granularity: 'channel' | 'tensor';
+  /** Real value of one step of the integer input. */
+  readonly inputScale: number;
+  /** Percentile of |W a| per channel that maps to the largest weight (100 = no clipping). */
+  readonly weightClip: number;
+  readonly onReport?: (r: LayerReport) => void;
+}
+
+export interface LayerReport {
+  readonly id: string;
+  readonly op: string;
+  /** sqrt(Σ (W a S - w_q)²) / sqrt(Σ (W a S)²) over the projections feeding it. */
+  readonly weightError: number;
+  readonly clipped: number;
+  readonly weightBits: number;
+  /** Smallest and largest per-channel scale S (integer units per real unit). */
+  readonly scale: [number, number];
+  readonly threshold?: [number, number];
+  /** log2(register limit / worst-case magnitude): negative means it can overflow. */
+  readonly accHeadroomBits: number;
+  readonly vHeadroomBits?: number;
+}
+
+type Amp = Float64Array; // real value of one integer step, per channel (rank 3) or feature (rank 1)
+
+function channels(t: TensorType): number {
+  return t.shape.length >= 2 ? t.shape[1] : 1;
+}
+
+/** Integer dtype of a constant holding `values`: the narrowest of i8/i16/i32 (at least `bits`). */
+function intDtype(values: ArrayLike<number>, bits = 8): string {
+  let m = 0;
+  for (let i = 0; i < values.length; i++) m = Math.max(m, values[i] < 0 ? -values[i] - 1 : values[i]);
+  let b = Math.max(bits, Math.ceil(Math.log2(m + 1)) + 1);
+  b = b <= 8 ? 8 : b <= 16 ? 16 : b <= 24 ? 24 : 32;
+  return `i${b}`;
+}
+
+interface Accumulator {
+  readonly node: Node;
+  /** Projections and event values summed into it (through adds). */
+  readonly leaves: Node[];
+  readonly adds: Node[];
+  scale?: Float64Array;
+}
+
+export const quantize: Pass<QuantizeOptions> = {
+  name: 'quantize',
+  summary: 'snn-float -> snn-fixed: integer weights, thresholds and biases for a target',
+  from: 'snn-float',
+  to: 'snn-fixed',
+  run(g, o) {
+    const byId = new Map(g.nodes.map((n) => [n.id, n]));
+    const wmax = maxOf(o.weightBits);
+    const vmax = maxOf(o.target.vBits);
+    const bmax = maxOf(o.target.biasBits);
+    const consts = (r: Ref): Float32Array => g.consts.get(r.id)!.data as Float32Array;
+
+    // ---- phase 1: amplitudes of event values; accumulators and the current trees feeding them
+    const amp = new Map<string, Amp>();
+    const accOf = new Map<string, Accumulator>(); // projection / add id -> its accumulator
+    const accs: Accumulator[] = [];
+    const accByNode = new Map<string, Accumulator>(); // if / readout id -> its accumulator
+    const isCurrent = (n: Node): boolean => n.op === 'conv2d' || n.op === 'dense' || n.op === 'add';
+    for (const n of g.nodes) {
+      const where = whereOf(n);
+      const inAmp = (i = 0): Amp => {
+        const a = amp.get(n.inputs[i].id);
+        if (!a) throw new SnncError('SNN0202', `'${n.op}' reads %${n.inputs[i].id}, a synaptic current; only spikes and pooled spikes can be pooled, flattened or concatenated in integers`, where);
+        return a;
+      };
+      switch (n.op) {
+        case 'input':
+          amp.set(n.id, new Float64Array(channels(n.type)).fill(o.inputScale));
+          break;
+        case 'if': {
+          const theta = attrVector(n, 'threshold', g.consts)!;
+          amp.set(n.id, theta.length === 1 ? new Float64Array(channels(n.type)).fill(theta[0]) : Float64Array.from(theta));
+          accs.push(collect(n));
+          break;
+        }
+        case 'readout':
+          accs.push(collect(n));
+          break;
+        case 'spikemaxpool':
+        case 'maxpool2d':
+          amp.set(n.id, inAmp());
+          break;
+        case 'avgpool2d': {
+          const [kh, kw] = attrInts(n, 'kernel');
+          const pads = attrInts(n, 'pads');
+          const uniform = (attrBool(n, 'countIncludePad') || pads.every((p) => p === 0)) && !attrBool(n, 'ceilMode');
+          if (!uniform) throw new SnncError('SNN0202', 'average pooling whose divisor varies over windows (padding without countIncludePad, or ceil mode) has no integer sum-pool form', where);
+          amp.set(n.id, inAmp().map((a) => a / (kh * kw)));
+          break;
+        }
+        case 'globalavgpool': {
+          const [, , h, w] = byId.get(n.inputs[0].id)!.type.shape;
+          amp.set(n.id, inAmp().map((a) => a / (h * w)));
+          break;
+        }
+        case 'flatten':
+        case 'reshape': {
+          const a = inAmp();
+          const src = byId.get(n.inputs[0].id)!.type.shape;
+          const per = src.slice(2).reduce((x, y) => x * y, 1);
+          const f = channels(n.type);
+          if (n.type.shape.length === 2 && src.length === 4) amp.set(n.id, Float64Array.from({ length: f }, (_, i) => a[Math.floor(i / per)]));
+          else amp.set(n.id, a);
+          break;
+        }
+        case 'concat': {
+          const parts = n.inputs.map((_, i) => inAmp(i));
+          const out = new Float64Array(parts.reduce((s, p) => s + p.length, 0));
+          let at = 0;
+          for (const p of parts) {
+            out.set(p, at);
+            at += p.length;
+          }
+          amp.set(n.id, out);
+          break;
+        }
+        case 'conv2d':
+        case 'dense':
+        case 'add':
+          break;
+        default:
+          throw new SnncError('SNN0202', `op '${n.op}' has no integer form`, where);
+      }
+    }
+
+    function collect(n: Node): Accumulator {
+      const acc: Accumulator = { node: n, leaves: [], adds: [] };
+      accByNode.set(n.id, acc);
+      const walk = (id: string): void => {
+        const p = byId.get(id)!;
+        if (p.op === 'add') {
+          acc.adds.push(p);
+          claim(p);
+          for (const r of p.inputs) {
+            if (r.kind !== 'value') throw new SnncError('SNN0202', 'add of a constant has no integer form', whereOf(p));
+            walk(r.id);
+          }
+        } else {
+          acc.leaves.push(p);
+          if (isCurrent(p)) claim(p);
+        }
+      };
+      const claim = (p: Node): void => {
+        if (accOf.has(p.id)) throw new SnncError('SNN0202', `%${p.id} feeds two accumulators (%${accOf.get(p.id)!.node.id} and %${n.id}); each current must have one integer scale`, whereOf(p));
+        accOf.set(p.id, acc);
+      };
+      walk(n.inputs[0].id);
+      return acc;
+    }
+
+    // ---- scales: per accumulator output channel
+    const effWeights = (leaf: Node): { rows: number; per: number; at: (o: number, k: number) => number } => {
+      const inA = amp.get(leaf.inputs[0].id);
+      if (!inA) throw new SnncError('SNN0202', `%${leaf.id} reads a synaptic current; projections must read spikes or the input`, whereOf(leaf));
+      const w = consts(leaf.inputs[1]);
+      const shape = g.consts.get(leaf.inputs[1].id)!.type.shape;
+      const rows = shape[0];
+      const per = w.length / rows;
+      if (leaf.op === 'dense') return { rows, per, at: (r, k) => w[r * per + k] * inA[k] };
+      const kk = shape[2] * shape[3];
+      const Cg = shape[1];
+      const Og = rows / attrNum(leaf, 'group');
+      return { rows, per, at: (r, k) => w[r * per + k] * inA[Math.floor(r / Og) * Cg + Math.floor(k / kk)] };
+    };
+
+    for (const acc of accs) {
+      const C = channels(acc.node.type);
+      const maxW = new Float64Array(C);
+      for (const leaf of acc.leaves) {
+        if (isCurrent(leaf)) {
+          const e = effWeights(leaf);
+          for (let r = 0; r < e.rows; r++) {
+            const mags = Float32Array.from({ length: e.per }, (_, k) => Math.abs(e.at(r, k)));
+            maxW[r] = Math.max(maxW[r], o.weightClip >= 100 ? mags.reduce((m, v) => Math.max(m, v), 0) : percentile(mags, o.weightClip));
+          }
+        } else {
+          const a = amp.get(leaf.id)!;
+          for (let c = 0; c < C; c++) maxW[c] = Math.max(maxW[c], Math.abs(a[c]));
+        }
+      }
+      const S = new Float64Array(C);
+      const theta = acc.node.op === 'if' ? amp.get(acc.node.id)! : undefined;
+      const biasMax = new Float64Array(C);
+      for (const leaf of acc.leaves) if (isCurrent(leaf) && leaf.inputs[2]) consts(leaf.inputs[2]).forEach((b, c) => (biasMax[c] += Math.abs(b)));
+      for (let c = 0; c < C; c++) {
+        let s = maxW[c] > 0 ? wmax / maxW[c] : Infinity;
+        if (theta) s = Math.min(s, vmax / 2 / theta[c]);
+        if (biasMax[c] > 0) s = Math.min(s, bmax / biasMax[c]);
+        if (!Number.isFinite(s)) s = 1;
+        S[c] = s;
+      }
+      if (o.granularity === 'tensor' || acc.node.op === 'readout') S.fill(Math.min(...S));
+      acc.scale = S;
+    }
+
+    // ---- phase 2: emit integer nodes
+    const rw = new Rewriter(g, 'snn-fixed', g.steps);
+    const report = new Map<string, { num: number; den: number; clipped: number; total: number }>();
+    const intConst = (hint: string, shape: readonly number[], values: ArrayLike<number>, minBits = 8): Ref => {
+      const data = Int32Array.from(values);
+      return { kind: 'const', id: rw.b.constant(hint, { dtype: intDtype(data, minBits), shape: [...shape] }, data) };
+    };
+    const paramAttr = (hint: string, values: Float64Array): AttrValue => {
+      const first = values[0];
+      if (values.every((v) => v === first)) return first;
+      return { const: (intConst(hint, [values.length], values, 8) as { id: string }).id };
+    };
+    /** Events worth a_c per unit, as a current in the accumulator's units: mul(events, round(a S)). */
+    const eventsAsCurrent = (r: Ref, acc: Accumulator): Ref => {
+      const leaf = byId.get(r.id)!;
+      const k = Float64Array.from(amp.get(leaf.id)!, (a, c) => roundHalfAway(a * acc.scale![c]));
+      if (k.some((v) => Math.abs(v) > wmax)) throw new Error(`internal: shortcut weight exceeds ${o.weightBits} bits`);
+      const shape = leaf.type.shape.length === 4 ? [k.length, 1, 1] : [k.length];
+      const hint = `${leaf.id}_to_${acc.node.id}`;
+      const m = rw.b.node(hint, 'mul', [r, intConst(`${hint}.k`, shape, k, o.weightBits)], {}, { dtype: 'i64', shape: leaf.type.shape }, leaf.loc);
+      return { kind: 'value', id: m.id };
+    };
+    const currentInput = (n: Node): Ref[] => {
+      const r = n.inputs[0];
+      return amp.has(r.id) ? [eventsAsCurrent(r, accByNode.get(n.id)!)] : [r];
+    };
+    for (const n of g.nodes) {
+      const where = whereOf(n);
+      switch (n.op) {
+        case 'input': {
+          const dtype = `${o.target.input.signed ? 'i' : 'u'}${o.target.input.bits}`;
+          rw.keep(n, { attrs: { scale: o.inputScale }, type: { dtype, shape: n.type.shape } });
+          break;
+        }
+        case 'conv2d':
+        case 'dense': {
+          const acc = accOf.get(n.id);
+          if (!acc) throw new SnncError('SNN0202', `%${n.id} feeds no neuron or readout`, where);
+          const S = acc.scale!;
+          const e = effWeights(n);
+          const wq = new Int32Array(e.rows * e.per);
+          const stat = report.get(acc.node.id) ?? { num: 0, den: 0, clipped: 0, total: 0 };
+          for (let r = 0; r < e.rows; r++) {
+            for (let k = 0; k < e.per; k++) {
+              const real = e.at(r, k) * S[r];
+              let q = roundHalfAway(real);
+              if (q > wmax || q < -wmax) {
+                q = q > 0 ? wmax : -wmax;
+                stat.clipped++;
+              }
+              wq[r * e.per + k] = q;
+              stat.num += (real - q) ** 2;
+              stat.den += real ** 2;
+            }
+          }
+          stat.total += wq.length;
+          report.set(acc.node.id, stat);
+          const wShape = g.consts.get(n.inputs[1].id)!.type.shape;
+          const w: Ref = { kind: 'const', id: rw.b.constant(`${n.id}.wq`, { dtype: `i${o.weightBits}`, shape: [...wShape] }, wq) };
+          const inputs: Ref[] = [n.inputs[0], w];
+          if (n.inputs[2]) {
+            const b = consts(n.inputs[2]);
+            const bq = Float64Array.from(b, (v, c) => roundHalfAway(v * S[c]));
+            if (bq.some((v) => Math.abs(v) > bmax)) throw new SnncError('SNN0203', `bias does not fit ${o.target.biasBits} bits`, where);
+            inputs.push(intConst(`${n.id}.bq`, [b.length], bq, 8));
+          }
+          rw.keep(n, { inputs, type: { dtype: 'i64', shape: n.type.shape } });
+          break;
+        }
+        case 'add': {
+          const acc = accOf.get(n.id)!;
+          // an identity shortcut adds events worth a_c: scale them into this accumulator's units
+          const ins = n.inputs.map((r) => (isCurrent(byId.get(r.id)!) ? r : eventsAsCurrent(r, acc)));
+          rw.keep(n, { inputs: ins, type: { dtype: 'i64', shape: n.type.shape } });
+          break;
+        }
+        case 'if': {
+          const S = accByNode.get(n.id)!.scale!;
+          const thetaReal = amp.get(n.id)!;
+          const thq = Float64Array.from(thetaReal, (t, c) => Math.max(1, roundHalfAway(t * S[c])));
+          if (thq.some((t) => t > vmax)) throw new SnncError('SNN0203', `threshold does not fit ${o.target.vBits}-bit membrane`, where);
+          const attrs: Record<string, AttrValue> = {
+            threshold: paramAttr(`${n.id}.theta`, thq),
+            reset: attrStr(n, 'reset'),
+            accbits: o.target.accBits,
+            vbits: o.target.vBits,
+            overflow: o.target.overflow,
+          };
+          const vinit = attrVector(n, 'vinit', g.consts, 0)!;
+          if (vinit.some((v) => v !== 0)) {
+            const C = thq.length;
+            const per = vinit.length === 1 || vinit.length === C ? undefined : vinit.length / C;
+            const q = Float64Array.from(vinit, (f, i) => roundHalfAway(f * thq[vinit.length === 1 ? 0 : per ? Math.floor(i / per) : i]));
+            attrs.vinit = vinit.length === 1 ? paramAttr(`${n.id}.vinit`, Float64Array.from(thq, (t) => roundHalfAway(vinit[0] * t))) : { const: (intConst(`${n.id}.vinit`, [q.length], q) as { id: string }).id };
+          }
+          const shift = attrNum(n, 'shift', 0);
+          if (shift !== 0) attrs.shift = paramAttr(`${n.id}.shift`, Float64Array.from(thq, (t) => roundHalfAway(shift * t)));
+          const sb = n.attrs.stepbias;
+          if (isConstRef(sb)) {
+            const c = g.consts.get(sb.const)!;
+            const C = thq.length;
+            attrs.stepbias = { const: (intConst(`${n.id}.stepbias`, c.type.shape, Float64Array.from(c.data, (v, i) => roundHalfAway(v * thq[i % C])), 8) as { id: string }).id };
+          }
+          const leak = attrNum(n, 'leak', 1);
+          if (leak < 1) Object.assign(attrs, { leak: 'mul', leakmul: Math.round(leak * 2 ** 16), leakshift: 16, round: o.target.leakRounding });
+          rw.keep(n, { inputs: currentInput(n), attrs, type: { dtype: 'u1', shape: n.type.shape } });
+          break;
+        }
+        case 'readout': {
+          const S = accByNode.get(n.id)!.scale!;
+          rw.keep(n, { inputs: currentInput(n), attrs: { sumbits: o.target.sumBits, overflow: o.target.overflow, scale: 1 / S[0] }, type: { dtype: `i${o.target.sumBits}`, shape: n.type.shape } });
+          break;
+        }
+        case 'avgpool2d':
+          rw.keep(n, { op: 'sumpool2d', attrs: { kernel: n.attrs.kernel, strides: n.attrs.strides, pads: n.attrs.pads }, type: { dtype: 'i64', shape: n.type.shape } });
+          break;
+        case 'globalavgpool':
+          rw.keep(n, { op: 'globalsumpool', attrs: {}, type: { dtype: 'i64', shape: n.type.shape } });
+          break;
+        case 'spikemaxpool':
+          rw.keep(n, { type: { dtype: 'u1', shape: n.type.shape } });
+          break;
+        default:
+          rw.keep(n, { type: { dtype: 'i64', shape: n.type.shape } });
+      }
+    }
+    const fixed = tightenDtypes(rw.finish());
+
+    // ---- report
+    if (o.onReport) {
+      const ranges = computeRanges(fixed);
+      const fixedById = new Map(fixed.nodes.map((n) => [n.id, n]));
+      for (const acc of accs) {
+        const stat = report.get(acc.node.id) ?? { num: 0, den: 0, clipped: 0, total: 0 };
+        const node = fixedById.get(acc.node.id)!;
+        const cur = ranges.get(node.inputs[0].id)!;
+        const curMax = Math.max(Math.abs(cur.min), Math.abs(cur.max), 1);
+        const S = acc.scale!;
+        const accBits = node.op === 'if' ? o.target.accBits : o.target.sumBits;
+        const thq = node.op === 'if' ? attrVector(node, 'threshold', fixed.consts)! : undefined;
+        const entry: LayerReport = {
+          id: acc.node.id,
+          op: acc.node.op,
+          weightError: stat.den > 0 ? Math.sqrt(stat.num / stat.den) : 0,
+          clipped: stat.total ? stat.clipped / stat.total : 0,
+          weightBits: o.weightBits,
+          scale: [Math.min(...S), Math.max(...S)],
+          ...(thq ? { threshold: [Math.min(...thq), Math.max(...thq)] as [number, number] } : {}),
+          accHeadroomBits: Math.log2((maxOf(accBits) + 1) / curMax),
+          ...(thq ? { vHeadroomBits: Math.log2((maxOf(o.target.vBits) + 1) / (Math.max(...thq) + curMax)) } : {}),
+        };
+        o.onReport(entry);
+      }
+    }
+    return fixed;
+  },
+};
+
+/** Give every integer value the narrowest of i8/i16/i32/i64 its worst-case range allows. */
+export function tightenDtypes(g: Graph): Graph {
+  const ranges = computeRanges(g);
+  const nodes = g.nodes.map((n) => {
+    if (n.type.dtype !== 'i64') return n;
+    const r = ranges.get(n.id)!;
+    const m = Math.max(Math.abs(r.min + 1), Math.abs(r.max));
+    const bits = [8, 16, 32, 64].find((b) => m <= 2 ** (b - 1) - 1) ?? 64;
+    return { ...n, type: { ...n.type, dtype: `i${bits}` } };
+  });
+  return { ...g, nodes };
+}

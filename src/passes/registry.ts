@@ -1,0 +1,9 @@
+/** Every pass by its name (the name used in .snnir meta, filetests and diagnostics). */
+import { canonicalize } from './canonicalize.js';
+import { convert } from './convert.js';
+import { foldBatchNorm } from './fold-batchnorm.js';
+import type { Pass } from './pass.js';
+import { recognizeQcfs } from './recognize-qcfs.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export const PASSES: Record<string, Pass<any>> = Object.fromEntries([canonicalize, foldBatchNorm, recognizeQcfs, convert].map((p) => [p.name, p]));

@@ -1,0 +1,472 @@
+/**
+ * snn-fixed graph -> portable, integer-only, event-driven C99.
+ *
+ * The C follows the reference interpreter's execution plan (ir/engine/plan.ts): the same
+ * channel-last storage, the same weight layouts and fan-out tables, the same op order. Work
+ * per step scales with events: a projection visits the fan-out of each nonzero input, a
+ * population updates its neurons once and lists its spikes. Registers are narrowed exactly as
+ * ir/engine/neuron-fixed.ts says, through the runtime header snnc_fixed.h.
+ *
+ * Names: every C identifier is derived from the model prefix and an index, never from a graph
+ * or ONNX name; names appear only inside escaped string literals. So no input can inject code.
+ */
+import { SnncError } from '../../ir/diagnostics.js';
+import { buildPlan, type Buf, type Plan, type PlanOp, type Store, type WindowGeom } from '../../ir/engine/plan.js';
+import { leakOfNode, stepTerms } from '../../ir/engine/neuron-fixed.js';
+import { maxOf } from '../../ir/fixed-arith.js';
+import { attrInt, attrStr, attrVector } from '../../ir/ops.js';
+import { intFormat, intRange, type Graph, type Node } from '../../ir/types.js';
+
+export interface EmitOptions {
+  /** C identifier prefix of every exported symbol. */
+  readonly prefix: string;
+}
+
+export interface EmittedFile {
+  readonly path: string;
+  readonly contents: string;
+}
+
+/** A C string literal for any text: every byte but letters, digits and ` _.-` is a 3-digit octal escape. */
+export function cString(text: string): string {
+  let out = '"';
+  for (const byte of new TextEncoder().encode(text)) {
+    const ch = String.fromCharCode(byte);
+    out += /[A-Za-z0-9 _.-]/.test(ch) ? ch : `\\${byte.toString(8).padStart(3, '0')}`;
+  }
+  return `${out}"`;
+}
+
+export function checkPrefix(prefix: string): void {
+  if (!/^[A-Za-z_][A-Za-z0-9_]{0,30}$/.test(prefix)) {
+    throw new SnncError('SNN0201', `C prefix '${prefix}' must be a C identifier of at most 31 characters ([A-Za-z_][A-Za-z0-9_]*)`);
+  }
+}
+
+/** The C target runs folded graphs: no projection biases, no vinit / shift / stepbias. */
+export function legalize(g: Graph): void {
+  if (g.stage !== 'snn-fixed') throw new SnncError('SNN0205', `the C target emits snn-fixed graphs, found stage ${g.stage}`);
+  for (const n of g.nodes) {
+    const where = `%${n.id}`;
+    if ((n.op === 'conv2d' || n.op === 'dense') && n.inputs[2]) throw new SnncError('SNN0205', 'projection has a bias: run fold-temporal-bias first', where);
+    if (n.op === 'if') {
+      for (const a of ['vinit', 'shift', 'stepbias']) if (n.attrs[a] !== undefined) throw new SnncError('SNN0205', `population has '${a}': run fold-temporal-bias first`, where);
+      if (attrInt(n, 'vbits') > 32) throw new SnncError('SNN0205', `membranes wider than 32 bits (${attrInt(n, 'vbits')}) are not supported by the C target`, where);
+    }
+    if (n.op === 'readout' && attrInt(n, 'sumbits') > 62) throw new SnncError('SNN0205', 'readout sums wider than 62 bits', where);
+  }
+}
+
+class CWriter {
+  private readonly lines: string[] = [];
+  private depth = 0;
+  line(text = ''): this {
+    this.lines.push(text ? `${'    '.repeat(this.depth)}${text}` : '');
+    return this;
+  }
+  open(text: string): this {
+    this.line(`${text} {`);
+    this.depth++;
+    return this;
+  }
+  close(text = '}'): this {
+    this.depth--;
+    return this.line(text);
+  }
+  toString(): string {
+    return `${this.lines.join('\n')}\n`;
+  }
+}
+
+function ctypeOf(dtype: string): 'int32_t' | 'int64_t' {
+  const f = intFormat(dtype);
+  if (!f) throw new Error(`internal: non-integer dtype ${dtype}`);
+  return f.bits <= 32 && !(f.bits === 32 && !f.signed) ? 'int32_t' : 'int64_t';
+}
+
+function weightType(dtype: string): string {
+  const f = intFormat(dtype)!;
+  return f.bits <= 8 ? 'int8_t' : f.bits <= 16 ? 'int16_t' : 'int32_t';
+}
+
+function arrayLiteral(values: ArrayLike<number>, perLine = 24): string {
+  const parts: string[] = [];
+  for (let i = 0; i < values.length; i += perLine) parts.push(Array.from(Array.prototype.slice.call(values, i, i + perLine) as number[], (v) => String(v)).join(', '));
+  return parts.length ? `{\n    ${parts.join(',\n    ')}\n}` : '{ 0 }';
+}
+
+const OVERFLOW_FN = { saturate: 'snnc_saturate', wrap: 'snnc_wrap' } as const;
+const ROUND_CONST = { floor: 'SNNC_ROUND_FLOOR', trunc: 'SNNC_ROUND_TRUNC', 'half-up': 'SNNC_ROUND_HALF_UP' } as const;
+
+interface StoreInfo {
+  readonly k: number;
+  readonly ctype: 'int32_t' | 'int64_t';
+  readonly size: number;
+  /** The producer keeps an event list. */
+  readonly sparse: boolean;
+}
+
+export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
+  checkPrefix(o.prefix);
+  legalize(g);
+  const p = o.prefix;
+  const plan: Plan = buildPlan(g);
+  const nodes = new Map(g.nodes.map((n) => [n.id, n]));
+  const stores = new Map<Store, StoreInfo>();
+  const globals = new CWriter();
+  const state: string[] = [];
+  const geomIds = new Map<WindowGeom, number>();
+  const kTables = new Set<number>();
+
+  // ---------------------------------------------------------------- storage
+  const producerSparse = (op: PlanOp | undefined): boolean =>
+    !op || op.kind === 'neuron' || op.kind === 'pool' || op.kind === 'gpool' || op.kind === 'spikemaxpool' || op.kind === 'concat';
+  const producerOf = new Map<Store, PlanOp>();
+  for (const op of [...plan.staticOps, ...plan.stepOps]) producerOf.set(op.out.store, op);
+  const info = (b: Buf): StoreInfo => {
+    let s = stores.get(b.store);
+    if (!s) {
+      const node = nodes.get(b.id)!;
+      s = { k: stores.size, ctype: ctypeOf(node.type.dtype), size: b.size, sparse: producerSparse(producerOf.get(b.store)) };
+      stores.set(b.store, s);
+      state.push(`${s.ctype} x${s.k}[${s.size}];`);
+      state.push(`int32_t e${s.k}[${s.size}];`);
+      state.push(`int32_t n${s.k};`);
+    }
+    return s;
+  };
+  for (const b of plan.bufs.values()) info(b);
+
+  /** Fan-out tables of a window geometry (input position -> output positions, kernel offsets). */
+  const fanTables = (geom: WindowGeom, withKernel: boolean): number => {
+    let id = geomIds.get(geom);
+    if (id === undefined) {
+      id = geomIds.size;
+      geomIds.set(geom, id);
+      globals.line(`static const int32_t fan_start${id}[${geom.fanStart.length}] = ${arrayLiteral(geom.fanStart)};`);
+      globals.line(`static const int32_t fan_out${id}[${Math.max(1, geom.fanOut.length)}] = ${arrayLiteral(geom.fanOut)};`);
+    }
+    if (withKernel && !kTables.has(id)) {
+      kTables.add(id);
+      globals.line(`static const int32_t fan_k${id}[${Math.max(1, geom.fanK.length)}] = ${arrayLiteral(geom.fanK)};`);
+    }
+    return id;
+  };
+
+  // ---------------------------------------------------------------- op bodies
+  let opIndex = 0;
+  const populations: { name: string; c: number; h: number; w: number; spikes: string; v: string }[] = [];
+  const units: { name: string; acc: string; v: string }[] = [];
+  const resets: string[] = [];
+  let outputExpr = '';
+
+  /** Code that makes `ev`/`n` the events of buffer b (its list, or a scan of its values). */
+  const eventsOf = (w: CWriter, b: Buf): void => {
+    const s = info(b);
+    if (!s.sparse) {
+      w.line(`s->n${s.k} = 0;`);
+      w.line(`for (int32_t i = 0; i < ${s.size}; i++) if (s->x${s.k}[i] != 0) s->e${s.k}[s->n${s.k}++] = i;`);
+    }
+    w.line(`const int32_t *ev = s->e${s.k};`);
+    w.line(`const int32_t n = s->n${s.k};`);
+  };
+  const scanEvents = (w: CWriter, b: Buf): void => {
+    const s = info(b);
+    w.line(`s->n${s.k} = 0;`);
+    w.line(`for (int32_t i = 0; i < ${s.size}; i++) if (s->x${s.k}[i] != 0) s->e${s.k}[s->n${s.k}++] = i;`);
+  };
+
+  const emitOp = (w: CWriter, op: PlanOp): void => {
+    const k = opIndex++;
+    const node: Node = op.node;
+    const out = info(op.out);
+    w.open(`/* ${op.node.op} #${k} */`);
+    switch (op.kind) {
+      case 'conv': {
+        const inS = info(op.in);
+        const wt = weightType(g.consts.get(node.inputs[1].id)!.type.dtype);
+        globals.line(`static const ${wt} w${k}[${op.w.length}] = ${arrayLiteral(op.w)};`);
+        const f = fanTables(op.geom, true);
+        const kk = op.geom.kh * op.geom.kw;
+        w.line(`${out.ctype} *acc = s->x${out.k};`);
+        w.line(`memset(acc, 0, sizeof(s->x${out.k}));`);
+        eventsOf(w, op.in);
+        w.open('for (int32_t e = 0; e < n; e++)');
+        w.line('const int32_t i = ev[e];');
+        w.line(`const ${out.ctype} val = (${out.ctype})s->x${inS.k}[i];`);
+        w.line(`const int32_t p = i / ${op.in.C}, c = i - p * ${op.in.C};`);
+        w.line(`const int32_t obase = (c / ${op.Cg}) * ${op.Og};`);
+        w.open(`for (int32_t f = fan_start${f}[p]; f < fan_start${f}[p + 1]; f++)`);
+        w.line(`${out.ctype} *a = acc + fan_out${f}[f] * ${op.O} + obase;`);
+        w.line(`const ${wt} *wr = w${k} + (c * ${kk} + fan_k${f}[f]) * ${op.Og};`);
+        w.line(`for (int32_t o = 0; o < ${op.Og}; o++) a[o] += val * wr[o];`);
+        w.close();
+        w.close();
+        break;
+      }
+      case 'dense': {
+        const inS = info(op.in);
+        const wt = weightType(g.consts.get(node.inputs[1].id)!.type.dtype);
+        globals.line(`static const ${wt} w${k}[${op.wT.length}] = ${arrayLiteral(op.wT)};`);
+        w.line(`${out.ctype} *acc = s->x${out.k};`);
+        w.line(`memset(acc, 0, sizeof(s->x${out.k}));`);
+        eventsOf(w, op.in);
+        w.open('for (int32_t e = 0; e < n; e++)');
+        w.line('const int32_t i = ev[e];');
+        w.line(`const ${out.ctype} val = (${out.ctype})s->x${inS.k}[i];`);
+        w.line(`const ${wt} *wr = w${k} + i * ${op.M};`);
+        w.line(`for (int32_t m = 0; m < ${op.M}; m++) acc[m] += val * wr[m];`);
+        w.close();
+        break;
+      }
+      case 'add': {
+        const a = info(op.a);
+        const b = info(op.b);
+        w.line(`for (int32_t i = 0; i < ${out.size}; i++) s->x${out.k}[i] = (${out.ctype})s->x${a.k}[i] + (${out.ctype})s->x${b.k}[i];`);
+        break;
+      }
+      case 'mul': {
+        const inS = info(op.in);
+        globals.line(`static const int32_t k${k}[${op.scale.length}] = ${arrayLiteral(op.scale)};`);
+        w.line(`for (int32_t q = 0; q < ${out.size}; q += ${op.in.C})`);
+        w.line(`    for (int32_t c = 0; c < ${op.in.C}; c++) s->x${out.k}[q + c] = (${out.ctype})s->x${inS.k}[q + c] * k${k}[c];`);
+        break;
+      }
+      case 'pool': {
+        const inS = info(op.in);
+        const C = op.in.C;
+        if (op.mode === 'max') {
+          const { Ho, Wo, kh, kw, sh, sw, pt, pl, dh, dw } = op.geom;
+          w.open(`for (int32_t oy = 0; oy < ${Ho}; oy++) for (int32_t ox = 0; ox < ${Wo}; ox++) for (int32_t c = 0; c < ${C}; c++)`);
+          w.line(`${out.ctype} m = 0;`);
+          w.line('int first = 1;');
+          w.open(`for (int32_t ky = 0; ky < ${kh}; ky++)`);
+          w.line(`const int32_t iy = oy * ${sh} + ky * ${dh} - ${pt};`);
+          w.line(`if (iy < 0 || iy >= ${op.in.H}) continue;`);
+          w.open(`for (int32_t kx = 0; kx < ${kw}; kx++)`);
+          w.line(`const int32_t ix = ox * ${sw} + kx * ${dw} - ${pl};`);
+          w.line(`if (ix < 0 || ix >= ${op.in.W}) continue;`);
+          w.line(`const ${out.ctype} v = s->x${inS.k}[(iy * ${op.in.W} + ix) * ${C} + c];`);
+          w.line('if (first || v > m) { m = v; first = 0; }');
+          w.close();
+          w.close();
+          w.line(`s->x${out.k}[(oy * ${Wo} + ox) * ${C} + c] = m;`);
+          w.close();
+        } else {
+          if (op.mode === 'avg') throw new SnncError('SNN0205', 'average pooling is not integer: quantize turns it into sum pooling', `%${node.id}`);
+          const f = fanTables(op.geom, false);
+          w.line(`memset(s->x${out.k}, 0, sizeof(s->x${out.k}));`);
+          eventsOf(w, op.in);
+          w.open('for (int32_t e = 0; e < n; e++)');
+          w.line('const int32_t i = ev[e];');
+          w.line(`const int32_t p = i / ${C}, c = i - p * ${C};`);
+          w.line(`for (int32_t f = fan_start${f}[p]; f < fan_start${f}[p + 1]; f++) s->x${out.k}[fan_out${f}[f] * ${C} + c] += s->x${inS.k}[i];`);
+          w.close();
+        }
+        scanEvents(w, op.out);
+        break;
+      }
+      case 'gpool': {
+        const inS = info(op.in);
+        w.line(`memset(s->x${out.k}, 0, sizeof(s->x${out.k}));`);
+        eventsOf(w, op.in);
+        w.line(`for (int32_t e = 0; e < n; e++) s->x${out.k}[ev[e] % ${op.in.C}] += s->x${inS.k}[ev[e]];`);
+        scanEvents(w, op.out);
+        break;
+      }
+      case 'spikemaxpool': {
+        const inS = info(op.in);
+        const C = op.in.C;
+        state.push(`int32_t counts${k}[${op.in.size}];`);
+        resets.push(`memset(s->counts${k}, 0, sizeof(s->counts${k}));`);
+        const { Ho, Wo, kh, kw, sh, sw, pt, pl } = op.geom;
+        eventsOf(w, op.in);
+        w.line(`for (int32_t e = 0; e < n; e++) s->counts${k}[ev[e]] += 1;`);
+        w.open(`for (int32_t oy = 0; oy < ${Ho}; oy++) for (int32_t ox = 0; ox < ${Wo}; ox++) for (int32_t c = 0; c < ${C}; c++)`);
+        w.line('int32_t best = -1, best_count = -1;');
+        w.open(`for (int32_t ky = 0; ky < ${kh}; ky++)`);
+        w.line(`const int32_t iy = oy * ${sh} + ky - ${pt};`);
+        w.line(`if (iy < 0 || iy >= ${op.in.H}) continue;`);
+        w.open(`for (int32_t kx = 0; kx < ${kw}; kx++)`);
+        w.line(`const int32_t ix = ox * ${sw} + kx - ${pl};`);
+        w.line(`if (ix < 0 || ix >= ${op.in.W}) continue;`);
+        w.line(`const int32_t i = (iy * ${op.in.W} + ix) * ${C} + c;`);
+        w.line(`if (s->counts${k}[i] > best_count) { best_count = s->counts${k}[i]; best = i; }`);
+        w.close();
+        w.close();
+        w.line(`s->x${out.k}[(oy * ${Wo} + ox) * ${C} + c] = best >= 0 ? s->x${inS.k}[best] : 0;`);
+        w.close();
+        scanEvents(w, op.out);
+        break;
+      }
+      case 'concat': {
+        let c0 = 0;
+        const P = op.out.H * op.out.W;
+        for (const b of op.ins) {
+          const s = info(b);
+          w.line(`for (int32_t q = 0; q < ${P}; q++) for (int32_t c = 0; c < ${b.C}; c++) s->x${out.k}[q * ${op.out.C} + ${c0} + c] = s->x${s.k}[q * ${b.C} + c];`);
+          c0 += b.C;
+        }
+        scanEvents(w, op.out);
+        break;
+      }
+      case 'neuron': {
+        const inS = info(op.in);
+        const C = op.out.C;
+        const size = op.out.size;
+        const theta = attrVector(node, 'threshold', g.consts)!;
+        globals.line(`static const int32_t th${k}[${C}] = ${arrayLiteral(theta.length === 1 ? new Float64Array(C).fill(theta[0]) : theta)};`);
+        const terms = stepTerms(node, g, op.out);
+        const R = terms.rows.length;
+        const width = terms.rows[0].length;
+        const hasTerms = terms.rows.some((r) => r.some((v) => v !== 0));
+        if (hasTerms) globals.line(`static const int32_t bias${k}[${R * width}] = ${arrayLiteral(terms.rows.flatMap((r) => Array.from(r)))};`);
+        state.push(`int32_t v${k}[${size}];`, `uint64_t ovf_acc${k};`, `uint64_t ovf_v${k};`);
+        resets.push(`memset(s->v${k}, 0, sizeof(s->v${k}));`);
+        populations.push({ name: node.id, c: C, h: op.out.H, w: op.out.W, spikes: `x${out.k}`, v: `v${k}` });
+        units.push({ name: node.id, acc: `ovf_acc${k}`, v: `ovf_v${k}` });
+        const accBits = attrInt(node, 'accbits');
+        const vBits = attrInt(node, 'vbits');
+        const narrowFn = OVERFLOW_FN[attrStr(node, 'overflow') as 'saturate' | 'wrap'];
+        const leak = leakOfNode(node);
+        const leakExpr =
+          leak.kind === 'none' ? '(int64_t)v[i]' : leak.kind === 'shift' ? `snnc_leak_shift(v[i], ${leak.shift}, ${ROUND_CONST[leak.round]})` : `snnc_leak_mul(v[i], ${leak.mul}, ${leak.shift}, ${ROUND_CONST[leak.round]})`;
+        const subtract = attrStr(node, 'reset') === 'subtract';
+        w.line(`const ${inS.ctype} *x = s->x${inS.k};`);
+        w.line(`int32_t *v = s->v${k};`);
+        w.line(`int32_t *spk = s->x${out.k};`);
+        w.line(`int32_t *ev = s->e${out.k};`);
+        w.line(`for (int32_t e = 0; e < s->n${out.k}; e++) spk[ev[e]] = 0;`);
+        if (hasTerms) w.line(`const int32_t *row = bias${k} + (t < ${R} ? t - 1 : ${R - 1}) * ${width};`);
+        w.line('int32_t n = 0;');
+        w.open(`for (int32_t q = 0; q < ${size}; q += ${C}) for (int32_t c = 0; c < ${C}; c++)`);
+        w.line('const int32_t i = q + c;');
+        w.line('int64_t a = x[i];');
+        w.line(`if (a > ${maxOf(accBits)}LL || a < ${-maxOf(accBits) - 1}LL) { a = ${narrowFn}(a, ${accBits}); s->ovf_acc${k}++; }`);
+        w.line(`int64_t u = ${leakExpr} + a${hasTerms ? ` + row[${terms.perNeuron ? 'i' : 'c'}]` : ''};`);
+        w.line(`if (u > ${maxOf(vBits)}LL || u < ${-maxOf(vBits) - 1}LL) { u = ${narrowFn}(u, ${vBits}); s->ovf_v${k}++; }`);
+        w.line(`if (u >= th${k}[c]) { u = ${subtract ? `u - th${k}[c]` : '0'}; ev[n++] = i; spk[i] = 1; }`);
+        w.line('v[i] = (int32_t)u;');
+        w.close();
+        w.line(`s->n${out.k} = n;`);
+        break;
+      }
+      case 'readout': {
+        const inS = info(op.in);
+        const size = op.out.size;
+        const terms = stepTerms(node, g, op.out);
+        const R = terms.rows.length;
+        const hasTerms = terms.rows.some((r) => r.some((v) => v !== 0));
+        const width = terms.rows[0].length;
+        if (hasTerms) globals.line(`static const int32_t bias${k}[${R * width}] = ${arrayLiteral(terms.rows.flatMap((r) => Array.from(r)))};`);
+        state.push(`int64_t sum${k}[${size}];`, `uint64_t ovf_acc${k};`, `uint64_t ovf_v${k};`);
+        resets.push(`memset(s->sum${k}, 0, sizeof(s->sum${k}));`);
+        units.push({ name: node.id, acc: `ovf_acc${k}`, v: `ovf_v${k}` });
+        const bits = attrInt(node, 'sumbits');
+        const narrowFn = OVERFLOW_FN[attrStr(node, 'overflow') as 'saturate' | 'wrap'];
+        if (hasTerms) w.line(`const int32_t *row = bias${k} + (t < ${R} ? t - 1 : ${R - 1}) * ${width};`);
+        w.open(`for (int32_t i = 0; i < ${size}; i++)`);
+        w.line(`int64_t u = s->sum${k}[i] + (int64_t)s->x${inS.k}[i]${hasTerms ? ` + row[${terms.perNeuron ? 'i' : `i % ${op.out.C}`}]` : ''};`);
+        w.line(`if (u > ${maxOf(bits)}LL || u < ${-maxOf(bits) - 1}LL) { u = ${narrowFn}(u, ${bits}); s->ovf_v${k}++; }`);
+        w.line(`s->sum${k}[i] = u;`);
+        w.close();
+        if (!outputExpr && node.id === g.outputs[0]) outputExpr = `s->sum${k}`;
+        break;
+      }
+    }
+    w.close();
+  };
+
+  const begin = new CWriter();
+  const inS = info(plan.input);
+  const inNode = g.nodes.find((n) => n.op === 'input')!;
+  const inRange = intRange(inNode.type.dtype);
+  for (const op of plan.staticOps) emitOp(begin, op);
+  const step = new CWriter();
+  for (const op of plan.stepOps) emitOp(step, op);
+  if (!outputExpr) throw new SnncError('SNN0205', 'the graph output must be a readout');
+
+  // ---------------------------------------------------------------- files
+  const U = p.toUpperCase();
+  const h = new CWriter();
+  h.line('/* Generated by snnc: do not edit. */');
+  h.line(`#ifndef SNNC_GENERATED_${U}_H`).line(`#define SNNC_GENERATED_${U}_H`).line();
+  h.line('#include <stdint.h>').line('#include "snnc_model.h"').line();
+  h.line(`#define ${U}_STEPS ${g.steps}`);
+  h.line(`#define ${U}_INPUT_SIZE ${plan.input.size}`);
+  h.line(`#define ${U}_OUTPUT_SIZE ${plan.outputs[0].size}`).line();
+  h.open('typedef struct');
+  for (const s of state) h.line(s);
+  h.close(`} ${p}_state;`).line();
+  h.line(`void ${p}_init(${p}_state *s);`);
+  h.line(`/* Reset the state, load one sample (NCHW integers); -1 if a value is outside [${inRange.min}, ${inRange.max}]. */`);
+  h.line(`int ${p}_begin(${p}_state *s, const int32_t *input);`);
+  h.line(`/* One step, t = 1..${U}_STEPS. */`);
+  h.line(`void ${p}_step(${p}_state *s, int32_t t);`);
+  h.line(`/* begin + all steps; copies the readout sums to output (may be NULL). */`);
+  h.line(`int ${p}_run(${p}_state *s, const int32_t *input, int64_t *output);`);
+  h.line(`const int64_t *${p}_output(const ${p}_state *s);`);
+  h.line(`extern const snnc_model ${p}_model;`).line();
+  h.line('#endif');
+
+  const c = new CWriter();
+  c.line(`/* Generated by snnc: do not edit. Integer-only, event-driven; see docs/semantics.md. */`);
+  c.line('#include <stddef.h>').line('#include <string.h>').line('#include "snnc_fixed.h"').line(`#include "${p}.h"`).line();
+  c.line(globals.toString());
+  c.open(`void ${p}_init(${p}_state *s)`).line('memset(s, 0, sizeof(*s));').close().line();
+  c.open(`int ${p}_begin(${p}_state *s, const int32_t *input)`);
+  c.line(`for (int32_t i = 0; i < ${plan.input.size}; i++) if (input[i] < ${inRange.min} || input[i] > ${inRange.max}) return -1;`);
+  for (const r of resets) c.line(r);
+  for (const s of stores.values()) if (s.sparse && s !== inS) c.line(`s->n${s.k} = 0; memset(s->x${s.k}, 0, sizeof(s->x${s.k}));`);
+  c.line(`/* input: NCHW -> channel-last */`);
+  c.line(`for (int32_t ch = 0; ch < ${plan.input.C}; ch++) for (int32_t q = 0; q < ${plan.input.H * plan.input.W}; q++) s->x${inS.k}[q * ${plan.input.C} + ch] = input[ch * ${plan.input.H * plan.input.W} + q];`);
+  c.line(`s->n${inS.k} = 0;`);
+  c.line(`for (int32_t i = 0; i < ${plan.input.size}; i++) if (s->x${inS.k}[i] != 0) s->e${inS.k}[s->n${inS.k}++] = i;`);
+  c.line(begin.toString().trimEnd());
+  c.line('return 0;');
+  c.close().line();
+  c.open(`void ${p}_step(${p}_state *s, int32_t t)`);
+  c.line(step.toString().trimEnd());
+  c.line('(void)t;');
+  c.close().line();
+  c.open(`int ${p}_run(${p}_state *s, const int32_t *input, int64_t *output)`);
+  c.line(`if (${p}_begin(s, input) != 0) return -1;`);
+  c.line(`for (int32_t t = 1; t <= ${U}_STEPS; t++) ${p}_step(s, t);`);
+  c.line(`if (output) memcpy(output, ${outputExpr}, sizeof(int64_t) * ${U}_OUTPUT_SIZE);`);
+  c.line('return 0;');
+  c.close().line();
+  c.open(`const int64_t *${p}_output(const ${p}_state *s)`).line(`return ${outputExpr};`).close().line();
+  c.line(`static void ${p}_init_any(void *s) { ${p}_init((${p}_state *)s); }`);
+  c.line(`static int ${p}_begin_any(void *s, const int32_t *in) { return ${p}_begin((${p}_state *)s, in); }`);
+  c.line(`static void ${p}_step_any(void *s, int32_t t) { ${p}_step((${p}_state *)s, t); }`);
+  c.line(`static const int64_t *${p}_output_any(const void *s) { return ${p}_output((const ${p}_state *)s); }`).line();
+  c.open(`static const snnc_population ${p}_populations[${Math.max(1, populations.length)}] =`);
+  for (const q of populations) c.line(`{ ${cString(q.name)}, ${q.c}, ${q.h}, ${q.w}, offsetof(${p}_state, ${q.spikes}), offsetof(${p}_state, ${q.v}) },`);
+  if (!populations.length) c.line('{ "", 0, 0, 0, 0, 0 },');
+  c.close('};');
+  c.open(`static const snnc_unit ${p}_units[${Math.max(1, units.length)}] =`);
+  for (const u of units) c.line(`{ ${cString(u.name)}, offsetof(${p}_state, ${u.acc}), offsetof(${p}_state, ${u.v}) },`);
+  c.close('};');
+  c.open(`const snnc_model ${p}_model =`);
+  c.line(`${cString(g.name)}, ${g.steps}, ${plan.input.size}, ${inRange.min}, ${inRange.max}, ${plan.outputs[0].size}, sizeof(${p}_state),`);
+  c.line(`${populations.length}, ${p}_populations, ${units.length}, ${p}_units,`);
+  c.line(`${p}_init_any, ${p}_begin_any, ${p}_step_any, ${p}_output_any`);
+  c.close('};');
+
+  return [
+    { path: `${p}.h`, contents: h.toString() },
+    { path: `${p}.c`, contents: c.toString() },
+  ];
+}
+
+/** models.c: the table the host program drives. */
+export function emitModelTable(prefixes: readonly string[]): EmittedFile {
+  prefixes.forEach(checkPrefix);
+  const w = new CWriter();
+  w.line('/* Generated by snnc: the models linked into this program. */');
+  w.line('#include "snnc_model.h"');
+  for (const p of prefixes) w.line(`extern const snnc_model ${p}_model;`);
+  w.line(`const snnc_model *const snnc_models[${prefixes.length}] = { ${prefixes.map((p) => `&${p}_model`).join(', ')} };`);
+  w.line(`const int snnc_model_count = ${prefixes.length};`);
+  return { path: 'models.c', contents: w.toString() };
+}

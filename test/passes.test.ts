@@ -1,0 +1,85 @@
+/** ANN-level passes preserve the function; calibration statistics and threshold rules. */
+import { describe, expect, it } from 'vitest';
+import { SnncError } from '../ir/diagnostics.js';
+import { loadImages } from '../src/data/dataset.js';
+import { runAnn } from '../src/exec/ann.js';
+import { importOnnxFile } from '../src/frontend/onnx/import.js';
+import { computeThresholds, percentile, thresholdOf } from '../src/passes/balance-thresholds.js';
+import { collectActivations } from '../src/passes/calibrate.js';
+import { prepareAnn } from '../src/pipeline.js';
+import { testImages } from './helpers/data.js';
+import { CALIB_IMAGES, FIXTURE_MODELS, modelPath } from './helpers/paths.js';
+
+const N = 64;
+const x = testImages(N);
+const run = (g: ReturnType<typeof importOnnxFile>) => runAnn(g, [{ shape: [N, 1, 28, 28], data: x }])[0].data;
+
+describe('canonicalize + fold-batchnorm + recognize-qcfs preserve the ANN', () => {
+  for (const name of FIXTURE_MODELS) {
+    it(name, () => {
+      const g = importOnnxFile(modelPath(name));
+      const p = prepareAnn(g);
+      expect(p.nodes.some((n) => n.op === 'batchnorm' || n.op === 'pad' || n.op === 'floor')).toBe(false);
+      const a = run(g);
+      const b = run(p);
+      let range = 0;
+      for (const v of a) range = Math.max(range, Math.abs(v));
+      for (let i = 0; i < a.length; i++) expect(Math.abs(a[i] - b[i])).toBeLessThanOrEqual(2e-6 * range);
+      if (name === 'fmnist-qcfs') expect(Array.from(b)).toEqual(Array.from(a)); // same float32 operations, same order
+    });
+  }
+
+  it('folding BN reproduces the exporter-fused model (fmnist-cnn-bn vs fmnist-cnn-fused)', () => {
+    const folded = run(prepareAnn(importOnnxFile(modelPath('fmnist-cnn-bn'))));
+    const fused = run(importOnnxFile(modelPath('fmnist-cnn-fused')));
+    for (let i = 0; i < fused.length; i++) expect(Math.abs(folded[i] - fused[i])).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('recognises the three QCFS activations with the trained λ and L = 8', () => {
+    const q = prepareAnn(importOnnxFile(modelPath('fmnist-qcfs'))).nodes.filter((n) => n.op === 'qcfs');
+    expect(q.map((n) => n.attrs.levels)).toEqual([8, 8, 8]);
+    const lambdas = q.map((n) => n.attrs.lambda as number);
+    [2.072966, 3.396815, 4.879836].forEach((l, i) => expect(lambdas[i]).toBeCloseTo(l, 5));
+  });
+});
+
+describe('thresholds', () => {
+  it('percentile follows numpy (linear interpolation)', () => {
+    let s = 1;
+    const rnd = () => ((s = (s * 16807) % 2147483647) / 2147483647);
+    for (const n of [1, 2, 7, 1000, 12345]) {
+      const a = Float32Array.from({ length: n }, () => Math.fround(rnd() * 10));
+      const sorted = Float64Array.from(a).sort();
+      for (const p of [0, 50, 99, 99.9, 100]) {
+        const pos = ((n - 1) * p) / 100;
+        const lo = Math.floor(pos);
+        const expected = lo + 1 < n ? sorted[lo] + (sorted[lo + 1] - sorted[lo]) * (pos - lo) : sorted[lo];
+        expect(percentile(a.slice(), p)).toBeCloseTo(expected, 6);
+      }
+    }
+  });
+
+  it('max, layer percentile and channel percentile from calibration data; 1 and 2 threads agree', async () => {
+    const g = prepareAnn(importOnnxFile(modelPath('fmnist-cnn-bn')));
+    const calib = loadImages(CALIB_IMAGES, g.nodes[0].type, 1 / 255, 200);
+    const s1 = await collectActivations(g, calib, 1);
+    const s2 = await collectActivations(g, calib, 2);
+    const relu = g.nodes.find((n) => n.op === 'relu')!.id;
+    expect(Array.from(s2.get(relu)!.values[3])).toEqual(Array.from(s1.get(relu)!.values[3]));
+    const max = computeThresholds(s1, { kind: 'max' }).get(relu)!;
+    const p = computeThresholds(s1, { kind: 'percentile', p: 99.9 }).get(relu)!;
+    const ch = computeThresholds(s1, { kind: 'channel-percentile', p: 99.9 }).get(relu)!;
+    expect(max).toHaveLength(1);
+    expect(p[0]).toBeLessThan(max[0]);
+    expect(ch).toHaveLength(16);
+    expect(Math.max(...ch)).toBeLessThanOrEqual(max[0]);
+    // the ANN's own maximum over these samples
+    let m = 0;
+    runAnn(g, [{ shape: [calib.count, 1, 28, 28], data: calib.data }], { onValue: (n, t) => n.id === relu && t.data.forEach((v) => (m = Math.max(m, v))) });
+    expect(max[0]).toBe(Math.fround(m));
+  });
+
+  it('a layer that never activates is an error naming it', () => {
+    expect(() => thresholdOf(new Map([['dead', Float64Array.of(NaN)]]), 'dead', '%dead')).toThrow(SnncError);
+  });
+});

@@ -3,12 +3,14 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { annCommand } from './commands/ann.js';
+import { compileCommand } from './commands/compile.js';
 import { convertCommand } from './commands/convert.js';
 import { evalCommand } from './commands/eval.js';
 import { inspectCommand } from './commands/inspect.js';
+import { verifyCommand } from './commands/verify.js';
 import { EXIT } from './common.js';
 
-const commands = [inspectCommand, annCommand, convertCommand, evalCommand];
+const commands = [inspectCommand, annCommand, convertCommand, evalCommand, compileCommand, verifyCommand];
 
 let cli = yargs(hideBin(process.argv))
   .scriptName('snnc')

@@ -1,0 +1,104 @@
+/** `snnc compile MODEL --calib X.npy -T N --target c -o OUT/`: C sources, the IR and a report. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Argv } from 'yargs';
+import { SnncError } from '../../../ir/diagnostics.js';
+import { printGraph } from '../../../ir/text/print.js';
+import { TARGETS } from '../../../targets/index.js';
+import { checkPrefix } from '../../../targets/c/emit.js';
+import { loadGraph } from '../../model-io.js';
+import { describeMethod } from '../../methods.js';
+import type { LayerReport } from '../../passes/quantize.js';
+import { calibrate, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
+import { writeDirAtomic } from '../../util/fs.js';
+import { printJson, runCommand } from '../common.js';
+import { Progress } from '../progress.js';
+import { dataOptions } from './ann.js';
+import { loadCalib, methodFrom, methodOptions, parseSteps, scaleOf } from '../options.js';
+
+export function formatReport(layers: readonly LayerReport[]): string {
+  const rows = [
+    `${'layer'.padEnd(28)}${'op'.padEnd(9)}${'wbits'.padStart(6)}${'w err %'.padStart(9)}${'clipped %'.padStart(10)}${'threshold'.padStart(18)}${'acc room'.padStart(10)}${'v room'.padStart(8)}`,
+  ];
+  for (const l of layers) {
+    const th = l.threshold ? `${l.threshold[0]}..${l.threshold[1]}` : '-';
+    rows.push(
+      `${l.id.slice(0, 27).padEnd(28)}${l.op.padEnd(9)}${String(l.weightBits).padStart(6)}${(l.weightError * 100).toFixed(3).padStart(9)}${(l.clipped * 100).toFixed(3).padStart(10)}${th.padStart(18)}${l.accHeadroomBits.toFixed(1).padStart(10)}${(l.vHeadroomBits?.toFixed(1) ?? '-').padStart(8)}`,
+    );
+  }
+  rows.push('', 'w err: relative RMS error of the integer weights; room: worst-case headroom in bits (negative: can overflow, then saturated and counted).');
+  return `${rows.join('\n')}\n`;
+}
+
+export function compileCommand(y: Argv): Argv {
+  return y.command(
+    'compile <model>',
+    'compile a model to an integer spiking network for a target',
+    (a) =>
+      methodOptions(
+        dataOptions(
+          a
+            .positional('model', { type: 'string', demandOption: true })
+            .option('calib', { type: 'string', demandOption: true, describe: 'calibration samples .npy' })
+            .option('calib-limit', { type: 'number', describe: 'use only the first N calibration samples' })
+            .option('T', { type: 'string', demandOption: true, describe: 'time steps' })
+            .option('target', { type: 'string', default: 'c', describe: `target (${Object.keys(TARGETS).join(', ')})` })
+            .option('weight-bits', { type: 'number', describe: 'signed weight width (default: the target’s)' })
+            .option('granularity', { choices: ['channel', 'tensor'] as const, describe: 'one weight scale per output channel or per layer' })
+            .option('weight-clip', { type: 'number', default: 100, describe: 'percentile of |w| mapped to the largest weight (100: no clipping)' })
+            .option('prefix', { type: 'string', default: 'model', describe: 'C symbol prefix' })
+            .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output folder (replaced)' })
+            .option('json', { type: 'boolean', default: false }),
+        ),
+      ),
+    (args) =>
+      runCommand(async () => {
+        const target = TARGETS[String(args.target)];
+        if (!target) throw new SnncError('SNN0201', `unknown target '${args.target}' (known: ${Object.keys(TARGETS).join(', ')})`);
+        const prefix = String(args.prefix);
+        checkPrefix(prefix);
+        const steps = parseSteps(String(args.T));
+        if (steps.length !== 1) throw new SnncError('SNN0407', 'compile takes one T');
+        const model = loadGraph(String(args.model));
+        if (model.stage !== 'ann') throw new SnncError('SNN0407', `compile takes an ANN; ${args.model} is at stage ${model.stage}`);
+        const input = model.nodes.find((n) => n.op === 'input')!;
+        const calib = loadCalib(args, input.type);
+        const inputScale = scaleOf(args) ?? calib.scale;
+        if (inputScale === undefined) throw new SnncError('SNN0407', 'pass --input-scale: the real value of one step of the integer input (e.g. 1/255)');
+        const method = methodFrom(args);
+        const ann = prepareAnn(model);
+        const progress = new Progress('calibrate', calib.count);
+        const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n));
+        progress.finish();
+        const snn = toSnn(ann, stats, method, steps[0]);
+        const layers: LayerReport[] = [];
+        const desc = target.desc();
+        const fixed = toFixed(snn, desc, {
+          inputScale,
+          ...(args['weight-bits'] !== undefined ? { weightBits: Number(args['weight-bits']) } : {}),
+          ...(args.granularity ? { granularity: args.granularity as 'channel' | 'tensor' } : {}),
+          weightClip: Number(args['weight-clip']),
+          onReport: (r) => layers.push(r),
+        });
+        const files = target.emit(fixed, prefix);
+        const report = { target: desc.name, steps: steps[0], method: { name: method.name, description: describeMethod(method) }, inputScale, layers };
+        for (const l of layers) {
+          if (l.accHeadroomBits < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: the worst-case input current needs ${(-l.accHeadroomBits).toFixed(1)} more bits than the ${desc.accBits}-bit accumulator; it will saturate and be counted\n`);
+        }
+        const out = String(args.output);
+        writeDirAtomic(out, (dir) => {
+          for (const f of files) writeFileSync(join(dir, f.path), f.contents);
+          const fixedText = printGraph(fixed, { sidecar: 'model.snnir.bin' });
+          writeFileSync(join(dir, 'model.snnir'), fixedText.text);
+          writeFileSync(join(dir, 'model.snnir.bin'), fixedText.sidecar ?? new Uint8Array());
+          const floatText = printGraph(snn, { sidecar: 'model.float.snnir.bin' });
+          writeFileSync(join(dir, 'model.float.snnir'), floatText.text);
+          writeFileSync(join(dir, 'model.float.snnir.bin'), floatText.sidecar ?? new Uint8Array());
+          writeFileSync(join(dir, 'report.json'), `${JSON.stringify({ ...report, prefix }, null, 2)}\n`);
+          writeFileSync(join(dir, 'report.txt'), formatReport(layers));
+        });
+        if (args.json) return printJson({ ...report, prefix, output: out, files: files.map((f) => f.path) });
+        process.stdout.write(`wrote ${out}/ (target ${desc.name}, T=${steps[0]}, ${describeMethod(method)})\n${formatReport(layers)}`);
+      }),
+  );
+}

@@ -10,7 +10,10 @@ import { runAnnBatched } from './exec/run-ann.js';
 import { simulateFloat } from './exec/run-snn.js';
 import { dependsOnT, type Method } from './methods.js';
 import type { ActivationStats } from './passes/calibrate.js';
-import { calibrate, prepareAnn, toSnn } from './pipeline.js';
+import { calibrate, prepareAnn, toFixed, toSnn } from './pipeline.js';
+import { simulateFixed } from './exec/run-fixed.js';
+import { integerSamples } from './data/integer.js';
+import type { TargetDesc } from '../targets/target.js';
 
 export interface SnnPoint {
   readonly T: number;
@@ -23,6 +26,8 @@ export interface MethodResult {
   readonly method: Method;
   readonly layers: string[];
   readonly snn: SnnPoint[];
+  /** The integer network (when a target is given): accuracy at each T. */
+  readonly fixed?: { readonly T: number; readonly accuracy: number }[];
 }
 
 export interface EvalResult {
@@ -39,6 +44,8 @@ export interface EvalOptions {
   readonly steps: readonly number[];
   readonly methods: readonly Method[];
   readonly threads: number;
+  /** Also quantize for this target and run the integer interpreter. */
+  readonly fixed?: { readonly target: TargetDesc; readonly weightBits?: number; readonly granularity?: 'channel' | 'tensor'; readonly inputScale: number };
   /** Reports progress as (phase, samples done, samples total of the phase). */
   readonly progress?: (phase: string, total: number) => (n: number) => void;
 }
@@ -59,14 +66,21 @@ export async function evaluate(model: Graph, o: EvalOptions): Promise<EvalResult
     const points: SnnPoint[] = [];
     let layers: string[] = [];
     const runs = dependsOnT(m) ? steps.map((t) => [t]) : [steps];
+    const fixed: { T: number; accuracy: number }[] = [];
     for (const cps of runs) {
       const T = Math.max(...cps);
       const snn = toSnn(ann, stats, m, T);
       const r = await simulateFloat(snn, o.data, cps, o.threads, tick(`${m.name} T=${cps.length > 1 ? cps.join(',') : T}`, o.data.count));
       layers = r.populations.map((p) => p.id);
       r.checkpoints.forEach((t, k) => points.push({ T: t, accuracy: accuracy(r.predictions[k], o.labels), spikeRate: r.spikeRates[k] }));
+      if (o.fixed) {
+        const f = o.fixed;
+        const g = toFixed(snn, f.target, { inputScale: f.inputScale, ...(f.weightBits ? { weightBits: f.weightBits } : {}), ...(f.granularity ? { granularity: f.granularity } : {}) });
+        const q = await simulateFixed(g, integerSamples(g, o.data), cps, o.threads, tick(`${m.name} integer`, o.data.count));
+        q.checkpoints.forEach((t, k) => fixed.push({ T: t, accuracy: accuracy(q.predictions[k], o.labels) }));
+      }
     }
-    methods.push({ method: m, layers, snn: points });
+    methods.push({ method: m, layers, snn: points, ...(o.fixed ? { fixed } : {}) });
   }
   return { ann: { accuracy: annAcc }, images: o.data.count, methods, seconds: (performance.now() - start) / 1000 };
 }
@@ -81,6 +95,7 @@ export function markdownTable(title: string, r: EvalResult, describe: (m: Method
     const last = mr.snn.at(-1)!;
     const meanRate = last.spikeRate.reduce((a, b) => a + b, 0) / Math.max(1, last.spikeRate.length);
     lines.push(`| ${mr.method.name} | ${mr.snn.map((p) => (p.accuracy * 100).toFixed(2)).join(' | ')} | ${meanRate.toFixed(3)} |`);
+    if (mr.fixed) lines.push(`| ${mr.method.name}, integer | ${mr.fixed.map((p) => (p.accuracy * 100).toFixed(2)).join(' | ')} | |`);
   }
   lines.push('', ...r.methods.map((mr) => `- ${mr.method.name}: ${describe(mr.method)}`), '');
   return lines.join('\n');

@@ -14,11 +14,8 @@ import { SnncError } from '../ir/diagnostics.js';
 import { FixedInterpreter } from '../ir/interp-fixed.js';
 import type { Graph } from '../ir/types.js';
 
-export interface IntSamples {
-  readonly count: number;
-  readonly size: number;
-  readonly data: Int32Array;
-}
+import type { IntSamples } from './data/integer.js';
+export type { IntSamples };
 
 export interface Mismatch {
   readonly sample: number;

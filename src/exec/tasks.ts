@@ -6,6 +6,9 @@
 import type { Graph } from '../../ir/types.js';
 import { runAnn } from './ann.js';
 import { floatSimulator, simulateFloatChunk, type FloatSimulator, type SnnChunkResult } from './snn-float.js';
+import { FixedInterpreter } from '../../ir/interp-fixed.js';
+import { runFixedChunk, type FixedChunkResult } from './run-fixed.js';
+import type { IntSamples } from '../data/integer.js';
 
 export interface TaskKind<P, S, I, O> {
   init(payload: P): S;
@@ -44,5 +47,11 @@ const snnFloat: TaskKind<{ graph: Graph; checkpoints: number[] }, { sim: FloatSi
   run: (s, chunk) => simulateFloatChunk(s.sim, chunk, s.checkpoints),
 };
 
+/** Run the integer reference interpreter on a chunk of integer samples. */
+const snnFixed: TaskKind<{ graph: Graph; checkpoints: number[] }, { interp: FixedInterpreter; checkpoints: number[] }, IntSamples, FixedChunkResult> = {
+  init: (p) => ({ interp: new FixedInterpreter(p.graph), checkpoints: p.checkpoints }),
+  run: (s, chunk) => runFixedChunk(s.interp, chunk, s.checkpoints),
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const TASKS: Record<string, TaskKind<any, any, any, any>> = { ann, 'ann-values': annValues, 'snn-float': snnFloat };
+export const TASKS: Record<string, TaskKind<any, any, any, any>> = { ann, 'ann-values': annValues, 'snn-float': snnFloat, 'snn-fixed': snnFixed };

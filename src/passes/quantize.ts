@@ -394,15 +394,26 @@ export const quantize: Pass<QuantizeOptions> = {
   },
 };
 
-/** Give every integer value the narrowest of i8/i16/i32/i64 its worst-case range allows. */
+const DATA_MOVEMENT = new Set(['flatten', 'reshape', 'maxpool2d', 'concat']);
+
+/**
+ * Give every computed integer value ('i64' placeholder) the narrowest of i8/i16/i32/i64 its
+ * worst-case range allows; data movement (flatten, reshape, maxpool2d, concat) keeps the
+ * dtype of its input.
+ */
 export function tightenDtypes(g: Graph): Graph {
   const ranges = computeRanges(g);
+  const dtypes = new Map<string, string>();
   const nodes = g.nodes.map((n) => {
-    if (n.type.dtype !== 'i64') return n;
-    const r = ranges.get(n.id)!;
-    const m = Math.max(Math.abs(r.min + 1), Math.abs(r.max));
-    const bits = [8, 16, 32, 64].find((b) => m <= 2 ** (b - 1) - 1) ?? 64;
-    return { ...n, type: { ...n.type, dtype: `i${bits}` } };
+    let dtype = n.type.dtype;
+    if (DATA_MOVEMENT.has(n.op)) dtype = dtypes.get(n.inputs[0].id) ?? dtype;
+    else if (dtype === 'i64') {
+      const r = ranges.get(n.id)!;
+      const m = Math.max(Math.abs(r.min + 1), Math.abs(r.max));
+      dtype = `i${[8, 16, 32, 64].find((b) => m <= 2 ** (b - 1) - 1) ?? 64}`;
+    }
+    dtypes.set(n.id, dtype);
+    return dtype === n.type.dtype ? n : { ...n, type: { ...n.type, dtype } };
   });
   return { ...g, nodes };
 }

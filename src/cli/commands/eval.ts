@@ -1,14 +1,15 @@
 /** `snnc eval MODEL --calib X --data X --labels Y -T 1,2,4,...`: ANN vs SNN accuracy at each T. */
 import type { Argv } from 'yargs';
 import { SnncError } from '../../../ir/diagnostics.js';
-import { evaluate, markdownTable } from '../../evaluate.js';
+import { evaluate, markdownTable, type EvalOptions } from '../../evaluate.js';
+import { TARGETS } from '../../../targets/index.js';
 import { loadGraph } from '../../model-io.js';
 import { describeMethod } from '../../methods.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
 import { Progress } from '../progress.js';
 import { dataOptions } from './ann.js';
-import { loadCalib, loadEvalData, methodOptions, methodsFrom, parseSteps } from '../options.js';
+import { loadCalib, loadEvalData, methodOptions, methodsFrom, parseSteps, scaleOf } from '../options.js';
 
 export function evalCommand(y: Argv): Argv {
   return y.command(
@@ -27,6 +28,9 @@ export function evalCommand(y: Argv): Argv {
             .option('methods', { type: 'string', describe: 'compare named presets instead of the method options (comma separated)' })
             .option('markdown', { type: 'string', describe: 'also write the results as a markdown table to this file' })
             .option('title', { type: 'string', describe: 'heading of the markdown table' })
+            .option('target', { type: 'string', describe: 'also quantize for this target and report the integer network' })
+            .option('weight-bits', { type: 'number', describe: 'signed weight width for --target' })
+            .option('granularity', { choices: ['channel', 'tensor'] as const, describe: 'weight scales for --target' })
             .option('json', { type: 'boolean', default: false }),
         ),
       ),
@@ -39,6 +43,19 @@ export function evalCommand(y: Argv): Argv {
         const input = model.nodes.find((n) => n.op === 'input')!;
         const calib = loadCalib(args, input.type);
         const { data, labels } = loadEvalData(args, input.type);
+        let fixed: EvalOptions['fixed'];
+        if (args.target) {
+          const target = TARGETS[String(args.target)];
+          if (!target) throw new SnncError('SNN0201', `unknown target '${args.target}' (known: ${Object.keys(TARGETS).join(', ')})`);
+          const inputScale = scaleOf(args) ?? data.scale;
+          if (inputScale === undefined) throw new SnncError('SNN0407', '--target needs --input-scale (the real value of one input step)');
+          fixed = {
+            target: target.desc(),
+            inputScale,
+            ...(args['weight-bits'] !== undefined ? { weightBits: Number(args['weight-bits']) } : {}),
+            ...(args.granularity ? { granularity: args.granularity as 'channel' | 'tensor' } : {}),
+          };
+        }
         let bar: Progress | undefined;
         const result = await evaluate(model, {
           calib,
@@ -47,6 +64,7 @@ export function evalCommand(y: Argv): Argv {
           steps,
           methods,
           threads: args.threads as number,
+          ...(fixed ? { fixed } : {}),
           progress: (phase, total) => {
             bar?.finish();
             bar = new Progress(phase, total);
@@ -56,13 +74,21 @@ export function evalCommand(y: Argv): Argv {
         bar?.finish();
         if (args.markdown) writeFileAtomic(String(args.markdown), markdownTable(String(args.title ?? args.model), result, describeMethod));
         if (args.json) {
-          const methodJson = (i: number) => ({ method: { name: result.methods[i].method.name, description: describeMethod(result.methods[i].method) }, layers: result.methods[i].layers, snn: result.methods[i].snn });
+          const methodJson = (i: number) => ({
+            method: { name: result.methods[i].method.name, description: describeMethod(result.methods[i].method) },
+            layers: result.methods[i].layers,
+            snn: result.methods[i].snn,
+            ...(result.methods[i].fixed ? { fixed: result.methods[i].fixed } : {}),
+          });
           if (result.methods.length === 1) return printJson({ ann: result.ann, images: result.images, ...methodJson(0), seconds: Number(result.seconds.toFixed(2)) });
           return printJson({ ann: result.ann, images: result.images, methods: result.methods.map((_, i) => methodJson(i)), seconds: Number(result.seconds.toFixed(2)) });
         }
         const Ts = result.methods[0].snn.map((p) => p.T);
         const out = [`ANN accuracy ${(result.ann.accuracy * 100).toFixed(2)} % on ${result.images} images`, `${'method'.padEnd(24)}${Ts.map((t) => `T=${t}`.padStart(8)).join('')}`];
-        for (const mr of result.methods) out.push(`${mr.method.name.padEnd(24)}${mr.snn.map((p) => (p.accuracy * 100).toFixed(2).padStart(8)).join('')}`);
+        for (const mr of result.methods) {
+          out.push(`${mr.method.name.padEnd(24)}${mr.snn.map((p) => (p.accuracy * 100).toFixed(2).padStart(8)).join('')}`);
+          if (mr.fixed) out.push(`${'  integer'.padEnd(24)}${mr.fixed.map((p) => (p.accuracy * 100).toFixed(2).padStart(8)).join('')}`);
+        }
         out.push(`(${result.seconds.toFixed(1)} s)`);
         process.stdout.write(`${out.join('\n')}\n`);
       }),

@@ -8,31 +8,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { SnncError } from '../../../ir/diagnostics.js';
-import { intRange, type Graph } from '../../../ir/types.js';
-import { accuracy, argmaxRows, loadImages, loadLabels, type Images } from '../../data/dataset.js';
+import { accuracy, argmaxRows, loadImages, loadLabels } from '../../data/dataset.js';
 import { simulateFloat } from '../../exec/run-snn.js';
 import { loadGraph } from '../../model-io.js';
-import { buildProgram, DEFAULT_CFLAGS, verifyProgram, type IntSamples } from '../../verify-c.js';
+import { buildProgram, DEFAULT_CFLAGS, verifyProgram } from '../../verify-c.js';
+import { integerSamples } from '../../data/integer.js';
 import { EXIT, printJson, runCommand } from '../common.js';
 import { Progress } from '../progress.js';
 import { dataOptions } from './ann.js';
 import { scaleOf } from '../options.js';
-
-/** Integer samples for the fixed graph: uint8 data as is when the scales agree, else round(x / scale) (checked). */
-export function integerSamples(fixed: Graph, images: Images): IntSamples {
-  const input = fixed.nodes.find((n) => n.op === 'input')!;
-  const scale = input.attrs.scale as number;
-  const { min, max } = intRange(input.type.dtype);
-  const size = images.sampleShape.reduce((a, b) => a * b, 1);
-  const data = new Int32Array(images.count * size);
-  const exact = images.raw && images.scale !== undefined && Math.abs(images.scale - scale) <= 1e-12 * scale;
-  for (let i = 0; i < data.length; i++) {
-    const q = exact ? images.raw![i] : Math.round(images.data[i] / scale);
-    if (q < min || q > max) throw new SnncError('SNN0409', `sample ${Math.floor(i / size)} value ${images.data[i]} maps to ${q}, outside the ${input.type.dtype} input [${min}, ${max}] (scale ${scale})`);
-    data[i] = q;
-  }
-  return { count: images.count, size, data };
-}
 
 export function verifyCommand(y: Argv): Argv {
   return y.command(

@@ -2,9 +2,9 @@
  * Bit-exact verification of a C build against the reference interpreter.
  *
  * Both executors run the same integer samples. After every step, every population's spikes and
- * membranes are reduced to two FNV-1a 64 digests (NCHW order: one byte per spike, four
- * little-endian bytes per membrane); the readout sums and the overflow counters are compared
- * at the end. On the first disagreeing sample both sides dump the full trace of that sample and
+ * membranes are reduced to two word-wise FNV-1a 32 digests (of the indices of the neurons that
+ * spiked, and of every membrane, in storage order); the readout sums and the overflow counters
+ * are compared at the end. On the first disagreeing sample both sides dump the full trace of that sample and
  * the first differing (step, population, neuron) is reported with both values.
  */
 import { spawnSync } from 'node:child_process';
@@ -47,27 +47,9 @@ export interface BuildOptions {
 
 export const DEFAULT_CFLAGS = ['-std=c99', '-O2', '-Wall', '-Wextra', '-Werror'];
 
-/** FNV-1a 64 over bytes, as two 32-bit halves (exact in doubles). */
-export class Fnv64 {
-  hi = 0xcbf29ce4;
-  lo = 0x84222325;
-  byte(b: number): void {
-    const lo = (this.lo ^ b) >>> 0;
-    const l = lo * 435;
-    const carry = Math.floor(l / 4294967296);
-    this.hi = (Math.imul(this.hi, 435) + carry + (lo << 8)) >>> 0;
-    this.lo = l >>> 0;
-  }
-  int32(v: number): void {
-    const u = v >>> 0;
-    this.byte(u & 255);
-    this.byte((u >>> 8) & 255);
-    this.byte((u >>> 16) & 255);
-    this.byte(u >>> 24);
-  }
-  hex(): string {
-    return this.hi.toString(16).padStart(8, '0') + this.lo.toString(16).padStart(8, '0');
-  }
+/** Word-wise FNV-1a 32 (the host program's digest). */
+export function fnvWord(h: number, w: number): number {
+  return Math.imul((h ^ w) >>> 0, 16777619) >>> 0;
 }
 
 export function encodeSamples(s: IntSamples): Uint8Array {
@@ -95,32 +77,42 @@ export function runProgram(exe: string, args: readonly string[]): string {
   return r.stdout;
 }
 
-/** Per step, per population: spikes and membranes in NCHW order. */
+/** Per population after a step: spikes and membranes in NCHW order (for traces). */
 type Snapshot = { spikes: Int32Array; v: Int32Array }[];
 
-function snapshot(interp: FixedInterpreter): Snapshot {
+function populationState(interp: FixedInterpreter): { id: string; spikes: Float64Array; v: Float64Array; buf: { C: number; H: number; W: number } }[] {
   const e = interp.engine;
   return e.units().flatMap(({ id, unit }) => {
-    const pop = e.populations.find((p) => p.id === id);
-    if (!pop) return [];
-    const spikes = e.read(id, new Int32Array(pop.size)) as Int32Array;
+    if (!e.populations.some((p) => p.id === id)) return [];
     const buf = e.plan.bufs.get(id)!;
-    const v = new Int32Array(pop.size);
-    const hwc = (unit as unknown as { v: Float64Array }).v;
-    const HW = buf.H * buf.W;
-    for (let c = 0; c < buf.C; c++) for (let q = 0; q < HW; q++) v[c * HW + q] = hwc[q * buf.C + c];
-    return [{ spikes, v }];
+    return [{ id, spikes: buf.store.data, v: (unit as unknown as { v: Float64Array }).v, buf }];
   });
 }
 
-function digest(s: Snapshot[number]): [string, string] {
-  const a = new Fnv64();
-  const b = new Fnv64();
-  for (let i = 0; i < s.spikes.length; i++) {
-    a.byte(s.spikes[i]);
-    b.int32(s.v[i]);
+function snapshot(interp: FixedInterpreter): Snapshot {
+  return populationState(interp).map(({ spikes, v, buf }) => {
+    const HW = buf.H * buf.W;
+    const s = new Int32Array(spikes.length);
+    const m = new Int32Array(v.length);
+    for (let c = 0; c < buf.C; c++) {
+      for (let q = 0; q < HW; q++) {
+        s[c * HW + q] = spikes[q * buf.C + c];
+        m[c * HW + q] = v[q * buf.C + c];
+      }
+    }
+    return { spikes: s, v: m };
+  });
+}
+
+/** The host program's digests of one population: spiking indices and membranes, storage order. */
+function digest(spikes: Float64Array, v: Float64Array): [string, string] {
+  let a = 2166136261;
+  let b = 2166136261;
+  for (let i = 0; i < v.length; i++) {
+    if (spikes[i] !== 0) a = fnvWord(a, i);
+    b = fnvWord(b, v[i] | 0);
   }
-  return [a.hex(), b.hex()];
+  return [a.toString(16).padStart(8, '0'), b.toString(16).padStart(8, '0')];
 }
 
 interface COutput {
@@ -192,8 +184,8 @@ export function verifyProgram(graph: Graph, exe: string, workDir: string, sample
     let bad = false;
     const out = interp.run(samples.data, s * samples.size, (t) => {
       if (bad) return;
-      snapshot(interp).forEach((snap, p) => {
-        const [hs, hv] = digest(snap);
+      populationState(interp).forEach((pop, p) => {
+        const [hs, hv] = digest(pop.spikes, pop.v);
         const cd = c.digests.get(`${s} ${t} ${p}`);
         if (!cd || cd[0] !== hs || cd[1] !== hv) bad = true;
       });

@@ -266,6 +266,24 @@ class TextReader {
   }
 }
 
+/** How tokens read in diagnostics. */
+const TOKEN_NAMES: Record<string, string> = {
+  Identifier: 'a name',
+  ValueId: 'a value %name',
+  GlobalId: 'a constant @name',
+  StringLit: 'a string',
+  NumberLit: 'a number',
+  Equals: "'='",
+  Comma: "','",
+  Colon: "':'",
+  LParen: "'('",
+  RParen: "')'",
+  LCurly: "'{'",
+  RCurly: "'}'",
+  LSquare: "'['",
+  RSquare: "']'",
+};
+
 export function parseGraph(text: string, opts: ParseOptions = {}): Graph {
   const file = opts.file ?? '<text>';
   const lexed = snnirLexer.tokenize(text);
@@ -281,7 +299,9 @@ export function parseGraph(text: string, opts: ParseOptions = {}): Graph {
     const line = Number.isFinite(t.startLine) ? t.startLine : (lexed.tokens.at(-1)?.endLine ?? 1);
     const col = Number.isFinite(t.startColumn) ? t.startColumn : (lexed.tokens.at(-1)?.endColumn ?? 1);
     const found = t.image === '' ? 'end of input' : `'${t.image}'`;
-    throw new SnncError('SNN0002', `${e.message.split('\n')[0].replace(/ but found: .*/, '')}, found ${found}`, `${file}:${line}:${col}`);
+    const want = /Expecting token of type --> (\w+) <--/.exec(e.message)?.[1];
+    const what = want ? `expected ${TOKEN_NAMES[want] ?? want}` : 'unexpected token';
+    throw new SnncError('SNN0002', `${what}, found ${found}`, `${file}:${line}:${col}`);
   }
   return new TextReader(file, opts).graph(cst);
 }

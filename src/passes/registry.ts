@@ -4,6 +4,8 @@ import { convert } from './convert.js';
 import { foldBatchNorm } from './fold-batchnorm.js';
 import type { Pass } from './pass.js';
 import { recognizeQcfs } from './recognize-qcfs.js';
+import { quantize } from './quantize.js';
+import { foldTemporalBias } from './fold-temporal-bias.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const PASSES: Record<string, Pass<any>> = Object.fromEntries([canonicalize, foldBatchNorm, recognizeQcfs, convert].map((p) => [p.name, p]));
+export const PASSES: Record<string, Pass<any>> = Object.fromEntries([canonicalize, foldBatchNorm, recognizeQcfs, convert, quantize, foldTemporalBias].map((p) => [p.name, p]));

@@ -9,6 +9,7 @@ import { SnncError } from '../../ir/diagnostics.js';
 import { DEFAULT_CONVERT } from '../../src/passes/convert.js';
 import { runPass } from '../../src/passes/pass.js';
 import { PASSES } from '../../src/passes/registry.js';
+import { cTarget } from '../../targets/c/index.js';
 
 function parseOptions(text: string | undefined): Record<string, string> {
   if (!text) return {};
@@ -16,6 +17,10 @@ function parseOptions(text: string | undefined): Record<string, string> {
 }
 
 function optionsFor(name: string, g: Graph, o: Record<string, string>): unknown {
+  if (name === 'quantize') {
+    return { target: cTarget(), weightBits: Number(o.bits ?? 8), granularity: o.granularity ?? 'channel', inputScale: Number(o.scale ?? 1), weightClip: Number(o.clip ?? 100) };
+  }
+  if (name === 'fold-temporal-bias') return { biasBits: Number(o.biasbits ?? 24) };
   if (name !== 'convert') return undefined;
   const theta = Number(o.theta ?? 1);
   const thresholds = new Map([...g.nodes.filter((n) => n.op === 'relu').map((n) => n.id), ...g.outputs].map((id) => [id, Float64Array.of(theta)]));

@@ -6,8 +6,9 @@
  * FILE: "SNNI", int32 count, int32 size, then count*size int32 values (little-endian), NCHW.
  * Prints, one line each:
  *   out S v0 v1 ...                 readout sums of sample S after the last step
- *   d S T P spikes_fnv v_fnv        (--digest) FNV-1a 64 of population P's spikes (one byte
- *                                   per neuron) and membranes (int32 LE), NCHW order, after step T
+ *   d S T P spikes_hash v_hash      (--digest) after step T, population P: word-wise FNV-1a 32
+ *                                   of the indices of the neurons that spiked, and of every
+ *                                   membrane (int32), both in storage (channel-last) order
  *   s T P c0 c1 ... / v T P m0 ...  (--trace S) every spike and membrane of sample S, NCHW order
  *   overflow U acc v                saturation/wrap counts of unit U over the whole run
  * Exit status: 0 ok, 2 usage, 3 unreadable input, 4 input value out of range.
@@ -21,25 +22,22 @@
 extern const snnc_model *const snnc_models[];
 extern const int snnc_model_count;
 
-static uint64_t fnv_byte(uint64_t h, unsigned char b)
+static uint32_t fnv_word(uint32_t h, uint32_t w)
 {
-    return (h ^ b) * 1099511628211ULL;
+    return (h ^ w) * 16777619u;
 }
 
 static int32_t *field(void *state, size_t offset) { return (int32_t *)((char *)state + offset); }
 
-static void population_digest(const snnc_population *p, void *state, uint64_t *hs, uint64_t *hv)
+static void population_digest(const snnc_population *p, void *state, uint32_t *hs, uint32_t *hv)
 {
     const int32_t *s = field(state, p->spikes_offset);
     const int32_t *v = field(state, p->v_offset);
-    uint64_t a = 14695981039346656037ULL, b = 14695981039346656037ULL;
-    for (int32_t c = 0; c < p->c; c++) {
-        for (int32_t q = 0; q < p->h * p->w; q++) {
-            int32_t i = q * p->c + c;
-            uint32_t u = (uint32_t)v[i];
-            a = fnv_byte(a, (unsigned char)s[i]);
-            for (int k = 0; k < 4; k++) b = fnv_byte(b, (unsigned char)(u >> (8 * k)));
-        }
+    uint32_t a = 2166136261u, b = 2166136261u;
+    int32_t size = p->c * p->h * p->w;
+    for (int32_t i = 0; i < size; i++) {
+        if (s[i]) a = fnv_word(a, (uint32_t)i);
+        b = fnv_word(b, (uint32_t)v[i]);
     }
     *hs = a;
     *hv = b;
@@ -120,9 +118,9 @@ int main(int argc, char **argv)
             m->step(state, t);
             for (int p = 0; p < m->population_count; p++) {
                 if (digest) {
-                    uint64_t hs, hv;
+                    uint32_t hs, hv;
                     population_digest(&m->populations[p], state, &hs, &hv);
-                    printf("d %d %d %d %016llx %016llx\n", (int)n, (int)t, p, (unsigned long long)hs, (unsigned long long)hv);
+                    printf("d %d %d %d %08lx %08lx\n", (int)n, (int)t, p, (unsigned long)hs, (unsigned long)hv);
                 }
                 if (trace == n) population_trace(&m->populations[p], state, t, p);
             }

@@ -7,6 +7,8 @@
 import type { Graph } from '../types.js';
 import { add, concat, conv, dense, gpool, mul, pool, spikeMaxPool } from './kernels.js';
 import { buildPlan, fromHwc, toHwc, type Buf, type Plan, type PlanOp } from './plan.js';
+import { Arena } from './arena.js';
+import { instantiateKernels, type KernelExports } from './wasm/kernels.js';
 
 export type NeuronOp = Extract<PlanOp, { kind: 'neuron' }>;
 export type ReadoutOp = Extract<PlanOp, { kind: 'readout' }>;
@@ -18,9 +20,15 @@ export interface Unit {
   step(t: number): number;
 }
 
+/** Where units keep their state (the engine's memory) and the WebAssembly kernels (absent in the sizing pass). */
+export interface UnitEnv {
+  readonly arena: Arena;
+  readonly wasm?: KernelExports;
+}
+
 export interface StageSemantics {
-  neuron(op: NeuronOp, g: Graph): Unit;
-  readout(op: ReadoutOp, g: Graph): Unit;
+  neuron(op: NeuronOp, g: Graph, env: UnitEnv): Unit;
+  readout(op: ReadoutOp, g: Graph, env: UnitEnv): Unit;
 }
 
 export class Engine {
@@ -32,16 +40,29 @@ export class Engine {
   private readonly stateful: Unit[] = [];
   private readonly spikemaxpools: Extract<PlanOp, { kind: 'spikemaxpool' }>[] = [];
 
+  private readonly wasm: KernelExports;
+
   constructor(g: Graph, semantics: StageSemantics) {
-    this.plan = buildPlan(g);
+    // Size the memory with a counting pass over the plan and the units, then build for real.
+    const counting = new Arena();
+    const dry = buildPlan(g, counting);
+    for (const op of dry.stepOps) {
+      if (op.kind === 'neuron') semantics.neuron(op, g, { arena: counting });
+      else if (op.kind === 'readout') semantics.readout(op, g, { arena: counting });
+    }
+    const memory = Arena.memoryFor(counting);
+    const arena = new Arena(memory);
+    this.plan = buildPlan(g, arena);
+    this.wasm = instantiateKernels(memory);
+    const env: UnitEnv = { arena, wasm: this.wasm };
     for (const op of this.plan.stepOps) {
       if (op.kind === 'neuron') {
-        const u = semantics.neuron(op, g);
+        const u = semantics.neuron(op, g, env);
         this.unitOf.set(op, u);
         this.stateful.push(u);
         this.populations.push({ id: op.node.id, size: op.out.size, unit: u });
       } else if (op.kind === 'readout') {
-        const u = semantics.readout(op, g);
+        const u = semantics.readout(op, g, env);
         this.unitOf.set(op, u);
         this.stateful.push(u);
       } else if (op.kind === 'spikemaxpool') this.spikemaxpools.push(op);
@@ -90,9 +111,9 @@ export class Engine {
   private exec(op: PlanOp, t = 0): void {
     switch (op.kind) {
       case 'conv':
-        return conv(op);
+        return conv(op, this.wasm);
       case 'dense':
-        return dense(op);
+        return dense(op, this.wasm);
       case 'add':
         return add(op);
       case 'mul':

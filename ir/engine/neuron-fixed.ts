@@ -15,11 +15,13 @@
  * value it changes is counted (accumulator and membrane separately): overflow is never silent.
  *
  * The readout: sum(t) = narrow(sum(t-1) + x(t) + B(t), sumbits), sum(0) = 0.
+ * The population update runs as WebAssembly (wasm/kernels.ts, neuronFixed) except with a leak.
  */
 import { attrInt, attrStr, attrVector } from '../ops.js';
 import { isConstRef, type Graph, type Node } from '../types.js';
 import { leak as leakOf, maxOf, narrow, type Leak, type Overflow, type Rounding } from '../fixed-arith.js';
-import type { NeuronOp, ReadoutOp, StageSemantics, Unit } from './engine.js';
+import type { NeuronOp, ReadoutOp, StageSemantics, Unit, UnitEnv } from './engine.js';
+import type { Arena } from './arena.js';
 import type { Buf } from './plan.js';
 
 /** Saturation / wrap events counted since the last reset of the counters. */
@@ -29,13 +31,18 @@ export interface OverflowCounts {
 }
 
 /** A per-channel ([C]) or per-neuron (NCHW) constant as HWC-ordered values of length C or size. */
-function layoutParam(values: Float64Array, buf: Buf): { perNeuron: boolean; data: Float64Array } {
+function layoutParam(values: Float64Array, buf: Buf, arena?: Arena): { perNeuron: boolean; data: Float64Array } {
   const { C, size } = buf;
-  if (values.length === 1) return { perNeuron: false, data: new Float64Array(C).fill(values[0]) };
-  if (values.length === C) return { perNeuron: false, data: values };
+  const alloc = (n: number): Float64Array => (arena ? arena.f64(n) : new Float64Array(n));
+  if (values.length === 1 || values.length === C) {
+    const data = alloc(C);
+    if (values.length === 1) data.fill(values[0]);
+    else data.set(values);
+    return { perNeuron: false, data };
+  }
   if (values.length !== size) throw new Error(`internal: parameter of ${values.length} values for ${C} channels / ${size} neurons`);
   const HW = size / C;
-  const data = new Float64Array(size);
+  const data = alloc(size);
   for (let c = 0; c < C; c++) for (let p = 0; p < HW; p++) data[p * C + c] = values[c * HW + p];
   return { perNeuron: true, data };
 }
@@ -44,7 +51,7 @@ function layoutParam(values: Float64Array, buf: Buf): { perNeuron: boolean; data
  * The additive term of each step as rows (row k serves step min(t, rows) - 1), each of length C
  * (per channel) or size (per neuron), HWC order.
  */
-export function stepTerms(node: Node, g: Graph, buf: Buf): { perNeuron: boolean; rows: Float64Array[] } {
+export function stepTerms(node: Node, g: Graph, buf: Buf, arena?: Arena): { perNeuron: boolean; rows: Float64Array[] } {
   const parts: { rows: number; perNeuron: boolean; at: (k: number) => Float64Array }[] = [];
   const { C, size } = buf;
   const table = (id: string, what: string): void => {
@@ -68,7 +75,7 @@ export function stepTerms(node: Node, g: Graph, buf: Buf): { perNeuron: boolean;
   const K = Math.max(1, ...parts.map((p) => p.rows));
   const width = perNeuron ? size : C;
   const rows = Array.from({ length: K }, (_, k) => {
-    const row = new Float64Array(width);
+    const row = arena ? arena.f64(width) : new Float64Array(width);
     for (const p of parts) {
       const v = p.at(k);
       if (p.perNeuron || !perNeuron) for (let i = 0; i < width; i++) row[i] += v[i];
@@ -85,8 +92,9 @@ export function leakOfNode(node: Node): Leak {
 }
 
 class FixedNeurons implements Unit {
-  readonly overflow: OverflowCounts = { acc: 0, v: 0 };
   readonly v: Float64Array;
+  /** Narrowings that changed a value: [accumulator, membrane] (in the engine memory, for the kernel). */
+  private readonly counters: Float64Array;
   private readonly v0: Float64Array;
   private readonly theta: Float64Array;
   private readonly terms: { perNeuron: boolean; rows: Float64Array[] };
@@ -99,15 +107,18 @@ class FixedNeurons implements Unit {
   constructor(
     private readonly op: NeuronOp,
     g: Graph,
+    private readonly env: UnitEnv,
   ) {
     const n = op.node;
     const buf = op.out;
-    this.theta = layoutParam(attrVector(n, 'threshold', g.consts)!, buf).data;
+    const arena = env.arena;
+    this.theta = layoutParam(attrVector(n, 'threshold', g.consts)!, buf, arena).data;
     const vinit = layoutParam(attrVector(n, 'vinit', g.consts, 0)!, buf);
-    this.v0 = new Float64Array(buf.size);
+    this.v0 = arena.f64(buf.size);
     for (let i = 0; i < buf.size; i++) this.v0[i] = vinit.perNeuron ? vinit.data[i] : vinit.data[i % buf.C];
-    this.v = new Float64Array(buf.size);
-    this.terms = stepTerms(n, g, buf);
+    this.v = arena.f64(buf.size);
+    this.counters = arena.f64(2);
+    this.terms = stepTerms(n, g, buf, arena);
     this.accBits = attrInt(n, 'accbits');
     this.vBits = attrInt(n, 'vbits');
     this.mode = attrStr(n, 'overflow') as Overflow;
@@ -115,54 +126,61 @@ class FixedNeurons implements Unit {
     this.leak = leakOfNode(n);
   }
 
+  get overflow(): OverflowCounts {
+    return { acc: this.counters[0], v: this.counters[1] };
+  }
+
   reset(): void {
     this.v.set(this.v0);
   }
 
   step(t: number): number {
+    const row = this.terms.rows[Math.min(t, this.terms.rows.length) - 1];
+    if (this.leak.kind !== 'none') return this.stepLeaky(row);
+    const out = this.op.out.store;
+    const accHi = maxOf(this.accBits);
+    const vHi = maxOf(this.vBits);
+    const n = this.env.wasm!.neuronFixed(
+      this.op.in.store.data.byteOffset, this.v.byteOffset, out.data.byteOffset, out.ev.byteOffset, out.nev, this.v.length, this.theta.length, this.theta.byteOffset,
+      row.byteOffset, this.terms.perNeuron ? 1 : 0, -accHi - 1, accHi, -vHi - 1, vHi, this.accBits, this.vBits, this.mode === 'wrap' ? 1 : 0, this.subtract ? 1 : 0, this.counters.byteOffset,
+    );
+    out.nev = n;
+    out.sparse = true;
+    return n;
+  }
+
+  /** The same update with a leak (rare in converted networks), in JavaScript. */
+  private stepLeaky(row: Float64Array): number {
     const x = this.op.in.store.data;
     const out = this.op.out.store;
     const o = out.data;
     const ev = out.ev;
     for (let e = 0; e < out.nev; e++) o[ev[e]] = 0;
-    const v = this.v;
-    const th = this.theta;
+    const { v, theta: th, accBits, vBits, mode, subtract } = this;
     const C = th.length;
-    const row = this.terms.rows[Math.min(t, this.terms.rows.length) - 1];
     const perNeuron = this.terms.perNeuron;
-    const { accBits, vBits, mode, subtract } = this;
     const accHi = maxOf(accBits);
-    const accLo = -accHi - 1;
     const vHi = maxOf(vBits);
-    const vLo = -vHi - 1;
-    const leaks = this.leak.kind !== 'none';
     let n = 0;
-    let accOver = 0;
-    let vOver = 0;
-    for (let p = 0; p < v.length; p += C) {
-      for (let c = 0; c < C; c++) {
-        const i = p + c;
-        let a = x[i];
-        if (a > accHi || a < accLo) {
-          // Out of range: narrow as the target says, and count it (rare: keep it off the fast path).
-          a = narrow(a, accBits, mode);
-          accOver++;
-        }
-        let w = (leaks ? leakOf(v[i], this.leak) : v[i]) + a + (perNeuron ? row[i] : row[c]);
-        if (w > vHi || w < vLo) {
-          w = narrow(w, vBits, mode);
-          vOver++;
-        }
-        if (w >= th[c]) {
-          w = subtract ? w - th[c] : 0;
-          ev[n++] = i;
-          o[i] = 1;
-        }
-        v[i] = w;
+    for (let i = 0; i < v.length; i++) {
+      const c = i % C;
+      let a = x[i];
+      if (a > accHi || a < -accHi - 1) {
+        a = narrow(a, accBits, mode);
+        this.counters[0]++;
       }
+      let w = leakOf(v[i], this.leak) + a + (perNeuron ? row[i] : row[c]);
+      if (w > vHi || w < -vHi - 1) {
+        w = narrow(w, vBits, mode);
+        this.counters[1]++;
+      }
+      if (w >= th[c]) {
+        w = subtract ? w - th[c] : 0;
+        ev[n++] = i;
+        o[i] = 1;
+      }
+      v[i] = w;
     }
-    this.overflow.acc += accOver;
-    this.overflow.v += vOver;
     out.nev = n;
     out.sparse = true;
     return n;
@@ -178,8 +196,9 @@ class FixedReadout implements Unit {
   constructor(
     private readonly op: ReadoutOp,
     g: Graph,
+    env: UnitEnv,
   ) {
-    this.terms = stepTerms(op.node, g, op.out);
+    this.terms = stepTerms(op.node, g, op.out, env.arena);
     this.bits = attrInt(op.node, 'sumbits');
     this.mode = attrStr(op.node, 'overflow') as Overflow;
   }
@@ -204,8 +223,8 @@ class FixedReadout implements Unit {
 }
 
 export const fixedSemantics: StageSemantics = {
-  neuron: (op, g) => new FixedNeurons(op, g),
-  readout: (op, g) => new FixedReadout(op, g),
+  neuron: (op, g, env) => new FixedNeurons(op, g, env),
+  readout: (op, g, env) => new FixedReadout(op, g, env),
 };
 
 export function overflowOf(u: Unit): OverflowCounts | undefined {

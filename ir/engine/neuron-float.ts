@@ -10,23 +10,28 @@
  *
  * where c is the channel of neuron i and x the input current (projection outputs, bias
  * included). The readout is non-spiking: sum_t x(t); its value at step t is that sum / t.
+ * The population update runs as WebAssembly (wasm/kernels.ts, neuronFloat), in this order of
+ * operations: u = v·leak + x + add.
  */
 import { attrNum, attrStr, attrVector } from '../ops.js';
 import { isConstRef, type Graph } from '../types.js';
-import type { NeuronOp, ReadoutOp, StageSemantics, Unit } from './engine.js';
+import type { NeuronOp, ReadoutOp, StageSemantics, Unit, UnitEnv } from './engine.js';
+import type { Arena } from './arena.js';
 
-function perChannel(v: Float64Array, C: number, what: string): Float64Array {
-  if (v.length === C) return v;
-  if (v.length === 1) return new Float64Array(C).fill(v[0]);
-  throw new Error(`internal: ${what} has ${v.length} values for ${C} channels`);
+function perChannel(v: Float64Array, C: number, what: string, arena: Arena): Float64Array {
+  if (v.length !== C && v.length !== 1) throw new Error(`internal: ${what} has ${v.length} values for ${C} channels`);
+  const out = arena.f64(C);
+  if (v.length === C) out.set(v);
+  else out.fill(v[0]);
+  return out;
 }
 
 /** vinit (θ units; scalar, per channel or per neuron in NCHW order) as absolute HWC values. */
-export function initialMembrane(op: NeuronOp, g: Graph, theta: Float64Array): Float64Array {
+function initialMembrane(op: NeuronOp, g: Graph, theta: Float64Array, arena: Arena): Float64Array {
   const { C, size } = op.out;
   const HW = size / C;
   const raw = attrVector(op.node, 'vinit', g.consts, 0)!;
-  const v0 = new Float64Array(size);
+  const v0 = arena.f64(size);
   for (let c = 0; c < C; c++) {
     for (let p = 0; p < HW; p++) {
       const f = raw.length === size ? raw[c * HW + p] : raw.length === C ? raw[c] : raw[0];
@@ -45,11 +50,16 @@ class FloatNeurons implements Unit {
   private readonly leak: number;
   private readonly subtract: boolean;
 
-  constructor(private readonly op: NeuronOp, g: Graph) {
+  constructor(
+    private readonly op: NeuronOp,
+    g: Graph,
+    private readonly env: UnitEnv,
+  ) {
     const { C, size } = op.out;
-    this.theta = perChannel(attrVector(op.node, 'threshold', g.consts)!, C, 'threshold');
-    this.v0 = initialMembrane(op, g, this.theta);
-    this.v = new Float64Array(size);
+    const arena = env.arena;
+    this.theta = perChannel(attrVector(op.node, 'threshold', g.consts)!, C, 'threshold', arena);
+    this.v0 = initialMembrane(op, g, this.theta, arena);
+    this.v = arena.f64(size);
     this.leak = attrNum(op.node, 'leak', 1);
     this.subtract = attrStr(op.node, 'reset') === 'subtract';
     const shift = attrNum(op.node, 'shift', 0);
@@ -57,7 +67,7 @@ class FloatNeurons implements Unit {
     const rows = isConstRef(sb) ? g.consts.get(sb.const)!.data : undefined;
     const T = g.steps!;
     this.adds = Array.from({ length: rows ? T : 1 }, (_, r) => {
-      const a = new Float64Array(C);
+      const a = arena.f64(C);
       for (let c = 0; c < C; c++) a[c] = (shift + (rows ? rows[r * C + c] : 0)) * this.theta[c];
       return a;
     });
@@ -70,33 +80,8 @@ class FloatNeurons implements Unit {
   step(t: number): number {
     const x = this.op.in.store.data;
     const out = this.op.out.store;
-    const o = out.data;
-    const ev = out.ev;
-    // Clear last step's spikes instead of rewriting every output (spikes are sparse).
-    for (let e = 0; e < out.nev; e++) o[ev[e]] = 0;
-    const v = this.v;
-    const th = this.theta;
     const add = this.adds[Math.min(t, this.adds.length) - 1];
-    const C = th.length;
-    const leak = this.leak;
-    const keep = this.subtract ? 1 : 0;
-    let n = 0;
-    for (let p = 0; p < v.length; p += C) {
-      for (let c = 0; c < C; c++) {
-        const i = p + c;
-        const tc = th[c];
-        const u = v[i] * leak + x[i] + add[c];
-        // Branch-free fire / reset: f is 0 or 1; a fired neuron keeps u - θ (subtract) or 0 (zero).
-        const f = +(u >= tc);
-        v[i] = u - f * (keep * tc + (1 - keep) * u);
-        ev[n] = i;
-        n += f;
-      }
-    }
-    for (let e = 0; e < n; e++) {
-      const i = ev[e];
-      o[i] = th[i % C];
-    }
+    const n = this.env.wasm!.neuronFloat(x.byteOffset, this.v.byteOffset, out.data.byteOffset, out.ev.byteOffset, out.nev, this.v.length, this.theta.length, this.theta.byteOffset, add.byteOffset, this.leak, this.subtract ? 1 : 0);
     out.nev = n;
     out.sparse = true;
     return n;
@@ -117,6 +102,6 @@ class FloatReadout implements Unit {
 }
 
 export const floatSemantics: StageSemantics = {
-  neuron: (op, g) => new FloatNeurons(op, g),
+  neuron: (op, g, env) => new FloatNeurons(op, g, env),
   readout: (op) => new FloatReadout(op),
 };

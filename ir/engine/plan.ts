@@ -14,6 +14,7 @@ import { attrBool, attrInt, attrInts } from '../ops.js';
 import { windowOut } from '../shape.js';
 import { SnncError } from '../diagnostics.js';
 import type { Graph, Node } from '../types.js';
+import type { Arena } from './arena.js';
 
 /** Per-sample storage; flatten and reshape share their producer's. */
 export interface Store {
@@ -56,17 +57,12 @@ export interface WindowGeom {
   readonly fanK: Int32Array;
 }
 
-/** Work space of the gathering convolution: per output position, the (weight row, value) pairs. */
-export interface ConvScratch {
-  readonly start: Int32Array;
-  readonly fill: Int32Array;
-  readonly rows: Int32Array;
-  readonly vals: Float64Array;
-}
+/** Projection weights, re-laid out (exact: float32 or small integers). */
+export type Weights = Float64Array;
 
 export type PlanOp =
-  | { kind: 'conv'; node: Node; in: Buf; out: Buf; w: Float64Array; bias?: Float64Array; geom: WindowGeom; Cg: number; Og: number; O: number; scratch: ConvScratch }
-  | { kind: 'dense'; node: Node; in: Buf; out: Buf; wT: Float64Array; bias?: Float64Array; M: number }
+  | { kind: 'conv'; node: Node; in: Buf; out: Buf; w: Weights; bias?: Float64Array; geom: WindowGeom; Cg: number; Og: number; O: number }
+  | { kind: 'dense'; node: Node; in: Buf; out: Buf; wT: Weights; bias?: Float64Array; M: number }
   | { kind: 'add'; node: Node; a: Buf; b: Buf; out: Buf }
   | { kind: 'mul'; node: Node; in: Buf; scale: Float64Array; out: Buf }
   | { kind: 'pool'; node: Node; mode: 'avg' | 'sum' | 'max'; in: Buf; out: Buf; geom: WindowGeom; divisor?: Float64Array }
@@ -78,6 +74,7 @@ export type PlanOp =
 
 export interface Plan {
   readonly graph: Graph;
+  readonly arena: Arena;
   readonly input: Buf;
   readonly bufs: Map<string, Buf>;
   readonly staticOps: PlanOp[];
@@ -92,21 +89,21 @@ function geometry(node: Node): { C: number; H: number; W: number; rank: number }
   throw new SnncError('SNN0205', `spiking graphs carry per-sample tensors of rank 1 or 3; %${node.id} has shape [${node.type.shape.join(',')}]`, `%${node.id}`);
 }
 
-function makeBuf(node: Node, isStatic: boolean): Buf {
+function makeBuf(arena: Arena, node: Node, isStatic: boolean): Buf {
   const { C, H, W, rank } = geometry(node);
   const size = C * H * W;
-  return { id: node.id, C, H, W, size, rank, store: { data: new Float64Array(size), ev: new Int32Array(size), nev: 0, sparse: false }, isStatic };
+  return { id: node.id, C, H, W, size, rank, store: { data: arena.f64(size), ev: arena.i32(size), nev: 0, sparse: false }, isStatic };
 }
 
 /** Window geometry with the precomputed input-position -> (output position, kernel offset) fan. */
-export function windowGeom(H: number, W: number, k: readonly number[], s: readonly number[], p: readonly number[], d: readonly number[], ceilMode: boolean): WindowGeom {
+export function windowGeom(arena: Arena, H: number, W: number, k: readonly number[], s: readonly number[], p: readonly number[], d: readonly number[], ceilMode: boolean): WindowGeom {
   const [kh, kw] = k;
   const [sh, sw] = s;
   const [pt, pl, pb, pr] = p;
   const [dh, dw] = d;
   const Ho = windowOut(H, kh, sh, pt, pb, dh, ceilMode);
   const Wo = windowOut(W, kw, sw, pl, pr, dw, ceilMode);
-  const start = new Int32Array(H * W + 1);
+  const start = arena.i32(H * W + 1);
   const outs: number[] = [];
   const ks: number[] = [];
   for (let iy = 0; iy < H; iy++) {
@@ -125,7 +122,11 @@ export function windowGeom(H: number, W: number, k: readonly number[], s: readon
     }
   }
   start[H * W] = outs.length;
-  return { kh, kw, sh, sw, pt, pl, dh, dw, Ho, Wo, fanStart: start, fanOut: Int32Array.from(outs), fanK: Int32Array.from(ks) };
+  const fanOut = arena.i32(outs.length);
+  fanOut.set(outs);
+  const fanK = arena.i32(ks.length);
+  fanK.set(ks);
+  return { kh, kw, sh, sw, pt, pl, dh, dw, Ho, Wo, fanStart: start, fanOut, fanK };
 }
 
 /** NCHW (per sample) -> HWC. */
@@ -146,11 +147,17 @@ function hwcIndex(i: number, C: number, HW: number): number {
   return (i - c * HW) * C + c;
 }
 
-export function buildPlan(g: Graph): Plan {
+/** The plan of `g` with every buffer in `arena` (see arena.ts for the two-pass sizing). */
+export function buildPlan(g: Graph, arena: Arena): Plan {
   const bufs = new Map<string, Buf>();
   const staticOps: PlanOp[] = [];
   const stepOps: PlanOp[] = [];
-  const consts = (id: string): Float64Array => Float64Array.from(g.consts.get(id)!.data);
+  const consts = (id: string): Float64Array => {
+    const d = g.consts.get(id)!.data;
+    const a = arena.f64(d.length);
+    a.set(d);
+    return a;
+  };
   const isStatic = new Set<string>();
   let input: Buf | undefined;
 
@@ -166,7 +173,7 @@ export function buildPlan(g: Graph): Plan {
     switch (node.op) {
       case 'input': {
         if (input) throw new SnncError('SNN0205', 'spiking graphs take exactly one input', `%${node.id}`);
-        input = makeBuf(node, true);
+        input = makeBuf(arena, node, true);
         bufs.set(node.id, input);
         break;
       }
@@ -186,33 +193,30 @@ export function buildPlan(g: Graph): Plan {
       }
       case 'conv2d': {
         const src = inBuf();
-        const out = makeBuf(node, st);
+        const out = makeBuf(arena, node, st);
         const wc = g.consts.get(node.inputs[1].id)!;
         const [O, Cg, kh, kw] = wc.type.shape;
         const G = attrInt(node, 'group');
         const Og = O / G;
-        const w = new Float64Array(src.C * kh * kw * Og);
+        const w: Weights = arena.f64(src.C * kh * kw * Og);
         for (let c = 0; c < src.C; c++) {
           const grp = Math.floor(c / Cg);
           const cl = c - grp * Cg;
           for (let k = 0; k < kh * kw; k++) for (let og = 0; og < Og; og++) w[(c * kh * kw + k) * Og + og] = wc.data[((grp * Og + og) * Cg + cl) * kh * kw + k];
         }
-        const geom = windowGeom(src.H, src.W, [kh, kw], attrInts(node, 'strides'), attrInts(node, 'pads'), attrInts(node, 'dilations'), false);
+        const geom = windowGeom(arena, src.H, src.W, [kh, kw], attrInts(node, 'strides'), attrInts(node, 'pads'), attrInts(node, 'dilations'), false);
         bufs.set(node.id, out);
-        const P = geom.Ho * geom.Wo;
-        const pairs = geom.fanOut.length * src.C;
-        const scratch = { start: new Int32Array(P + 1), fill: new Int32Array(P), rows: new Int32Array(pairs), vals: new Float64Array(pairs) };
-        push({ kind: 'conv', node, in: src, out, w, ...(node.inputs[2] ? { bias: consts(node.inputs[2].id) } : {}), geom, Cg, Og, O, scratch });
+        push({ kind: 'conv', node, in: src, out, w, ...(node.inputs[2] ? { bias: consts(node.inputs[2].id) } : {}), geom, Cg, Og, O });
         break;
       }
       case 'dense': {
         const src = inBuf();
-        const out = makeBuf(node, st);
+        const out = makeBuf(arena, node, st);
         const wc = g.consts.get(node.inputs[1].id)!;
         const [M, K] = wc.type.shape;
         // A flattened rank-3 producer stores its features in HWC order: permute the columns.
         const from = src.hwcOf;
-        const wT = new Float64Array(K * M);
+        const wT: Weights = arena.f64(K * M);
         for (let k = 0; k < K; k++) {
           const kk = from ? hwcIndex(k, from.C, from.H * from.W) : k;
           for (let m = 0; m < M; m++) wT[kk * M + m] = wc.data[m * K + k];
@@ -222,7 +226,7 @@ export function buildPlan(g: Graph): Plan {
         break;
       }
       case 'add': {
-        const out = makeBuf(node, st);
+        const out = makeBuf(arena, node, st);
         bufs.set(node.id, out);
         push({ kind: 'add', node, a: inBuf(0), b: inBuf(1), out });
         break;
@@ -233,7 +237,7 @@ export function buildPlan(g: Graph): Plan {
         const c = consts(node.inputs[1].id);
         if (c.length !== 1 && c.length !== src.C) throw new SnncError('SNN0205', `mul constant has ${c.length} values; expected 1 or ${src.C} (channels)`, `%${node.id}`);
         const scale = c.length === 1 ? new Float64Array(src.C).fill(c[0]) : c;
-        const out = makeBuf(node, st);
+        const out = makeBuf(arena, node, st);
         bufs.set(node.id, out);
         push({ kind: 'mul', node, in: src, scale, out });
         break;
@@ -242,9 +246,9 @@ export function buildPlan(g: Graph): Plan {
       case 'sumpool2d':
       case 'maxpool2d': {
         const src = inBuf();
-        const out = makeBuf(node, st);
+        const out = makeBuf(arena, node, st);
         const ceil = node.op !== 'sumpool2d' && attrBool(node, 'ceilMode');
-        const geom = windowGeom(src.H, src.W, attrInts(node, 'kernel'), attrInts(node, 'strides'), attrInts(node, 'pads'), node.op === 'maxpool2d' ? attrInts(node, 'dilations') : [1, 1], ceil);
+        const geom = windowGeom(arena, src.H, src.W, attrInts(node, 'kernel'), attrInts(node, 'strides'), attrInts(node, 'pads'), node.op === 'maxpool2d' ? attrInts(node, 'dilations') : [1, 1], ceil);
         let divisor: Float64Array | undefined;
         if (node.op === 'avgpool2d') {
           // ONNX Runtime's divisor: positions inside the input, or inside the padded input when countIncludePad.
@@ -267,17 +271,17 @@ export function buildPlan(g: Graph): Plan {
       }
       case 'globalavgpool':
       case 'globalsumpool': {
-        const out = makeBuf(node, st);
+        const out = makeBuf(arena, node, st);
         bufs.set(node.id, out);
         push({ kind: 'gpool', node, mode: node.op === 'globalavgpool' ? 'avg' : 'sum', in: inBuf(), out });
         break;
       }
       case 'spikemaxpool': {
         const src = inBuf();
-        const out = makeBuf(node, false);
-        const geom = windowGeom(src.H, src.W, attrInts(node, 'kernel'), attrInts(node, 'strides'), attrInts(node, 'pads'), [1, 1], false);
+        const out = makeBuf(arena, node, false);
+        const geom = windowGeom(arena, src.H, src.W, attrInts(node, 'kernel'), attrInts(node, 'strides'), attrInts(node, 'pads'), [1, 1], false);
         bufs.set(node.id, out);
-        stepOps.push({ kind: 'spikemaxpool', node, in: src, out, geom, counts: new Float64Array(src.size) });
+        stepOps.push({ kind: 'spikemaxpool', node, in: src, out, geom, counts: arena.f64(src.size) });
         break;
       }
       case 'concat': {
@@ -288,20 +292,20 @@ export function buildPlan(g: Graph): Plan {
           return b;
         });
         const axis = attrInt(node, 'axis');
-        const out = makeBuf(node, st);
+        const out = makeBuf(arena, node, st);
         if (!((out.rank === 3 && axis === 1) || (out.rank === 1 && axis === 1))) throw new SnncError('SNN0205', `concat along axis ${axis} is not supported in spiking graphs (the channel axis 1 is)`, `%${node.id}`);
         bufs.set(node.id, out);
         push({ kind: 'concat', node, ins, out });
         break;
       }
       case 'if': {
-        const out = makeBuf(node, false);
+        const out = makeBuf(arena, node, false);
         bufs.set(node.id, out);
         stepOps.push({ kind: 'neuron', node, in: inBuf(), out });
         break;
       }
       case 'readout': {
-        const out = makeBuf(node, false);
+        const out = makeBuf(arena, node, false);
         bufs.set(node.id, out);
         stepOps.push({ kind: 'readout', node, in: inBuf(), out });
         break;
@@ -311,5 +315,5 @@ export function buildPlan(g: Graph): Plan {
     }
   }
   if (!input) throw new SnncError('SNN0205', 'spiking graph has no input');
-  return { graph: g, input, bufs, staticOps, stepOps, outputs: g.outputs.map((o) => bufs.get(o)!) };
+  return { graph: g, arena, input, bufs, staticOps, stepOps, outputs: g.outputs.map((o) => bufs.get(o)!) };
 }

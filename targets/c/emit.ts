@@ -12,6 +12,7 @@
  */
 import { SnncError } from '../../ir/diagnostics.js';
 import { buildPlan, type Buf, type Plan, type PlanOp, type Store, type WindowGeom } from '../../ir/engine/plan.js';
+import { Arena } from '../../ir/engine/arena.js';
 import { leakOfNode, stepTerms } from '../../ir/engine/neuron-fixed.js';
 import { maxOf } from '../../ir/fixed-arith.js';
 import { attrInt, attrStr, attrVector } from '../../ir/ops.js';
@@ -110,7 +111,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
   checkPrefix(o.prefix);
   legalize(g);
   const p = o.prefix;
-  const plan: Plan = buildPlan(g);
+  const plan: Plan = buildPlan(g, new Arena());
   const nodes = new Map(g.nodes.map((n) => [n.id, n]));
   const stores = new Map<Store, StoreInfo>();
   const globals = new CWriter();

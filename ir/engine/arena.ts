@@ -1,0 +1,36 @@
+/**
+ * The engine's memory: one WebAssembly memory per engine holds every buffer, weight and table,
+ * as typed-array views, so that JavaScript and the WebAssembly kernels share them without
+ * copies. The memory never grows (growing would detach the views): a counting pass sizes it.
+ */
+export class Arena {
+  private offset = 0;
+
+  /** `memory` undefined: a counting pass that hands out ordinary arrays. */
+  constructor(readonly memory?: WebAssembly.Memory) {}
+
+  private take(bytes: number): number {
+    const at = this.offset;
+    this.offset += Math.ceil(bytes / 16) * 16;
+    return at;
+  }
+
+  f64(n: number): Float64Array {
+    const at = this.take(n * 8);
+    return this.memory ? new Float64Array(this.memory.buffer, at, n) : new Float64Array(n);
+  }
+
+  i32(n: number): Int32Array {
+    const at = this.take(n * 4);
+    return this.memory ? new Int32Array(this.memory.buffer, at, n) : new Int32Array(n);
+  }
+
+  get bytes(): number {
+    return this.offset;
+  }
+
+  /** A memory large enough for what a counting arena handed out. */
+  static memoryFor(counted: Arena): WebAssembly.Memory {
+    return new WebAssembly.Memory({ initial: Math.max(1, Math.ceil(counted.bytes / 65536)) });
+  }
+}

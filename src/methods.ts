@@ -27,7 +27,7 @@ export const PRESETS: Record<string, Method> = {
   'max-subtract-shift': { name: 'max-subtract-shift', threshold: { kind: 'max' }, reset: 'subtract', vinit: 0, shift: true, readout: 'mean', maxpool: 'gate' },
 };
 
-export const DEFAULT_METHOD = PRESETS['p99.9-subtract-half'];
+export const DEFAULT_METHOD = PRESETS['chp99.9-subtract-half'];
 
 export function presetsByName(list: string): Method[] {
   return list.split(',').map((n) => {

@@ -19,24 +19,16 @@ export function events(b: Buf): number {
   return n;
 }
 
-function initWithBias(out: Float64Array, bias: Float64Array | undefined, O: number): void {
-  if (!bias) {
-    out.fill(0);
-    return;
-  }
-  for (let p = 0; p < out.length; p += O) out.set(bias, p);
-}
-
 /** Scatter the events of the input through the fan-out tables (WebAssembly, wasm/kernels.ts). */
 export function conv(op: Extract<PlanOp, { kind: 'conv' }>, wasm: KernelExports): void {
   const out = op.out.store.data;
-  initWithBias(out, op.bias, op.O);
+  if (op.bias) out.set(op.bias);
+  else out.fill(0);
   const n = events(op.in);
   if (n === 0) return;
-  const { fanStart, fanOut, fanK, kh, kw } = op.geom;
-  const Og = op.Og;
+  const seg = op.seg;
   const s = op.in.store;
-  wasm.conv(out.byteOffset, s.ev.byteOffset, n, s.data.byteOffset, op.in.C, fanStart.byteOffset, fanOut.byteOffset, fanK.byteOffset, op.w.byteOffset, op.O, Og, op.Cg, kh * kw, Og & ~3, Og & 2, Og & 1);
+  wasm.conv(out.byteOffset, s.ev.byteOffset, n, s.data.byteOffset, op.in.C, seg.start.byteOffset, seg.out.byteOffset, seg.w.byteOffset, seg.len.byteOffset, op.w.byteOffset, op.Og, op.Cg, op.kk);
 }
 
 export function dense(op: Extract<PlanOp, { kind: 'dense' }>, wasm: KernelExports): void {

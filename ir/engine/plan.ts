@@ -14,7 +14,7 @@ import { attrBool, attrInt, attrInts } from '../ops.js';
 import { windowOut } from '../shape.js';
 import { SnncError } from '../diagnostics.js';
 import type { Graph, Node } from '../types.js';
-import type { Arena } from './arena.js';
+import { Arena } from './arena.js';
 
 /** Per-sample storage; flatten and reshape share their producer's. */
 export interface Store {
@@ -51,17 +51,31 @@ export interface WindowGeom {
   readonly dw: number;
   readonly Ho: number;
   readonly Wo: number;
-  /** For each input position (iy*W + ix): pairs (output position, kernel offset ky*kw + kx) of the windows that contain it. */
+  /** For each input position (iy*W + ix): the output positions whose windows contain it, fanOut[fanStart[p] .. fanStart[p+1]). */
   readonly fanStart: Int32Array;
   readonly fanOut: Int32Array;
-  readonly fanK: Int32Array;
+}
+
+/**
+ * The fan-out of a convolution as segments: an event at input position p (channel c) adds
+ * v · w[c·kk·Og + w[s] + j] to out[out[s] + g(c)·Og + j] for j < len[s], for the segments
+ * s of p. Weights are laid out [c][ky][kx reversed][o in group]; with one group and unit
+ * stride and dilation along x, the taps of one kernel row reach consecutive output positions
+ * and consecutive weight rows, so a row is one segment.
+ */
+export interface Segments {
+  readonly start: Int32Array;
+  readonly out: Int32Array;
+  readonly w: Int32Array;
+  readonly len: Int32Array;
 }
 
 /** Projection weights, re-laid out (exact: float32 or small integers). */
 export type Weights = Float64Array;
 
 export type PlanOp =
-  | { kind: 'conv'; node: Node; in: Buf; out: Buf; w: Weights; bias?: Float64Array; geom: WindowGeom; Cg: number; Og: number; O: number }
+  /** `bias`: the bias of every output (HWC, full size), copied into the output before the events land. */
+  | { kind: 'conv'; node: Node; in: Buf; out: Buf; w: Weights; bias?: Float64Array; seg: Segments; kk: number; Cg: number; Og: number; O: number }
   | { kind: 'dense'; node: Node; in: Buf; out: Buf; wT: Weights; bias?: Float64Array; M: number }
   | { kind: 'add'; node: Node; a: Buf; b: Buf; out: Buf }
   | { kind: 'mul'; node: Node; in: Buf; scale: Float64Array; out: Buf }
@@ -105,7 +119,6 @@ export function windowGeom(arena: Arena, H: number, W: number, k: readonly numbe
   const Wo = windowOut(W, kw, sw, pl, pr, dw, ceilMode);
   const start = arena.i32(H * W + 1);
   const outs: number[] = [];
-  const ks: number[] = [];
   for (let iy = 0; iy < H; iy++) {
     for (let ix = 0; ix < W; ix++) {
       start[iy * W + ix] = outs.length;
@@ -116,7 +129,6 @@ export function windowGeom(arena: Arena, H: number, W: number, k: readonly numbe
           const tx = ix + pl - kx * dw;
           if (tx < 0 || tx % sw !== 0 || tx / sw >= Wo) continue;
           outs.push((ty / sh) * Wo + tx / sw);
-          ks.push(ky * kw + kx);
         }
       }
     }
@@ -124,9 +136,50 @@ export function windowGeom(arena: Arena, H: number, W: number, k: readonly numbe
   start[H * W] = outs.length;
   const fanOut = arena.i32(outs.length);
   fanOut.set(outs);
-  const fanK = arena.i32(ks.length);
-  fanK.set(ks);
-  return { kh, kw, sh, sw, pt, pl, dh, dw, Ho, Wo, fanStart: start, fanOut, fanK };
+  return { kh, kw, sh, sw, pt, pl, dh, dw, Ho, Wo, fanStart: start, fanOut };
+}
+
+/** Segments of a convolution's fan-out (see Segments). */
+export function convSegments(arena: Arena, H: number, W: number, g: WindowGeom, O: number, Og: number): Segments {
+  const { kh, kw, sh, sw, pt, pl, dh, dw, Ho, Wo } = g;
+  const start = arena.i32(H * W + 1);
+  const out: number[] = [];
+  const wo: number[] = [];
+  const len: number[] = [];
+  const merge = O === Og && sw === 1 && dw === 1;
+  for (let iy = 0; iy < H; iy++) {
+    for (let ix = 0; ix < W; ix++) {
+      start[iy * W + ix] = out.length;
+      for (let ky = 0; ky < kh; ky++) {
+        const ty = iy + pt - ky * dh;
+        if (ty < 0 || ty % sh !== 0 || ty / sh >= Ho) continue;
+        const oy = ty / sh;
+        let open = false;
+        for (let kr = 0; kr < kw; kr++) {
+          const kx = kw - 1 - kr;
+          const tx = ix + pl - kx * dw;
+          if (tx < 0 || tx % sw !== 0 || tx / sw >= Wo) {
+            open = false;
+            continue;
+          }
+          if (merge && open) len[len.length - 1] += Og;
+          else {
+            out.push((oy * Wo + tx / sw) * O);
+            wo.push((ky * kw + kr) * Og);
+            len.push(Og);
+            open = true;
+          }
+        }
+      }
+    }
+  }
+  start[H * W] = out.length;
+  const seg = (xs: number[]): Int32Array => {
+    const a = arena.i32(xs.length);
+    a.set(xs);
+    return a;
+  };
+  return { start, out: seg(out), w: seg(wo), len: seg(len) };
 }
 
 /** NCHW (per sample) -> HWC. */
@@ -202,11 +255,23 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
         for (let c = 0; c < src.C; c++) {
           const grp = Math.floor(c / Cg);
           const cl = c - grp * Cg;
-          for (let k = 0; k < kh * kw; k++) for (let og = 0; og < Og; og++) w[(c * kh * kw + k) * Og + og] = wc.data[((grp * Og + og) * Cg + cl) * kh * kw + k];
+          for (let ky = 0; ky < kh; ky++) {
+            for (let kx = 0; kx < kw; kx++) {
+              const kr = ky * kw + (kw - 1 - kx); // kx reversed (Segments)
+              for (let og = 0; og < Og; og++) w[(c * kh * kw + kr) * Og + og] = wc.data[((grp * Og + og) * Cg + cl) * kh * kw + ky * kw + kx];
+            }
+          }
         }
-        const geom = windowGeom(arena, src.H, src.W, [kh, kw], attrInts(node, 'strides'), attrInts(node, 'pads'), attrInts(node, 'dilations'), false);
+        const geom = windowGeom(new Arena(), src.H, src.W, [kh, kw], attrInts(node, 'strides'), attrInts(node, 'pads'), attrInts(node, 'dilations'), false);
+        const seg = convSegments(arena, src.H, src.W, geom, O, Og);
         bufs.set(node.id, out);
-        push({ kind: 'conv', node, in: src, out, w, ...(node.inputs[2] ? { bias: consts(node.inputs[2].id) } : {}), geom, Cg, Og, O });
+        let bias: Float64Array | undefined;
+        if (node.inputs[2]) {
+          const b = g.consts.get(node.inputs[2].id)!.data;
+          bias = arena.f64(out.size);
+          for (let q = 0; q < out.size; q += O) for (let o = 0; o < O; o++) bias[q + o] = b[o];
+        }
+        push({ kind: 'conv', node, in: src, out, w, ...(bias ? { bias } : {}), seg, kk: kh * kw, Cg, Og, O });
         break;
       }
       case 'dense': {

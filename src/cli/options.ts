@@ -8,7 +8,7 @@ import { DEFAULT_CONVERT } from '../passes/convert.js';
 
 export function methodOptions(a: Argv): Argv {
   return a
-    .option('threshold', { choices: ['max', 'percentile', 'channel-percentile'] as const, default: 'percentile', describe: 'threshold balancing rule' })
+    .option('threshold', { choices: ['max', 'percentile', 'channel-percentile'] as const, default: 'channel-percentile', describe: 'threshold balancing rule (per layer or per channel)' })
     .option('percentile', { type: 'number', default: 99.9, describe: 'p for the percentile rules (of nonzero activations)' })
     .option('reset', { choices: ['subtract', 'zero'] as const, default: DEFAULT_CONVERT.reset, describe: 'reset by subtraction (soft) or to zero' })
     .option('init', { type: 'string', default: 'half', describe: 'initial membrane: 0, half (θ/2) or a fraction of θ' })

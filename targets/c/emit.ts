@@ -117,7 +117,6 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
   const globals = new CWriter();
   const state: string[] = [];
   const geomIds = new Map<WindowGeom, number>();
-  const kTables = new Set<number>();
 
   // ---------------------------------------------------------------- storage
   const producerSparse = (op: PlanOp | undefined): boolean =>
@@ -138,18 +137,14 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
   };
   for (const b of plan.bufs.values()) info(b);
 
-  /** Fan-out tables of a window geometry (input position -> output positions, kernel offsets). */
-  const fanTables = (geom: WindowGeom, withKernel: boolean): number => {
+  /** Fan-out tables of a pooling window geometry (input position -> output positions). */
+  const fanTables = (geom: WindowGeom): number => {
     let id = geomIds.get(geom);
     if (id === undefined) {
       id = geomIds.size;
       geomIds.set(geom, id);
       globals.line(`static const int32_t fan_start${id}[${geom.fanStart.length}] = ${arrayLiteral(geom.fanStart)};`);
       globals.line(`static const int32_t fan_out${id}[${Math.max(1, geom.fanOut.length)}] = ${arrayLiteral(geom.fanOut)};`);
-    }
-    if (withKernel && !kTables.has(id)) {
-      kTables.add(id);
-      globals.line(`static const int32_t fan_k${id}[${Math.max(1, geom.fanK.length)}] = ${arrayLiteral(geom.fanK)};`);
     }
     return id;
   };
@@ -187,8 +182,8 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         const inS = info(op.in);
         const wt = weightType(g.consts.get(node.inputs[1].id)!.type.dtype);
         globals.line(`static const ${wt} w${k}[${op.w.length}] = ${arrayLiteral(op.w)};`);
-        const f = fanTables(op.geom, true);
-        const kk = op.geom.kh * op.geom.kw;
+        globals.line(`static const int32_t seg_start${k}[${op.seg.start.length}] = ${arrayLiteral(op.seg.start)};`);
+        for (const [name, arr] of [['out', op.seg.out], ['w', op.seg.w], ['len', op.seg.len]] as const) globals.line(`static const int32_t seg_${name}${k}[${Math.max(1, arr.length)}] = ${arrayLiteral(arr)};`);
         w.line(`${out.ctype} *acc = s->x${out.k};`);
         w.line(`memset(acc, 0, sizeof(s->x${out.k}));`);
         eventsOf(w, op.in);
@@ -197,10 +192,10 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         w.line(`const ${out.ctype} val = (${out.ctype})s->x${inS.k}[i];`);
         w.line(`const int32_t p = i / ${op.in.C}, c = i - p * ${op.in.C};`);
         w.line(`const int32_t obase = (c / ${op.Cg}) * ${op.Og};`);
-        w.open(`for (int32_t f = fan_start${f}[p]; f < fan_start${f}[p + 1]; f++)`);
-        w.line(`${out.ctype} *a = acc + fan_out${f}[f] * ${op.O} + obase;`);
-        w.line(`const ${wt} *wr = w${k} + (c * ${kk} + fan_k${f}[f]) * ${op.Og};`);
-        w.line(`for (int32_t o = 0; o < ${op.Og}; o++) a[o] += val * wr[o];`);
+        w.open(`for (int32_t g = seg_start${k}[p]; g < seg_start${k}[p + 1]; g++)`);
+        w.line(`${out.ctype} *a = acc + seg_out${k}[g] + obase;`);
+        w.line(`const ${wt} *wr = w${k} + c * ${op.kk * op.Og} + seg_w${k}[g];`);
+        w.line(`for (int32_t j = 0; j < seg_len${k}[g]; j++) a[j] += val * wr[j];`);
         w.close();
         w.close();
         break;
@@ -255,7 +250,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
           w.close();
         } else {
           if (op.mode === 'avg') throw new SnncError('SNN0205', 'average pooling is not integer: quantize turns it into sum pooling', `%${node.id}`);
-          const f = fanTables(op.geom, false);
+          const f = fanTables(op.geom);
           w.line(`memset(s->x${out.k}, 0, sizeof(s->x${out.k}));`);
           eventsOf(w, op.in);
           w.open('for (int32_t e = 0; e < n; e++)');

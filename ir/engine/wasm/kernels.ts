@@ -33,15 +33,15 @@ function axpyRow(f: Fn, a: string, b: string, len4: string, rem2: string, rem1: 
 }
 
 /**
- * conv(out, ev, n, src, C, fanStart, fanOut, fanK, w, O, Og, Cg, kk, og4, og2, og1):
- * out[(fanOut[f]·O + g·Og + o)] += src[i] · w[((c·kk + fanK[f])·Og + o)] for the events i = (p, c).
+ * conv(out, ev, n, src, C, segStart, segOut, segW, segLen, w, Og, Cg, kk): for the events
+ * i = (p, c) of src, out[segOut[s] + g(c)·Og + j] += src[i] · w[c·kk·Og + segW[s] + j],
+ * j < segLen[s], for the segments s of position p (plan.ts, Segments).
  */
 function conv(): Fn {
   const f = new Fn('conv', [
-    ['out', I32], ['ev', I32], ['n', I32], ['src', I32], ['C', I32], ['fanStart', I32], ['fanOut', I32], ['fanK', I32],
-    ['w', I32], ['O', I32], ['Og', I32], ['Cg', I32], ['kk', I32], ['og4', I32], ['og2', I32], ['og1', I32],
+    ['out', I32], ['ev', I32], ['n', I32], ['src', I32], ['C', I32], ['segStart', I32], ['segOut', I32], ['segW', I32], ['segLen', I32], ['w', I32], ['Og', I32], ['Cg', I32], ['kk', I32],
   ]);
-  f.locals(I32, 'e', 'i', 'p', 'c', 'obase', 'cw', 'fi', 'fend', 'a', 'b', 'k');
+  f.locals(I32, 'e', 'i', 'p', 'c', 'obase', 'cw', 's', 'send', 'a', 'b', 'k', 'len', 'len4', 'rem2', 'rem1');
   f.locals(F64, 'v');
   f.locals(V128, 'vv');
   f.forRange('e', (g) => g.i32(0), 'n', 1, (g) => {
@@ -50,17 +50,19 @@ function conv(): Fn {
     g.get('i').get('C').divS().set('p');
     g.get('i').get('p').get('C').mul().sub().set('c');
     g.get('c').get('Cg').divS().get('Og').mul().set('obase');
-    g.get('c').get('kk').mul().set('cw');
-    g.addr('fanStart', 'p', 2).tee('fi').loadI32(4).set('fend');
-    g.get('fi').loadI32().set('fi');
+    g.get('c').get('kk').mul().get('Og').mul().set('cw');
+    g.addr('segStart', 'p', 2).tee('s').loadI32(4).set('send');
+    g.get('s').loadI32().set('s');
     g.block((h) =>
       h.loop((l) => {
-        l.get('fi').get('fend').geS().brIf(1);
-        // a = out + (fanOut[fi]·O + obase)·8 ; b = w + ((cw + fanK[fi])·Og)·8
-        l.get('out').addr('fanOut', 'fi', 2).loadI32().get('O').mul().get('obase').add().i32(3).shl().add().set('a');
-        l.get('w').get('cw').addr('fanK', 'fi', 2).loadI32().add().get('Og').mul().i32(3).shl().add().set('b');
-        axpyRow(l, 'a', 'b', 'og4', 'og2', 'og1');
-        l.get('fi').i32(1).add().set('fi').br(0);
+        l.get('s').get('send').geS().brIf(1);
+        l.get('out').addr('segOut', 's', 2).loadI32().get('obase').add().i32(3).shl().add().set('a');
+        l.get('w').get('cw').addr('segW', 's', 2).loadI32().add().i32(3).shl().add().set('b');
+        l.addr('segLen', 's', 2).loadI32().tee('len').i32(-4).and().set('len4');
+        l.get('len').i32(2).and().set('rem2');
+        l.get('len').i32(1).and().set('rem1');
+        axpyRow(l, 'a', 'b', 'len4', 'rem2', 'rem1');
+        l.get('s').i32(1).add().set('s').br(0);
       }),
     );
   });
@@ -90,40 +92,67 @@ function clearSpikes(f: Fn): void {
   });
 }
 
+/** Fire test and reset of neuron `i` with potential `u` and threshold `t` (float stage); stores v[i]. */
+function fireFloat(f: Fn, i: string, u: string, t: string): void {
+  f.get(u).get(t).f64Ge().ifElse((h) => {
+    h.get('o').get(i).i32(3).shl().add().get(t).storeF64();
+    h.addr('ev', 'n', 2).get(i).storeI32();
+    h.get('n').i32(1).add().set('n');
+    h.get('subtract').ifElse(
+      (k) => k.get(u).get(t).f64Sub().set(u),
+      (k) => k.f64(0).set(u),
+    );
+  });
+  f.get('v').get(i).i32(3).shl().add().get(u).storeF64();
+}
+
 /**
- * neuronFloat(x, v, o, ev, nPrev, size, C, th, add, leak, subtract) -> spikes:
+ * neuronFloat(x, v, o, ev, nPrev, size, C, th, add, leak, subtract, pairs) -> spikes:
  * u = v·leak + x + add[c]; u >= θ[c] ? (o = θ, v = subtract ? u − θ : 0) : (o = 0, v = u).
+ * With an even channel count (pairs = 1) two neighbours are updated at once and only a pair
+ * with a spike takes the scalar path; the arithmetic per neuron is the same.
  */
 function neuronFloat(): Fn {
   const f = new Fn(
     'neuronFloat',
-    [['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['add', I32], ['leak', F64], ['subtract', I32]],
+    [['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['add', I32], ['leak', F64], ['subtract', I32], ['pairs', I32]],
     [I32],
   );
-  f.locals(I32, 'e', 'i', 'c', 'n', 'vi', 'p');
+  f.locals(I32, 'e', 'i', 'j', 'c', 'n', 'p');
   f.locals(F64, 'u', 't');
+  f.locals(V128, 'uu', 'tt', 'll');
   clearSpikes(f);
   f.i32(0).set('n');
-  f.forRange('p', (g) => g.i32(0), 'size', 'C', (g) => {
-    g.forRange('c', (h) => h.i32(0), 'C', 1, (q) => {
-      q.get('p').get('c').add().set('i');
-      q.addr('v', 'i', 3).set('vi');
-      q.get('vi').loadF64().get('leak').f64Mul().addr('x', 'i', 3).loadF64().f64Add().addr('add', 'c', 3).loadF64().f64Add().set('u');
-      q.addr('th', 'c', 3).loadF64().set('t');
-      q.get('u').get('t').f64Ge().ifElse(
-        (h) => {
-          h.addr('o', 'i', 3).get('t').storeF64();
-          h.addr('ev', 'n', 2).get('i').storeI32();
-          h.get('n').i32(1).add().set('n');
-          h.get('subtract').ifElse(
-            (k) => k.get('u').get('t').f64Sub().set('u'),
-            (k) => k.f64(0).set('u'),
+  f.get('leak').f64x2Splat().set('ll');
+  f.get('pairs').ifElse(
+    (g) =>
+      g.forRange('p', (h) => h.i32(0), 'size', 'C', (h) =>
+        h.forRange('c', (k) => k.i32(0), 'C', 2, (q) => {
+          q.get('p').get('c').add().set('i');
+          q.addr('v', 'i', 3).loadV128().get('ll').f64x2Mul().addr('x', 'i', 3).loadV128().f64x2Add().addr('add', 'c', 3).loadV128().f64x2Add().set('uu');
+          q.addr('th', 'c', 3).loadV128().set('tt');
+          q.get('uu').get('tt').f64x2Ge().anyTrue().ifElse(
+            (r) => {
+              r.get('uu').f64x2Lane(0).set('u').get('tt').f64x2Lane(0).set('t');
+              fireFloat(r, 'i', 'u', 't');
+              r.get('i').i32(1).add().set('j');
+              r.get('uu').f64x2Lane(1).set('u').get('tt').f64x2Lane(1).set('t');
+              fireFloat(r, 'j', 'u', 't');
+            },
+            (r) => r.addr('v', 'i', 3).get('uu').storeV128(),
           );
-        },
-      );
-      q.get('vi').get('u').storeF64();
-    });
-  });
+        }),
+      ),
+    (g) =>
+      g.forRange('p', (h) => h.i32(0), 'size', 'C', (h) =>
+        h.forRange('c', (k) => k.i32(0), 'C', 1, (q) => {
+          q.get('p').get('c').add().set('i');
+          q.addr('v', 'i', 3).loadF64().get('leak').f64Mul().addr('x', 'i', 3).loadF64().f64Add().addr('add', 'c', 3).loadF64().f64Add().set('u');
+          q.addr('th', 'c', 3).loadF64().set('t');
+          fireFloat(q, 'i', 'u', 't');
+        }),
+      ),
+  );
   f.get('n').ret();
   return f;
 }

@@ -81,7 +81,7 @@ class FloatNeurons implements Unit {
     const x = this.op.in.store.data;
     const out = this.op.out.store;
     const add = this.adds[Math.min(t, this.adds.length) - 1];
-    const n = this.env.wasm!.neuronFloat(x.byteOffset, this.v.byteOffset, out.data.byteOffset, out.ev.byteOffset, out.nev, this.v.length, this.theta.length, this.theta.byteOffset, add.byteOffset, this.leak, this.subtract ? 1 : 0, this.theta.length % 2 === 0 ? 1 : 0);
+    const n = this.env.wasm!.neuronFloat(x.byteOffset, this.v.byteOffset, out.data.byteOffset, out.ev.byteOffset, out.nev, this.v.length, this.theta.length, this.theta.byteOffset, add.byteOffset, this.leak, this.subtract ? 1 : 0);
     out.nev = n;
     out.sparse = true;
     return n;

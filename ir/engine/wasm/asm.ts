@@ -218,24 +218,6 @@ export class Fn {
   f64x2Mul(): this {
     return this.op(...SIMD(0xf2));
   }
-  f64x2Ge(): this {
-    return this.op(...SIMD(0x4c));
-  }
-  f64x2Gt(): this {
-    return this.op(...SIMD(0x4a));
-  }
-  f64x2Lt(): this {
-    return this.op(...SIMD(0x49));
-  }
-  v128Or(): this {
-    return this.op(...SIMD(0x50));
-  }
-  anyTrue(): this {
-    return this.op(...SIMD(0x53));
-  }
-  f64x2Lane(lane: 0 | 1): this {
-    return this.op(...SIMD(0x21), lane);
-  }
   /** Push `get(a) + get(b) << shift` (an address). */
   addr(base: string, index: string, shift: number): this {
     return this.get(base).get(index).i32(shift).shl().add();

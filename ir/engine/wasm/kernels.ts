@@ -107,51 +107,26 @@ function fireFloat(f: Fn, i: string, u: string, t: string): void {
 }
 
 /**
- * neuronFloat(x, v, o, ev, nPrev, size, C, th, add, leak, subtract, pairs) -> spikes:
+ * neuronFloat(x, v, o, ev, nPrev, size, C, th, add, leak, subtract) -> spikes:
  * u = v·leak + x + add[c]; u >= θ[c] ? (o = θ, v = subtract ? u − θ : 0) : (o = 0, v = u).
- * With an even channel count (pairs = 1) two neighbours are updated at once and only a pair
- * with a spike takes the scalar path; the arithmetic per neuron is the same.
  */
 function neuronFloat(): Fn {
   const f = new Fn(
     'neuronFloat',
-    [['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['add', I32], ['leak', F64], ['subtract', I32], ['pairs', I32]],
+    [['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['add', I32], ['leak', F64], ['subtract', I32]],
     [I32],
   );
-  f.locals(I32, 'e', 'i', 'j', 'c', 'n', 'p');
+  f.locals(I32, 'e', 'i', 'c', 'n', 'p');
   f.locals(F64, 'u', 't');
-  f.locals(V128, 'uu', 'tt', 'll');
   clearSpikes(f);
   f.i32(0).set('n');
-  f.get('leak').f64x2Splat().set('ll');
-  f.get('pairs').ifElse(
-    (g) =>
-      g.forRange('p', (h) => h.i32(0), 'size', 'C', (h) =>
-        h.forRange('c', (k) => k.i32(0), 'C', 2, (q) => {
-          q.get('p').get('c').add().set('i');
-          q.addr('v', 'i', 3).loadV128().get('ll').f64x2Mul().addr('x', 'i', 3).loadV128().f64x2Add().addr('add', 'c', 3).loadV128().f64x2Add().set('uu');
-          q.addr('th', 'c', 3).loadV128().set('tt');
-          q.get('uu').get('tt').f64x2Ge().anyTrue().ifElse(
-            (r) => {
-              r.get('uu').f64x2Lane(0).set('u').get('tt').f64x2Lane(0).set('t');
-              fireFloat(r, 'i', 'u', 't');
-              r.get('i').i32(1).add().set('j');
-              r.get('uu').f64x2Lane(1).set('u').get('tt').f64x2Lane(1).set('t');
-              fireFloat(r, 'j', 'u', 't');
-            },
-            (r) => r.addr('v', 'i', 3).get('uu').storeV128(),
-          );
-        }),
-      ),
-    (g) =>
-      g.forRange('p', (h) => h.i32(0), 'size', 'C', (h) =>
-        h.forRange('c', (k) => k.i32(0), 'C', 1, (q) => {
-          q.get('p').get('c').add().set('i');
-          q.addr('v', 'i', 3).loadF64().get('leak').f64Mul().addr('x', 'i', 3).loadF64().f64Add().addr('add', 'c', 3).loadF64().f64Add().set('u');
-          q.addr('th', 'c', 3).loadF64().set('t');
-          fireFloat(q, 'i', 'u', 't');
-        }),
-      ),
+  f.forRange('p', (h) => h.i32(0), 'size', 'C', (h) =>
+    h.forRange('c', (k) => k.i32(0), 'C', 1, (q) => {
+      q.get('p').get('c').add().set('i');
+      q.addr('v', 'i', 3).loadF64().get('leak').f64Mul().addr('x', 'i', 3).loadF64().f64Add().addr('add', 'c', 3).loadF64().f64Add().set('u');
+      q.addr('th', 'c', 3).loadF64().set('t');
+      fireFloat(q, 'i', 'u', 't');
+    }),
   );
   f.get('n').ret();
   return f;

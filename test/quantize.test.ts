@@ -27,7 +27,7 @@ function weightRows(g: Graph): { id: string; rows: Int32Array[] }[] {
     });
 }
 
-const maxAbs = (a: ArrayLike<number>): number => Array.prototype.reduce.call(a, (m: number, v: number) => Math.max(m, Math.abs(v)), 0) as number;
+const maxAbs = (a: ArrayLike<number>): number => Array.from(a).reduce((m, v) => Math.max(m, Math.abs(v)), 0);
 
 describe('quantize', () => {
   it('per channel: every output channel of a hidden layer uses the full 8-bit range', () => {

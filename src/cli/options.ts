@@ -5,6 +5,34 @@ import type { TensorType } from '../../ir/types.js';
 import { loadImages, loadLabels, parseScale, type Images } from '../data/dataset.js';
 import { DEFAULT_METHOD, presetsByName, type Method } from '../methods.js';
 import { DEFAULT_CONVERT } from '../passes/convert.js';
+import { defaultThreads } from '../exec/pool.js';
+
+/** --input-scale, --limit, --threads: how samples are read and how many threads run them. */
+export function dataOptions(a: Argv): Argv {
+  return a
+    .option('input-scale', { type: 'string', describe: 'real value of one step of uint8 data, e.g. 1/255 (required for uint8 .npy)' })
+    .option('limit', { type: 'number', describe: 'use only the first N samples' })
+    .option('threads', { type: 'number', default: defaultThreads(), describe: 'worker threads' });
+}
+
+/** The model, its calibration data and the conversion method (convert, eval, compile). */
+export function conversionOptions(a: Argv): Argv {
+  return methodOptions(
+    dataOptions(
+      a
+        .positional('model', { type: 'string', demandOption: true, describe: 'an .onnx file (or an ann-stage .snnir)' })
+        .option('calib', { type: 'string', demandOption: true, describe: 'calibration samples .npy' })
+        .option('calib-limit', { type: 'number', describe: 'use only the first N calibration samples' }),
+    ),
+  );
+}
+
+/** The integer formats asked of a target (eval --target, compile). */
+export function integerOptions(a: Argv): Argv {
+  return a
+    .option('weight-bits', { type: 'number', describe: 'signed weight width (default: the target’s)' })
+    .option('granularity', { choices: ['channel', 'tensor'] as const, describe: 'one weight scale per output channel or per layer (default: the target’s)' });
+}
 
 export function methodOptions(a: Argv): Argv {
   return a

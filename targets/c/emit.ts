@@ -172,6 +172,21 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
     w.line(`for (int32_t i = 0; i < ${s.size}; i++) if (s->x${s.k}[i] != 0) s->e${s.k}[s->n${s.k}++] = i;`);
   };
 
+  /** Weights, a zeroed accumulator and the open loop over the input events (i, val) of a projection. */
+  const projectionPrologue = (w: CWriter, k: number, input: Buf, output: Buf, node: Node, weights: Float64Array): string => {
+    const inS = info(input);
+    const out = info(output);
+    const wt = weightType(g.consts.get(node.inputs[1].id)!.type.dtype);
+    globals.line(`static const ${wt} w${k}[${weights.length}] = ${arrayLiteral(weights)};`);
+    w.line(`${out.ctype} *acc = s->x${out.k};`);
+    w.line(`memset(acc, 0, sizeof(s->x${out.k}));`);
+    eventsOf(w, input);
+    w.open('for (int32_t e = 0; e < n; e++)');
+    w.line('const int32_t i = ev[e];');
+    w.line(`const ${out.ctype} val = (${out.ctype})s->x${inS.k}[i];`);
+    return wt;
+  };
+
   const emitOp = (w: CWriter, op: PlanOp): void => {
     const k = opIndex++;
     const node: Node = op.node;
@@ -179,17 +194,9 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
     w.open(`/* ${op.node.op} #${k} */`);
     switch (op.kind) {
       case 'conv': {
-        const inS = info(op.in);
-        const wt = weightType(g.consts.get(node.inputs[1].id)!.type.dtype);
-        globals.line(`static const ${wt} w${k}[${op.w.length}] = ${arrayLiteral(op.w)};`);
+        const wt = projectionPrologue(w, k, op.in, op.out, node, op.w);
         globals.line(`static const int32_t seg_start${k}[${op.seg.start.length}] = ${arrayLiteral(op.seg.start)};`);
         for (const [name, arr] of [['out', op.seg.out], ['w', op.seg.w], ['len', op.seg.len]] as const) globals.line(`static const int32_t seg_${name}${k}[${Math.max(1, arr.length)}] = ${arrayLiteral(arr)};`);
-        w.line(`${out.ctype} *acc = s->x${out.k};`);
-        w.line(`memset(acc, 0, sizeof(s->x${out.k}));`);
-        eventsOf(w, op.in);
-        w.open('for (int32_t e = 0; e < n; e++)');
-        w.line('const int32_t i = ev[e];');
-        w.line(`const ${out.ctype} val = (${out.ctype})s->x${inS.k}[i];`);
         w.line(`const int32_t p = i / ${op.in.C}, c = i - p * ${op.in.C};`);
         w.line(`const int32_t obase = (c / ${op.Cg}) * ${op.Og};`);
         w.open(`for (int32_t g = seg_start${k}[p]; g < seg_start${k}[p + 1]; g++)`);
@@ -201,15 +208,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         break;
       }
       case 'dense': {
-        const inS = info(op.in);
-        const wt = weightType(g.consts.get(node.inputs[1].id)!.type.dtype);
-        globals.line(`static const ${wt} w${k}[${op.wT.length}] = ${arrayLiteral(op.wT)};`);
-        w.line(`${out.ctype} *acc = s->x${out.k};`);
-        w.line(`memset(acc, 0, sizeof(s->x${out.k}));`);
-        eventsOf(w, op.in);
-        w.open('for (int32_t e = 0; e < n; e++)');
-        w.line('const int32_t i = ev[e];');
-        w.line(`const ${out.ctype} val = (${out.ctype})s->x${inS.k}[i];`);
+        const wt = projectionPrologue(w, k, op.in, op.out, node, op.wT);
         w.line(`const ${wt} *wr = w${k} + i * ${op.M};`);
         w.line(`for (int32_t m = 0; m < ${op.M}; m++) acc[m] += val * wr[m];`);
         w.close();

@@ -4,18 +4,11 @@ import { SnncError } from '../../../ir/diagnostics.js';
 import { accuracy, argmaxRows, loadImages, loadLabels, parseScale } from '../../data/dataset.js';
 import { encodeNpy } from '../../data/npy.js';
 import { runAnnBatched } from '../../exec/run-ann.js';
-import { defaultThreads } from '../../exec/pool.js';
 import { loadGraph } from '../../model-io.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
 import { Progress } from '../progress.js';
-
-export function dataOptions(a: Argv): Argv {
-  return a
-    .option('input-scale', { type: 'string', describe: 'real value of one step of uint8 data, e.g. 1/255 (required for uint8 .npy)' })
-    .option('limit', { type: 'number', describe: 'use only the first N samples' })
-    .option('threads', { type: 'number', default: defaultThreads(), describe: 'worker threads' });
-}
+import { dataOptions } from '../options.js';
 
 export function annCommand(y: Argv): Argv {
   return y.command(

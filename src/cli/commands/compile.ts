@@ -13,8 +13,7 @@ import { calibrate, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
 import { writeDirAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
 import { Progress } from '../progress.js';
-import { dataOptions } from './ann.js';
-import { loadCalib, methodFrom, methodOptions, parseSteps, scaleOf } from '../options.js';
+import { conversionOptions, integerOptions, loadCalib, methodFrom, parseSteps, scaleOf } from '../options.js';
 
 export function formatReport(layers: readonly LayerReport[]): string {
   const rows = [
@@ -35,21 +34,14 @@ export function compileCommand(y: Argv): Argv {
     'compile <model>',
     'compile a model to an integer spiking network for a target',
     (a) =>
-      methodOptions(
-        dataOptions(
-          a
-            .positional('model', { type: 'string', demandOption: true })
-            .option('calib', { type: 'string', demandOption: true, describe: 'calibration samples .npy' })
-            .option('calib-limit', { type: 'number', describe: 'use only the first N calibration samples' })
-            .option('T', { type: 'string', demandOption: true, describe: 'time steps' })
-            .option('target', { type: 'string', default: 'c', describe: `target (${Object.keys(TARGETS).join(', ')})` })
-            .option('weight-bits', { type: 'number', describe: 'signed weight width (default: the target’s)' })
-            .option('granularity', { choices: ['channel', 'tensor'] as const, describe: 'one weight scale per output channel or per layer' })
-            .option('weight-clip', { type: 'number', default: 100, describe: 'percentile of |w| mapped to the largest weight (100: no clipping)' })
-            .option('prefix', { type: 'string', default: 'model', describe: 'C symbol prefix' })
-            .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output folder (replaced)' })
-            .option('json', { type: 'boolean', default: false }),
-        ),
+      conversionOptions(
+        integerOptions(a)
+          .option('T', { type: 'string', demandOption: true, describe: 'time steps' })
+          .option('target', { type: 'string', default: 'c', describe: `target (${Object.keys(TARGETS).join(', ')})` })
+          .option('weight-clip', { type: 'number', default: 100, describe: 'percentile of |w| mapped to the largest weight (100: no clipping)' })
+          .option('prefix', { type: 'string', default: 'model', describe: 'C symbol prefix' })
+          .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output folder (replaced)' })
+          .option('json', { type: 'boolean', default: false }),
       ),
     (args) =>
       runCommand(async () => {

@@ -7,24 +7,18 @@ import { calibrate, prepareAnn, toSnn } from '../../pipeline.js';
 import { summarize } from '../../report/summary.js';
 import { printJson, runCommand } from '../common.js';
 import { Progress } from '../progress.js';
-import { dataOptions } from './ann.js';
-import { loadCalib, methodFrom, methodOptions, parseSteps } from '../options.js';
+import { conversionOptions, loadCalib, methodFrom, parseSteps } from '../options.js';
 
 export function convertCommand(y: Argv): Argv {
   return y.command(
     'convert <model>',
     'convert an ANN to a float spiking network (.snnir)',
     (a) =>
-      methodOptions(
-        dataOptions(
+      conversionOptions(
           a
-            .positional('model', { type: 'string', demandOption: true })
-            .option('calib', { type: 'string', demandOption: true, describe: 'calibration samples .npy' })
-            .option('calib-limit', { type: 'number', describe: 'use only the first N calibration samples' })
-            .option('T', { type: 'string', demandOption: true, describe: 'time steps' })
-            .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'the .snnir file to write (weights in FILE.bin)' })
-            .option('json', { type: 'boolean', default: false }),
-        ),
+          .option('T', { type: 'string', demandOption: true, describe: 'time steps' })
+          .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'the .snnir file to write (weights in FILE.bin)' })
+          .option('json', { type: 'boolean', default: false }),
       ),
     (args) =>
       runCommand(async () => {

@@ -8,31 +8,23 @@ import { describeMethod } from '../../methods.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
 import { Progress } from '../progress.js';
-import { dataOptions } from './ann.js';
-import { loadCalib, loadEvalData, methodOptions, methodsFrom, parseSteps, scaleOf } from '../options.js';
+import { conversionOptions, integerOptions, loadCalib, loadEvalData, methodsFrom, parseSteps, scaleOf } from '../options.js';
 
 export function evalCommand(y: Argv): Argv {
   return y.command(
     'eval <model>',
     'accuracy of the ANN and of its spiking conversion at each T',
     (a) =>
-      methodOptions(
-        dataOptions(
-          a
-            .positional('model', { type: 'string', demandOption: true })
-            .option('calib', { type: 'string', demandOption: true, describe: 'calibration samples .npy' })
-            .option('calib-limit', { type: 'number', describe: 'use only the first N calibration samples' })
-            .option('data', { type: 'string', demandOption: true, describe: 'test samples .npy' })
-            .option('labels', { type: 'string', demandOption: true, describe: 'test labels .npy' })
-            .option('T', { type: 'string', default: '1,2,4,8,16,32,64', describe: 'time steps, comma separated' })
-            .option('methods', { type: 'string', describe: 'compare named presets instead of the method options (comma separated)' })
-            .option('markdown', { type: 'string', describe: 'also write the results as a markdown table to this file' })
-            .option('title', { type: 'string', describe: 'heading of the markdown table' })
-            .option('target', { type: 'string', describe: 'also quantize for this target and report the integer network' })
-            .option('weight-bits', { type: 'number', describe: 'signed weight width for --target' })
-            .option('granularity', { choices: ['channel', 'tensor'] as const, describe: 'weight scales for --target' })
-            .option('json', { type: 'boolean', default: false }),
-        ),
+      conversionOptions(
+        integerOptions(a)
+          .option('data', { type: 'string', demandOption: true, describe: 'test samples .npy' })
+          .option('labels', { type: 'string', demandOption: true, describe: 'test labels .npy' })
+          .option('T', { type: 'string', default: '1,2,4,8,16,32,64', describe: 'time steps, comma separated' })
+          .option('methods', { type: 'string', describe: 'compare named presets instead of the method options (comma separated)' })
+          .option('markdown', { type: 'string', describe: 'also write the results as a markdown table to this file' })
+          .option('title', { type: 'string', describe: 'heading of the markdown table' })
+          .option('target', { type: 'string', describe: 'also quantize for this target and report the integer network' })
+          .option('json', { type: 'boolean', default: false }),
       ),
     (args) =>
       runCommand(async () => {

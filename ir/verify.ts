@@ -124,6 +124,11 @@ function checkNeuronParams(g: Graph, node: Node, sink: DiagnosticSink): void {
     const k = node.attrs.leakshift;
     if (typeof k !== 'number' || !(k >= 0 && k <= 30)) sink.error('SNN0106', 'leak needs leakshift in 0..30', where);
     if (leak === 'mul' && typeof node.attrs.leakmul !== 'number') sink.error('SNN0106', 'leak = "mul" needs leakmul', where);
+    const m = node.attrs.leakmul;
+    const vb = node.attrs.vbits;
+    if (leak === 'mul' && typeof m === 'number' && typeof vb === 'number' && !(Number.isInteger(m) && m >= 0 && Math.abs(m) * 2 ** (vb - 1) < 2 ** 53)) {
+      sink.error('SNN0112', `leakmul ${m} times a ${vb}-bit membrane exceeds 2^53: not exactly representable`, where);
+    }
     if (node.attrs.round === undefined) sink.error('SNN0106', 'a leaking neuron needs round', where);
   }
   for (const name of ['threshold', 'vinit', 'shift'] as const) {

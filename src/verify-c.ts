@@ -13,6 +13,7 @@ import { join } from 'node:path';
 import { SnncError } from '../ir/diagnostics.js';
 import { FixedInterpreter } from '../ir/interp-fixed.js';
 import type { Graph } from '../ir/types.js';
+import type { Values } from '../ir/engine/plan.js';
 
 import type { IntSamples } from './data/integer.js';
 export type { IntSamples };
@@ -80,7 +81,7 @@ export function runProgram(exe: string, args: readonly string[]): string {
 /** Per population after a step: spikes and membranes in NCHW order (for traces). */
 type Snapshot = { spikes: Int32Array; v: Int32Array }[];
 
-function populationState(interp: FixedInterpreter): { id: string; spikes: Float64Array; v: Float64Array; buf: { C: number; H: number; W: number } }[] {
+function populationState(interp: FixedInterpreter): { id: string; spikes: Values; v: Float64Array; buf: { C: number; H: number; W: number } }[] {
   const e = interp.engine;
   return e.units().flatMap(({ id, unit }) => {
     if (!e.populations.some((p) => p.id === id)) return [];
@@ -105,7 +106,7 @@ function snapshot(interp: FixedInterpreter): Snapshot {
 }
 
 /** The host program's digests of one population: spiking indices and membranes, storage order. */
-function digest(spikes: Float64Array, v: Float64Array): [string, string] {
+function digest(spikes: Values, v: Float64Array): [string, string] {
   let a = 2166136261;
   let b = 2166136261;
   for (let i = 0; i < v.length; i++) {

@@ -20,6 +20,11 @@ export class Arena {
     return this.memory ? new Float64Array(this.memory.buffer, at, n) : new Float64Array(n);
   }
 
+  f32(n: number): Float32Array {
+    const at = this.take(n * 4);
+    return this.memory ? new Float32Array(this.memory.buffer, at, n) : new Float32Array(n);
+  }
+
   i32(n: number): Int32Array {
     const at = this.take(n * 4);
     return this.memory ? new Int32Array(this.memory.buffer, at, n) : new Int32Array(n);

@@ -1,5 +1,6 @@
 /**
- * Event-driven kernels of the spiking engine (per sample, HWC storage, Float64Array values).
+ * Event-driven kernels of the spiking engine (per sample, HWC storage; float32 values at
+ * snn-float, exact float64 integers at snn-fixed).
  * A projection touches only the fan-out of the nonzero entries of its input, so its cost scales
  * with the number of events, not with the number of neurons; projections run as WebAssembly. Values are exact integers at
  * snn-fixed (|v| < 2^53, proven by the verifier) and doubles at snn-float.
@@ -28,7 +29,7 @@ export function conv(op: Extract<PlanOp, { kind: 'conv' }>, wasm: KernelExports)
   if (n === 0) return;
   const seg = op.seg;
   const s = op.in.store;
-  wasm.conv(out.byteOffset, s.ev.byteOffset, n, s.data.byteOffset, op.in.C, seg.start.byteOffset, seg.out.byteOffset, seg.w.byteOffset, seg.len.byteOffset, op.w.byteOffset, op.Og, op.Cg, op.kk);
+  (out instanceof Float32Array ? wasm.conv_f32 : wasm.conv_f64)(out.byteOffset, s.ev.byteOffset, n, s.data.byteOffset, op.in.C, seg.start.byteOffset, seg.out.byteOffset, seg.w.byteOffset, seg.len.byteOffset, op.w.byteOffset, op.Og, op.Cg, op.kk);
 }
 
 export function dense(op: Extract<PlanOp, { kind: 'dense' }>, wasm: KernelExports): void {
@@ -38,8 +39,7 @@ export function dense(op: Extract<PlanOp, { kind: 'dense' }>, wasm: KernelExport
   const n = events(op.in);
   if (n === 0) return;
   const s = op.in.store;
-  const M = op.M;
-  wasm.dense(out.byteOffset, s.ev.byteOffset, n, s.data.byteOffset, op.wT.byteOffset, M, M & ~3, M & 2, M & 1);
+  (out instanceof Float32Array ? wasm.dense_f32 : wasm.dense_f64)(out.byteOffset, s.ev.byteOffset, n, s.data.byteOffset, op.wT.byteOffset, op.M);
 }
 
 export function add(op: Extract<PlanOp, { kind: 'add' }>): void {

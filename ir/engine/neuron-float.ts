@@ -10,28 +10,28 @@
  *
  * where c is the channel of neuron i and x the input current (projection outputs, bias
  * included). The readout is non-spiking: sum_t x(t); its value at step t is that sum / t.
- * The population update runs as WebAssembly (wasm/kernels.ts, neuronFloat), in this order of
- * operations: u = v·leak + x + add.
+ * Values are float32 (each operation rounded to single precision). The population update runs
+ * as WebAssembly (wasm/kernels.ts, neuronFloat), in this order of operations: u = v·leak + x + add.
  */
 import { attrNum, attrStr, attrVector } from '../ops.js';
 import { isConstRef, type Graph } from '../types.js';
 import type { NeuronOp, ReadoutOp, StageSemantics, Unit, UnitEnv } from './engine.js';
 import type { Arena } from './arena.js';
 
-function perChannel(v: Float64Array, C: number, what: string, arena: Arena): Float64Array {
+function perChannel(v: Float64Array, C: number, what: string, arena: Arena): Float32Array {
   if (v.length !== C && v.length !== 1) throw new Error(`internal: ${what} has ${v.length} values for ${C} channels`);
-  const out = arena.f64(C);
+  const out = arena.f32(C);
   if (v.length === C) out.set(v);
   else out.fill(v[0]);
   return out;
 }
 
 /** vinit (θ units; scalar, per channel or per neuron in NCHW order) as absolute HWC values. */
-function initialMembrane(op: NeuronOp, g: Graph, theta: Float64Array, arena: Arena): Float64Array {
+function initialMembrane(op: NeuronOp, g: Graph, theta: Float32Array, arena: Arena): Float32Array {
   const { C, size } = op.out;
   const HW = size / C;
   const raw = attrVector(op.node, 'vinit', g.consts, 0)!;
-  const v0 = arena.f64(size);
+  const v0 = arena.f32(size);
   for (let c = 0; c < C; c++) {
     for (let p = 0; p < HW; p++) {
       const f = raw.length === size ? raw[c * HW + p] : raw.length === C ? raw[c] : raw[0];
@@ -42,11 +42,11 @@ function initialMembrane(op: NeuronOp, g: Graph, theta: Float64Array, arena: Are
 }
 
 class FloatNeurons implements Unit {
-  private readonly v: Float64Array;
-  private readonly v0: Float64Array;
-  private readonly theta: Float64Array;
+  private readonly v: Float32Array;
+  private readonly v0: Float32Array;
+  private readonly theta: Float32Array;
   /** Per-step additive term per channel, rows t = 1..T (one row when constant over t). */
-  private readonly adds: Float64Array[];
+  private readonly adds: Float32Array[];
   private readonly leak: number;
   private readonly subtract: boolean;
 
@@ -59,7 +59,7 @@ class FloatNeurons implements Unit {
     const arena = env.arena;
     this.theta = perChannel(attrVector(op.node, 'threshold', g.consts)!, C, 'threshold', arena);
     this.v0 = initialMembrane(op, g, this.theta, arena);
-    this.v = arena.f64(size);
+    this.v = arena.f32(size);
     this.leak = attrNum(op.node, 'leak', 1);
     this.subtract = attrStr(op.node, 'reset') === 'subtract';
     const shift = attrNum(op.node, 'shift', 0);
@@ -67,7 +67,7 @@ class FloatNeurons implements Unit {
     const rows = isConstRef(sb) ? g.consts.get(sb.const)!.data : undefined;
     const T = g.steps!;
     this.adds = Array.from({ length: rows ? T : 1 }, (_, r) => {
-      const a = arena.f64(C);
+      const a = arena.f32(C);
       for (let c = 0; c < C; c++) a[c] = (shift + (rows ? rows[r * C + c] : 0)) * this.theta[c];
       return a;
     });

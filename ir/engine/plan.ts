@@ -16,9 +16,15 @@ import { SnncError } from '../diagnostics.js';
 import type { Graph, Node } from '../types.js';
 import { Arena } from './arena.js';
 
+/**
+ * Values of a spiking stage: float32 at snn-float (the float simulation computes in single
+ * precision, like the frameworks it is compared with), float64 at snn-fixed (exact integers).
+ */
+export type Values = Float32Array | Float64Array;
+
 /** Per-sample storage; flatten and reshape share their producer's. */
 export interface Store {
-  readonly data: Float64Array;
+  readonly data: Values;
   /** Indices of the nonzero entries this step (valid when `sparse`). */
   readonly ev: Int32Array;
   nev: number;
@@ -70,13 +76,13 @@ export interface Segments {
   readonly len: Int32Array;
 }
 
-/** Projection weights, re-laid out (exact: float32 or small integers). */
-export type Weights = Float64Array;
+/** Projection weights, re-laid out, in the element type of the stage's values. */
+export type Weights = Values;
 
 export type PlanOp =
   /** `bias`: the bias of every output (HWC, full size), copied into the output before the events land. */
-  | { kind: 'conv'; node: Node; in: Buf; out: Buf; w: Weights; bias?: Float64Array; seg: Segments; kk: number; Cg: number; Og: number; O: number }
-  | { kind: 'dense'; node: Node; in: Buf; out: Buf; wT: Weights; bias?: Float64Array; M: number }
+  | { kind: 'conv'; node: Node; in: Buf; out: Buf; w: Weights; bias?: Values; seg: Segments; kk: number; Cg: number; Og: number; O: number }
+  | { kind: 'dense'; node: Node; in: Buf; out: Buf; wT: Weights; bias?: Values; M: number }
   | { kind: 'add'; node: Node; a: Buf; b: Buf; out: Buf }
   | { kind: 'mul'; node: Node; in: Buf; scale: Float64Array; out: Buf }
   | { kind: 'pool'; node: Node; mode: 'avg' | 'sum' | 'max'; in: Buf; out: Buf; geom: WindowGeom; divisor?: Float64Array }
@@ -103,10 +109,10 @@ function geometry(node: Node): { C: number; H: number; W: number; rank: number }
   throw new SnncError('SNN0205', `spiking graphs carry per-sample tensors of rank 1 or 3; %${node.id} has shape [${node.type.shape.join(',')}]`, `%${node.id}`);
 }
 
-function makeBuf(arena: Arena, node: Node, isStatic: boolean): Buf {
+function makeBuf(arena: Arena, values: (n: number) => Values, node: Node, isStatic: boolean): Buf {
   const { C, H, W, rank } = geometry(node);
   const size = C * H * W;
-  return { id: node.id, C, H, W, size, rank, store: { data: arena.f64(size), ev: arena.i32(size), nev: 0, sparse: false }, isStatic };
+  return { id: node.id, C, H, W, size, rank, store: { data: values(size), ev: arena.i32(size), nev: 0, sparse: false }, isStatic };
 }
 
 /** Window geometry with the precomputed input-position -> (output position, kernel offset) fan. */
@@ -183,13 +189,13 @@ export function convSegments(arena: Arena, H: number, W: number, g: WindowGeom, 
 }
 
 /** NCHW (per sample) -> HWC. */
-export function toHwc(src: ArrayLike<number>, C: number, H: number, W: number, dst: Float64Array, srcOffset = 0): void {
+export function toHwc(src: ArrayLike<number>, C: number, H: number, W: number, dst: Values, srcOffset = 0): void {
   const HW = H * W;
   for (let c = 0; c < C; c++) for (let p = 0; p < HW; p++) dst[p * C + c] = src[srcOffset + c * HW + p];
 }
 
 /** HWC -> NCHW (per sample). */
-export function fromHwc(src: Float64Array, C: number, H: number, W: number, dst: Float64Array | Float32Array | Int32Array, dstOffset = 0): void {
+export function fromHwc(src: Values, C: number, H: number, W: number, dst: Float64Array | Float32Array | Int32Array, dstOffset = 0): void {
   const HW = H * W;
   for (let c = 0; c < C; c++) for (let p = 0; p < HW; p++) dst[dstOffset + c * HW + p] = src[p * C + c];
 }
@@ -205,9 +211,10 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
   const bufs = new Map<string, Buf>();
   const staticOps: PlanOp[] = [];
   const stepOps: PlanOp[] = [];
-  const consts = (id: string): Float64Array => {
+  const values = (n: number): Values => (g.stage === 'snn-float' ? arena.f32(n) : arena.f64(n));
+  const consts = (id: string): Values => {
     const d = g.consts.get(id)!.data;
-    const a = arena.f64(d.length);
+    const a = values(d.length);
     a.set(d);
     return a;
   };
@@ -226,7 +233,7 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
     switch (node.op) {
       case 'input': {
         if (input) throw new SnncError('SNN0205', 'spiking graphs take exactly one input', `%${node.id}`);
-        input = makeBuf(arena, node, true);
+        input = makeBuf(arena, values, node, true);
         bufs.set(node.id, input);
         break;
       }
@@ -246,12 +253,12 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
       }
       case 'conv2d': {
         const src = inBuf();
-        const out = makeBuf(arena, node, st);
+        const out = makeBuf(arena, values, node, st);
         const wc = g.consts.get(node.inputs[1].id)!;
         const [O, Cg, kh, kw] = wc.type.shape;
         const G = attrInt(node, 'group');
         const Og = O / G;
-        const w: Weights = arena.f64(src.C * kh * kw * Og);
+        const w: Weights = values(src.C * kh * kw * Og);
         for (let c = 0; c < src.C; c++) {
           const grp = Math.floor(c / Cg);
           const cl = c - grp * Cg;
@@ -265,10 +272,10 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
         const geom = windowGeom(new Arena(), src.H, src.W, [kh, kw], attrInts(node, 'strides'), attrInts(node, 'pads'), attrInts(node, 'dilations'), false);
         const seg = convSegments(arena, src.H, src.W, geom, O, Og);
         bufs.set(node.id, out);
-        let bias: Float64Array | undefined;
+        let bias: Values | undefined;
         if (node.inputs[2]) {
           const b = g.consts.get(node.inputs[2].id)!.data;
-          bias = arena.f64(out.size);
+          bias = values(out.size);
           for (let q = 0; q < out.size; q += O) for (let o = 0; o < O; o++) bias[q + o] = b[o];
         }
         push({ kind: 'conv', node, in: src, out, w, ...(bias ? { bias } : {}), seg, kk: kh * kw, Cg, Og, O });
@@ -276,12 +283,12 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
       }
       case 'dense': {
         const src = inBuf();
-        const out = makeBuf(arena, node, st);
+        const out = makeBuf(arena, values, node, st);
         const wc = g.consts.get(node.inputs[1].id)!;
         const [M, K] = wc.type.shape;
         // A flattened rank-3 producer stores its features in HWC order: permute the columns.
         const from = src.hwcOf;
-        const wT: Weights = arena.f64(K * M);
+        const wT: Weights = values(K * M);
         for (let k = 0; k < K; k++) {
           const kk = from ? hwcIndex(k, from.C, from.H * from.W) : k;
           for (let m = 0; m < M; m++) wT[kk * M + m] = wc.data[m * K + k];
@@ -291,7 +298,7 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
         break;
       }
       case 'add': {
-        const out = makeBuf(arena, node, st);
+        const out = makeBuf(arena, values, node, st);
         bufs.set(node.id, out);
         push({ kind: 'add', node, a: inBuf(0), b: inBuf(1), out });
         break;
@@ -301,8 +308,8 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
         const src = inBuf();
         const c = consts(node.inputs[1].id);
         if (c.length !== 1 && c.length !== src.C) throw new SnncError('SNN0205', `mul constant has ${c.length} values; expected 1 or ${src.C} (channels)`, `%${node.id}`);
-        const scale = c.length === 1 ? new Float64Array(src.C).fill(c[0]) : c;
-        const out = makeBuf(arena, node, st);
+        const scale = Float64Array.from(c.length === 1 ? new Array<number>(src.C).fill(c[0]) : c);
+        const out = makeBuf(arena, values, node, st);
         bufs.set(node.id, out);
         push({ kind: 'mul', node, in: src, scale, out });
         break;
@@ -311,7 +318,7 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
       case 'sumpool2d':
       case 'maxpool2d': {
         const src = inBuf();
-        const out = makeBuf(arena, node, st);
+        const out = makeBuf(arena, values, node, st);
         const ceil = node.op !== 'sumpool2d' && attrBool(node, 'ceilMode');
         const geom = windowGeom(arena, src.H, src.W, attrInts(node, 'kernel'), attrInts(node, 'strides'), attrInts(node, 'pads'), node.op === 'maxpool2d' ? attrInts(node, 'dilations') : [1, 1], ceil);
         let divisor: Float64Array | undefined;
@@ -336,14 +343,14 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
       }
       case 'globalavgpool':
       case 'globalsumpool': {
-        const out = makeBuf(arena, node, st);
+        const out = makeBuf(arena, values, node, st);
         bufs.set(node.id, out);
         push({ kind: 'gpool', node, mode: node.op === 'globalavgpool' ? 'avg' : 'sum', in: inBuf(), out });
         break;
       }
       case 'spikemaxpool': {
         const src = inBuf();
-        const out = makeBuf(arena, node, false);
+        const out = makeBuf(arena, values, node, false);
         const geom = windowGeom(arena, src.H, src.W, attrInts(node, 'kernel'), attrInts(node, 'strides'), attrInts(node, 'pads'), [1, 1], false);
         bufs.set(node.id, out);
         stepOps.push({ kind: 'spikemaxpool', node, in: src, out, geom, counts: arena.f64(src.size) });
@@ -357,20 +364,20 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
           return b;
         });
         const axis = attrInt(node, 'axis');
-        const out = makeBuf(arena, node, st);
+        const out = makeBuf(arena, values, node, st);
         if (!((out.rank === 3 && axis === 1) || (out.rank === 1 && axis === 1))) throw new SnncError('SNN0205', `concat along axis ${axis} is not supported in spiking graphs (the channel axis 1 is)`, `%${node.id}`);
         bufs.set(node.id, out);
         push({ kind: 'concat', node, ins, out });
         break;
       }
       case 'if': {
-        const out = makeBuf(arena, node, false);
+        const out = makeBuf(arena, values, node, false);
         bufs.set(node.id, out);
         stepOps.push({ kind: 'neuron', node, in: inBuf(), out });
         break;
       }
       case 'readout': {
-        const out = makeBuf(arena, node, false);
+        const out = makeBuf(arena, values, node, false);
         bufs.set(node.id, out);
         stepOps.push({ kind: 'readout', node, in: inBuf(), out });
         break;

@@ -173,7 +173,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
   };
 
   /** Weights, a zeroed accumulator and the open loop over the input events (i, val) of a projection. */
-  const projectionPrologue = (w: CWriter, k: number, input: Buf, output: Buf, node: Node, weights: Float64Array): string => {
+  const projectionPrologue = (w: CWriter, k: number, input: Buf, output: Buf, node: Node, weights: ArrayLike<number>): string => {
     const inS = info(input);
     const out = info(output);
     const wt = weightType(g.consts.get(node.inputs[1].id)!.type.dtype);

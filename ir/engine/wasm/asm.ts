@@ -7,9 +7,10 @@
 
 export const I32 = 0x7f;
 export const I64 = 0x7e;
+export const F32 = 0x7d;
 export const F64 = 0x7c;
 export const V128 = 0x7b;
-export type ValType = typeof I32 | typeof I64 | typeof F64 | typeof V128;
+export type ValType = typeof I32 | typeof I64 | typeof F32 | typeof F64 | typeof V128;
 
 function leb(n: number): number[] {
   const out: number[] = [];
@@ -115,6 +116,9 @@ export class Fn {
   shl(): this {
     return this.op(0x74);
   }
+  shrS(): this {
+    return this.op(0x75);
+  }
   and(): this {
     return this.op(0x71);
   }
@@ -132,6 +136,37 @@ export class Fn {
   }
   storeI32(offset = 0): this {
     return this.op(0x36, 2, ...leb(offset));
+  }
+  loadF32(offset = 0): this {
+    return this.op(0x2a, 2, ...leb(offset));
+  }
+  storeF32(offset = 0): this {
+    return this.op(0x38, 2, ...leb(offset));
+  }
+  f32(v: number): this {
+    const b = new Uint8Array(new Float32Array([v]).buffer);
+    return this.op(0x43, ...b);
+  }
+  f32Add(): this {
+    return this.op(0x92);
+  }
+  f32Sub(): this {
+    return this.op(0x93);
+  }
+  f32Mul(): this {
+    return this.op(0x94);
+  }
+  f32Ge(): this {
+    return this.op(0x60);
+  }
+  f32x4Splat(): this {
+    return this.op(...SIMD(0x13));
+  }
+  f32x4Add(): this {
+    return this.op(...SIMD(0xe4));
+  }
+  f32x4Mul(): this {
+    return this.op(...SIMD(0xe6));
   }
   loadF64(offset = 0): this {
     return this.op(0x2b, 3, ...leb(offset));

@@ -1,131 +1,187 @@
 /**
- * The projections of the spiking engine as WebAssembly (128-bit SIMD, two doubles per lane
- * pair): for each event (index i, value v) of the input, add v times the weight row of every
- * output its fan-out reaches. Same arithmetic as a scalar loop — exact for the integers of
- * snn-fixed (|values| < 2^53) — with one rounding per addition in snn-float, in a fixed order.
+ * The hot loops of the spiking engine as WebAssembly with 128-bit SIMD. Projections: for each
+ * event (index i, value v) of the input, add v times the weight row of every output its fan-out
+ * reaches — float64 for snn-fixed (exact for its integers, |values| < 2^53), float32 for
+ * snn-float, always in the same order. Population updates: one float32 kernel for snn-float, one
+ * float64 (exact integer) kernel for snn-fixed.
  *
  * All pointers are byte offsets into the engine's memory (arena.ts).
  */
-import { assemble, F64, Fn, I32, V128 } from './asm.js';
+import { assemble, F32, F64, Fn, I32, V128 } from './asm.js';
 
-/** y[a .. a+len) += v * x[b .. b+len), len = 4k + 2r + s: four, then two, then one at a time. */
-function axpyRow(f: Fn, a: string, b: string, len4: string, rem2: string, rem1: string): void {
-  f.i32(0).set('k');
-  f.block((g) =>
-    g.loop((h) => {
-      h.get('k').get(len4).geS().brIf(1);
-      for (const off of [0, 16]) h.get(a).get(a).loadV128(off).get('vv').get(b).loadV128(off).f64x2Mul().f64x2Add().storeV128(off);
-      h.get(a).i32(32).add().set(a);
-      h.get(b).i32(32).add().set(b);
-      h.get('k').i32(4).add().set('k').br(0);
-    }),
-  );
-  f.block((g) => {
-    g.get(rem2).eqz().brIf(0);
-    g.get(a).get(a).loadV128().get('vv').get(b).loadV128().f64x2Mul().f64x2Add().storeV128();
-    g.get(a).i32(16).add().set(a);
-    g.get(b).i32(16).add().set(b);
+/** The element type a kernel is built for: float64 (exact for the integers of snn-fixed) or float32 (snn-float). */
+interface Elem {
+  readonly tag: 'f64' | 'f32';
+  readonly shift: number; // log2(bytes)
+  readonly lanes: number; // per 128-bit vector
+  readonly type: typeof F64 | typeof F32;
+  load(f: Fn): void;
+  store(f: Fn): void;
+  add(f: Fn): void;
+  mul(f: Fn): void;
+  splat(f: Fn): void;
+  vadd(f: Fn): void;
+  vmul(f: Fn): void;
+}
+
+const E64: Elem = {
+  tag: 'f64', shift: 3, lanes: 2, type: F64,
+  load: (f) => f.loadF64(), store: (f) => f.storeF64(), add: (f) => f.f64Add(), mul: (f) => f.f64Mul(),
+  splat: (f) => f.f64x2Splat(), vadd: (f) => f.f64x2Add(), vmul: (f) => f.f64x2Mul(),
+};
+const E32: Elem = {
+  tag: 'f32', shift: 2, lanes: 4, type: F32,
+  load: (f) => f.loadF32(), store: (f) => f.storeF32(), add: (f) => f.f32Add(), mul: (f) => f.f32Mul(),
+  splat: (f) => f.f32x4Splat(), vadd: (f) => f.f32x4Add(), vmul: (f) => f.f32x4Mul(),
+};
+
+/**
+ * y[a .. a+len) += v · x[b .. b+len) (element pointers a, b advance): two vectors at a time,
+ * then one, then element by element. Locals: k, kend, and v / vv (the value, scalar and splat).
+ */
+function axpyRow(f: Fn, E: Elem, a: string, b: string, len: string): void {
+  const step = (g: Fn, vector: boolean): void => {
+    if (vector) {
+      g.get(a).get(a).loadV128().get('vv').get(b).loadV128();
+      E.vmul(g);
+      E.vadd(g);
+      g.storeV128();
+    } else {
+      g.get(a).get(a);
+      E.load(g);
+      g.get('v').get(b);
+      E.load(g);
+      E.mul(g);
+      E.add(g);
+      E.store(g);
+    }
+    const bytes = vector ? 16 : 1 << E.shift;
+    g.get(a).i32(bytes).add().set(a);
+    g.get(b).i32(bytes).add().set(b);
+  };
+  const two = 2 * E.lanes;
+  f.get(len).i32(-two).and().set('kend');
+  f.forRange('k', (g) => g.i32(0), 'kend', two, (g) => {
+    step(g, true);
+    step(g, true);
   });
   f.block((g) => {
-    g.get(rem1).eqz().brIf(0);
-    g.get(a).get(a).loadF64().get('v').get(b).loadF64().f64Mul().f64Add().storeF64();
+    g.get(len).i32(E.lanes).and().eqz().brIf(0);
+    step(g, true);
   });
+  f.get(len).i32(E.lanes - 1).and().set('kend');
+  f.forRange('k', (g) => g.i32(0), 'kend', 1, (g) => step(g, false));
 }
 
 /**
- * conv(out, ev, n, src, C, segStart, segOut, segW, segLen, w, Og, Cg, kk): for the events
+ * conv_E(out, ev, n, src, C, segStart, segOut, segW, segLen, w, Og, Cg, kk): for the events
  * i = (p, c) of src, out[segOut[s] + g(c)·Og + j] += src[i] · w[c·kk·Og + segW[s] + j],
  * j < segLen[s], for the segments s of position p (plan.ts, Segments).
  */
-function conv(): Fn {
-  const f = new Fn('conv', [
+function conv(E: Elem): Fn {
+  const f = new Fn(`conv_${E.tag}`, [
     ['out', I32], ['ev', I32], ['n', I32], ['src', I32], ['C', I32], ['segStart', I32], ['segOut', I32], ['segW', I32], ['segLen', I32], ['w', I32], ['Og', I32], ['Cg', I32], ['kk', I32],
   ]);
-  f.locals(I32, 'e', 'i', 'p', 'c', 'obase', 'cw', 's', 'send', 'a', 'b', 'k', 'len', 'len4', 'rem2', 'rem1');
-  f.locals(F64, 'v');
+  f.locals(I32, 'e', 'i', 'p', 'c', 'obase', 'cw', 's', 'send', 'a', 'b', 'k', 'kend', 'len');
+  f.locals(E.type, 'v');
   f.locals(V128, 'vv');
   f.forRange('e', (g) => g.i32(0), 'n', 1, (g) => {
     g.addr('ev', 'e', 2).loadI32().set('i');
-    g.addr('src', 'i', 3).loadF64().tee('v').f64x2Splat().set('vv');
+    g.addr('src', 'i', E.shift);
+    E.load(g);
+    g.tee('v');
+    E.splat(g);
+    g.set('vv');
     g.get('i').get('C').divS().set('p');
     g.get('i').get('p').get('C').mul().sub().set('c');
     g.get('c').get('Cg').divS().get('Og').mul().set('obase');
     g.get('c').get('kk').mul().get('Og').mul().set('cw');
     g.addr('segStart', 'p', 2).tee('s').loadI32(4).set('send');
     g.get('s').loadI32().set('s');
-    g.block((h) =>
-      h.loop((l) => {
-        l.get('s').get('send').geS().brIf(1);
-        l.get('out').addr('segOut', 's', 2).loadI32().get('obase').add().i32(3).shl().add().set('a');
-        l.get('w').get('cw').addr('segW', 's', 2).loadI32().add().i32(3).shl().add().set('b');
-        l.addr('segLen', 's', 2).loadI32().tee('len').i32(-4).and().set('len4');
-        l.get('len').i32(2).and().set('rem2');
-        l.get('len').i32(1).and().set('rem1');
-        axpyRow(l, 'a', 'b', 'len4', 'rem2', 'rem1');
-        l.get('s').i32(1).add().set('s').br(0);
-      }),
-    );
+    g.forRange('s', (h) => h.get('s'), 'send', 1, (l) => {
+      l.get('out').addr('segOut', 's', 2).loadI32().get('obase').add().i32(E.shift).shl().add().set('a');
+      l.get('w').get('cw').addr('segW', 's', 2).loadI32().add().i32(E.shift).shl().add().set('b');
+      l.addr('segLen', 's', 2).loadI32().set('len');
+      axpyRow(l, E, 'a', 'b', 'len');
+    });
   });
   return f;
 }
 
-/** dense(out, ev, n, src, wT, M, m4, m2, m1): out[m] += src[i] · wT[i·M + m] for the events i. */
-function dense(): Fn {
-  const f = new Fn('dense', [['out', I32], ['ev', I32], ['n', I32], ['src', I32], ['wT', I32], ['M', I32], ['m4', I32], ['m2', I32], ['m1', I32]]);
-  f.locals(I32, 'e', 'i', 'a', 'b', 'k');
-  f.locals(F64, 'v');
+/** dense_E(out, ev, n, src, wT, M): out[m] += src[i] · wT[i·M + m] for the events i. */
+function dense(E: Elem): Fn {
+  const f = new Fn(`dense_${E.tag}`, [['out', I32], ['ev', I32], ['n', I32], ['src', I32], ['wT', I32], ['M', I32]]);
+  f.locals(I32, 'e', 'i', 'a', 'b', 'k', 'kend');
+  f.locals(E.type, 'v');
   f.locals(V128, 'vv');
   f.forRange('e', (g) => g.i32(0), 'n', 1, (g) => {
     g.addr('ev', 'e', 2).loadI32().set('i');
-    g.addr('src', 'i', 3).loadF64().tee('v').f64x2Splat().set('vv');
+    g.addr('src', 'i', E.shift);
+    E.load(g);
+    g.tee('v');
+    E.splat(g);
+    g.set('vv');
     g.get('out').set('a');
-    g.get('wT').get('i').get('M').mul().i32(3).shl().add().set('b');
-    axpyRow(g, 'a', 'b', 'm4', 'm2', 'm1');
+    g.get('wT').get('i').get('M').mul().i32(E.shift).shl().add().set('b');
+    axpyRow(g, E, 'a', 'b', 'M');
   });
   return f;
 }
 
-/** Clear last step's spikes (o[ev[e]] = 0 for e < nPrev). */
+/** Clear last step's spikes (o[ev[e]] = 0 for e < nPrev; f64 values). */
 function clearSpikes(f: Fn): void {
   f.forRange('e', (g) => g.i32(0), 'nPrev', 1, (g) => {
     g.get('o').addr('ev', 'e', 2).loadI32().i32(3).shl().add().f64(0).storeF64();
   });
 }
 
-/** Fire test and reset of neuron `i` with potential `u` and threshold `t` (float stage); stores v[i]. */
-function fireFloat(f: Fn, i: string, u: string, t: string): void {
-  f.get(u).get(t).f64Ge().ifElse((h) => {
-    h.get('o').get(i).i32(3).shl().add().get(t).storeF64();
-    h.addr('ev', 'n', 2).get(i).storeI32();
-    h.get('n').i32(1).add().set('n');
-    h.get('subtract').ifElse(
-      (k) => k.get(u).get(t).f64Sub().set(u),
-      (k) => k.f64(0).set(u),
-    );
-  });
-  f.get('v').get(i).i32(3).shl().add().get(u).storeF64();
-}
-
 /**
- * neuronFloat(x, v, o, ev, nPrev, size, C, th, add, leak, subtract) -> spikes:
+ * neuronFloat(x, v, o, ev, nPrev, size, C, th, add, leak, subtract) -> spikes, in float32:
  * u = v·leak + x + add[c]; u >= θ[c] ? (o = θ, v = subtract ? u − θ : 0) : (o = 0, v = u).
+ * Walks v, x (per neuron) and θ, add (per channel, rewound at every position) by pointer.
  */
 function neuronFloat(): Fn {
   const f = new Fn(
     'neuronFloat',
-    [['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['add', I32], ['leak', F64], ['subtract', I32]],
+    [['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['add', I32], ['leak', F32], ['subtract', I32]],
     [I32],
   );
-  f.locals(I32, 'e', 'i', 'c', 'n', 'p');
-  f.locals(F64, 'u', 't');
-  clearSpikes(f);
+  f.locals(I32, 'e', 'n', 'pv', 'px', 'pt', 'pa', 'vend', 'tend');
+  f.locals(F32, 'u', 't');
+  f.forRange('e', (g) => g.i32(0), 'nPrev', 1, (g) => {
+    g.get('o').addr('ev', 'e', 2).loadI32().i32(2).shl().add().f32(0).storeF32();
+  });
   f.i32(0).set('n');
-  f.forRange('p', (h) => h.i32(0), 'size', 'C', (h) =>
-    h.forRange('c', (k) => k.i32(0), 'C', 1, (q) => {
-      q.get('p').get('c').add().set('i');
-      q.addr('v', 'i', 3).loadF64().get('leak').f64Mul().addr('x', 'i', 3).loadF64().f64Add().addr('add', 'c', 3).loadF64().f64Add().set('u');
-      q.addr('th', 'c', 3).loadF64().set('t');
-      fireFloat(q, 'i', 'u', 't');
+  f.get('v').set('pv');
+  f.get('x').set('px');
+  f.get('v').get('size').i32(2).shl().add().set('vend');
+  f.get('th').get('C').i32(2).shl().add().set('tend');
+  f.block((b) =>
+    b.loop((outer) => {
+      outer.get('pv').get('vend').geS().brIf(1);
+      outer.get('th').set('pt');
+      outer.get('add').set('pa');
+      outer.block((ib) =>
+        ib.loop((q) => {
+          q.get('pt').get('tend').geS().brIf(1);
+          q.get('pv').loadF32().get('leak').f32Mul().get('px').loadF32().f32Add().get('pa').loadF32().f32Add().set('u');
+          q.get('pt').loadF32().set('t');
+          q.get('u').get('t').f32Ge().ifElse((h) => {
+            // i = (pv - v) / 4: record the spike, emit θ, reset
+            h.get('ev').get('n').i32(2).shl().add().get('pv').get('v').sub().i32(2).shrS().storeI32();
+            h.get('n').i32(1).add().set('n');
+            h.get('o').get('pv').get('v').sub().add().get('t').storeF32();
+            h.get('subtract').ifElse(
+              (k) => k.get('u').get('t').f32Sub().set('u'),
+              (k) => k.f32(0).set('u'),
+            );
+          });
+          q.get('pv').get('u').storeF32();
+          for (const ptr of ['pv', 'px', 'pt', 'pa']) q.get(ptr).i32(4).add().set(ptr);
+          q.br(0);
+        }),
+      );
+      outer.br(0);
     }),
   );
   f.get('n').ret();
@@ -193,8 +249,10 @@ function neuronFixed(): Fn {
 }
 
 export interface KernelExports {
-  conv(...args: number[]): void;
-  dense(...args: number[]): void;
+  conv_f64(...args: number[]): void;
+  conv_f32(...args: number[]): void;
+  dense_f64(...args: number[]): void;
+  dense_f32(...args: number[]): void;
   neuronFloat(...args: number[]): number;
   neuronFixed(...args: number[]): number;
 }
@@ -203,6 +261,6 @@ let compiled: WebAssembly.Module | undefined;
 
 /** The kernels bound to `memory` (the module is compiled once per process). */
 export function instantiateKernels(memory: WebAssembly.Memory): KernelExports {
-  compiled ??= new WebAssembly.Module(assemble([conv(), dense(), neuronFloat(), neuronFixed()], 1));
+  compiled ??= new WebAssembly.Module(assemble([conv(E64), conv(E32), dense(E64), dense(E32), neuronFloat(), neuronFixed()], 1));
   return new WebAssembly.Instance(compiled, { env: { mem: memory } }).exports as unknown as KernelExports;
 }

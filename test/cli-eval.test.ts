@@ -1,0 +1,80 @@
+/** `snnc eval` and `snnc convert` through the built CLI: JSON shape and bad calibration / data input. */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { encodeNpy } from '../src/data/npy.js';
+import { snnc } from './helpers/cli.js';
+import { CALIB_IMAGES, modelPath, TEST_IMAGES, TEST_LABELS } from './helpers/paths.js';
+
+const tmp = mkdtempSync(join(tmpdir(), 'snnc-eval-'));
+const model = modelPath('fmnist-cnn-bn');
+const npy = (name: string, shape: number[], data: Float32Array | Uint8Array): string => {
+  const p = join(tmp, name);
+  writeFileSync(p, encodeNpy(shape, data));
+  return p;
+};
+
+describe('snnc eval', () => {
+  it('prints ANN and SNN accuracy per T with per-layer spike rates', () => {
+    const r = snnc(['eval', model, '--calib', CALIB_IMAGES, '--calib-limit', '128', '--data', TEST_IMAGES, '--labels', TEST_LABELS, '--input-scale', '1/255', '--limit', '200', '-T', '1,16', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.stdout);
+    expect(j.ann.accuracy).toBeGreaterThan(0.85);
+    expect(j.snn.map((p: { T: number }) => p.T)).toEqual([1, 16]);
+    for (const p of j.snn) {
+      expect(p.accuracy).toBeGreaterThan(0.1);
+      expect(p.spikeRate).toHaveLength(3);
+      for (const s of p.spikeRate) expect(s).toBeGreaterThan(0);
+    }
+    expect(j.snn[1].accuracy).toBeGreaterThan(j.snn[0].accuracy);
+  });
+
+  it('--methods compares presets and --markdown writes a table', () => {
+    const md = join(tmp, 'table.md');
+    const r = snnc(['eval', model, '--calib', CALIB_IMAGES, '--calib-limit', '64', '--data', TEST_IMAGES, '--labels', TEST_LABELS, '--input-scale', '1/255', '--limit', '64', '-T', '2,8', '--methods', 'max-zero,max-subtract-shift', '--markdown', md, '--json']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout).methods.map((m: { method: { name: string } }) => m.method.name)).toEqual(['max-zero', 'max-subtract-shift']);
+    const text = readFileSync(md, 'utf8');
+    expect(text).toMatch(/\| max-zero \|/);
+    expect(text).toMatch(/T=2 \| T=8/);
+  });
+
+  const run = (o: { calib?: string; labels?: string; T?: string; extra?: string[] }): string[] => [
+    'eval', model, '--calib', o.calib ?? CALIB_IMAGES, '--calib-limit', '32', '--data', TEST_IMAGES, '--labels', o.labels ?? TEST_LABELS,
+    '--input-scale', '1/255', '--limit', '16', '-T', o.T ?? '2', ...(o.extra ?? []),
+  ];
+  const bad: [string, () => string[], string, number][] = [
+    ['calibration of the wrong shape', () => run({ calib: npy('c1.npy', [8, 1, 28, 27], new Float32Array(8 * 28 * 27)) }), 'SNN0403', 5],
+    ['calibration with NaN', () => run({ calib: npy('c2.npy', [2, 1, 28, 28], new Float32Array(2 * 784).fill(NaN)) }), 'SNN0405', 5],
+    ['empty calibration', () => run({ calib: npy('c3.npy', [0, 1, 28, 28], new Float32Array(0)) }), 'SNN0406', 5],
+    ['labels that do not match the images', () => run({ labels: npy('l.npy', [3], Uint8Array.of(1, 2, 3)) }), 'SNN0404', 5],
+    ['a bad T list', () => run({ T: '4,x' }), 'SNN0407', 2],
+    ['an unknown preset', () => run({ extra: ['--methods', 'magic'] }), 'SNN0407', 2],
+  ];
+  for (const [what, args, code, exit] of bad) {
+    it(`${what}: ${code}, exit ${exit}`, () => {
+      const r = snnc(args());
+      expect(r.code).toBe(exit);
+      expect(r.stderr.trim().split('\n')).toHaveLength(1);
+      expect(r.stderr).toContain(code);
+    });
+  }
+});
+
+describe('snnc convert', () => {
+  it('writes a verified snn-float graph and nothing on error', () => {
+    const out = join(tmp, 'cnn.snnir');
+    const r = snnc(['convert', model, '--calib', CALIB_IMAGES, '--calib-limit', '64', '--input-scale', '1/255', '-T', '16', '-o', out]);
+    expect(r.code).toBe(0);
+    const text = readFileSync(out, 'utf8');
+    expect(text).toMatch(/stage=snn-float steps=16/);
+    expect(text).toMatch(/= if\(/);
+    expect(snnc(['inspect', out, '--json']).code).toBe(0);
+    const bad = join(tmp, 'bad.snnir');
+    const e = snnc(['convert', model, '--calib', npy('c4.npy', [1, 1, 28, 28], new Float32Array(784).fill(NaN)), '-T', '16', '-o', bad]);
+    expect(e.code).toBe(5);
+    expect(existsSync(bad)).toBe(false);
+  });
+});

@@ -102,10 +102,6 @@ export class GraphBuilder {
   }
 }
 
-/** Lookup helpers over a built graph. */
-export function nodeMap(g: Graph): Map<string, Node> {
-  return new Map(g.nodes.map((n) => [n.id, n]));
-}
 
 /** For each value id, the nodes that read it. */
 export function users(g: Graph): Map<string, Node[]> {
@@ -121,8 +117,3 @@ export function users(g: Graph): Map<string, Node[]> {
   return m;
 }
 
-export function getConst(g: Graph, id: string): Const {
-  const c = g.consts.get(id);
-  if (!c) throw new Error(`internal: undefined constant @${id}`);
-  return c;
-}

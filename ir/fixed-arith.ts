@@ -10,10 +10,6 @@
 export type Overflow = 'saturate' | 'wrap';
 export type Rounding = 'floor' | 'trunc' | 'half-up';
 
-export function minOf(bits: number): number {
-  return -(2 ** (bits - 1));
-}
-
 export function maxOf(bits: number): number {
   return 2 ** (bits - 1) - 1;
 }

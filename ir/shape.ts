@@ -50,9 +50,6 @@ export function strides(shape: readonly number[]): number[] {
   return s;
 }
 
-export function shapeEquals(a: readonly number[], b: readonly number[]): boolean {
-  return a.length === b.length && a.every((d, i) => d === b[i]);
-}
 
 export function product(dims: readonly number[]): number {
   let p = 1;

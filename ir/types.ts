@@ -12,7 +12,6 @@
  */
 
 export type Stage = 'ann' | 'snn-float' | 'snn-fixed';
-export const STAGES: readonly Stage[] = ['ann', 'snn-float', 'snn-fixed'];
 
 /**
  * Element types. `f32` is IEEE single. `iB` / `uB` are signed / unsigned integers of B bits
@@ -76,12 +75,6 @@ export interface Graph {
   readonly meta: Readonly<Record<string, string>>;
 }
 
-export function valueRef(id: string): Ref {
-  return { kind: 'value', id };
-}
-export function constRef(id: string): Ref {
-  return { kind: 'const', id };
-}
 export function isConstRef(v: AttrValue | undefined): v is ConstRef {
   return typeof v === 'object' && v !== null && !Array.isArray(v) && 'const' in v;
 }
@@ -110,9 +103,6 @@ export function formatType(t: TensorType): string {
   return `${t.dtype}${formatShape(t.shape)}`;
 }
 
-export function sameType(a: TensorType, b: TensorType): boolean {
-  return a.dtype === b.dtype && a.shape.length === b.shape.length && a.shape.every((d, i) => d === b.shape[i]);
-}
 
 /** Parsed integer dtype: signedness and bit width; undefined for f32 or malformed names. */
 export function intFormat(dtype: DType): { signed: boolean; bits: number } | undefined {

@@ -75,7 +75,8 @@ export function compileCommand(y: Argv): Argv {
         const files = target.emit(fixed, prefix);
         const report = { target: desc.name, steps: steps[0], method: { name: method.name, description: describeMethod(method) }, inputScale, layers };
         for (const l of layers) {
-          if (l.accHeadroomBits < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: the worst-case input current needs ${(-l.accHeadroomBits).toFixed(1)} more bits than the ${desc.accBits}-bit accumulator; it will saturate and be counted\n`);
+          if (l.accHeadroomBits < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: the worst-case input current needs ${(-l.accHeadroomBits).toFixed(1)} more bits than the ${desc.accBits}-bit accumulator; it would ${desc.overflow} and be counted\n`);
+          if ((l.vHeadroomBits ?? 0) < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: threshold plus the worst-case current need ${(-l.vHeadroomBits!).toFixed(1)} more bits than the ${desc.vBits}-bit membrane; it would ${desc.overflow} and be counted\n`);
         }
         const out = String(args.output);
         writeDirAtomic(out, (dir) => {

@@ -199,7 +199,9 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpImporter>> = {
         if (!c) return [ctx.emit('dense', [a, weight], {})];
         const cc = c.kind === 'const' ? c.c : undefined;
         const n = cc ? product(cc.dims) : 0;
-        if (cc && (n === m || n === 1) && cc.dims.filter((d) => d !== 1).length <= 1 && (cc.dims.length < 2 || cc.dims[0] === 1 || n === 1)) {
+        // C is a bias when it is the same for every row: shape [], [1], [m], [1, m] or [1, 1].
+        const perColumn = cc !== undefined && (n === m || n === 1) && (cc.dims.length < 2 || cc.dims[cc.dims.length - 2] === 1);
+        if (cc && perColumn) {
           const bias = floatTensor([m], Array.from({ length: m }, (_, o) => beta * cc.data[n === 1 ? 0 : o]));
           return [ctx.emit('dense', [a, weight, { kind: 'const', c: bias }], {})];
         }

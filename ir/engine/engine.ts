@@ -115,7 +115,7 @@ export class Engine {
       case 'dense':
         return dense(op, this.wasm);
       case 'add':
-        return add(op);
+        return add(op, this.wasm);
       case 'mul':
         return mul(op);
       case 'pool':

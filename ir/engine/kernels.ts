@@ -42,11 +42,12 @@ export function dense(op: Extract<PlanOp, { kind: 'dense' }>, wasm: KernelExport
   (out instanceof Float32Array ? wasm.dense_f32 : wasm.dense_f64)(out.byteOffset, s.ev.byteOffset, n, s.data.byteOffset, op.wT.byteOffset, op.M);
 }
 
-export function add(op: Extract<PlanOp, { kind: 'add' }>): void {
+/** Elementwise sum (WebAssembly; an f32 add rounds like the float64 add of the same operands rounded to f32). */
+export function add(op: Extract<PlanOp, { kind: 'add' }>, wasm: KernelExports): void {
   const a = op.a.store.data;
   const b = op.b.store.data;
   const out = op.out.store.data;
-  for (let i = 0; i < out.length; i++) out[i] = a[i] + b[i];
+  (out instanceof Float32Array ? wasm.add_f32 : wasm.add_f64)(out.byteOffset, a.byteOffset, b.byteOffset, out.length);
 }
 
 export function mul(op: Extract<PlanOp, { kind: 'mul' }>): void {

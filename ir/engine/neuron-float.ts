@@ -11,7 +11,8 @@
  * where c is the channel of neuron i and x the input current (projection outputs, bias
  * included). The readout is non-spiking: sum_t x(t); its value at step t is that sum / t.
  * Values are float32 (each operation rounded to single precision). The population update runs
- * as WebAssembly (wasm/kernels.ts, neuronFloat), in this order of operations: u = v·leak + x + add.
+ * as WebAssembly (wasm/kernels.ts, neuronFloat, or neuronFloatX4 four lanes at a time when C is a
+ * multiple of 4), in this order of operations: u = v·leak + x + add.
  */
 import { attrNum, attrStr, attrVector } from '../ops.js';
 import { isConstRef, type Graph } from '../types.js';
@@ -81,7 +82,9 @@ class FloatNeurons implements Unit {
     const x = this.op.in.store.data;
     const out = this.op.out.store;
     const add = this.adds[Math.min(t, this.adds.length) - 1];
-    const n = this.env.wasm!.neuronFloat(x.byteOffset, this.v.byteOffset, out.data.byteOffset, out.ev.byteOffset, out.nev, this.v.length, this.theta.length, this.theta.byteOffset, add.byteOffset, this.leak, this.subtract ? 1 : 0);
+    const wasm = this.env.wasm!;
+    const kernel = this.theta.length % 4 === 0 ? wasm.neuronFloatX4 : wasm.neuronFloat;
+    const n = kernel(x.byteOffset, this.v.byteOffset, out.data.byteOffset, out.ev.byteOffset, out.nev, this.v.length, this.theta.length, this.theta.byteOffset, add.byteOffset, this.leak, this.subtract ? 1 : 0);
     out.nev = n;
     out.sparse = true;
     return n;

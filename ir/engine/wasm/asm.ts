@@ -128,6 +128,9 @@ export class Fn {
   ltS(): this {
     return this.op(0x48);
   }
+  shrU(): this {
+    return this.op(0x76);
+  }
   eqz(): this {
     return this.op(0x45);
   }
@@ -243,6 +246,22 @@ export class Fn {
   }
   storeV128(offset = 0): this {
     return this.op(...SIMD(0x0b), 4, ...leb(offset));
+  }
+  f32x4Sub(): this {
+    return this.op(...SIMD(0xe5));
+  }
+  f32x4Ge(): this {
+    return this.op(...SIMD(0x46));
+  }
+  v128And(): this {
+    return this.op(...SIMD(0x4e));
+  }
+  /** a & ~b */
+  v128AndNot(): this {
+    return this.op(...SIMD(0x4f));
+  }
+  i32x4Bitmask(): this {
+    return this.op(...SIMD(0xa4));
   }
   f64x2Splat(): this {
     return this.op(...SIMD(0x14));

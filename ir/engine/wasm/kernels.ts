@@ -82,9 +82,11 @@ function conv(E: Elem): Fn {
   const f = new Fn(`conv_${E.tag}`, [
     ['out', I32], ['ev', I32], ['n', I32], ['src', I32], ['C', I32], ['segStart', I32], ['segOut', I32], ['segW', I32], ['segLen', I32], ['w', I32], ['Og', I32], ['Cg', I32], ['kk', I32],
   ]);
-  f.locals(I32, 'e', 'i', 'p', 'c', 'obase', 'cw', 's', 'send', 'a', 'b', 'k', 'kend', 'len');
+  f.locals(I32, 'e', 'i', 'p', 'pbase', 'c', 'obase', 'cw', 's', 'send', 'a', 'b', 'k', 'kend', 'len');
   f.locals(E.type, 'v');
   f.locals(V128, 'vv');
+  f.i32(0).set('p');
+  f.i32(0).set('pbase');
   f.forRange('e', (g) => g.i32(0), 'n', 1, (g) => {
     g.addr('ev', 'e', 2).loadI32().set('i');
     g.addr('src', 'i', E.shift);
@@ -92,9 +94,24 @@ function conv(E: Elem): Fn {
     g.tee('v');
     E.splat(g);
     g.set('vv');
-    g.get('i').get('C').divS().set('p');
-    g.get('i').get('p').get('C').mul().sub().set('c');
-    g.get('c').get('Cg').divS().get('Og').mul().set('obase');
+    // (p, c) = divmod(i, C) without a division: events come in ascending order, so walk p
+    // forward from the last event's position (restart from 0 if an event list ever goes back).
+    g.get('i').get('pbase').ltS().ifElse((h) => h.i32(0).set('p').i32(0).set('pbase'));
+    g.block((wb) =>
+      wb.loop((w) => {
+        w.get('i').get('pbase').sub().get('C').ltS().brIf(1);
+        w.get('pbase').get('C').add().set('pbase');
+        w.get('p').i32(1).add().set('p');
+        w.br(0);
+      }),
+    );
+    g.get('i').get('pbase').sub().set('c');
+    // group of channel c: 0 (ordinary), c (depthwise), c / Cg otherwise
+    g.get('Cg').get('C').eq().ifElse(
+      (h) => h.i32(0).set('obase'),
+      (h) => h.get('Cg').i32(1).eq().ifElse((k) => k.get('c').set('obase'), (k) => k.get('c').get('Cg').divS().set('obase')),
+    );
+    g.get('obase').get('Og').mul().set('obase');
     g.get('c').get('kk').mul().get('Og').mul().set('cw');
     g.addr('segStart', 'p', 2).tee('s').loadI32(4).set('send');
     g.get('s').loadI32().set('s');
@@ -188,6 +205,87 @@ function neuronFloat(): Fn {
   return f;
 }
 
+/**
+ * neuronFloatX4: neuronFloat four neurons at a time (f32x4), for C a multiple of 4, without
+ * branches on the data. Lane by lane the same float32 operations in the same order, so the same
+ * bits: u = v·leak + x + add; m = u >= θ; o = θ & m (every lane written, so last step's spikes
+ * need no clearing); v = subtract ? u − (θ & m) : u & ~m (u − 0 = u where nothing fired). Events:
+ * each lane's index is written at ev[n] and n advances by its mask bit (at most ev[idx + 3] is
+ * written, inside the list since n <= idx).
+ */
+function neuronFloatX4(): Fn {
+  const f = new Fn(
+    'neuronFloatX4',
+    [['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['add', I32], ['leak', F32], ['subtract', I32]],
+    [I32],
+  );
+  f.locals(I32, 'n', 'pv', 'px', 'po', 'pt', 'pa', 'vend', 'tend', 'bits', 'idx', 'lane');
+  f.locals(V128, 'u', 't', 'm', 'fired', 'vleak');
+  f.i32(0).set('n');
+  f.i32(0).set('idx');
+  f.get('leak').f32x4Splat().set('vleak');
+  f.get('v').set('pv');
+  f.get('x').set('px');
+  f.get('o').set('po');
+  f.get('v').get('size').i32(2).shl().add().set('vend');
+  f.get('th').get('C').i32(2).shl().add().set('tend');
+  f.block((b) =>
+    b.loop((outer) => {
+      outer.get('pv').get('vend').geS().brIf(1);
+      outer.get('th').set('pt');
+      outer.get('add').set('pa');
+      outer.block((ib) =>
+        ib.loop((q) => {
+          q.get('pt').get('tend').geS().brIf(1);
+          q.get('pv').loadV128().get('vleak').f32x4Mul().get('px').loadV128().f32x4Add().get('pa').loadV128().f32x4Add().set('u');
+          q.get('pt').loadV128().set('t');
+          q.get('u').get('t').f32x4Ge().set('m');
+          q.get('t').get('m').v128And().set('fired');
+          q.get('po').get('fired').storeV128();
+          q.get('m').i32x4Bitmask().set('bits');
+          for (let lane = 0; lane < 4; lane++) {
+            q.get('ev').get('n').i32(2).shl().add().get('idx').i32(lane).add().storeI32();
+            q.get('n').get('bits').i32(lane).shrU().i32(1).and().add().set('n');
+          }
+          q.get('subtract').ifElse(
+            (k) => k.get('pv').get('u').get('fired').f32x4Sub().storeV128(),
+            (k) => k.get('pv').get('u').get('m').v128AndNot().storeV128(),
+          );
+          for (const ptr of ['pv', 'px', 'po', 'pt', 'pa']) q.get(ptr).i32(16).add().set(ptr);
+          q.get('idx').i32(4).add().set('idx');
+          q.br(0);
+        }),
+      );
+      outer.br(0);
+    }),
+  );
+  f.get('n').ret();
+  return f;
+}
+
+/** addVec_E(out, a, b, len): out[i] = a[i] + b[i], i < len (elementwise; the same bits as scalar adds). */
+function addVec(E: Elem): Fn {
+  const f = new Fn(`add_${E.tag}`, [['out', I32], ['a', I32], ['b', I32], ['len', I32]]);
+  f.locals(I32, 'k', 'kend');
+  f.get('len').i32(-E.lanes).and().set('kend');
+  const at = (g: Fn, p: string): Fn => g.get(p).get('k').i32(E.shift).shl().add();
+  f.forRange('k', (g) => g.i32(0), 'kend', E.lanes, (g) => {
+    at(g, 'out');
+    at(g, 'a').loadV128();
+    at(g, 'b').loadV128();
+    E.vadd(g);
+    g.storeV128();
+  });
+  f.forRange('k', (g) => g.get('kend'), 'len', 1, (g) => {
+    at(g, 'out');
+    E.load(at(g, 'a'));
+    E.load(at(g, 'b'));
+    E.add(g);
+    E.store(g);
+  });
+  return f;
+}
+
 /** Narrow the f64 integer on top of the stack to `bits` (wrap) or [lo, hi] (saturate); bump the counter at `counter`. */
 function narrow(f: Fn, value: string, lo: string, hi: string, bits: string, wrap: string, counter: string): void {
   f.get(value).get(hi).f64Gt().get(value).get(lo).f64Lt().or().ifElse((g) => {
@@ -253,7 +351,10 @@ export interface KernelExports {
   conv_f32(...args: number[]): void;
   dense_f64(...args: number[]): void;
   dense_f32(...args: number[]): void;
+  add_f64(out: number, a: number, b: number, len: number): void;
+  add_f32(out: number, a: number, b: number, len: number): void;
   neuronFloat(...args: number[]): number;
+  neuronFloatX4(...args: number[]): number;
   neuronFixed(...args: number[]): number;
 }
 
@@ -261,6 +362,6 @@ let compiled: WebAssembly.Module | undefined;
 
 /** The kernels bound to `memory` (the module is compiled once per process). */
 export function instantiateKernels(memory: WebAssembly.Memory): KernelExports {
-  compiled ??= new WebAssembly.Module(assemble([conv(E64), conv(E32), dense(E64), dense(E32), neuronFloat(), neuronFixed()], 1));
+  compiled ??= new WebAssembly.Module(assemble([conv(E64), conv(E32), dense(E64), dense(E32), addVec(E64), addVec(E32), neuronFloat(), neuronFloatX4(), neuronFixed()], 1));
   return new WebAssembly.Instance(compiled, { env: { mem: memory } }).exports as unknown as KernelExports;
 }

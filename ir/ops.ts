@@ -145,7 +145,7 @@ const NEURON_FLOAT_ATTRS = {
 } as const satisfies Record<string, AttrSpec>;
 
 const NEURON_FIXED_ATTRS = {
-  threshold: { type: 'float|const', required: true, doc: 'integer threshold (membrane LSBs); scalar or per channel' },
+  threshold: { type: 'float|const', required: true, doc: 'integer threshold (membrane LSBs); scalar, per channel or per neuron' },
   reset: { type: 'string', required: true, values: ['subtract', 'zero'], doc: 'after a spike: v -= θ (subtract) or v = 0 (zero)' },
   accbits: { type: 'int', required: true, doc: 'width of the synaptic accumulator the input current is narrowed to' },
   vbits: { type: 'int', required: true, doc: 'width of the membrane register' },

@@ -10,7 +10,8 @@
  *  - constants: data length = number of elements; f32 data in a Float32Array; integer data in an
  *    Int32Array and inside its dtype's range.
  *  - float stages: every value is f32.
- *  - neurons: thresholds > 0; per-channel parameters have 1 or C entries; tables have the stage's
+ *  - neurons: thresholds > 0 (per channel at snn-float, where a spike carries θ; per channel or
+ *    per neuron at snn-fixed, where a spike is 1); per-channel parameters have 1 or C entries; tables have the stage's
  *    shape ([T, C] for stepbias, [R <= T, C or neuron shape] for folded bias).
  *  - snn-fixed: integer dtypes everywhere; widths within limits; the interval analysis
  *    (fixed-ranges.ts) proves every value fits its declared dtype and stays below 2^53 in
@@ -92,7 +93,12 @@ function checkNeuronParams(g: Graph, node: Node, sink: DiagnosticSink): void {
     sink.error('SNN0108', 'threshold must be > 0', where);
   }
   const thn = sizeOf('threshold');
-  if (thn !== undefined && thn !== 1 && thn !== C) sink.error('SNN0108', `threshold has ${thn} values, expected 1 or ${C} (channels)`, where);
+  if (g.stage === 'snn-float') {
+    // a float spike carries θ, and a projection scales its input per channel: θ is per channel
+    if (thn !== undefined && thn !== 1 && thn !== C) sink.error('SNN0108', `threshold has ${thn} values, expected 1 or ${C} (channels; a snn-float spike carries θ)`, where);
+  } else if (thn !== undefined && thn !== 1 && thn !== C && thn !== perNeuron) {
+    sink.error('SNN0108', `threshold has ${thn} values, expected 1, ${C} (channels) or ${perNeuron} (neurons)`, where);
+  }
   const vin = sizeOf('vinit');
   if (vin !== undefined && vin !== 1 && vin !== C && vin !== perNeuron) sink.error('SNN0108', `vinit has ${vin} values, expected 1, ${C} (channels) or ${perNeuron} (neurons)`, where);
   const T = g.steps ?? 0;

@@ -71,6 +71,36 @@ describe('integer neuron semantics', () => {
     expect(neuron(3, 'accbits=16, vbits=16, overflow="saturate", reset="subtract", threshold=1000, leak="mul", leakmul=3, leakshift=2, round="floor"', 0, '40;0').v).toEqual([40, 30, 22]);
   });
 
+  it('per-neuron thresholds (NCHW in the IR) reach the right neurons; snn-float keeps θ per channel', () => {
+    // identity 1x1 conv: neuron (c, x) integrates input (c, x) every step; θ in NCHW order
+    const text = (stage: string, dtype: string, th: string): string => `snnir 1
+graph @g stage=${stage} steps=2 {
+  %x = input() {scale=1} : u8[N,2,1,2]
+  %c = conv2d(%x, @w) {dilations=[1,1], group=1, pads=[0,0,0,0], strides=[1,1]} : ${dtype}[N,2,1,2]
+  %n = if(%c) {accbits=16, overflow="saturate", reset="subtract", threshold=@th, vbits=16} : u1[N,2,1,2]
+  %f = flatten(%n) {axis=1} : u1[N,4]
+  %k = dense(%f, @w2) : i16[N,1]
+  %r = readout(%k) {overflow="saturate", scale=1, sumbits=32} : i32[N,1]
+  output %r
+}
+const @w : i8[2,2,1,1] = [1,0,0,1]
+const @th : ${th}[2,1,2] = [10,25,100,15]
+const @w2 : i8[1,4] = [1,1,1,1]
+`;
+    const g = parseGraph(text('snn-fixed', 'i16', 'i16'));
+    expect(verify(g).filter((d) => d.severity === 'error')).toEqual([]);
+    const it = new FixedInterpreter(g);
+    const spikes: number[][] = [];
+    it.run([10, 20, 30, 40], 0, () => spikes.push(Array.from(it.engine.read('n'))));
+    // (0,0): 10 >= 10 twice; (0,1): 20, 40 >= 25; (1,0): 30, 60 < 100; (1,1): 40 >= 15, 25 + 40 >= 15
+    expect(spikes).toEqual([
+      [1, 0, 0, 1],
+      [1, 1, 0, 1],
+    ]);
+    const float = parseGraph(text('snn-float', 'f32', 'f32').replace(/accbits=16, overflow="saturate", |, vbits=16|\{scale=1\} /g, '').replace(/u1\[|i16\[|i8\[|u8\[|i32\[/g, 'f32[').replace(' {overflow="saturate", scale=1, sumbits=32}', ''));
+    expect(verify(float).map((d) => d.code + ' ' + d.message).join('\n')).toMatch(/SNN0108 threshold has 4 values, expected 1 or 2 \(channels/);
+  });
+
   it('rejects an input outside the integer input format', () => {
     const g = parseGraph(`snnir 1
 graph @g stage=snn-fixed steps=1 {

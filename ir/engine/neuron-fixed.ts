@@ -7,10 +7,10 @@
  *   a = narrow(x_i(t), accbits)                 synaptic accumulator (x: exact integer current)
  *   u = leak(v_i) + a + B_i(t)                  exact
  *   v = narrow(u, vbits)                        membrane register
- *   s_i(t) = v >= θ_c                           spike (0 / 1)
- *   v_i = s ? (reset = subtract ? v - θ_c : 0) : v
+ *   s_i(t) = v >= θ_i                           spike (0 / 1)
+ *   v_i = s ? (reset = subtract ? v - θ_i : 0) : v
  *
- * with v_i(0) = vinit_i and B_i(t) = bias[min(t,R)-1] + shift + stepbias[t-1] (whichever are
+ * with θ_i the neuron's threshold (given per channel or per neuron), v_i(0) = vinit_i and B_i(t) = bias[min(t,R)-1] + shift + stepbias[t-1] (whichever are
  * present; per channel or per neuron). narrow saturates or wraps as `overflow` says, and every
  * value it changes is counted (accumulator and membrane separately): overflow is never silent.
  *
@@ -31,7 +31,7 @@ export interface OverflowCounts {
 }
 
 /** A per-channel ([C]) or per-neuron (NCHW) constant as HWC-ordered values of length C or size. */
-function layoutParam(values: Float64Array, buf: Buf, arena?: Arena): { perNeuron: boolean; data: Float64Array } {
+export function layoutParam(values: Float64Array, buf: Buf, arena?: Arena): { perNeuron: boolean; data: Float64Array } {
   const { C, size } = buf;
   const alloc = (n: number): Float64Array => (arena ? arena.f64(n) : new Float64Array(n));
   if (values.length === 1 || values.length === C) {
@@ -96,7 +96,9 @@ class FixedNeurons implements Unit {
   /** Narrowings that changed a value: [accumulator, membrane] (in the engine memory, for the kernel). */
   private readonly counters: Float64Array;
   private readonly v0: Float64Array;
+  /** Thresholds, HWC: per channel (length C) or per neuron (length size). */
   private readonly theta: Float64Array;
+  private readonly thetaPerNeuron: boolean;
   private readonly terms: { perNeuron: boolean; rows: Float64Array[] };
   private readonly accBits: number;
   private readonly vBits: number;
@@ -112,7 +114,9 @@ class FixedNeurons implements Unit {
     const n = op.node;
     const buf = op.out;
     const arena = env.arena;
-    this.theta = layoutParam(attrVector(n, 'threshold', g.consts)!, buf, arena).data;
+    const theta = layoutParam(attrVector(n, 'threshold', g.consts)!, buf, arena);
+    this.theta = theta.data;
+    this.thetaPerNeuron = theta.perNeuron;
     const vinit = layoutParam(attrVector(n, 'vinit', g.consts, 0)!, buf);
     this.v0 = arena.f64(buf.size);
     for (let i = 0; i < buf.size; i++) this.v0[i] = vinit.perNeuron ? vinit.data[i] : vinit.data[i % buf.C];
@@ -141,8 +145,8 @@ class FixedNeurons implements Unit {
     const accHi = maxOf(this.accBits);
     const vHi = maxOf(this.vBits);
     const n = this.env.wasm!.neuronFixed(
-      this.op.in.store.data.byteOffset, this.v.byteOffset, out.data.byteOffset, out.ev.byteOffset, out.nev, this.v.length, this.theta.length, this.theta.byteOffset,
-      row.byteOffset, this.terms.perNeuron ? 1 : 0, -accHi - 1, accHi, -vHi - 1, vHi, this.accBits, this.vBits, this.mode === 'wrap' ? 1 : 0, this.subtract ? 1 : 0, this.counters.byteOffset,
+      this.op.in.store.data.byteOffset, this.v.byteOffset, out.data.byteOffset, out.ev.byteOffset, out.nev, this.v.length, this.op.out.C, this.theta.byteOffset,
+      this.thetaPerNeuron ? 1 : 0, row.byteOffset, this.terms.perNeuron ? 1 : 0, -accHi - 1, accHi, -vHi - 1, vHi, this.accBits, this.vBits, this.mode === 'wrap' ? 1 : 0, this.subtract ? 1 : 0, this.counters.byteOffset,
     );
     out.nev = n;
     out.sparse = true;
@@ -157,8 +161,9 @@ class FixedNeurons implements Unit {
     const ev = out.ev;
     for (let e = 0; e < out.nev; e++) o[ev[e]] = 0;
     const { v, theta: th, accBits, vBits, mode, subtract } = this;
-    const C = th.length;
+    const C = this.op.out.C;
     const perNeuron = this.terms.perNeuron;
+    const thPerNeuron = this.thetaPerNeuron;
     const accHi = maxOf(accBits);
     const vHi = maxOf(vBits);
     let n = 0;
@@ -174,8 +179,9 @@ class FixedNeurons implements Unit {
         w = narrow(w, vBits, mode);
         this.counters[1]++;
       }
-      if (w >= th[c]) {
-        w = subtract ? w - th[c] : 0;
+      const t = thPerNeuron ? th[i] : th[c];
+      if (w >= t) {
+        w = subtract ? w - t : 0;
         ev[n++] = i;
         o[i] = 1;
       }

@@ -13,7 +13,7 @@
 import { SnncError } from '../../ir/diagnostics.js';
 import { buildPlan, type Buf, type Plan, type PlanOp, type Store, type WindowGeom } from '../../ir/engine/plan.js';
 import { Arena } from '../../ir/engine/arena.js';
-import { leakOfNode, stepTerms } from '../../ir/engine/neuron-fixed.js';
+import { layoutParam, leakOfNode, stepTerms } from '../../ir/engine/neuron-fixed.js';
 import { maxOf } from '../../ir/fixed-arith.js';
 import { attrInt, attrStr, attrVector } from '../../ir/ops.js';
 import { intFormat, intRange, type Graph, type Node } from '../../ir/types.js';
@@ -309,8 +309,9 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         const inS = info(op.in);
         const C = op.out.C;
         const size = op.out.size;
-        const theta = attrVector(node, 'threshold', g.consts)!;
-        globals.line(`static const int32_t th${k}[${C}] = ${arrayLiteral(theta.length === 1 ? new Float64Array(C).fill(theta[0]) : theta)};`);
+        const theta = layoutParam(attrVector(node, 'threshold', g.consts)!, op.out);
+        const thIndex = theta.perNeuron ? 'i' : 'c';
+        globals.line(`static const int32_t th${k}[${theta.data.length}] = ${arrayLiteral(theta.data)};`);
         const terms = stepTerms(node, g, op.out);
         const R = terms.rows.length;
         const width = terms.rows[0].length;
@@ -340,7 +341,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         w.line(`if (a > ${maxOf(accBits)}LL || a < ${-maxOf(accBits) - 1}LL) { a = ${narrowFn}(a, ${accBits}); s->ovf_acc${k}++; }`);
         w.line(`int64_t u = ${leakExpr} + a${hasTerms ? ` + row[${terms.perNeuron ? 'i' : 'c'}]` : ''};`);
         w.line(`if (u > ${maxOf(vBits)}LL || u < ${-maxOf(vBits) - 1}LL) { u = ${narrowFn}(u, ${vBits}); s->ovf_v${k}++; }`);
-        w.line(`if (u >= th${k}[c]) { u = ${subtract ? `u - th${k}[c]` : '0'}; ev[n++] = i; spk[i] = 1; }`);
+        w.line(`if (u >= th${k}[${thIndex}]) { u = ${subtract ? `u - th${k}[${thIndex}]` : '0'}; ev[n++] = i; spk[i] = 1; }`);
         w.line('v[i] = (int32_t)u;');
         w.close();
         w.line(`s->n${out.k} = n;`);

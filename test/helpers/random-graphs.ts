@@ -73,9 +73,10 @@ export function randomGraph(seed: number): RandomGraph {
     const accbits = r.pick([10, 12, 16, 20, 24, 32]);
     const vbits = r.pick([8, 10, 12, 16, 24]);
     const vmax = 2 ** (vbits - 1) - 1;
-    const th = Float64Array.from({ length: C }, () => (r.chance(0.2) ? 1 : r.int(1, Math.min(vmax, r.pick([4, 50, 500, 5000, vmax])))));
+    const thShape = x.shape.length === 3 && r.chance(0.25) ? x.shape : [C]; // per neuron or per channel
+    const th = Float64Array.from({ length: thShape.reduce((a, c) => a * c, 1) }, () => (r.chance(0.2) ? 1 : r.int(1, Math.min(vmax, r.pick([4, 50, 500, 5000, vmax])))));
     const attrs: Record<string, import('../../ir/types.js').AttrValue> = {
-      threshold: r.chance(0.3) ? th[0] : { const: b.constant(`${hint}.theta`, { dtype: 'i32', shape: [C] }, Int32Array.from(th)) },
+      threshold: r.chance(0.3) ? th[0] : { const: b.constant(`${hint}.theta`, { dtype: 'i32', shape: thShape }, Int32Array.from(th)) },
       reset: r.pick(['subtract', 'zero']),
       accbits,
       vbits,

@@ -301,27 +301,28 @@ function narrow(f: Fn, value: string, lo: string, hi: string, bits: string, wrap
 }
 
 /**
- * neuronFixed(x, v, o, ev, nPrev, size, C, th, row, perNeuron, accLo, accHi, vLo, vHi, accBits,
+ * neuronFixed(x, v, o, ev, nPrev, size, C, th, thPerNeuron, row, perNeuron, accLo, accHi, vLo, vHi, accBits,
  * vBits, wrap, subtract, counters) -> spikes: the snn-fixed population without leak.
  */
 function neuronFixed(): Fn {
   const f = new Fn(
     'neuronFixed',
     [
-      ['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['row', I32], ['perNeuron', I32],
+      ['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['thPerNeuron', I32], ['row', I32], ['perNeuron', I32],
       ['accLo', F64], ['accHi', F64], ['vLo', F64], ['vHi', F64], ['accBits', I32], ['vBits', I32], ['wrap', I32], ['subtract', I32], ['counters', I32],
     ],
     [I32],
   );
-  f.locals(I32, 'e', 'i', 'c', 'n', 'vi', 'accCounter', 'vCounter', 'p', 'rowBase');
+  f.locals(I32, 'e', 'i', 'c', 'n', 'vi', 'accCounter', 'vCounter', 'p', 'rowBase', 'thBase');
   f.locals(F64, 'a', 'u', 't');
   clearSpikes(f);
   f.get('counters').set('accCounter');
   f.get('counters').i32(8).add().set('vCounter');
   f.i32(0).set('n');
   f.forRange('p', (g) => g.i32(0), 'size', 'C', (g) => {
-    // bias terms of this position: row[p + c] per neuron, row[c] per channel
+    // bias terms and thresholds of this position: table[p + c] per neuron, table[c] per channel
     g.get('row').get('p').get('perNeuron').mul().i32(3).shl().add().set('rowBase');
+    g.get('th').get('p').get('thPerNeuron').mul().i32(3).shl().add().set('thBase');
     g.forRange('c', (h) => h.i32(0), 'C', 1, (q) => {
       q.get('p').get('c').add().set('i');
       q.addr('x', 'i', 3).loadF64().set('a');
@@ -329,7 +330,7 @@ function neuronFixed(): Fn {
       // u = (v + a) + this step's bias term of the neuron
       q.addr('v', 'i', 3).tee('vi').loadF64().get('a').f64Add().addr('rowBase', 'c', 3).loadF64().f64Add().set('u');
       narrow(q, 'u', 'vLo', 'vHi', 'vBits', 'wrap', 'vCounter');
-      q.addr('th', 'c', 3).loadF64().set('t');
+      q.addr('thBase', 'c', 3).loadF64().set('t');
       q.get('u').get('t').f64Ge().ifElse((h) => {
         h.addr('o', 'i', 3).f64(1).storeF64();
         h.addr('ev', 'n', 2).get('i').storeI32();

@@ -7,7 +7,7 @@
  *
  * All pointers are byte offsets into the engine's memory (arena.ts).
  */
-import { assemble, F32, F64, Fn, I32, V128 } from './asm.js';
+import { assemble, F32, F64, Fn, I32, V128, type ValType } from './asm.js';
 
 /** The element type a kernel is built for: float64 (exact for the integers of snn-fixed) or float32 (snn-float). */
 interface Elem {
@@ -152,23 +152,15 @@ function clearSpikes(f: Fn): void {
   });
 }
 
+const NEURON_FLOAT_PARAMS: readonly [string, ValType][] = [['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['add', I32], ['leak', F32], ['subtract', I32]];
+
 /**
- * neuronFloat(x, v, o, ev, nPrev, size, C, th, add, leak, subtract) -> spikes, in float32:
- * u = v·leak + x + add[c]; u >= θ[c] ? (o = θ, v = subtract ? u − θ : 0) : (o = 0, v = u).
- * Walks v, x (per neuron) and θ, add (per channel, rewound at every position) by pointer.
+ * The walk of both float population kernels: for each position, for each channel (or group of
+ * `stride` / 4 channels), body(q) with pv, px at the neuron and pt, pa at its channel's θ and
+ * additive term; then pv, px, pt, pa and the `extra` pointers advance by `stride` bytes.
  */
-function neuronFloat(): Fn {
-  const f = new Fn(
-    'neuronFloat',
-    [['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['add', I32], ['leak', F32], ['subtract', I32]],
-    [I32],
-  );
-  f.locals(I32, 'e', 'n', 'pv', 'px', 'pt', 'pa', 'vend', 'tend');
-  f.locals(F32, 'u', 't');
-  f.forRange('e', (g) => g.i32(0), 'nPrev', 1, (g) => {
-    g.get('o').addr('ev', 'e', 2).loadI32().i32(2).shl().add().f32(0).storeF32();
-  });
-  f.i32(0).set('n');
+function walkPopulation(f: Fn, stride: number, extra: readonly string[], body: (q: Fn) => void): void {
+  f.locals(I32, 'pv', 'px', 'pt', 'pa', 'vend', 'tend');
   f.get('v').set('pv');
   f.get('x').set('px');
   f.get('v').get('size').i32(2).shl().add().set('vend');
@@ -181,26 +173,44 @@ function neuronFloat(): Fn {
       outer.block((ib) =>
         ib.loop((q) => {
           q.get('pt').get('tend').geS().brIf(1);
-          q.get('pv').loadF32().get('leak').f32Mul().get('px').loadF32().f32Add().get('pa').loadF32().f32Add().set('u');
-          q.get('pt').loadF32().set('t');
-          q.get('u').get('t').f32Ge().ifElse((h) => {
-            // i = (pv - v) / 4: record the spike, emit θ, reset
-            h.get('ev').get('n').i32(2).shl().add().get('pv').get('v').sub().i32(2).shrS().storeI32();
-            h.get('n').i32(1).add().set('n');
-            h.get('o').get('pv').get('v').sub().add().get('t').storeF32();
-            h.get('subtract').ifElse(
-              (k) => k.get('u').get('t').f32Sub().set('u'),
-              (k) => k.f32(0).set('u'),
-            );
-          });
-          q.get('pv').get('u').storeF32();
-          for (const ptr of ['pv', 'px', 'pt', 'pa']) q.get(ptr).i32(4).add().set(ptr);
+          body(q);
+          for (const ptr of ['pv', 'px', 'pt', 'pa', ...extra]) q.get(ptr).i32(stride).add().set(ptr);
           q.br(0);
         }),
       );
       outer.br(0);
     }),
   );
+}
+
+/**
+ * neuronFloat(x, v, o, ev, nPrev, size, C, th, add, leak, subtract) -> spikes, in float32:
+ * u = v·leak + x + add[c]; u >= θ[c] ? (o = θ, v = subtract ? u − θ : 0) : (o = 0, v = u).
+ * Walks v, x (per neuron) and θ, add (per channel, rewound at every position) by pointer.
+ */
+function neuronFloat(): Fn {
+  const f = new Fn('neuronFloat', NEURON_FLOAT_PARAMS, [I32]);
+  f.locals(I32, 'e', 'n');
+  f.locals(F32, 'u', 't');
+  f.forRange('e', (g) => g.i32(0), 'nPrev', 1, (g) => {
+    g.get('o').addr('ev', 'e', 2).loadI32().i32(2).shl().add().f32(0).storeF32();
+  });
+  f.i32(0).set('n');
+  walkPopulation(f, 4, [], (q) => {
+    q.get('pv').loadF32().get('leak').f32Mul().get('px').loadF32().f32Add().get('pa').loadF32().f32Add().set('u');
+    q.get('pt').loadF32().set('t');
+    q.get('u').get('t').f32Ge().ifElse((h) => {
+      // i = (pv - v) / 4: record the spike, emit θ, reset
+      h.get('ev').get('n').i32(2).shl().add().get('pv').get('v').sub().i32(2).shrS().storeI32();
+      h.get('n').i32(1).add().set('n');
+      h.get('o').get('pv').get('v').sub().add().get('t').storeF32();
+      h.get('subtract').ifElse(
+        (k) => k.get('u').get('t').f32Sub().set('u'),
+        (k) => k.f32(0).set('u'),
+      );
+    });
+    q.get('pv').get('u').storeF32();
+  });
   f.get('n').ret();
   return f;
 }
@@ -214,51 +224,30 @@ function neuronFloat(): Fn {
  * written, inside the list since n <= idx).
  */
 function neuronFloatX4(): Fn {
-  const f = new Fn(
-    'neuronFloatX4',
-    [['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['add', I32], ['leak', F32], ['subtract', I32]],
-    [I32],
-  );
-  f.locals(I32, 'n', 'pv', 'px', 'po', 'pt', 'pa', 'vend', 'tend', 'bits', 'idx', 'lane');
+  const f = new Fn('neuronFloatX4', NEURON_FLOAT_PARAMS, [I32]);
+  f.locals(I32, 'n', 'po', 'bits', 'idx');
   f.locals(V128, 'u', 't', 'm', 'fired', 'vleak');
   f.i32(0).set('n');
   f.i32(0).set('idx');
   f.get('leak').f32x4Splat().set('vleak');
-  f.get('v').set('pv');
-  f.get('x').set('px');
   f.get('o').set('po');
-  f.get('v').get('size').i32(2).shl().add().set('vend');
-  f.get('th').get('C').i32(2).shl().add().set('tend');
-  f.block((b) =>
-    b.loop((outer) => {
-      outer.get('pv').get('vend').geS().brIf(1);
-      outer.get('th').set('pt');
-      outer.get('add').set('pa');
-      outer.block((ib) =>
-        ib.loop((q) => {
-          q.get('pt').get('tend').geS().brIf(1);
-          q.get('pv').loadV128().get('vleak').f32x4Mul().get('px').loadV128().f32x4Add().get('pa').loadV128().f32x4Add().set('u');
-          q.get('pt').loadV128().set('t');
-          q.get('u').get('t').f32x4Ge().set('m');
-          q.get('t').get('m').v128And().set('fired');
-          q.get('po').get('fired').storeV128();
-          q.get('m').i32x4Bitmask().set('bits');
-          for (let lane = 0; lane < 4; lane++) {
-            q.get('ev').get('n').i32(2).shl().add().get('idx').i32(lane).add().storeI32();
-            q.get('n').get('bits').i32(lane).shrU().i32(1).and().add().set('n');
-          }
-          q.get('subtract').ifElse(
-            (k) => k.get('pv').get('u').get('fired').f32x4Sub().storeV128(),
-            (k) => k.get('pv').get('u').get('m').v128AndNot().storeV128(),
-          );
-          for (const ptr of ['pv', 'px', 'po', 'pt', 'pa']) q.get(ptr).i32(16).add().set(ptr);
-          q.get('idx').i32(4).add().set('idx');
-          q.br(0);
-        }),
-      );
-      outer.br(0);
-    }),
-  );
+  walkPopulation(f, 16, ['po'], (q) => {
+    q.get('pv').loadV128().get('vleak').f32x4Mul().get('px').loadV128().f32x4Add().get('pa').loadV128().f32x4Add().set('u');
+    q.get('pt').loadV128().set('t');
+    q.get('u').get('t').f32x4Ge().set('m');
+    q.get('t').get('m').v128And().set('fired');
+    q.get('po').get('fired').storeV128();
+    q.get('m').i32x4Bitmask().set('bits');
+    for (let lane = 0; lane < 4; lane++) {
+      q.get('ev').get('n').i32(2).shl().add().get('idx').i32(lane).add().storeI32();
+      q.get('n').get('bits').i32(lane).shrU().i32(1).and().add().set('n');
+    }
+    q.get('subtract').ifElse(
+      (k) => k.get('pv').get('u').get('fired').f32x4Sub().storeV128(),
+      (k) => k.get('pv').get('u').get('m').v128AndNot().storeV128(),
+    );
+    q.get('idx').i32(4).add().set('idx');
+  });
   f.get('n').ret();
   return f;
 }

@@ -96,3 +96,16 @@ export function createPool<P, I, O>(kind: string, payload: P, threads: number): 
     },
   };
 }
+
+/**
+ * Map the chunks through task `kind` on at most `threads` workers (never more than there are
+ * chunks) and close the pool; `onProgress` gets each finished chunk's sample count.
+ */
+export async function mapChunks<P, I extends { readonly count: number }, O>(kind: string, payload: P, parts: readonly I[], threads: number, onProgress?: (samples: number) => void): Promise<O[]> {
+  const pool = createPool<P, I, O>(kind, payload, Math.min(threads, parts.length));
+  try {
+    return await pool.map(parts, (i) => onProgress?.(parts[i].count));
+  } finally {
+    await pool.close();
+  }
+}

@@ -1,7 +1,7 @@
 /** Run an ann graph over a whole data set in chunks, on a worker pool; outputs in sample order. */
 import type { Graph } from '../../ir/types.js';
 import type { Images } from '../data/dataset.js';
-import { createPool } from './pool.js';
+import { mapChunks } from './pool.js';
 import type { SamplesChunk } from './tasks.js';
 
 export const CHUNK = 64;
@@ -18,18 +18,18 @@ export function chunks(images: Images, size = CHUNK): SamplesChunk[] {
 
 export async function runAnnBatched(g: Graph, images: Images, threads: number, onProgress?: (samples: number) => void): Promise<{ shape: number[]; data: Float32Array }> {
   const parts = chunks(images);
-  const pool = createPool<Graph, SamplesChunk, Float32Array>('ann', g, Math.min(threads, parts.length));
-  try {
-    const outs = await pool.map(parts, (i) => onProgress?.(parts[i].count));
-    const per = outs[0].length / parts[0].count;
-    const data = new Float32Array(images.count * per);
-    let at = 0;
-    for (const o of outs) {
-      data.set(o, at);
-      at += o.length;
-    }
-    return { shape: [images.count, per], data };
-  } finally {
-    await pool.close();
+  const outs = await mapChunks<Graph, SamplesChunk, Float32Array>('ann', g, parts, threads, onProgress);
+  const per = outs[0].length / parts[0].count;
+  return { shape: [images.count, per], data: concatChunks(outs, Float32Array) };
+}
+
+/** The chunks' results one after the other. */
+export function concatChunks<A extends Float32Array | Float64Array>(parts: readonly A[], Type: { new (n: number): A }): A {
+  const out = new Type(parts.reduce((a, p) => a + p.length, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.length;
   }
+  return out;
 }

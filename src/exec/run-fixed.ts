@@ -1,7 +1,9 @@
 /** Run the integer reference interpreter over a data set on a worker pool; predictions per checkpoint and overflow counts. */
 import { FixedInterpreter, type OverflowReport } from '../../ir/interp-fixed.js';
 import type { Graph } from '../../ir/types.js';
-import { createPool } from './pool.js';
+import { argmaxRows } from '../data/dataset.js';
+import { mapChunks } from './pool.js';
+import { CHUNK, concatChunks } from './run-ann.js';
 import type { IntSamples } from '../data/integer.js';
 
 export interface FixedChunkResult {
@@ -34,31 +36,13 @@ export interface FixedRunResult {
 export async function simulateFixed(g: Graph, samples: IntSamples, checkpoints: readonly number[], threads: number, onProgress?: (n: number) => void): Promise<FixedRunResult> {
   const cps = [...new Set(checkpoints)].filter((t) => t <= g.steps!).sort((a, b) => a - b);
   const parts: IntSamples[] = [];
-  for (let s = 0; s < samples.count; s += 64) {
-    const count = Math.min(64, samples.count - s);
+  for (let s = 0; s < samples.count; s += CHUNK) {
+    const count = Math.min(CHUNK, samples.count - s);
     parts.push({ count, size: samples.size, data: samples.data.slice(s * samples.size, (s + count) * samples.size) });
   }
-  const pool = createPool<{ graph: Graph; checkpoints: number[] }, IntSamples, FixedChunkResult>('snn-fixed', { graph: g, checkpoints: cps }, Math.min(threads, parts.length));
-  let results: FixedChunkResult[];
-  try {
-    results = await pool.map(parts, (i) => onProgress?.(parts[i].count));
-  } finally {
-    await pool.close();
-  }
+  const results = await mapChunks<{ graph: Graph; checkpoints: number[] }, IntSamples, FixedChunkResult>('snn-fixed', { graph: g, checkpoints: cps }, parts, threads, onProgress);
   const outSize = results.length ? results[0].sums[0].length / parts[0].count : 0;
-  const predictions = cps.map((_, k) => {
-    const pred = new Int32Array(samples.count);
-    let s = 0;
-    results.forEach((r, ci) => {
-      const sums = r.sums[k];
-      for (let i = 0; i < parts[ci].count; i++, s++) {
-        let best = 0;
-        for (let c = 1; c < outSize; c++) if (sums[i * outSize + c] > sums[i * outSize + best]) best = c;
-        pred[s] = best;
-      }
-    });
-    return pred;
-  });
+  const predictions = cps.map((_, k) => argmaxRows(concatChunks(results.map((r) => r.sums[k]), Float64Array), samples.count, outSize));
   const overflow = results[0]?.overflow.map((u, i) => ({ id: u.id, acc: results.reduce((a, r) => a + r.overflow[i].acc, 0), v: results.reduce((a, r) => a + r.overflow[i].v, 0) })) ?? [];
   return { checkpoints: cps, predictions, overflow };
 }

@@ -6,7 +6,7 @@
 import { SnncError } from '../../ir/diagnostics.js';
 import type { Graph } from '../../ir/types.js';
 import type { Images } from '../data/dataset.js';
-import { createPool } from '../exec/pool.js';
+import { mapChunks } from '../exec/pool.js';
 import { chunks } from '../exec/run-ann.js';
 import type { SamplesChunk } from '../exec/tasks.js';
 
@@ -43,27 +43,22 @@ export async function collectActivations(g: Graph, images: Images, threads: numb
   if (images.count === 0) throw new SnncError('SNN0406', 'calibration set is empty');
   const ids = calibrationTargets(g);
   const parts = chunks(images);
-  const pool = createPool<{ graph: Graph; ids: string[] }, SamplesChunk, Record<string, Float32Array>>('ann-values', { graph: g, ids }, Math.min(threads, parts.length));
+  const outs = await mapChunks<{ graph: Graph; ids: string[] }, SamplesChunk, Record<string, Float32Array>>('ann-values', { graph: g, ids }, parts, threads, onProgress);
   const grow = new Map<string, Growable[]>();
   const shapes = new Map(g.nodes.map((n) => [n.id, n.type.shape]));
-  try {
-    const outs = await pool.map(parts, (i) => onProgress?.(parts[i].count));
-    for (const id of ids) {
-      const shape = shapes.get(id)!;
-      const C = shape.length >= 2 ? shape[1] : 1;
-      const inner = shape.slice(2).reduce((a, b) => a * b, 1);
-      const gs = Array.from({ length: C }, () => new Growable());
-      grow.set(id, gs);
-      for (const out of outs) {
-        const d = out[id];
-        for (let i = 0; i < d.length; i++) {
-          const v = d[i];
-          if (v > 0) gs[Math.floor(i / inner) % C].push(v);
-        }
+  for (const id of ids) {
+    const shape = shapes.get(id)!;
+    const C = shape.length >= 2 ? shape[1] : 1;
+    const inner = shape.slice(2).reduce((a, b) => a * b, 1);
+    const gs = Array.from({ length: C }, () => new Growable());
+    grow.set(id, gs);
+    for (const out of outs) {
+      const d = out[id];
+      for (let i = 0; i < d.length; i++) {
+        const v = d[i];
+        if (v > 0) gs[Math.floor(i / inner) % C].push(v);
       }
     }
-  } finally {
-    await pool.close();
   }
   return new Map([...grow].map(([id, gs]) => [id, { channels: gs.length, values: gs.map((x) => x.take()) }]));
 }

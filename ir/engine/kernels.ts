@@ -20,24 +20,28 @@ export function events(b: Buf): number {
   return n;
 }
 
-/** Scatter the events of the input through the fan-out tables (WebAssembly, wasm/kernels.ts). */
-export function conv(op: Extract<PlanOp, { kind: 'conv' }>, wasm: KernelExports): void {
+/** A projection's output starts as its bias (or 0); returns the number of input events to scatter. */
+function startProjection(op: Extract<PlanOp, { kind: 'conv' | 'dense' }>): number {
   const out = op.out.store.data;
   if (op.bias) out.set(op.bias);
   else out.fill(0);
-  const n = events(op.in);
+  return events(op.in);
+}
+
+/** Scatter the events of the input through the fan-out tables (WebAssembly, wasm/kernels.ts). */
+export function conv(op: Extract<PlanOp, { kind: 'conv' }>, wasm: KernelExports): void {
+  const n = startProjection(op);
   if (n === 0) return;
+  const out = op.out.store.data;
   const seg = op.seg;
   const s = op.in.store;
   (out instanceof Float32Array ? wasm.conv_f32 : wasm.conv_f64)(out.byteOffset, s.ev.byteOffset, n, s.data.byteOffset, op.in.C, seg.start.byteOffset, seg.out.byteOffset, seg.w.byteOffset, seg.len.byteOffset, op.w.byteOffset, op.Og, op.Cg, op.kk);
 }
 
 export function dense(op: Extract<PlanOp, { kind: 'dense' }>, wasm: KernelExports): void {
-  const out = op.out.store.data;
-  if (op.bias) out.set(op.bias);
-  else out.fill(0);
-  const n = events(op.in);
+  const n = startProjection(op);
   if (n === 0) return;
+  const out = op.out.store.data;
   const s = op.in.store;
   (out instanceof Float32Array ? wasm.dense_f32 : wasm.dense_f64)(out.byteOffset, s.ev.byteOffset, n, s.data.byteOffset, op.wT.byteOffset, op.M);
 }

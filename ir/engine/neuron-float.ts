@@ -50,13 +50,16 @@ class FloatNeurons implements Unit {
   private readonly adds: Float32Array[];
   private readonly leak: number;
   private readonly subtract: boolean;
+  /** Four lanes at a time when the channels come in fours (absent in the engine's sizing pass). */
+  private readonly kernel?: (...args: number[]) => number;
 
   constructor(
     private readonly op: NeuronOp,
     g: Graph,
-    private readonly env: UnitEnv,
+    env: UnitEnv,
   ) {
     const { C, size } = op.out;
+    if (env.wasm) this.kernel = C % 4 === 0 ? env.wasm.neuronFloatX4 : env.wasm.neuronFloat;
     const arena = env.arena;
     this.theta = perChannel(attrVector(op.node, 'threshold', g.consts)!, C, 'threshold', arena);
     this.v0 = initialMembrane(op, g, this.theta, arena);
@@ -82,9 +85,7 @@ class FloatNeurons implements Unit {
     const x = this.op.in.store.data;
     const out = this.op.out.store;
     const add = this.adds[Math.min(t, this.adds.length) - 1];
-    const wasm = this.env.wasm!;
-    const kernel = this.theta.length % 4 === 0 ? wasm.neuronFloatX4 : wasm.neuronFloat;
-    const n = kernel(x.byteOffset, this.v.byteOffset, out.data.byteOffset, out.ev.byteOffset, out.nev, this.v.length, this.theta.length, this.theta.byteOffset, add.byteOffset, this.leak, this.subtract ? 1 : 0);
+    const n = this.kernel!(x.byteOffset, this.v.byteOffset, out.data.byteOffset, out.ev.byteOffset, out.nev, this.v.length, this.theta.length, this.theta.byteOffset, add.byteOffset, this.leak, this.subtract ? 1 : 0);
     out.nev = n;
     out.sparse = true;
     return n;

@@ -19,6 +19,8 @@ interface Elem {
   store(f: Fn): void;
   add(f: Fn): void;
   mul(f: Fn): void;
+  sub(f: Fn): void;
+  zero(f: Fn): void;
   splat(f: Fn): void;
   vadd(f: Fn): void;
   vmul(f: Fn): void;
@@ -26,12 +28,12 @@ interface Elem {
 
 const E64: Elem = {
   tag: 'f64', shift: 3, lanes: 2, type: F64,
-  load: (f) => f.loadF64(), store: (f) => f.storeF64(), add: (f) => f.f64Add(), mul: (f) => f.f64Mul(),
+  load: (f) => f.loadF64(), store: (f) => f.storeF64(), add: (f) => f.f64Add(), mul: (f) => f.f64Mul(), sub: (f) => f.f64Sub(), zero: (f) => f.f64(0),
   splat: (f) => f.f64x2Splat(), vadd: (f) => f.f64x2Add(), vmul: (f) => f.f64x2Mul(),
 };
 const E32: Elem = {
   tag: 'f32', shift: 2, lanes: 4, type: F32,
-  load: (f) => f.loadF32(), store: (f) => f.storeF32(), add: (f) => f.f32Add(), mul: (f) => f.f32Mul(),
+  load: (f) => f.loadF32(), store: (f) => f.storeF32(), add: (f) => f.f32Add(), mul: (f) => f.f32Mul(), sub: (f) => f.f32Sub(), zero: (f) => f.f32(0),
   splat: (f) => f.f32x4Splat(), vadd: (f) => f.f32x4Add(), vmul: (f) => f.f32x4Mul(),
 };
 
@@ -145,11 +147,28 @@ function dense(E: Elem): Fn {
   return f;
 }
 
-/** Clear last step's spikes (o[ev[e]] = 0 for e < nPrev; f64 values). */
-function clearSpikes(f: Fn): void {
+/** Clear last step's spikes: o[ev[e]] = 0 for e < nPrev (local 'e'). */
+function clearSpikes(f: Fn, E: Elem): void {
   f.forRange('e', (g) => g.i32(0), 'nPrev', 1, (g) => {
-    g.get('o').addr('ev', 'e', 2).loadI32().i32(3).shl().add().f64(0).storeF64();
+    g.get('o').addr('ev', 'e', 2).loadI32().i32(E.shift).shl().add();
+    E.zero(g);
+    E.store(g);
   });
+}
+
+/** After a spike: u = subtract ? u − t : 0 (locals 'u', 't', 'subtract'). */
+function resetFired(f: Fn, E: Elem): void {
+  f.get('subtract').ifElse(
+    (k) => {
+      k.get('u').get('t');
+      E.sub(k);
+      k.set('u');
+    },
+    (k) => {
+      E.zero(k);
+      k.set('u');
+    },
+  );
 }
 
 const NEURON_FLOAT_PARAMS: readonly [string, ValType][] = [['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['add', I32], ['leak', F32], ['subtract', I32]];
@@ -192,9 +211,7 @@ function neuronFloat(): Fn {
   const f = new Fn('neuronFloat', NEURON_FLOAT_PARAMS, [I32]);
   f.locals(I32, 'e', 'n');
   f.locals(F32, 'u', 't');
-  f.forRange('e', (g) => g.i32(0), 'nPrev', 1, (g) => {
-    g.get('o').addr('ev', 'e', 2).loadI32().i32(2).shl().add().f32(0).storeF32();
-  });
+  clearSpikes(f, E32);
   f.i32(0).set('n');
   walkPopulation(f, 4, [], (q) => {
     q.get('pv').loadF32().get('leak').f32Mul().get('px').loadF32().f32Add().get('pa').loadF32().f32Add().set('u');
@@ -204,10 +221,7 @@ function neuronFloat(): Fn {
       h.get('ev').get('n').i32(2).shl().add().get('pv').get('v').sub().i32(2).shrS().storeI32();
       h.get('n').i32(1).add().set('n');
       h.get('o').get('pv').get('v').sub().add().get('t').storeF32();
-      h.get('subtract').ifElse(
-        (k) => k.get('u').get('t').f32Sub().set('u'),
-        (k) => k.f32(0).set('u'),
-      );
+      resetFired(h, E32);
     });
     q.get('pv').get('u').storeF32();
   });
@@ -304,7 +318,7 @@ function neuronFixed(): Fn {
   );
   f.locals(I32, 'e', 'i', 'c', 'n', 'vi', 'accCounter', 'vCounter', 'p', 'rowBase', 'thBase');
   f.locals(F64, 'a', 'u', 't');
-  clearSpikes(f);
+  clearSpikes(f, E64);
   f.get('counters').set('accCounter');
   f.get('counters').i32(8).add().set('vCounter');
   f.i32(0).set('n');
@@ -324,10 +338,7 @@ function neuronFixed(): Fn {
         h.addr('o', 'i', 3).f64(1).storeF64();
         h.addr('ev', 'n', 2).get('i').storeI32();
         h.get('n').i32(1).add().set('n');
-        h.get('subtract').ifElse(
-          (k) => k.get('u').get('t').f64Sub().set('u'),
-          (k) => k.f64(0).set('u'),
-        );
+        resetFired(h, E64);
       });
       q.get('vi').get('u').storeF64();
     });

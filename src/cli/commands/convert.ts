@@ -15,7 +15,7 @@ export function convertCommand(y: Argv): Argv {
     'convert an ANN to a float spiking network (.snnir)',
     (a) =>
       conversionOptions(
-          a
+        a
           .option('T', { type: 'string', demandOption: true, describe: 'time steps' })
           .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'the .snnir file to write (weights in FILE.bin)' })
           .option('json', { type: 'boolean', default: false }),

@@ -15,8 +15,7 @@ import { buildProgram, DEFAULT_CFLAGS, verifyProgram } from '../../verify-c.js';
 import { integerSamples } from '../../data/integer.js';
 import { EXIT, printJson, runCommand } from '../common.js';
 import { Progress } from '../progress.js';
-import { dataOptions } from '../options.js';
-import { scaleOf } from '../options.js';
+import { dataOptions, scaleOf } from '../options.js';
 
 export function verifyCommand(y: Argv): Argv {
   return y.command(

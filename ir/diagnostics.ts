@@ -32,6 +32,7 @@ export const DIAGNOSTICS = {
   SNN0110: { category: 'model', summary: 'verifier: constant data does not match its declared type' },
   SNN0111: { category: 'model', summary: 'verifier: graph-level field invalid for this stage' },
   SNN0112: { category: 'model', summary: 'verifier: integer value range cannot be represented exactly' },
+  SNN0113: { category: 'model', summary: 'verifier: spiking graph structure the executors cannot run (rank, layout, operand form)' },
 
   SNN0201: { category: 'usage', summary: 'target: unknown target or invalid target option' },
   SNN0202: { category: 'unsupported', summary: 'quantize: structure cannot be expressed in integers' },
@@ -59,6 +60,7 @@ export const DIAGNOSTICS = {
   SNN0407: { category: 'usage', summary: 'usage: invalid option value' },
   SNN0408: { category: 'io', summary: 'io: file or directory cannot be read or written' },
   SNN0409: { category: 'data', summary: 'data: input value outside the integer input format' },
+  SNN0410: { category: 'data', summary: 'data: calibration and evaluation data have clearly different ranges (warning)' },
 
   SNN0501: { category: 'unsupported', summary: 'convert: op cannot be converted to a spiking network' },
   SNN0502: { category: 'unsupported', summary: 'fold-batchnorm: batch normalisation cannot be folded' },

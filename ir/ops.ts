@@ -7,7 +7,7 @@
  * spiking stages run T steps, and an op that is not stateful applies its ANN meaning at every
  * step to that step's values.
  */
-import { isBatched, isConstRef, numel, BATCH, type AttrValue, type Const, type DType, type Node, type Stage, type TensorType } from './types.js';
+import { formatShape, isBatched, isConstRef, numel, BATCH, type AttrValue, type Const, type DType, type Node, type Stage, type TensorType } from './types.js';
 import { broadcastShapes, product, windowOut } from './shape.js';
 
 export type AttrType = 'int' | 'float' | 'ints' | 'floats' | 'string' | 'bool' | 'const' | 'float|const';
@@ -174,6 +174,12 @@ function elementwise(ctx: InferContext): InferResult {
   return floatOr(ctx, out);
 }
 
+/** A permutation of rank axes that keeps the batch axis 0 in place. */
+export function checkPerm(perm: readonly number[], rank: number): void {
+  need(perm.length === rank && [...perm].sort((a, b) => a - b).every((p, i) => p === i), `perm [${perm}] is not a permutation of ${rank} axes`);
+  need(perm[0] === 0, `perm [${perm}] moves the batch axis 0`);
+}
+
 function unary(ctx: InferContext): InferResult {
   return floatOr(ctx, ctx.inputs[0].shape, ctx.inputs[0].dtype);
 }
@@ -181,11 +187,20 @@ function unary(ctx: InferContext): InferResult {
 export const OPS: Readonly<Record<string, OpSpec>> = {
   input: {
     stages: ALL_STAGES,
-    summary: 'graph input; analog values repeated at every step (direct encoding); at snn-fixed an integer with real value q*scale',
+    summary: 'graph input, batch axis first; analog values repeated at every step (direct encoding); at snn-fixed an integer with real value q*scale',
     operands: { min: 0, max: 0 },
     operandKinds: [],
-    attrs: { scale: { type: 'float', stages: ['snn-fixed'], required: true, doc: 'real value of one integer step' } },
-    infer: (ctx) => ({ shape: ctx.node.type.shape, dtype: ctx.stage === 'snn-fixed' ? undefined : 'f32' }),
+    attrs: {
+      scale: { type: 'float', stages: ['snn-fixed'], required: true, doc: 'real value of one integer step' },
+      perm: { type: 'ints', doc: 'the samples as supplied (e.g. NHWC) are transposed by perm to give this value (ONNX Transpose: shape[i] = supplied[perm[i]]); perm[0] = 0' },
+    },
+    infer(ctx) {
+      const shape = ctx.node.type.shape;
+      // the spiking executors run sample by sample; an ann graph may compute on whole tensors
+      if (ctx.stage !== 'ann') need(shape.length >= 2 && shape[0] === BATCH, `a spiking graph's input is batched: expected [N, ...] of rank >= 2, found ${formatShape(shape)}`);
+      if (ctx.node.attrs.perm !== undefined) checkPerm(attrInts(ctx.node, 'perm'), shape.length);
+      return { shape, dtype: ctx.stage === 'snn-fixed' ? undefined : 'f32' };
+    },
   },
 
   conv2d: {
@@ -377,7 +392,11 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     operandKinds: ['value'],
     attrs: { ...WINDOW_ATTRS },
     stateful: true,
-    infer: (ctx) => floatOr(ctx, window2d(ctx, false), 'u1'),
+    infer(ctx) {
+      // the gate counts spikes: at snn-fixed the operand must be spikes (u1), so is the result
+      if (ctx.stage === 'snn-fixed') need(ctx.inputs[0].dtype === 'u1', `the gated max pool reads spikes (u1), found ${ctx.inputs[0].dtype}`);
+      return floatOr(ctx, window2d(ctx, false), 'u1');
+    },
   },
 
   pad: {
@@ -393,6 +412,20 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       const out = x.shape.map((d, i) => (d === BATCH ? (need(p[i] === 0 && p[i + x.shape.length] === 0, 'cannot pad the batch axis'), BATCH) : d + p[i] + p[i + x.shape.length]));
       need(out.every((d) => d === BATCH || d >= 0), 'negative pads remove more than the axis holds');
       return floatOr(ctx, out);
+    },
+  },
+
+  transpose: {
+    stages: ['ann'],
+    summary: 'y = x with its axes permuted: y.shape[i] = x.shape[perm[i]] (the batch axis stays first)',
+    operands: { min: 1, max: 1 },
+    operandKinds: ['value'],
+    attrs: { perm: { type: 'ints', required: true, doc: 'permutation of the axes, perm[0] = 0' } },
+    infer(ctx) {
+      const x = ctx.inputs[0];
+      const perm = attrInts(ctx.node, 'perm');
+      checkPerm(perm, x.shape.length);
+      return floatOr(ctx, perm.map((p) => x.shape[p]));
     },
   },
 

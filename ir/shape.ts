@@ -56,3 +56,30 @@ export function product(dims: readonly number[]): number {
   for (const d of dims) p *= d;
   return p;
 }
+
+/**
+ * Row-major transpose (ONNX Transpose): out has shape[perm[i]] at axis i and
+ * out[j_0..j_r] = src[i] where i_{perm[k]} = j_k. `out` must hold as many values as `src`.
+ */
+export function permuteAxes<A extends { [i: number]: number; readonly length: number }>(src: ArrayLike<number>, shape: readonly number[], perm: readonly number[], out: A): A {
+  const r = shape.length;
+  const inStrides = strides(shape);
+  const outShape = perm.map((p) => shape[p]);
+  // stride in src of each output axis
+  const step = perm.map((p) => inStrides[p]);
+  const n = product(shape);
+  const idx = new Array<number>(r).fill(0);
+  let at = 0;
+  for (let o = 0; o < n; o++) {
+    out[o] = src[at];
+    for (let k = r - 1; k >= 0; k--) {
+      if (++idx[k] < outShape[k]) {
+        at += step[k];
+        break;
+      }
+      at -= step[k] * (outShape[k] - 1);
+      idx[k] = 0;
+    }
+  }
+  return out;
+}

@@ -13,6 +13,7 @@
  *  - neurons: thresholds > 0 (per channel at snn-float, where a spike carries θ; per channel or
  *    per neuron at snn-fixed, where a spike is 1); per-channel parameters have 1 or C entries; tables have the stage's
  *    shape ([T, C] for stepbias, [R <= T, C or neuron shape] for folded bias).
+ *  - spiking stages: the structural rules of spiking-rules.ts (what the executors can run);
  *  - snn-fixed: integer dtypes everywhere; widths within limits; the interval analysis
  *    (fixed-ranges.ts) proves every value fits its declared dtype and stays below 2^53 in
  *    magnitude, so the JavaScript interpreter is exact.
@@ -23,6 +24,7 @@
 import { DiagnosticSink, SnncError, type Diagnostic, type DiagnosticCode } from './diagnostics.js';
 import { attrSpecs, InferError, OPS, type AttrSpec } from './ops.js';
 import { computeRanges } from './fixed-ranges.js';
+import { spikingRuleViolations } from './spiking-rules.js';
 import { formatShape, formatType, intFormat, intRange, isConstRef, isValidDType, numel, type AttrValue, type Const, type Graph, type Node, type TensorType } from './types.js';
 
 export function whereOf(node: Node): string {
@@ -224,6 +226,7 @@ export function verify(g: Graph): Diagnostic[] {
 
   for (const o of g.outputs) if (!types.has(o)) sink.error('SNN0109', `graph output %${o} is not defined`);
   if (g.outputs.length === 0) sink.error('SNN0109', 'graph has no outputs');
+  if (sink.errors.length === 0) for (const v of spikingRuleViolations(g)) sink.error('SNN0113', v.message, v.where);
 
   if (g.stage === 'snn-fixed' && sink.errors.length === 0) {
     const ranges = computeRanges(g);

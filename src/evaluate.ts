@@ -53,12 +53,13 @@ export interface EvalOptions {
 export async function evaluate(model: Graph, o: EvalOptions): Promise<EvalResult> {
   const start = performance.now();
   const tick = (phase: string, total: number): ((n: number) => void) => o.progress?.(phase, total) ?? (() => {});
-  const annOut = await runAnnBatched(model, o.data, o.threads, tick('ann', o.data.count));
+  // The data are in the prepared graph's layout (an input transpose is folded by canonicalize).
+  const ann = prepareAnn(model);
+  const annOut = await runAnnBatched(ann, o.data, o.threads, tick('ann', o.data.count));
   const classes = annOut.data.length / o.data.count;
   const bad = o.labels.findIndex((l) => l >= classes);
   if (bad >= 0) throw new SnncError('SNN0404', `label ${o.labels[bad]} at index ${bad} is not one of the model's ${classes} classes`);
   const annAcc = accuracy(argmaxRows(annOut.data, o.data.count, classes), o.labels);
-  const ann = prepareAnn(model);
   const stats: ActivationStats = await calibrate(ann, o.calib, o.threads, tick('calibrate', o.calib.count));
   const steps = [...new Set(o.steps)].sort((a, b) => a - b);
   const methods: MethodResult[] = [];

@@ -123,7 +123,7 @@ describe('C back end on the fixture models (T = 32, 100 test images each)', () =
   FIXTURE_MODELS.forEach((name, k) => {
     it(name, () => {
       const g = built[k].graph;
-      const images = loadImages(TEST_IMAGES, { dtype: 'f32', shape: g.nodes[0].type.shape }, 1 / 255, 100);
+      const images = loadImages(TEST_IMAGES, { shape: g.nodes[0].type.shape }, 1 / 255, 100);
       const r = verifyProgram(g, exe, root, integerSamples(g, images), k);
       expect(r.first).toBeUndefined();
       expect(r.bitExact).toBe(true);

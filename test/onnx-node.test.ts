@@ -24,7 +24,7 @@ function runCase(name: string): void {
     const files = readdirSync(join(dir, set)).sort();
     const inputs = files.filter((f) => f.startsWith('input_')).map((f) => onnx.TensorProto.decode(readFileSync(join(dir, set, f))));
     const bind = new Map(graphInputs.slice(1).map((n, i) => [n, { ...inputs[i + 1], name: n }]));
-    const g = importModel(model, { modelDir: dir, bind });
+    const g = importModel(model, { modelDir: dir, bind, batchAxis: false });
     const x = decodeTensor(inputs[0], dir, 'input_0');
     const outs = runAnn(g, [{ shape: x.dims, data: Float32Array.from(x.data) }]);
     files

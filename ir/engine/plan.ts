@@ -13,6 +13,7 @@
 import { attrBool, attrInt, attrInts } from '../ops.js';
 import { windowOut } from '../shape.js';
 import { SnncError } from '../diagnostics.js';
+import { spikingRuleViolations } from '../spiking-rules.js';
 import type { Graph, Node } from '../types.js';
 import { Arena } from './arena.js';
 
@@ -102,11 +103,10 @@ export interface Plan {
   readonly outputs: Buf[];
 }
 
+/** Per-sample geometry of a value: a map [C,H,W] or a vector [F] (= C) (spiking-rules.ts). */
 function geometry(node: Node): { C: number; H: number; W: number; rank: number } {
   const s = node.type.shape.slice(1);
-  if (s.length === 3) return { C: s[0], H: s[1], W: s[2], rank: 3 };
-  if (s.length === 1) return { C: s[0], H: 1, W: 1, rank: 1 };
-  throw new SnncError('SNN0205', `spiking graphs carry per-sample tensors of rank 1 or 3; %${node.id} has shape [${node.type.shape.join(',')}]`, `%${node.id}`);
+  return s.length === 3 ? { C: s[0], H: s[1], W: s[2], rank: 3 } : { C: s[0], H: 1, W: 1, rank: 1 };
 }
 
 function makeBuf(arena: Arena, values: (n: number) => Values, node: Node, isStatic: boolean): Buf {
@@ -208,6 +208,8 @@ function hwcIndex(i: number, C: number, HW: number): number {
 
 /** The plan of `g` with every buffer in `arena` (see arena.ts for the two-pass sizing). */
 export function buildPlan(g: Graph, arena: Arena): Plan {
+  const violation = spikingRuleViolations(g)[0];
+  if (violation) throw new SnncError('SNN0113', violation.message, violation.where);
   const bufs = new Map<string, Buf>();
   const staticOps: PlanOp[] = [];
   const stepOps: PlanOp[] = [];
@@ -232,7 +234,6 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
     };
     switch (node.op) {
       case 'input': {
-        if (input) throw new SnncError('SNN0205', 'spiking graphs take exactly one input', `%${node.id}`);
         input = makeBuf(arena, values, node, true);
         bufs.set(node.id, input);
         break;
@@ -241,11 +242,7 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
       case 'reshape': {
         // Data movement only: the result shares the producer's storage (HWC order when 3-D).
         const src = inBuf();
-        const { C, H, W, rank } = geometry(node);
-        if (C * H * W !== src.size) throw new Error('internal: reshape changes size');
-        if (rank === 3 && src.rank === 3 && (C !== src.C || H !== src.H || W !== src.W)) {
-          throw new SnncError('SNN0205', `reshape of [${src.C},${src.H},${src.W}] to [${C},${H},${W}] is not supported in spiking graphs (flatten is)`, `%${node.id}`);
-        }
+        const { rank } = geometry(node);
         const hwcOf = src.rank === 3 ? { C: src.C, H: src.H, W: src.W } : src.hwcOf;
         const view: Buf = rank === 3 ? { ...src, id: node.id } : { id: node.id, C: src.size, H: 1, W: 1, size: src.size, rank: 1, store: src.store, isStatic: src.isStatic, ...(hwcOf ? { hwcOf } : {}) };
         bufs.set(node.id, view);
@@ -304,10 +301,8 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
         break;
       }
       case 'mul': {
-        if (node.inputs[1].kind !== 'const') throw new SnncError('SNN0205', 'mul in a spiking graph scales by a per-channel constant', `%${node.id}`);
         const src = inBuf();
         const c = consts(node.inputs[1].id);
-        if (c.length !== 1 && c.length !== src.C) throw new SnncError('SNN0205', `mul constant has ${c.length} values; expected 1 or ${src.C} (channels)`, `%${node.id}`);
         const scale = Float64Array.from(c.length === 1 ? new Array<number>(src.C).fill(c[0]) : c);
         const out = makeBuf(arena, values, node, st);
         bufs.set(node.id, out);
@@ -357,15 +352,8 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
         break;
       }
       case 'concat': {
-        const ins = node.inputs.map((r) => {
-          if (r.kind !== 'value') throw new SnncError('SNN0205', 'concat of constants in a spiking graph', `%${node.id}`);
-          const b = bufs.get(r.id)!;
-          if (b.hwcOf) throw new SnncError('SNN0205', 'concat of flattened feature maps is not supported in spiking graphs (concatenate the maps, then flatten)', `%${node.id}`);
-          return b;
-        });
-        const axis = attrInt(node, 'axis');
+        const ins = node.inputs.map((r) => bufs.get(r.id)!);
         const out = makeBuf(arena, values, node, st);
-        if (!((out.rank === 3 && axis === 1) || (out.rank === 1 && axis === 1))) throw new SnncError('SNN0205', `concat along axis ${axis} is not supported in spiking graphs (the channel axis 1 is)`, `%${node.id}`);
         bufs.set(node.id, out);
         push({ kind: 'concat', node, ins, out });
         break;
@@ -383,9 +371,9 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
         break;
       }
       default:
-        throw new SnncError('SNN0205', `op '${node.op}' cannot run in a spiking graph`, `%${node.id}`);
+        throw new Error(`internal: op '${node.op}' at stage ${g.stage} has no spiking kernel (the verifier's op table allows it)`);
     }
   }
-  if (!input) throw new SnncError('SNN0205', 'spiking graph has no input');
+  if (!input) throw new Error('internal: spiking graph without input passed the rules');
   return { graph: g, arena, input, bufs, staticOps, stepOps, outputs: g.outputs.map((o) => bufs.get(o)!) };
 }

@@ -1,5 +1,5 @@
 /** What every command shares: exit codes, error reporting, and the model/data options. */
-import { DIAGNOSTICS, SnncError, type Category } from '../../ir/diagnostics.js';
+import { DIAGNOSTICS, formatDiagnostic, SnncError, type Category, type DiagnosticCode } from '../../ir/diagnostics.js';
 
 /** Documented exit codes (README "Exit codes"). */
 export const EXIT: Record<Category | 'ok' | 'internal', number> = {
@@ -29,6 +29,11 @@ export async function runCommand(body: () => Promise<void> | void): Promise<void
     if (process.env.SNNC_DEBUG) process.stderr.write(`${err.stack}\n`);
     process.exitCode = EXIT.internal;
   }
+}
+
+/** A warning line on stderr (the run goes on). */
+export function warn(code: DiagnosticCode, message: string, where?: string): void {
+  process.stderr.write(`snnc: ${formatDiagnostic({ code, severity: 'warning', message, ...(where ? { where } : {}) })}\n`);
 }
 
 export function printJson(value: unknown): void {

@@ -1,8 +1,8 @@
 /** Options shared by the conversion commands: data sets and the conversion method. */
 import type { Argv } from 'yargs';
 import { SnncError } from '../../ir/diagnostics.js';
-import type { TensorType } from '../../ir/types.js';
-import { loadImages, loadLabels, parseScale, type Images } from '../data/dataset.js';
+import { loadImages, loadLabels, parseScale, valueRange, type Images, type InputSpec } from '../data/dataset.js';
+import { warn } from './common.js';
 import { DEFAULT_METHOD, presetsByName, type Method } from '../methods.js';
 import { DEFAULT_CONVERT } from '../passes/convert.js';
 import { defaultThreads } from '../exec/pool.js';
@@ -10,7 +10,7 @@ import { defaultThreads } from '../exec/pool.js';
 /** --input-scale, --limit, --threads: how samples are read and how many threads run them. */
 export function dataOptions(a: Argv): Argv {
   return a
-    .option('input-scale', { type: 'string', describe: 'real value of one step of uint8 data, e.g. 1/255 (required for uint8 .npy)' })
+    .option('input-scale', { type: 'string', describe: 'uint8 data only: the model input is pixel × scale, e.g. 1/255 (float data are used as they are)' })
     .option('limit', { type: 'number', describe: 'use only the first N samples' })
     .option('threads', { type: 'number', default: defaultThreads(), describe: 'worker threads' });
 }
@@ -30,6 +30,7 @@ export function conversionOptions(a: Argv): Argv {
 /** The integer formats asked of a target (eval --target, compile). */
 export function integerOptions(a: Argv): Argv {
   return a
+    .option('input-step', { type: 'string', describe: 'real value of one step of the integer input (default: --input-scale, when the calibration data are uint8)' })
     .option('weight-bits', { type: 'number', describe: 'signed weight width (default: the target’s)' })
     .option('granularity', { choices: ['channel', 'tensor'] as const, describe: 'one weight scale per output channel or per layer (default: the target’s)' });
 }
@@ -76,12 +77,57 @@ export function scaleOf(args: Record<string, unknown>): number | undefined {
   return args['input-scale'] !== undefined ? parseScale(String(args['input-scale'])) : undefined;
 }
 
-export function loadCalib(args: Record<string, unknown>, input: TensorType): Images {
-  return loadImages(String(args.calib), input, scaleOf(args), args['calib-limit'] as number | undefined);
+/**
+ * --input-scale maps uint8 pixels; float files are the model's input as they are. A scale given
+ * where every file is float would be silently unused (or, as users expect, applied a second
+ * time): refuse it and say what to pass instead.
+ */
+export function checkScaleUsed(args: Record<string, unknown>, files: readonly { path: string; images: Images }[]): void {
+  if (args['input-scale'] === undefined || files.some((f) => f.images.raw !== undefined)) return;
+  const names = files.map((f) => f.path).join(' and ');
+  throw new SnncError('SNN0407', `${names} ${files.length > 1 ? 'hold' : 'holds'} float values, which are the model's input as they are; --input-scale maps uint8 pixels only (drop it; for the integer input's step, pass --input-step)`);
 }
 
-export function loadEvalData(args: Record<string, unknown>, input: TensorType): { data: Images; labels: Int32Array } {
+export function loadCalib(args: Record<string, unknown>, input: InputSpec, alone = true): Images {
+  const calib = loadImages(String(args.calib), input, scaleOf(args), args['calib-limit'] as number | undefined);
+  if (alone) checkScaleUsed(args, [{ path: String(args.calib), images: calib }]);
+  return calib;
+}
+
+/** Test data and labels; with the calibration data, the scale check covers both files and their ranges are compared. */
+export function loadEvalData(args: Record<string, unknown>, input: InputSpec, calib?: Images): { data: Images; labels: Int32Array } {
   const data = loadImages(String(args.data), input, scaleOf(args), args.limit as number | undefined);
+  checkScaleUsed(args, [...(calib ? [{ path: String(args.calib), images: calib }] : []), { path: String(args.data), images: data }]);
   const labels = loadLabels(String(args.labels), data.count, undefined, args.limit === undefined);
+  if (calib) warnIfRangesDiffer(valueRange(calib), valueRange(data), String(args.calib), String(args.data));
   return { data, labels };
+}
+
+/**
+ * Two data sets meant for one model whose largest magnitudes differ by more than 4x were most
+ * likely scaled differently (0..1 against 0..255): say so, naming both ranges.
+ */
+export function warnIfRangesDiffer(a: { min: number; max: number }, b: { min: number; max: number }, aName: string, bName: string): void {
+  const mag = (r: { min: number; max: number }): number => Math.max(Math.abs(r.min), Math.abs(r.max));
+  const ma = mag(a);
+  const mb = mag(b);
+  if (ma === 0 || mb === 0 ? ma !== mb : mb / ma > 4 || ma / mb > 4) {
+    warn('SNN0410', `${aName} spans [${a.min}, ${a.max}] but ${bName} spans [${b.min}, ${b.max}] as the model sees them; were they scaled the same way (--input-scale applies to uint8 files only)?`);
+  }
+}
+
+/**
+ * The real value of one step of the integer input. uint8 calibration data feed the integer
+ * input as they are, so the step defaults to their --input-scale; float data need --input-step.
+ */
+export function inputStepOf(args: Record<string, unknown>, calib: Images): number {
+  const step = args['input-step'] !== undefined ? parseScale(String(args['input-step']), '--input-step') : undefined;
+  if (step === undefined) {
+    if (calib.scale !== undefined) return calib.scale;
+    throw new SnncError('SNN0407', `${String(args.calib)} holds float values: pass --input-step, the real value of one step of the integer input (e.g. 1/255 for [0, 1] data made from 8-bit pixels)`);
+  }
+  if (calib.scale !== undefined && Math.abs(step - calib.scale) > 1e-12 * calib.scale) {
+    warn('SNN0410', `--input-step ${step} differs from --input-scale ${calib.scale}: integer inputs are round(pixel × ${calib.scale} / ${step}), not the pixels themselves`);
+  }
+  return step;
 }

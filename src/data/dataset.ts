@@ -3,7 +3,8 @@
  * the model's input shape, and integer class labels. Every mismatch is a clear SNN04xx error.
  */
 import { SnncError } from '../../ir/diagnostics.js';
-import { BATCH, formatShape, type TensorType } from '../../ir/types.js';
+import { permuteAxes } from '../../ir/shape.js';
+import { BATCH, formatShape, type Graph } from '../../ir/types.js';
 import { readNpy } from './npy.js';
 
 export interface Images {
@@ -20,42 +21,104 @@ export interface Images {
 }
 
 /** Parse a scale such as `1/255`, `0.5` or `2e-3`. */
-export function parseScale(text: string): number {
+export function parseScale(text: string, option = '--input-scale'): number {
   const m = /^\s*([0-9.eE+-]+)\s*(?:\/\s*([0-9.eE+-]+))?\s*$/.exec(text);
   const v = m ? Number(m[1]) / (m[2] !== undefined ? Number(m[2]) : 1) : NaN;
-  if (!Number.isFinite(v) || v <= 0) throw new SnncError('SNN0407', `--input-scale '${text}' is not a positive number or fraction (e.g. 1/255)`);
+  if (!Number.isFinite(v) || v <= 0) throw new SnncError('SNN0407', `${option} '${text}' is not a positive number or fraction (e.g. 1/255)`);
   return v;
 }
 
-export function loadImages(path: string, input: TensorType, scale: number | undefined, limit?: number): Images {
+/**
+ * The model input a data file feeds: the IR shape ([N, ...sample]) and, for an input whose
+ * layout transpose was folded (an NHWC model), the permutation from the supplied layout.
+ */
+export interface InputSpec {
+  readonly shape: readonly number[];
+  readonly perm?: readonly number[];
+}
+
+/** The one input of a graph, as a data file must supply it. */
+export function inputSpec(g: Graph): InputSpec {
+  const inputs = g.nodes.filter((n) => n.op === 'input');
+  if (inputs.length !== 1) throw new SnncError('SNN0407', `the model has ${inputs.length} inputs; snnc feeds exactly one`);
+  if (inputs[0].type.shape[0] !== BATCH) throw new SnncError('SNN0407', `the model input ${formatShape(inputs[0].type.shape)} has no batch axis: it computes on one whole tensor, not on samples of a data set`);
+  const perm = inputs[0].attrs.perm;
+  return { shape: inputs[0].type.shape, ...(Array.isArray(perm) ? { perm: perm as readonly number[] } : {}) };
+}
+
+/** The per-sample shape a data file holds, and the per-sample permutation to the IR's layout. */
+function suppliedLayout(input: InputSpec): { shape: number[]; perm?: number[] } {
+  const sample = input.shape[0] === BATCH ? input.shape.slice(1) : input.shape;
+  if (!input.perm) return { shape: [...sample] };
+  const perm = input.perm.slice(1).map((p) => p - 1);
+  const shape = new Array<number>(sample.length);
+  perm.forEach((p, i) => (shape[p] = sample[i]));
+  return { shape, perm };
+}
+
+/**
+ * Samples from an .npy file: [count, ...sample] or one sample. uint8 values are pixels and need
+ * `scale` (x = pixel * scale); float values are the model's input as they are and are never
+ * scaled (a command whose files are all float refuses a scale: see options.ts).
+ */
+export function loadImages(path: string, input: InputSpec, scale: number | undefined, limit?: number): Images {
   const arr = readNpy(path);
+  const layout = suppliedLayout(input);
   const sample = input.shape[0] === BATCH ? input.shape.slice(1) : input.shape;
   const per = sample.reduce((a, b) => a * b, 1);
   const total = arr.shape.reduce((a, b) => a * b, 1);
   if (arr.shape.length === 0 || total === 0) throw new SnncError('SNN0406', `${path} holds no samples (shape ${formatShape(arr.shape)})`);
   // Accept [N, ...sample] or a single sample of exactly the sample shape.
+  const want = layout.shape;
   let count: number;
   const tail = arr.shape.slice(1);
-  if (tail.length === sample.length && tail.every((d, i) => d === sample[i])) count = arr.shape[0];
-  else if (arr.shape.length === sample.length && arr.shape.every((d, i) => d === sample[i])) count = 1;
-  else throw new SnncError('SNN0403', `${path} has shape ${formatShape(arr.shape)}; the model input ${formatShape(input.shape)} expects [count,${sample.join(',')}]`);
+  if (tail.length === want.length && tail.every((d, i) => d === want[i])) count = arr.shape[0];
+  else if (arr.shape.length === want.length && arr.shape.every((d, i) => d === want[i])) count = 1;
+  else throw new SnncError('SNN0403', `${path} has shape ${formatShape(arr.shape)}; the model input expects [count,${want.join(',')}]${layout.perm ? ' (the layout the ONNX model declares; snnc transposes it)' : ''}`);
   if (limit !== undefined) count = Math.min(count, limit);
   const n = count * per;
+  let raw: Uint8Array | undefined;
+  const data = new Float32Array(n);
   if (arr.dtype === 'u1') {
     if (scale === undefined) throw new SnncError('SNN0407', `${path} holds uint8 values; pass --input-scale to map them to the model's input (the fixtures use --input-scale 1/255)`);
-    const raw = (arr.data as Uint8Array).subarray(0, n);
-    const data = new Float32Array(n);
+    raw = (arr.data as Uint8Array).subarray(0, n);
     for (let i = 0; i < n; i++) data[i] = raw[i] * scale;
-    return { count, sampleShape: sample, data, raw, scale };
+  } else {
+    if (arr.dtype !== 'f4' && arr.dtype !== 'f8') throw new SnncError('SNN0402', `${path} holds ${arr.dtype} values; images must be uint8 or float32/float64`);
+    for (let i = 0; i < n; i++) {
+      const v = arr.data[i];
+      if (!Number.isFinite(v)) throw new SnncError('SNN0405', `${path}: value ${v} at flat index ${i} (sample ${Math.floor(i / per)}) is not finite`);
+      data[i] = v;
+    }
   }
-  if (arr.dtype !== 'f4' && arr.dtype !== 'f8') throw new SnncError('SNN0402', `${path} holds ${arr.dtype} values; images must be uint8 or float32/float64`);
-  const data = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    const v = arr.data[i];
-    if (!Number.isFinite(v)) throw new SnncError('SNN0405', `${path}: value ${v} at flat index ${i} (sample ${Math.floor(i / per)}) is not finite`);
-    data[i] = scale === undefined ? v : v * scale;
+  if (layout.perm) {
+    const tmp = new Float32Array(per);
+    for (let s = 0; s < count; s++) {
+      permuteAxes(data.subarray(s * per, (s + 1) * per), layout.shape, layout.perm, tmp);
+      data.set(tmp, s * per);
+    }
+    if (raw) {
+      // the raw bytes in the IR's layout too (a copy: the file's buffer stays as read)
+      raw = Uint8Array.from(raw);
+      const r8 = new Uint8Array(per);
+      for (let s = 0; s < count; s++) {
+        permuteAxes(raw.subarray(s * per, (s + 1) * per), layout.shape, layout.perm, r8);
+        raw.set(r8, s * per);
+      }
+    }
   }
-  return { count, sampleShape: sample, data };
+  return { count, sampleShape: sample, data, ...(raw ? { raw, scale } : {}) };
+}
+
+/** The range of the values of a data set (as the model sees them). */
+export function valueRange(images: Images): { min: number; max: number } {
+  let min = Infinity;
+  let max = -Infinity;
+  for (const v of images.data) {
+    if (v < min) min = v;
+    if (v > max) max = v;
+  }
+  return { min, max };
 }
 
 /** Integer labels for the first `count` images; `exact`: the file must hold exactly `count`. */

@@ -38,9 +38,11 @@ function parseHeader(text: string, label: string): { descr: string; fortran: boo
 export function decodeNpy(bytes: Uint8Array, label: string): NpyArray {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new SnncError('SNN0401', `${label} is not a .npy file (bad magic)`);
   const major = bytes[6];
+  if (major < 1 || major > 3) throw new SnncError('SNN0401', `${label}: .npy format version ${major}.${bytes[7]} is not supported (1.0, 2.0 and 3.0 are)`);
+  const start = major === 1 ? 10 : 12;
+  if (bytes.length < start) throw new SnncError('SNN0401', `${label}: truncated .npy header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
-  const start = major === 1 ? 10 : 12;
   if (start + headerLen > bytes.length) throw new SnncError('SNN0401', `${label}: truncated .npy header`);
   const header = parseHeader(new TextDecoder('latin1').decode(bytes.subarray(start, start + headerLen)), label);
   if (header.fortran) throw new SnncError('SNN0402', `${label}: Fortran-ordered arrays are not supported (save with C order)`);

@@ -4,7 +4,7 @@
  * computed (the calibration statistics hook).
  */
 import { attrBool, attrInt, attrInts, attrNum, attrVector } from '../../ir/ops.js';
-import { concreteShape } from '../../ir/shape.js';
+import { concreteShape, permuteAxes } from '../../ir/shape.js';
 import { BATCH, type Graph, type Node } from '../../ir/types.js';
 import { avgpool2d, batchnorm, binary, concat, conv2d, dense, gemm, globalavgpool, matmul, maxpool2d, pad, relu, size, unaryMap, type Tensor } from './kernels.js';
 
@@ -60,6 +60,10 @@ const KERNELS: Record<string, Kernel> = {
   globalavgpool: (_n, [x]) => globalavgpool(x),
   pad: (n, [x]) => pad(x, attrInts(n, 'pads'), attrNum(n, 'value')),
   concat: (n, xs) => concat(xs, attrInt(n, 'axis')),
+  transpose: (n, [x]) => {
+    const perm = attrInts(n, 'perm');
+    return { shape: perm.map((p) => x.shape[p]), data: permuteAxes(x.data, x.shape, perm, new Float32Array(x.data.length)) };
+  },
 };
 
 /** Number of samples in a batch of inputs; every input must agree on it. */

@@ -9,6 +9,7 @@ import type { Images } from '../data/dataset.js';
 import { mapChunks } from '../exec/pool.js';
 import { chunks } from '../exec/run-ann.js';
 import type { SamplesChunk } from '../exec/tasks.js';
+import { isNeuronSource } from './activations.js';
 
 export interface LayerActivations {
   readonly channels: number;
@@ -20,7 +21,7 @@ export type ActivationStats = Map<string, LayerActivations>;
 
 /** Ids of the values whose statistics a conversion needs. */
 export function calibrationTargets(g: Graph): string[] {
-  return [...g.nodes.filter((n) => n.op === 'relu' || n.op === 'qcfs').map((n) => n.id), ...g.outputs];
+  return [...g.nodes.filter(isNeuronSource).map((n) => n.id), ...g.outputs];
 }
 
 class Growable {

@@ -5,11 +5,18 @@
  *  - pad-into-conv:     conv2d(pad(x, p, 0))                        ==> conv2d(x) with pads += p
  *  - pad-into-avgpool:  avgpool2d(pad(x, p, 0)), pads 0 or counting ==> avgpool2d(x) with pads += p, countIncludePad
  *  - bias-add:          add(dense|conv2d(x), c), c one value per output channel ==> the bias += c
+ *  - transpose-pair:    transpose(transpose(x, p), q)                ==> transpose(x, p∘q); transpose(x, id) ==> x
+ *  - input-layout:      transpose(input, p) (an NHWC input)          ==> input{perm = p}: the data are
+ *                       transposed as they are read, the graph sees NCHW
+ *  - flatten-order:     dense(flatten(transpose(x, p)), W)           ==> dense(flatten(x), W P), where P
+ *                       permutes W's columns from the transposed order to x's (Keras flattens NHWC)
  *
- * Folded pads must be zero-valued and spatial (axes 2, 3 of a 4-D tensor), and the folded
- * producer must have no other reader. Each rule is exact.
+ * (p∘q)[i] = p[q[i]]: transposing by p, then by q, is one transpose by p∘q. Folded pads must be
+ * zero-valued and spatial (axes 2, 3 of a 4-D tensor), and a folded producer must have no other
+ * reader. Each rule is exact.
  */
 import { attrBool, attrInts, attrNum } from '../../ir/ops.js';
+import { permuteAxes } from '../../ir/shape.js';
 import { numel, type Graph, type Node } from '../../ir/types.js';
 import type { Pass } from './pass.js';
 import { Rewriter } from './rewriter.js';
@@ -34,15 +41,82 @@ function biasVector(g: Graph, producer: Node, c: Node['inputs'][number]): Float3
   return ok ? (k.data as Float32Array) : undefined;
 }
 
+function composePerm(p: readonly number[], q: readonly number[]): number[] {
+  return q.map((i) => p[i]);
+}
+
+function isIdentityPerm(p: readonly number[]): boolean {
+  return p.every((v, i) => v === i);
+}
+
+/** For each flat position of transpose(x, perm) (per sample), the flat position in x it reads. */
+function transposedPositions(xSample: readonly number[], perm: readonly number[]): Int32Array {
+  const n = numel(xSample);
+  const iota = Int32Array.from({ length: n }, (_, i) => i);
+  const samplePerm = perm.slice(1).map((p) => p - 1);
+  return permuteAxes(iota, xSample, samplePerm, new Int32Array(n));
+}
+
+/** transpose-pair and input-layout; true when `node` was absorbed. */
+function foldTranspose(rw: Rewriter, node: Node): boolean {
+  const perm = attrInts(node, 'perm');
+  if (isIdentityPerm(perm)) {
+    rw.replace(node.id, node.inputs[0].id);
+    return true;
+  }
+  const src = rw.producer(node.inputs[0]);
+  if (!src || !rw.singleUse(src.id)) return false;
+  if (src.op === 'transpose') {
+    const p = composePerm(attrInts(src, 'perm'), perm);
+    if (isIdentityPerm(p)) {
+      rw.drop(src);
+      rw.replace(node.id, src.inputs[0].id);
+    } else {
+      rw.amend(src, { attrs: { perm: p }, type: node.type });
+      rw.replace(node.id, src.id);
+    }
+    return true;
+  }
+  if (src.op === 'input') {
+    const before = src.attrs.perm === undefined ? perm.map((_, i) => i) : attrInts(src, 'perm');
+    rw.amend(src, { attrs: { ...src.attrs, perm: composePerm(before, perm) }, type: node.type });
+    rw.replace(node.id, src.id);
+    return true;
+  }
+  return false;
+}
+
+/** flatten-order: the dense layer reading flatten(transpose(x)) reads flatten(x) with permuted columns. */
+function foldFlattenOrder(rw: Rewriter, dense: Node): boolean {
+  const flat = rw.producer(dense.inputs[0]);
+  if (!flat || (flat.op !== 'flatten' && flat.op !== 'reshape') || flat.type.shape.length !== 2 || !rw.singleUse(flat.id)) return false;
+  const t = rw.producer(flat.inputs[0]);
+  if (!t || t.op !== 'transpose' || !rw.singleUse(t.id)) return false;
+  const x = t.inputs[0];
+  const xShape = rw.b.nodes.find((n) => n.id === x.id)!.type.shape;
+  const from = transposedPositions(xShape.slice(1), attrInts(t, 'perm'));
+  const w = rw.b.consts.get(dense.inputs[1].id)!;
+  const [M, K] = w.type.shape;
+  const data = new Float32Array(M * K);
+  for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) data[m * K + from[k]] = w.data[m * K + k];
+  const wq = rw.b.constant(`${w.id}.unpermuted`, w.type, data);
+  rw.amend(flat, { inputs: [x] });
+  rw.drop(t);
+  rw.keep(dense, { inputs: [dense.inputs[0], { kind: 'const', id: wq }, ...dense.inputs.slice(2)] });
+  return true;
+}
+
 export const canonicalize: Pass<void> = {
   name: 'canonicalize',
-  summary: 'remove no-op pads, fold zero pads into conv/avgpool and bias adds into their layer',
+  summary: 'remove no-op pads and layout transposes, fold zero pads into conv/avgpool and bias adds into their layer',
   from: 'ann',
   to: 'ann',
   run(g) {
     const rw = new Rewriter(g);
     const folded = new Map<string, Node>(); // pads folded into their reader
     for (const node of g.nodes) {
+      if (node.op === 'transpose' && foldTranspose(rw, node)) continue;
+      if (node.op === 'dense' && foldFlattenOrder(rw, node)) continue;
       if (node.op === 'pad') {
         const p = attrInts(node, 'pads');
         if (p.every((v) => v === 0)) {

@@ -2,7 +2,8 @@
  * convert (ann -> snn-float): the spiking network, T steps, direct (analog) input encoding.
  *
  *  - every relu becomes a population of IF neurons with the layer's threshold θ (from
- *    balance-thresholds), every qcfs one with θ = λ (λ <= 0 is an error) and v(0) = θ/2;
+ *    balance-thresholds), every capped relu clip(x, 0, c) (ReLU6) one with min(θ, c), every
+ *    qcfs one with θ = λ (λ <= 0 is an error) and v(0) = θ/2;
  *  - neurons: reset by subtraction (default) or to zero; v(0) = vinit θ; optional per-step
  *    shift θ/(2T) (Deng & Gu); spikes carry θ, so projections keep the ANN weights and biases;
  *  - conv2d, dense, avgpool2d, globalavgpool, flatten, reshape, concat and add apply at every
@@ -15,13 +16,15 @@
  *    whose θ-scaled spike count is averaged.
  *
  * Ops with no spiking meaning (batchnorm: run fold-batchnorm; sub, div, floor, clip outside a
- * QCFS chain; gemm / matmul of two run-time values; pad with nonzero pads) are errors naming the
+ * QCFS chain or not of the form clip(x, 0, c); gemm / matmul of two run-time values; pad with nonzero pads) are errors naming the
  * node (SNN0501).
  */
 import { SnncError } from '../../ir/diagnostics.js';
 import { attrBool, attrInts, attrVector } from '../../ir/ops.js';
+import { spikingRuleViolations } from '../../ir/spiking-rules.js';
 import { whereOf } from '../../ir/verify.js';
 import type { AttrValue, Node } from '../../ir/types.js';
+import { reluCap } from './activations.js';
 import { thresholdOf } from './balance-thresholds.js';
 import type { Pass } from './pass.js';
 import { Rewriter } from './rewriter.js';
@@ -67,8 +70,13 @@ export const convert: Pass<ConvertOptions> = {
           rw.keep(node);
           break;
         case 'relu':
-          neuron(node, thresholdOf(o.thresholds, node.id, where), o.vinit);
+        case 'clip': {
+          const cap = reluCap(node);
+          if (cap === undefined) throw new SnncError('SNN0501', `clip(min ${node.attrs.min}, max ${node.attrs.max}) has no spiking form: a neuron's rate encodes [0, θ], so only clip(0, c) (a capped ReLU such as ReLU6) converts`, where);
+          // θ ≤ c: the neuron's largest output, one spike of θ per step, must not exceed the cap
+          neuron(node, thresholdOf(o.thresholds, node.id, where).map((t) => Math.min(t, cap)), o.vinit);
           break;
+        }
         case 'qcfs': {
           const lambda = attrVector(node, 'lambda', g.consts)!;
           if (lambda.some((v) => !(v > 0))) throw new SnncError('SNN0501', `QCFS λ must be > 0 to become a threshold, found ${Array.from(lambda).join(', ')}`, where);
@@ -89,6 +97,8 @@ export const convert: Pass<ConvertOptions> = {
         }
         case 'pad':
           throw new SnncError('SNN0501', 'pad with nonzero padding that could not be folded into the next conv2d / avgpool2d has no spiking meaning', where);
+        case 'transpose':
+          throw new SnncError('SNN0501', 'a transpose of run-time values has no spiking form here; snnc removes a transpose of the input (an NHWC model) and one before a flatten into a dense layer (a Keras flatten order)', where);
         case 'batchnorm':
           throw new SnncError('SNN0501', 'batchnorm must be folded first (pass fold-batchnorm)', where);
         default:
@@ -121,6 +131,10 @@ export const convert: Pass<ConvertOptions> = {
       'convert.readout': o.readout,
       'convert.maxpool': o.maxpool,
     };
-    return rw.finish();
+    const snn = rw.finish();
+    // A structure the spiking executors cannot run is unsupported input, not a compiler bug.
+    const v = spikingRuleViolations(snn)[0];
+    if (v) throw new SnncError('SNN0501', `no spiking form: ${v.message}`, v.where);
+    return snn;
   },
 };

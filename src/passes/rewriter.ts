@@ -55,6 +55,14 @@ export class Rewriter {
     return n;
   }
 
+  /** Remove an already emitted node whose only reader was just rewired away from it. */
+  drop(node: Node): void {
+    const i = this.b.nodes.indexOf(node);
+    if (i < 0) throw new Error(`internal: %${node.id} was not emitted`);
+    this.b.nodes.splice(i, 1);
+    this.emitted.delete(node.id);
+  }
+
   /** Drop value `id`: every later use reads `by` instead. */
   replace(id: string, by: string): void {
     this.subst.set(id, by);

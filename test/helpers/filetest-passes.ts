@@ -1,11 +1,12 @@
 /**
  * Pass runner for filetests. A RUN line names passes, each optionally with options:
  *   // RUN: pass canonicalize, convert{steps=4, theta=2, reset=zero}
- * `theta` gives every relu (and output) the same threshold, standing in for calibration.
+ * `theta` gives every relu-like activation (and output) the same threshold, standing in for calibration.
  */
 import type { Graph } from '../../ir/types.js';
 import { printText } from '../../ir/text/print.js';
 import { SnncError } from '../../ir/diagnostics.js';
+import { isNeuronSource } from '../../src/passes/activations.js';
 import { DEFAULT_CONVERT } from '../../src/passes/convert.js';
 import { runPass } from '../../src/passes/pass.js';
 import { PASSES } from '../../src/passes/registry.js';
@@ -23,7 +24,7 @@ function optionsFor(name: string, g: Graph, o: Record<string, string>): unknown 
   if (name === 'fold-temporal-bias') return { biasBits: Number(o.biasbits ?? 24) };
   if (name !== 'convert') return undefined;
   const theta = Number(o.theta ?? 1);
-  const thresholds = new Map([...g.nodes.filter((n) => n.op === 'relu').map((n) => n.id), ...g.outputs].map((id) => [id, Float64Array.of(theta)]));
+  const thresholds = new Map([...g.nodes.filter(isNeuronSource).map((n) => n.id), ...g.outputs].map((id) => [id, Float64Array.of(theta)]));
   return {
     ...DEFAULT_CONVERT,
     steps: Number(o.steps ?? 4),

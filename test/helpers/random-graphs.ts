@@ -10,33 +10,9 @@ import { GraphBuilder } from '../../ir/builder.js';
 import { windowOut } from '../../ir/shape.js';
 import { BATCH, type Graph, type Ref, type TensorType } from '../../ir/types.js';
 import { tightenDtypes } from '../../src/passes/quantize.js';
+import { Rng } from '../../src/util/rng.js';
 
-export class Rng {
-  private s: number;
-  constructor(seed: number) {
-    this.s = (seed * 2654435761) >>> 0 || 1;
-  }
-  next(): number {
-    // xorshift32
-    let x = this.s;
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    this.s = x;
-    return x / 2 ** 32;
-  }
-  int(lo: number, hi: number): number {
-    return lo + Math.floor(this.next() * (hi - lo + 1));
-  }
-  pick<T>(xs: readonly T[]): T {
-    return xs[Math.floor(this.next() * xs.length)];
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-}
+export { Rng };
 
 interface Val {
   ref: Ref;
@@ -44,6 +20,8 @@ interface Val {
   shape: number[];
   /** Spikes / events (can be projected) or a current (must reach a population). */
   events: boolean;
+  /** A flattened map with H·W > 1: only a dense layer may read it (ir/spiking-rules.ts). */
+  flatMap?: boolean;
 }
 
 export interface RandomGraph {
@@ -141,14 +119,15 @@ export function randomGraph(seed: number): RandomGraph {
     const kh = r.int(1, Math.min(3, H));
     const kw = r.int(1, Math.min(3, W));
     const strides = [r.int(1, 2), r.int(1, 2)];
-    const kind = r.pick(['sumpool2d', 'maxpool2d', 'spikemaxpool']);
+    const inDtype = b.nodes.find((m) => m.id === x.ref.id)!.type.dtype;
+    // the gated max pool counts spikes: it reads u1 values only
+    const kind = r.pick(inDtype === 'u1' ? ['sumpool2d', 'maxpool2d', 'spikemaxpool'] : ['sumpool2d', 'maxpool2d']);
     const pads = kind === 'maxpool2d' || kind === 'sumpool2d' ? [r.int(0, kh - 1), r.int(0, kw - 1), r.int(0, kh - 1), r.int(0, kw - 1)] : [0, 0, 0, 0];
     const Ho = windowOut(H, kh, strides[0], pads[0], pads[2]);
     const Wo = windowOut(W, kw, strides[1], pads[1], pads[3]);
     if (Ho < 1 || Wo < 1) return x;
     const attrs: Record<string, import('../../ir/types.js').AttrValue> = { kernel: [kh, kw], strides, pads };
     if (kind === 'maxpool2d') Object.assign(attrs, { dilations: [1, 1], ceilMode: false });
-    const inDtype = b.nodes.find((m) => m.id === x.ref.id)!.type.dtype;
     const n = b.node(hint, kind, [x.ref], attrs, type([C, Ho, Wo], kind === 'spikemaxpool' ? 'u1' : kind === 'maxpool2d' ? inDtype : 'i64'));
     return { ref: { kind: 'value', id: n.id }, shape: [C, Ho, Wo], events: true };
   };
@@ -190,16 +169,16 @@ export function randomGraph(seed: number): RandomGraph {
     if (x.shape.length === 3 && r.chance(0.3)) {
       const F = x.shape.reduce((a, c) => a * c, 1);
       const n = b.node(`flat${l}`, 'flatten', [x.ref], { axis: 1 }, type([F], b.nodes.find((m) => m.id === x.ref.id)!.type.dtype));
-      x = { ref: { kind: 'value', id: n.id }, shape: [F], events: true };
+      x = { ref: { kind: 'value', id: n.id }, shape: [F], events: true, flatMap: x.shape[1] * x.shape[2] > 1 };
     }
     if (x.shape.length === 1) x = population(dense(x, `fc${l}`), `fpop${l}`);
   }
   if (x.shape.length === 3) {
     const F = x.shape.reduce((a, c) => a * c, 1);
     const n = b.node('flat_out', 'flatten', [x.ref], { axis: 1 }, type([F], b.nodes.find((m) => m.id === x.ref.id)!.type.dtype));
-    x = { ref: { kind: 'value', id: n.id }, shape: [F], events: true };
+    x = { ref: { kind: 'value', id: n.id }, shape: [F], events: true, flatMap: x.shape[1] * x.shape[2] > 1 };
   }
-  const cur = r.chance(0.8) ? dense(x, 'head', r.int(1, 10)) : shortcut(x, 'head_k');
+  const cur = x.flatMap || r.chance(0.8) ? dense(x, 'head', r.int(1, 10)) : shortcut(x, 'head_k');
   const attrs: Record<string, import('../../ir/types.js').AttrValue> = { sumbits: r.pick([16, 24, 32, 40]), overflow: r.pick(['saturate', 'wrap']), scale: 0.001 };
   if (r.chance(0.5)) {
     const rows = r.pick([1, Math.min(2, T), T]);

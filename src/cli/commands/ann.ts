@@ -1,14 +1,14 @@
 /** `snnc ann MODEL --input X.npy`: run the float network (the reference every SNN is compared with). */
 import type { Argv } from 'yargs';
 import { SnncError } from '../../../ir/diagnostics.js';
-import { accuracy, argmaxRows, loadImages, loadLabels, parseScale } from '../../data/dataset.js';
+import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels, parseScale } from '../../data/dataset.js';
 import { encodeNpy } from '../../data/npy.js';
 import { runAnnBatched } from '../../exec/run-ann.js';
 import { loadGraph } from '../../model-io.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
 import { Progress } from '../progress.js';
-import { dataOptions } from '../options.js';
+import { checkScaleUsed, dataOptions } from '../options.js';
 
 export function annCommand(y: Argv): Argv {
   return y.command(
@@ -27,10 +27,9 @@ export function annCommand(y: Argv): Argv {
       runCommand(async () => {
         const g = loadGraph(args.model as string);
         if (g.stage !== 'ann') throw new SnncError('SNN0407', `ann runs stage-ann graphs; ${args.model} is at stage ${g.stage}`);
-        const inputs = g.nodes.filter((n) => n.op === 'input');
-        if (inputs.length !== 1) throw new SnncError('SNN0407', `the model has ${inputs.length} inputs; snnc ann feeds exactly one`);
         const scale = args['input-scale'] !== undefined ? parseScale(args['input-scale'] as string) : undefined;
-        const images = loadImages(args.input as string, inputs[0].type, scale, args.limit as number | undefined);
+        const images = loadImages(args.input as string, inputSpec(g), scale, args.limit as number | undefined);
+        checkScaleUsed(args, [{ path: String(args.input), images }]);
         const start = performance.now();
         const progress = new Progress('ann', images.count);
         const out = await runAnnBatched(g, images, args.threads as number, (n) => progress.tick(n));

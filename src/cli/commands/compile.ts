@@ -13,7 +13,8 @@ import { calibrate, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
 import { writeDirAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
 import { Progress } from '../progress.js';
-import { conversionOptions, integerOptions, loadCalib, methodFrom, parseSteps, scaleOf } from '../options.js';
+import { conversionOptions, inputStepOf, integerOptions, loadCalib, methodFrom, parseSteps } from '../options.js';
+import { inputSpec, valueRange } from '../../data/dataset.js';
 
 export function formatReport(layers: readonly LayerReport[]): string {
   const rows = [
@@ -53,12 +54,10 @@ export function compileCommand(y: Argv): Argv {
         if (steps.length !== 1) throw new SnncError('SNN0407', 'compile takes one T');
         const model = loadGraph(String(args.model));
         if (model.stage !== 'ann') throw new SnncError('SNN0407', `compile takes an ANN; ${args.model} is at stage ${model.stage}`);
-        const input = model.nodes.find((n) => n.op === 'input')!;
-        const calib = loadCalib(args, input.type);
-        const inputScale = scaleOf(args) ?? calib.scale;
-        if (inputScale === undefined) throw new SnncError('SNN0407', 'pass --input-scale: the real value of one step of the integer input (e.g. 1/255)');
         const method = methodFrom(args);
         const ann = prepareAnn(model);
+        const calib = loadCalib(args, inputSpec(ann));
+        const inputScale = inputStepOf(args, calib);
         const progress = new Progress('calibrate', calib.count);
         const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n));
         progress.finish();
@@ -73,7 +72,7 @@ export function compileCommand(y: Argv): Argv {
           onReport: (r) => layers.push(r),
         });
         const files = target.emit(fixed, prefix);
-        const report = { target: desc.name, steps: steps[0], method: { name: method.name, description: describeMethod(method) }, inputScale, layers };
+        const report = { target: desc.name, steps: steps[0], method: { name: method.name, description: describeMethod(method) }, inputScale, calibrationRange: valueRange(calib), layers };
         for (const l of layers) {
           if (l.accHeadroomBits < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: the worst-case input current needs ${(-l.accHeadroomBits).toFixed(1)} more bits than the ${desc.accBits}-bit accumulator; it would ${desc.overflow} and be counted\n`);
           if ((l.vHeadroomBits ?? 0) < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: threshold plus the worst-case current need ${(-l.vHeadroomBits!).toFixed(1)} more bits than the ${desc.vBits}-bit membrane; it would ${desc.overflow} and be counted\n`);

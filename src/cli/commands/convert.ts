@@ -7,6 +7,7 @@ import { calibrate, prepareAnn, toSnn } from '../../pipeline.js';
 import { summarize } from '../../report/summary.js';
 import { printJson, runCommand } from '../common.js';
 import { Progress } from '../progress.js';
+import { inputSpec } from '../../data/dataset.js';
 import { conversionOptions, loadCalib, methodFrom, parseSteps } from '../options.js';
 
 export function convertCommand(y: Argv): Argv {
@@ -27,9 +28,8 @@ export function convertCommand(y: Argv): Argv {
         const model = loadGraph(args.model as string);
         if (model.stage !== 'ann') throw new SnncError('SNN0407', `convert takes an ANN; ${args.model} is at stage ${model.stage}`);
         const method = methodFrom(args);
-        const input = model.nodes.find((n) => n.op === 'input')!;
-        const calib = loadCalib(args, input.type);
         const ann = prepareAnn(model);
+        const calib = loadCalib(args, inputSpec(ann));
         const progress = new Progress('calibrate', calib.count);
         const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n));
         progress.finish();

@@ -8,7 +8,9 @@ import { describeMethod } from '../../methods.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
 import { Progress } from '../progress.js';
-import { conversionOptions, integerOptions, loadCalib, loadEvalData, methodsFrom, parseSteps, scaleOf } from '../options.js';
+import { conversionOptions, inputStepOf, integerOptions, loadCalib, loadEvalData, methodsFrom, parseSteps } from '../options.js';
+import { inputSpec } from '../../data/dataset.js';
+import { prepareAnn } from '../../pipeline.js';
 
 export function evalCommand(y: Argv): Argv {
   return y.command(
@@ -32,15 +34,14 @@ export function evalCommand(y: Argv): Argv {
         const model = loadGraph(args.model as string);
         if (model.stage !== 'ann') throw new SnncError('SNN0407', `eval takes an ANN; ${args.model} is at stage ${model.stage}`);
         const methods = methodsFrom(args);
-        const input = model.nodes.find((n) => n.op === 'input')!;
-        const calib = loadCalib(args, input.type);
-        const { data, labels } = loadEvalData(args, input.type);
+        const spec = inputSpec(prepareAnn(model));
+        const calib = loadCalib(args, spec, false);
+        const { data, labels } = loadEvalData(args, spec, calib);
         let fixed: EvalOptions['fixed'];
         if (args.target) {
           const target = TARGETS[String(args.target)];
           if (!target) throw new SnncError('SNN0201', `unknown target '${args.target}' (known: ${Object.keys(TARGETS).join(', ')})`);
-          const inputScale = scaleOf(args) ?? data.scale;
-          if (inputScale === undefined) throw new SnncError('SNN0407', '--target needs --input-scale (the real value of one input step)');
+          const inputScale = inputStepOf(args, calib);
           fixed = {
             target: target.desc(),
             inputScale,

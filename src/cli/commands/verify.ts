@@ -8,14 +8,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { SnncError } from '../../../ir/diagnostics.js';
-import { accuracy, argmaxRows, loadImages, loadLabels } from '../../data/dataset.js';
+import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels, valueRange } from '../../data/dataset.js';
 import { simulateFloat } from '../../exec/run-snn.js';
 import { loadGraph } from '../../model-io.js';
 import { buildProgram, DEFAULT_CFLAGS, verifyProgram } from '../../verify-c.js';
 import { integerSamples } from '../../data/integer.js';
 import { EXIT, printJson, runCommand } from '../common.js';
 import { Progress } from '../progress.js';
-import { dataOptions, scaleOf } from '../options.js';
+import { checkScaleUsed, dataOptions, scaleOf, warnIfRangesDiffer } from '../options.js';
 
 export function verifyCommand(y: Argv): Argv {
   return y.command(
@@ -37,14 +37,15 @@ export function verifyCommand(y: Argv): Argv {
         const dir = String(args.dir);
         const fixed = loadGraph(join(dir, 'model.snnir'));
         const float = loadGraph(join(dir, 'model.float.snnir'));
-        let meta: { prefix: string };
+        let meta: { prefix: string; calibrationRange?: { min: number; max: number } };
         try {
           meta = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
         } catch {
           throw new SnncError('SNN0408', `${dir}/report.json is missing or unreadable: is ${dir} a folder written by snnc compile?`);
         }
-        const input = fixed.nodes.find((n) => n.op === 'input')!;
-        const images = loadImages(String(args.data), { ...input.type, dtype: 'f32' }, scaleOf(args), Number(args.n));
+        const images = loadImages(String(args.data), inputSpec(fixed), scaleOf(args), Number(args.n));
+        checkScaleUsed(args, [{ path: String(args.data), images }]);
+        if (meta.calibrationRange) warnIfRangesDiffer(meta.calibrationRange, valueRange(images), 'the calibration data', String(args.data));
         const samples = integerSamples(fixed, images);
         const cflags = args.cflags ? String(args.cflags).split(/\s+/).filter(Boolean) : DEFAULT_CFLAGS;
         const work = mkdtempSync(join(tmpdir(), 'snnc-verify-'));

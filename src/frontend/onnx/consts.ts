@@ -119,12 +119,17 @@ export function broadcastStrides(dims: readonly number[], outDims: readonly numb
   return outDims.map((_, i) => (i < off || dims[i - off] === 1 ? 0 : s[i - off]));
 }
 
-/** Resolve a Reshape target (may hold 0, -1 and NaN for the batch) against the input shape. */
-export function resolveReshape(input: readonly number[], target: readonly number[], allowZero: boolean): number[] {
+/**
+ * Resolve a Reshape target (may hold 0, -1 and NaN for the batch) against the input shape.
+ * `fixedBatch`: the batch size the model was exported with; a target written with it at axis 0
+ * (torch's `x.view(1, -1)` under a fixed export) keeps the batch axis.
+ */
+export function resolveReshape(input: readonly number[], target: readonly number[], allowZero: boolean, fixedBatch?: number): number[] {
   const HOLE = -2;
   const batched = input[0] === BATCH;
   const out = target.map((d, i) => {
     if (Number.isNaN(d)) return BATCH;
+    if (i === 0 && batched && fixedBatch !== undefined && d === fixedBatch) return BATCH;
     if (d === -1) return HOLE;
     if (d === 0 && !allowZero) {
       if (i >= input.length) throw new RangeError(`shape entry 0 at axis ${i} copies a dimension the input does not have`);
@@ -141,7 +146,7 @@ export function resolveReshape(input: readonly number[], target: readonly number
   if (batched && out[0] !== BATCH) {
     // A leading -1 that absorbs exactly the batch: x.view(-1, features).
     if (holes.length === 1 && holes[0] === 0 && known === per) out[0] = BATCH;
-    else throw new RangeError(`shape [${target.join(',')}] would fix or split the batch axis`);
+    else throw new RangeError(`shape [${target.join(',')}] would fix, split or merge the batch axis${fixedBatch !== undefined ? ` (the model was exported with a fixed batch of ${fixedBatch}; a reshape that mixes samples cannot run sample by sample)` : ''}`);
   } else if (!batched && out[0] === BATCH) {
     throw new RangeError('the input has no batch axis');
   }

@@ -26,6 +26,8 @@ export class ImportState {
   private readonly constIds = new WeakMap<ConstTensor, string>();
   /** ONNX initializer names, used to name the IR constants made from them. */
   readonly constNames = new WeakMap<ConstTensor, string>();
+  /** The fixed batch size the inputs were exported with (undefined: symbolic), see import.ts. */
+  fixedBatch: number | undefined;
   constructor(
     readonly builder: GraphBuilder,
     readonly opset: number,
@@ -61,6 +63,11 @@ export class NodeContext {
 
   get opset(): number {
     return this.state.opset;
+  }
+
+  /** The fixed batch size the model was exported with, if any. */
+  get fixedBatch(): number | undefined {
+    return this.state.fixedBatch;
   }
 
   fail(code: DiagnosticCode, message: string): never {

@@ -24,6 +24,12 @@ export interface ImportOptions {
   readonly name?: string;
   /** Graph inputs to treat as constants (partial evaluation: snnc compiles fixed weights). */
   readonly bind?: ReadonlyMap<string, TensorProto>;
+  /**
+   * Axis 0 of every input is the batch (default true; see inputBatch). false keeps ONNX's
+   * whole-tensor meaning of fixed shapes: the graph runs on exactly the declared tensors (the
+   * ONNX backend node tests), and no spiking stage can be made from it.
+   */
+  readonly batchAxis?: boolean;
 }
 
 function defaultOpset(model: ModelProto): number {
@@ -34,6 +40,7 @@ function defaultOpset(model: ModelProto): number {
   return v;
 }
 
+/** Declared dims; a symbolic dim is BATCH (allowed at axis 0 only). */
 function declaredShape(vi: ValueInfoProto, where: string): number[] | undefined {
   const tt = vi.type?.tensorType;
   if (!tt) return undefined;
@@ -44,6 +51,20 @@ function declaredShape(vi: ValueInfoProto, where: string): number[] | undefined 
     if (i === 0) return BATCH;
     throw new SnncError('SNN0309', `dimension ${i} ('${d.dimParam ?? '?'}') of '${vi.name}' is dynamic; only the batch dimension (axis 0) may be`, where);
   });
+}
+
+/**
+ * The batch of a graph input. Axis 0 of every input is the batch: symbolic (`dim_param`), or a
+ * fixed size B when the exporter was given a fixed example (`torch.onnx.export` without
+ * `dynamic_axes`). A fixed B becomes the symbolic batch N: every op snnc accepts computes each
+ * sample on its own, so a data set runs sample by sample with the outputs of groups of B, and
+ * any node that would mix samples (a Reshape across axis 0, a per-sample constant) is refused.
+ */
+function inputBatch(shape: number[], where: string): number | undefined {
+  if (shape.length < 2) throw new SnncError('SNN0306', `input of rank ${shape.length}: snnc expects a batch axis 0 followed by the sample's axes`, where);
+  if (shape[0] === BATCH) return undefined;
+  if (!(shape[0] >= 1)) throw new SnncError('SNN0306', `batch dimension ${shape[0]} must be >= 1`, where);
+  return shape[0];
 }
 
 export function importModel(model: ModelProto, opts: ImportOptions): Graph {
@@ -75,8 +96,15 @@ export function importModel(model: ModelProto, opts: ImportOptions): Graph {
     if (tt.elemType !== onnx.TensorProto.DataType.FLOAT) {
       throw new SnncError('SNN0304', `input type ${dataTypeName(tt.elemType ?? 0)} is not supported (float inputs are; cast integer images in the data, e.g. --input-scale)`, where);
     }
-    const shape = declaredShape(vi, where);
-    if (!shape) throw new SnncError('SNN0306', 'input has no shape', where);
+    const declared = declaredShape(vi, where);
+    if (!declared) throw new SnncError('SNN0306', 'input has no shape', where);
+    const fixed = opts.batchAxis === false ? undefined : inputBatch(declared, where);
+    if (fixed !== undefined) {
+      if (state.fixedBatch !== undefined && state.fixedBatch !== fixed) throw new SnncError('SNN0306', `inputs declare different fixed batch sizes (${state.fixedBatch} and ${fixed})`, where);
+      state.fixedBatch = fixed;
+      builder.meta['onnx.batch'] = String(fixed);
+    }
+    const shape = opts.batchAxis === false ? declared : [BATCH, ...declared.slice(1)];
     const node = builder.node(inName, 'input', [], {}, { dtype: 'f32', shape }, inName);
     state.env.set(inName, { kind: 'value', id: node.id, type: node.type });
   }
@@ -110,7 +138,8 @@ export function importModel(model: ModelProto, opts: ImportOptions): Graph {
     const declared = declaredShape(vi, where);
     if (declared && declared.length > 0) {
       const got = v.type.shape;
-      const ok = declared.length === got.length && declared.every((d, i) => d === got[i] || (i === 0 && (d === BATCH || got[i] === BATCH)));
+      const batchOk = (d: number): boolean => d === BATCH || d === state.fixedBatch;
+      const ok = declared.length === got.length && declared.every((d, i) => d === got[i] || (i === 0 && got[i] === BATCH && batchOk(d)));
       if (!ok) throw new SnncError('SNN0306', `declared shape ${formatShape(declared)} differs from the computed shape ${formatShape(got)}`, where);
     }
     builder.outputs.push(v.id);

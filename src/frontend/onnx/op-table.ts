@@ -5,7 +5,7 @@
  * arithmetic on initializers) are folded; everything else becomes IR.
  */
 import { BATCH } from '../../../ir/types.js';
-import { product } from '../../../ir/shape.js';
+import { permuteAxes, product } from '../../../ir/shape.js';
 import { onnx } from './decode.js';
 import {
   binaryConst,
@@ -369,8 +369,26 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpImporter>> = {
       const target = Array.from(ctx.constant(1, 'shape').data);
       const allowZero = ctx.int('allowzero', 0) !== 0;
       if (x.kind === 'const') return [k(guard(ctx, () => reshapeConst(x.c, resolveReshape(x.c.dims, target, allowZero))))];
-      const shape = guard(ctx, () => resolveReshape(x.type.shape, target, allowZero));
+      const shape = guard(ctx, () => resolveReshape(x.type.shape, target, allowZero, ctx.fixedBatch));
       return [ctx.emit('reshape', [x], { shape })];
+    },
+  },
+
+  Transpose: {
+    attrs: ['perm'],
+    forms: 'a constant (folded); a run-time tensor with the batch axis kept first (an NHWC input, a Keras flatten order: removed by canonicalize)',
+    import(ctx) {
+      const x = ctx.input(0, 'data');
+      const r = rank(x);
+      const perm = ctx.ints('perm', undefined) ?? Array.from({ length: r }, (_, i) => r - 1 - i);
+      if (perm.length !== r || [...perm].sort((a, b) => a - b).some((p, i) => p !== i)) ctx.fail('SNN0306', `perm [${perm}] is not a permutation of ${r} axes`);
+      if (x.kind === 'const') {
+        const data = permuteAxes(x.c.data, x.c.dims, perm, x.c.kind === 'float' ? new Float32Array(x.c.data.length) : new Float64Array(x.c.data.length));
+        return [k({ kind: x.c.kind, dims: perm.map((p) => x.c.dims[p]), data })];
+      }
+      if (perm[0] !== 0) ctx.fail('SNN0304', `perm [${perm}] moves the batch axis 0; snnc runs samples one by one`);
+      if (perm.every((p, i) => p === i)) return [x];
+      return [ctx.emit('transpose', [x], { perm })];
     },
   },
 

@@ -7,10 +7,13 @@
  *   // ERROR(SNNxxxx): text  a diagnostic with this code (and text) at this line
  *   // CHECK: text           the printed result contains text (in order)
  *   // CHECK-NOT: text       the printed result does not contain text
+ *   // OUT: line             the whole printed result of a pass test, one line per OUT line,
+ *                            compared exactly (CHECKs say what matters; OUT pins the rest)
  *
- * Set BLESS=1 to print the actual output of pass tests instead of failing (to write CHECKs).
+ * `npm run bless` (SNNC_BLESS=1) rewrites every pass test's OUT block with the actual output;
+ * .ci/run blesses and fails if that changed a file, so a committed OUT block is always current.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { SnncError, type Diagnostic } from '../ir/diagnostics.js';
@@ -95,9 +98,15 @@ describe('filetests', () => {
         return matchDiagnostics(e.diagnostics, errors);
       }
       matchDiagnostics([], errors);
-      if (process.env.BLESS) {
-        process.stdout.write(`----- ${name}\n${out}`);
-        return;
+      const outBlock = out.replace(/\n$/, '').split('\n').map((l) => `// OUT: ${l}`.trimEnd());
+      if (process.env.SNNC_BLESS) {
+        const kept = text.replace(/\n$/, '').split('\n').filter((l) => !l.startsWith('// OUT:'));
+        const blessed = `${[...kept, ...outBlock].join('\n')}\n`;
+        if (blessed !== text) writeFileSync(path, blessed);
+      } else {
+        const committed = text.split('\n').filter((l) => l.startsWith('// OUT:'));
+        expect(committed.length, 'no // OUT: block: run npm run bless').toBeGreaterThan(0);
+        expect(committed.join('\n'), 'the // OUT: block differs from the output (npm run bless rewrites it; review the diff)').toBe(outBlock.join('\n'));
       }
       let at = 0;
       for (const c of checks) {

@@ -220,6 +220,10 @@ export function verify(g: Graph): Diagnostic[] {
         sink.error('SNN0108', `${node.op}: ${e.message}`, where);
       }
       if (node.op === 'if') checkNeuronParams(g, node, sink);
+      const sumbits = node.attrs.sumbits;
+      if (node.op === 'readout' && typeof sumbits === 'number' && !(sumbits >= 2 && sumbits <= 53)) {
+        sink.error('SNN0108', `sumbits ${sumbits} must be between 2 and 53 (the reference interpreter is exact below 2^53)`, where);
+      }
     }
     types.set(node.id, node.type);
   }

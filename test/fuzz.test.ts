@@ -5,7 +5,12 @@
  */
 import { describe, expect, it } from 'vitest';
 import { makeTargets, outcome } from '../bench/fuzz/targets.js';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { decodeNpy } from '../src/data/npy.js';
+import { decodeModel, onnx } from '../src/frontend/onnx/decode.js';
+import { importModel } from '../src/frontend/onnx/import.js';
+import { ONNX_FIXTURES } from './helpers/paths.js';
 
 const SEED = 7;
 const PER_TARGET = 1500;
@@ -44,6 +49,13 @@ describe('fuzz findings, kept as regressions', () => {
     } catch (e) {
       expect((e as { code?: string }).code).toBe('SNN0401');
     }
+  });
+
+  it('onnx: a graph that declares no outputs is refused as a model error (SNN0305), not a failed import', () => {
+    const model = onnx.ModelProto.decode(readFileSync(join(ONNX_FIXTURES, 'matmul-add.onnx')));
+    model.graph!.output = [];
+    const o = outcome(() => importModel(decodeModel(onnx.ModelProto.encode(model).finish(), 'no-outputs.onnx'), { modelDir: ONNX_FIXTURES }));
+    expect(o).toEqual({ kind: 'coded', code: 'SNN0305' });
   });
 
   it('npy: an unknown format version is refused', () => {

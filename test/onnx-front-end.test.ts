@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { importOnnxFile } from '../src/frontend/onnx/import.js';
+import { decodeTensor, onnx } from '../src/frontend/onnx/decode.js';
 import { runAnn } from '../src/exec/ann.js';
 import { SnncError } from '../ir/diagnostics.js';
 import { BATCH } from '../ir/types.js';
@@ -105,5 +106,21 @@ describe('bad models', () => {
     const r = snnc(['inspect', '/nonexistent/model.onnx']);
     expect(r.code).toBe(8);
     expect(r.stderr).toContain('SNN0408');
+  });
+});
+
+describe('float32 raw data without a copy', () => {
+  it('decodes aligned and misaligned tensors as views of the model bytes, the same values twice', () => {
+    const values = Float32Array.from({ length: 1000 }, (_, i) => Math.sin(i) * 1e3);
+    for (const nameLength of [1, 2, 3, 4]) {
+      const t = onnx.TensorProto.create({ name: 'w'.repeat(nameLength), dims: [1000], dataType: 1, rawData: new Uint8Array(values.buffer) });
+      const bytes = Buffer.from(onnx.TensorProto.encode(t).finish());
+      const proto = onnx.TensorProto.decode(bytes);
+      const a = decodeTensor(proto, '.', 'w');
+      const b = decodeTensor(proto, '.', 'w');
+      expect(Array.from(a.data)).toEqual(Array.from(values));
+      expect(Array.from(b.data)).toEqual(Array.from(values));
+      expect(a.data.buffer).toBe(bytes.buffer);
+    }
   });
 });

@@ -28,6 +28,18 @@ function spatialPads(pad: Node): number[] | undefined {
   return [p[2], p[3], p[6], p[7]]; // top, left, bottom, right
 }
 
+/**
+ * An average pool can take a zero pad as its own padding when the pad is counted in the divisor
+ * (or it had none) and every window still sees one input (pads < kernel, as the op requires).
+ */
+function avgpoolTakesPads(pool: Node, extra: readonly number[]): boolean {
+  if (pool.op !== 'avgpool2d') return false;
+  const pads = attrInts(pool, 'pads');
+  if (!attrBool(pool, 'countIncludePad') && pads.some((v) => v !== 0)) return false;
+  const [kh, kw] = attrInts(pool, 'kernel');
+  return pads.every((v, i) => v + extra[i] < (i % 2 === 0 ? kh : kw));
+}
+
 function biasVector(g: Graph, producer: Node, c: Node['inputs'][number]): Float32Array | undefined {
   if (c.kind !== 'const') return undefined;
   const k = g.consts.get(c.id)!;
@@ -125,7 +137,7 @@ export const canonicalize: Pass<void> = {
         }
         const sp = spatialPads(node);
         const reader = rw.users.get(node.id);
-        if (sp && rw.singleUse(node.id) && reader && (reader[0].op === 'conv2d' || (reader[0].op === 'avgpool2d' && (attrBool(reader[0], 'countIncludePad') || attrInts(reader[0], 'pads').every((v) => v === 0))))) {
+        if (sp && rw.singleUse(node.id) && reader && (reader[0].op === 'conv2d' || avgpoolTakesPads(reader[0], sp))) {
           folded.set(node.id, node);
           continue;
         }

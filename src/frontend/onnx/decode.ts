@@ -6,6 +6,7 @@
  * int64_data), or in an external file inside the model's folder.
  */
 import { readFileSync, realpathSync } from 'node:fs';
+import { endianness } from 'node:os';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
@@ -122,6 +123,33 @@ function bf16ToFloat(h: number): number {
   return b.getFloat32(0);
 }
 
+const LITTLE_ENDIAN = endianness() === 'LE';
+
+/**
+ * float32 raw_data as a Float32Array without copying the weights: a view of the model file's
+ * bytes when they sit on a 4-byte boundary; otherwise the bytes are first moved back to the
+ * boundary below, over the 1-3 last bytes of this field's own tag and length (a raw_data field of
+ * 128 bytes or more has at least 3 header bytes, which nothing reads once the model is decoded).
+ * Small or external tensors, and big-endian hosts, are copied.
+ */
+function float32Raw(raw: Uint8Array, n: number, inModelFile: boolean): Float32Array {
+  const misalign = raw.byteOffset % 4;
+  if (LITTLE_ENDIAN && misalign === 0) return new Float32Array(raw.buffer, raw.byteOffset, n);
+  if (LITTLE_ENDIAN && inModelFile && raw.length >= 128) {
+    const at = raw.byteOffset - misalign;
+    new Uint8Array(raw.buffer).copyWithin(at, raw.byteOffset, raw.byteOffset + raw.length);
+    return new Float32Array(raw.buffer, at, n);
+  }
+  const v = new DataView(raw.buffer, raw.byteOffset, raw.byteLength);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = v.getFloat32(i * 4, true);
+  return out;
+}
+
+/**
+ * A tensor's values. Float32 raw data may alias (and re-align in place) the bytes of the decoded
+ * model; the field is then pointed at the moved bytes. The data must never be written to.
+ */
 export function decodeTensor(t: TensorProto, modelDir: string, where: string): DecodedTensor {
   const dims = (t.dims ?? []).map((d) => toNum(d as LongLike));
   const n = checkDims(dims, where);
@@ -142,10 +170,11 @@ export function decodeTensor(t: TensorProto, modelDir: string, where: string): D
   switch (type) {
     case DT.FLOAT: {
       if (view) {
-        const v = needRaw(4);
-        const out = new Float32Array(n);
-        for (let i = 0; i < n; i++) out[i] = v.getFloat32(i * 4, true);
-        return { kind: 'float', dims, data: out };
+        needRaw(4);
+        const data = float32Raw(raw!, n, !external);
+        // the bytes may have moved: point the field at them, so that a second decode finds them
+        if (!external && data.buffer === raw!.buffer) t.rawData = new Uint8Array(data.buffer, data.byteOffset, raw!.length);
+        return { kind: 'float', dims, data };
       }
       return { kind: 'float', dims, data: Float32Array.from(typed(t.floatData, 'float_data')) };
     }

@@ -128,6 +128,7 @@ export function importModel(model: ModelProto, opts: ImportOptions): Graph {
     });
   }
 
+  if ((g.output ?? []).length === 0) throw new SnncError('SNN0305', 'the graph declares no outputs', `onnx graph '${g.name ?? ''}'`);
   for (const vi of g.output ?? []) {
     const outName = vi.name ?? '';
     const where = `onnx graph output '${outName}'`;

@@ -151,6 +151,13 @@ function unaryFold(ctx: NodeContext, irOp: string, f: (x: number) => number, att
   return [ctx.emit(irOp, [x], attrs)];
 }
 
+/** Gemm's B as a dense weight [m, k]: alpha * B, transposed unless transB. */
+function denseWeights(b: ArrayLike<number>, m: number, k: number, transB: boolean, alpha: number): Float32Array {
+  const w = new Float32Array(m * k);
+  for (let o = 0; o < m; o++) for (let i = 0; i < k; i++) w[o * k + i] = alpha * b[transB ? o * k + i : i * m + o];
+  return w;
+}
+
 // ---------------------------------------------------------------- the table
 
 export const ONNX_OPS: Readonly<Record<string, OnnxOpImporter>> = {
@@ -193,9 +200,8 @@ export const ONNX_OPS: Readonly<Record<string, OnnxOpImporter>> = {
       if (a.kind === 'value' && bv.kind === 'const' && !transA && (!c || c.kind === 'const') && bv.c.dims.length === 2) {
         const [r, k] = bv.c.dims;
         const [m, kk] = transB ? [r, k] : [k, r];
-        const w = new Float32Array(m * kk);
-        for (let o = 0; o < m; o++) for (let i = 0; i < kk; i++) w[o * kk + i] = alpha * bv.c.data[transB ? o * kk + i : i * m + o];
-        const weight: Val = { kind: 'const', c: floatTensor([m, kk], w) };
+        // torch's Linear (transB, alpha 1) is already the dense layout: no copy of the weights
+        const weight: Val = transB && alpha === 1 && bv.c.kind === 'float' ? { kind: 'const', c: bv.c } : { kind: 'const', c: floatTensor([m, kk], denseWeights(bv.c.data, m, kk, transB, alpha)) };
         if (!c) return [ctx.emit('dense', [a, weight], {})];
         const cc = c.kind === 'const' ? c.c : undefined;
         const n = cc ? product(cc.dims) : 0;

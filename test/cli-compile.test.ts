@@ -40,7 +40,7 @@ describe('snnc compile / verify', () => {
     const bad = join(tmp, 'bad');
     cpSync(out, bad, { recursive: true });
     const c = readFileSync(join(bad, 'model.c'), 'utf8');
-    const at = c.indexOf('static const int32_t th') ;
+    const at = c.indexOf('static const int32_t model_th');
     const start = c.indexOf('{', at) + 1;
     const first = /-?\d+/.exec(c.slice(start))!;
     writeFileSync(join(bad, 'model.c'), c.slice(0, start) + c.slice(start).replace(first[0], String(Number(first[0]) + 1000)));

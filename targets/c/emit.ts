@@ -7,8 +7,9 @@
  * population updates its neurons once and lists its spikes. Registers are narrowed exactly as
  * ir/engine/neuron-fixed.ts says, through the runtime header snnc_fixed.h.
  *
- * Names: every C identifier is derived from the model prefix and an index, never from a graph
- * or ONNX name; names appear only inside escaped string literals. So no input can inject code.
+ * Names: every C identifier, file-scope statics included, is the model prefix plus a role and an
+ * index, never a graph or ONNX name; names appear only inside escaped string literals. So no
+ * input can inject code, and several models link (or #include into one translation unit) together.
  */
 import { SnncError } from '../../ir/diagnostics.js';
 import { buildPlan, type Buf, type Plan, type PlanOp, type Store, type WindowGeom } from '../../ir/engine/plan.js';
@@ -143,8 +144,8 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
     if (id === undefined) {
       id = geomIds.size;
       geomIds.set(geom, id);
-      globals.line(`static const int32_t fan_start${id}[${geom.fanStart.length}] = ${arrayLiteral(geom.fanStart)};`);
-      globals.line(`static const int32_t fan_out${id}[${Math.max(1, geom.fanOut.length)}] = ${arrayLiteral(geom.fanOut)};`);
+      globals.line(`static const int32_t ${p}_fan_start${id}[${geom.fanStart.length}] = ${arrayLiteral(geom.fanStart)};`);
+      globals.line(`static const int32_t ${p}_fan_out${id}[${Math.max(1, geom.fanOut.length)}] = ${arrayLiteral(geom.fanOut)};`);
     }
     return id;
   };
@@ -177,7 +178,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
     const inS = info(input);
     const out = info(output);
     const wt = weightType(g.consts.get(node.inputs[1].id)!.type.dtype);
-    globals.line(`static const ${wt} w${k}[${weights.length}] = ${arrayLiteral(weights)};`);
+    globals.line(`static const ${wt} ${p}_w${k}[${weights.length}] = ${arrayLiteral(weights)};`);
     w.line(`${out.ctype} *acc = s->x${out.k};`);
     w.line(`memset(acc, 0, sizeof(s->x${out.k}));`);
     eventsOf(w, input);
@@ -195,21 +196,21 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
     switch (op.kind) {
       case 'conv': {
         const wt = projectionPrologue(w, k, op.in, op.out, node, op.w);
-        globals.line(`static const int32_t seg_start${k}[${op.seg.start.length}] = ${arrayLiteral(op.seg.start)};`);
-        for (const [name, arr] of [['out', op.seg.out], ['w', op.seg.w], ['len', op.seg.len]] as const) globals.line(`static const int32_t seg_${name}${k}[${Math.max(1, arr.length)}] = ${arrayLiteral(arr)};`);
+        globals.line(`static const int32_t ${p}_seg_start${k}[${op.seg.start.length}] = ${arrayLiteral(op.seg.start)};`);
+        for (const [name, arr] of [['out', op.seg.out], ['w', op.seg.w], ['len', op.seg.len]] as const) globals.line(`static const int32_t ${p}_seg_${name}${k}[${Math.max(1, arr.length)}] = ${arrayLiteral(arr)};`);
         w.line(`const int32_t p = i / ${op.in.C}, c = i - p * ${op.in.C};`);
         w.line(`const int32_t obase = (c / ${op.Cg}) * ${op.Og};`);
-        w.open(`for (int32_t g = seg_start${k}[p]; g < seg_start${k}[p + 1]; g++)`);
-        w.line(`${out.ctype} *a = acc + seg_out${k}[g] + obase;`);
-        w.line(`const ${wt} *wr = w${k} + c * ${op.kk * op.Og} + seg_w${k}[g];`);
-        w.line(`for (int32_t j = 0; j < seg_len${k}[g]; j++) a[j] += val * wr[j];`);
+        w.open(`for (int32_t g = ${p}_seg_start${k}[p]; g < ${p}_seg_start${k}[p + 1]; g++)`);
+        w.line(`${out.ctype} *a = acc + ${p}_seg_out${k}[g] + obase;`);
+        w.line(`const ${wt} *wr = ${p}_w${k} + c * ${op.kk * op.Og} + ${p}_seg_w${k}[g];`);
+        w.line(`for (int32_t j = 0; j < ${p}_seg_len${k}[g]; j++) a[j] += val * wr[j];`);
         w.close();
         w.close();
         break;
       }
       case 'dense': {
         const wt = projectionPrologue(w, k, op.in, op.out, node, op.wT);
-        w.line(`const ${wt} *wr = w${k} + i * ${op.M};`);
+        w.line(`const ${wt} *wr = ${p}_w${k} + i * ${op.M};`);
         w.line(`for (int32_t m = 0; m < ${op.M}; m++) acc[m] += val * wr[m];`);
         w.close();
         break;
@@ -222,9 +223,9 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
       }
       case 'mul': {
         const inS = info(op.in);
-        globals.line(`static const int32_t k${k}[${op.scale.length}] = ${arrayLiteral(op.scale)};`);
+        globals.line(`static const int32_t ${p}_k${k}[${op.scale.length}] = ${arrayLiteral(op.scale)};`);
         w.line(`for (int32_t q = 0; q < ${out.size}; q += ${op.in.C})`);
-        w.line(`    for (int32_t c = 0; c < ${op.in.C}; c++) s->x${out.k}[q + c] = (${out.ctype})s->x${inS.k}[q + c] * k${k}[c];`);
+        w.line(`    for (int32_t c = 0; c < ${op.in.C}; c++) s->x${out.k}[q + c] = (${out.ctype})s->x${inS.k}[q + c] * ${p}_k${k}[c];`);
         break;
       }
       case 'pool': {
@@ -255,7 +256,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
           w.open('for (int32_t e = 0; e < n; e++)');
           w.line('const int32_t i = ev[e];');
           w.line(`const int32_t p = i / ${C}, c = i - p * ${C};`);
-          w.line(`for (int32_t f = fan_start${f}[p]; f < fan_start${f}[p + 1]; f++) s->x${out.k}[fan_out${f}[f] * ${C} + c] += s->x${inS.k}[i];`);
+          w.line(`for (int32_t f = ${p}_fan_start${f}[p]; f < ${p}_fan_start${f}[p + 1]; f++) s->x${out.k}[${p}_fan_out${f}[f] * ${C} + c] += s->x${inS.k}[i];`);
           w.close();
         }
         scanEvents(w, op.out);
@@ -311,12 +312,12 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         const size = op.out.size;
         const theta = layoutParam(attrVector(node, 'threshold', g.consts)!, op.out);
         const thIndex = theta.perNeuron ? 'i' : 'c';
-        globals.line(`static const int32_t th${k}[${theta.data.length}] = ${arrayLiteral(theta.data)};`);
+        globals.line(`static const int32_t ${p}_th${k}[${theta.data.length}] = ${arrayLiteral(theta.data)};`);
         const terms = stepTerms(node, g, op.out);
         const R = terms.rows.length;
         const width = terms.rows[0].length;
         const hasTerms = terms.rows.some((r) => r.some((v) => v !== 0));
-        if (hasTerms) globals.line(`static const int32_t bias${k}[${R * width}] = ${arrayLiteral(terms.rows.flatMap((r) => Array.from(r)))};`);
+        if (hasTerms) globals.line(`static const int32_t ${p}_bias${k}[${R * width}] = ${arrayLiteral(terms.rows.flatMap((r) => Array.from(r)))};`);
         state.push(`int32_t v${k}[${size}];`, `uint64_t ovf_acc${k};`, `uint64_t ovf_v${k};`);
         resets.push(`memset(s->v${k}, 0, sizeof(s->v${k}));`);
         populations.push({ name: node.id, c: C, h: op.out.H, w: op.out.W, spikes: `x${out.k}`, v: `v${k}` });
@@ -333,7 +334,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         w.line(`int32_t *spk = s->x${out.k};`);
         w.line(`int32_t *ev = s->e${out.k};`);
         w.line(`for (int32_t e = 0; e < s->n${out.k}; e++) spk[ev[e]] = 0;`);
-        if (hasTerms) w.line(`const int32_t *row = bias${k} + (t < ${R} ? t - 1 : ${R - 1}) * ${width};`);
+        if (hasTerms) w.line(`const int32_t *row = ${p}_bias${k} + (t < ${R} ? t - 1 : ${R - 1}) * ${width};`);
         w.line('int32_t n = 0;');
         w.open(`for (int32_t q = 0; q < ${size}; q += ${C}) for (int32_t c = 0; c < ${C}; c++)`);
         w.line('const int32_t i = q + c;');
@@ -341,7 +342,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         w.line(`if (a > ${maxOf(accBits)}LL || a < ${-maxOf(accBits) - 1}LL) { a = ${narrowFn}(a, ${accBits}); s->ovf_acc${k}++; }`);
         w.line(`int64_t u = ${leakExpr} + a${hasTerms ? ` + row[${terms.perNeuron ? 'i' : 'c'}]` : ''};`);
         w.line(`if (u > ${maxOf(vBits)}LL || u < ${-maxOf(vBits) - 1}LL) { u = ${narrowFn}(u, ${vBits}); s->ovf_v${k}++; }`);
-        w.line(`if (u >= th${k}[${thIndex}]) { u = ${subtract ? `u - th${k}[${thIndex}]` : '0'}; ev[n++] = i; spk[i] = 1; }`);
+        w.line(`if (u >= ${p}_th${k}[${thIndex}]) { u = ${subtract ? `u - ${p}_th${k}[${thIndex}]` : '0'}; ev[n++] = i; spk[i] = 1; }`);
         w.line('v[i] = (int32_t)u;');
         w.close();
         w.line(`s->n${out.k} = n;`);
@@ -354,13 +355,13 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         const R = terms.rows.length;
         const hasTerms = terms.rows.some((r) => r.some((v) => v !== 0));
         const width = terms.rows[0].length;
-        if (hasTerms) globals.line(`static const int32_t bias${k}[${R * width}] = ${arrayLiteral(terms.rows.flatMap((r) => Array.from(r)))};`);
+        if (hasTerms) globals.line(`static const int32_t ${p}_bias${k}[${R * width}] = ${arrayLiteral(terms.rows.flatMap((r) => Array.from(r)))};`);
         state.push(`int64_t sum${k}[${size}];`, `uint64_t ovf_acc${k};`, `uint64_t ovf_v${k};`);
         resets.push(`memset(s->sum${k}, 0, sizeof(s->sum${k}));`);
         units.push({ name: node.id, acc: `ovf_acc${k}`, v: `ovf_v${k}` });
         const bits = attrInt(node, 'sumbits');
         const narrowFn = OVERFLOW_FN[attrStr(node, 'overflow') as 'saturate' | 'wrap'];
-        if (hasTerms) w.line(`const int32_t *row = bias${k} + (t < ${R} ? t - 1 : ${R - 1}) * ${width};`);
+        if (hasTerms) w.line(`const int32_t *row = ${p}_bias${k} + (t < ${R} ? t - 1 : ${R - 1}) * ${width};`);
         w.open(`for (int32_t i = 0; i < ${size}; i++)`);
         w.line(`int64_t u = s->sum${k}[i] + (int64_t)s->x${inS.k}[i]${hasTerms ? ` + row[${terms.perNeuron ? 'i' : `i % ${op.out.C}`}]` : ''};`);
         w.line(`if (u > ${maxOf(bits)}LL || u < ${-maxOf(bits) - 1}LL) { u = ${narrowFn}(u, ${bits}); s->ovf_v${k}++; }`);

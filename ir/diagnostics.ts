@@ -40,6 +40,7 @@ export const DIAGNOSTICS = {
   SNN0204: { category: 'overflow', summary: 'worst-case accumulator or membrane value can overflow (warning)' },
   SNN0205: { category: 'unsupported', summary: 'target: graph not legal for the target' },
   SNN0206: { category: 'overflow', summary: 'run: a value saturated or wrapped at run time (warning)' },
+  SNN0207: { category: 'unsupported', summary: 'core target: the network does not fit the cores (a layer, its binding limit and the numbers)' },
 
   SNN0301: { category: 'model', summary: 'ONNX: file is not a readable ONNX model' },
   SNN0302: { category: 'unsupported', summary: 'ONNX: unsupported op' },
@@ -69,6 +70,9 @@ export const DIAGNOSTICS = {
   SNN0505: { category: 'model', summary: 'pass: verifier failed after a pass (compiler bug)' },
 
   SNN0601: { category: 'mismatch', summary: 'verify: executors disagree' },
+  SNN0701: { category: 'model', summary: 'core image: not a snnc core image, or another version' },
+  SNN0702: { category: 'model', summary: 'core image: truncated, or a length or count that does not fit the file' },
+  SNN0703: { category: 'model', summary: 'core image: inconsistent content (an index or parameter out of range)' },
   SNN0602: { category: 'io', summary: 'verify: C compiler or compiled program failed' },
 } as const satisfies Record<string, DiagnosticInfo>;
 

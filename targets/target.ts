@@ -6,6 +6,12 @@
 import { readFileSync } from 'node:fs';
 import { SnncError } from '../ir/diagnostics.js';
 
+/** A file a target writes, relative to the output folder: text or binary. */
+export interface ProgramFile {
+  readonly path: string;
+  readonly contents: string | Uint8Array;
+}
+
 export interface TargetDesc {
   readonly name: string;
   readonly summary: string;

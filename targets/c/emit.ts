@@ -24,6 +24,7 @@ export interface EmitOptions {
   readonly prefix: string;
 }
 
+/** A C source file (text). */
 export interface EmittedFile {
   readonly path: string;
   readonly contents: string;

@@ -4,8 +4,7 @@ import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { SnncError } from '../../../ir/diagnostics.js';
 import { printGraph } from '../../../ir/text/print.js';
-import { TARGETS } from '../../../targets/index.js';
-import { checkPrefix } from '../../../targets/c/emit.js';
+import { targetByName, targetNames } from '../../../targets/index.js';
 import { loadGraph } from '../../model-io.js';
 import { describeMethod } from '../../methods.js';
 import type { LayerReport } from '../../passes/quantize.js';
@@ -38,7 +37,7 @@ export function compileCommand(y: Argv): Argv {
       conversionOptions(
         integerOptions(a)
           .option('T', { type: 'string', demandOption: true, describe: 'time steps' })
-          .option('target', { type: 'string', default: 'c', describe: `target (${Object.keys(TARGETS).join(', ')})` })
+          .option('target', { type: 'string', default: 'c', describe: `target (${targetNames().join(', ')})` })
           .option('weight-clip', { type: 'number', default: 100, describe: 'percentile of |w| mapped to the largest weight (100: no clipping)' })
           .option('prefix', { type: 'string', default: 'model', describe: 'C symbol prefix' })
           .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output folder (replaced)' })
@@ -46,10 +45,9 @@ export function compileCommand(y: Argv): Argv {
       ),
     (args) =>
       runCommand(async () => {
-        const target = TARGETS[String(args.target)];
-        if (!target) throw new SnncError('SNN0201', `unknown target '${args.target}' (known: ${Object.keys(TARGETS).join(', ')})`);
+        const target = targetByName(String(args.target));
         const prefix = String(args.prefix);
-        checkPrefix(prefix);
+        target.checkOptions(prefix);
         const steps = parseSteps(String(args.T));
         if (steps.length !== 1) throw new SnncError('SNN0407', 'compile takes one T');
         const model = loadGraph(String(args.model));
@@ -72,7 +70,7 @@ export function compileCommand(y: Argv): Argv {
           onReport: (r) => layers.push(r),
         });
         const files = target.emit(fixed, prefix);
-        const report = { target: desc.name, steps: steps[0], method: { name: method.name, description: describeMethod(method) }, inputScale, calibrationRange: valueRange(calib), layers };
+        const report = { target: target.name, steps: steps[0], method: { name: method.name, description: describeMethod(method) }, inputScale, calibrationRange: valueRange(calib), layers };
         for (const l of layers) {
           if (l.accHeadroomBits < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: the worst-case input current needs ${(-l.accHeadroomBits).toFixed(1)} more bits than the ${desc.accBits}-bit accumulator; it would ${desc.overflow} and be counted\n`);
           if ((l.vHeadroomBits ?? 0) < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: threshold plus the worst-case current need ${(-l.vHeadroomBits!).toFixed(1)} more bits than the ${desc.vBits}-bit membrane; it would ${desc.overflow} and be counted\n`);

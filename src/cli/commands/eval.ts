@@ -2,7 +2,7 @@
 import type { Argv } from 'yargs';
 import { SnncError } from '../../../ir/diagnostics.js';
 import { evaluate, markdownTable, type EvalOptions } from '../../evaluate.js';
-import { TARGETS } from '../../../targets/index.js';
+import { targetByName } from '../../../targets/index.js';
 import { loadGraph } from '../../model-io.js';
 import { describeMethod } from '../../methods.js';
 import { writeFileAtomic } from '../../util/fs.js';
@@ -39,8 +39,7 @@ export function evalCommand(y: Argv): Argv {
         const { data, labels } = loadEvalData(args, spec, calib);
         let fixed: EvalOptions['fixed'];
         if (args.target) {
-          const target = TARGETS[String(args.target)];
-          if (!target) throw new SnncError('SNN0201', `unknown target '${args.target}' (known: ${Object.keys(TARGETS).join(', ')})`);
+          const target = targetByName(String(args.target));
           const inputScale = inputStepOf(args, calib);
           fixed = {
             target: target.desc(),

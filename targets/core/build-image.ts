@@ -1,0 +1,126 @@
+/**
+ * A mapped network as a memory image: per unit its parameters; per core the synapse table of
+ * the slice it holds (axons sorted by source, local targets, weights); per source its routes.
+ * Every parameter is checked against the core's widths: a weight, threshold or bias that does
+ * not fit fails naming the layer and the width (SNN0207), never wraps.
+ */
+import { SnncError } from '../../ir/diagnostics.js';
+import type { CoreDesc } from './desc.js';
+import { IMAGE_VERSION, type CoreImage, type ImageCore, type ImageRoute, type ImageUnit } from './image.js';
+import type { Mapping } from './map.js';
+import type { CoreNetwork, Unit } from './network.js';
+
+const LEAK = { none: 0, shift: 1, mul: 2 } as const;
+const ROUND = { floor: 0, trunc: 1, 'half-up': 2 } as const;
+
+function fits(u: Unit, what: string, values: ArrayLike<number>, bits: number, source: string): Int32Array {
+  const hi = 2 ** (bits - 1) - 1;
+  const out = new Int32Array(values.length);
+  for (let i = 0; i < values.length; i++) {
+    const v = values[i];
+    if (v > hi || v < -hi - 1) throw new SnncError('SNN0207', `layer %${u.id} does not fit: ${what} ${v} needs more than the core's ${bits} bits (${source})`, `%${u.id}`);
+    out[i] = v;
+  }
+  return out;
+}
+
+export function buildImage(net: CoreNetwork, m: Mapping, d: CoreDesc): CoreImage {
+  const units: ImageUnit[] = net.units.map((u) => {
+    const population = u.kind === 'population';
+    if (u.vBits > (population ? d.membraneBits.value : d.sumBits.value)) {
+      throw new SnncError('SNN0207', `layer %${u.id} does not fit: its ${u.vBits}-bit ${population ? 'membrane' : 'sum'} is wider than the core's ${population ? d.membraneBits.value : d.sumBits.value} bits`, `%${u.id}`);
+    }
+    const bias = new Int32Array(u.bias.length * u.size);
+    u.bias.forEach((row, r) => bias.set(fits(u, 'bias', row, d.biasBits.value, d.biasBits.source), r * u.size));
+    return {
+      kind: population ? 0 : 1,
+      size: u.size,
+      channels: u.channels,
+      level: u.level,
+      accBits: u.accBits,
+      vBits: u.vBits,
+      overflow: u.overflow === 'wrap' ? 1 : 0,
+      subtract: u.subtract ? 1 : 0,
+      leakKind: LEAK[u.leak.kind],
+      leakShift: u.leak.shift,
+      leakMul: u.leak.mul,
+      leakRound: ROUND[u.leak.round],
+      threshold: population ? fits(u, 'threshold', u.threshold, d.thresholdBits.value, d.thresholdBits.source) : new Int32Array(u.size),
+      vinit: fits(u, 'initial membrane', u.vinit, u.vBits, 'its membrane width'),
+      biasRows: u.bias.length,
+      bias,
+    };
+  });
+  const cores: ImageCore[] = m.slices.map((s) => {
+    const u = net.units[s.unit];
+    const axons: { source: number; neuron: number; syn: [number, number][] }[] = [];
+    for (const p of u.inputs) {
+      const w = fits(u, 'effective weight', p.weight, d.weightBits.value, d.weightBits.source);
+      for (let j = 0; j + 1 < p.rowStart.length; j++) {
+        const syn: [number, number][] = [];
+        for (let k = p.rowStart[j]; k < p.rowStart[j + 1]; k++) {
+          const t = p.target[k] - s.start;
+          if (t >= 0 && t < s.count) syn.push([t, w[k]]);
+        }
+        if (syn.length) axons.push({ source: p.source, neuron: j, syn });
+      }
+    }
+    axons.sort((a, b) => a.source - b.source || a.neuron - b.neuron);
+    const synapses = axons.reduce((a, x) => a + x.syn.length, 0);
+    const axonStart = new Int32Array(axons.length + 1);
+    const target = new Int32Array(synapses);
+    const weight = new Int32Array(synapses);
+    let at = 0;
+    axons.forEach((a, k) => {
+      axonStart[k] = at;
+      for (const [t, w] of a.syn) {
+        target[at] = t;
+        weight[at++] = w;
+      }
+    });
+    axonStart[axons.length] = at;
+    return { unit: s.unit, start: s.start, count: s.count, axons: axons.length, axonSource: Int32Array.from(axons, (a) => a.source), axonNeuron: Int32Array.from(axons, (a) => a.neuron), axonStart, synapses, target, weight };
+  });
+  // routes: for each source neuron, the cores whose synapse tables hold it
+  const sources = [-1, ...net.units.map((u, k) => (u.kind === 'population' ? k : -2)).filter((k) => k >= 0)];
+  const sizeOf = (s: number): number => (s === -1 ? net.inputSize : net.units[s].size);
+  const routes: ImageRoute[] = sources.map((source) => {
+    const dest: number[][] = Array.from({ length: sizeOf(source) }, () => []);
+    cores.forEach((c, k) => {
+      for (let a = 0; a < c.axons; a++) if (c.axonSource[a] === source) dest[c.axonNeuron[a]].push(k);
+    });
+    const start = new Int32Array(dest.length + 1);
+    let n = 0;
+    dest.forEach((l, j) => {
+      start[j] = n;
+      n += l.length;
+    });
+    start[dest.length] = n;
+    return { source, size: dest.length, start, entries: n, cores: Int32Array.from(dest.flat()) };
+  });
+  const c = d.cycles;
+  return {
+    version: IMAGE_VERSION,
+    steps: net.steps,
+    meshWidth: d.mesh.width,
+    meshHeight: d.mesh.height,
+    cyclesPerEvent: c.perEvent.value,
+    cyclesPerSynOp: c.perSynOp.value,
+    cyclesPerNeuronUpdate: c.perNeuronUpdate.value,
+    cyclesPerHop: c.perHop.value,
+    cyclesPerPacketSent: c.perPacketSent.value,
+    queueDepth: d.queueDepth.value,
+    clockHz: d.clockHz.value,
+    inputSize: net.inputSize,
+    inputC: net.inputShape.C,
+    inputH: net.inputShape.H,
+    inputW: net.inputShape.W,
+    output: net.output,
+    unitCount: units.length,
+    units,
+    coreCount: cores.length,
+    cores,
+    routeCount: routes.length,
+    routes,
+  };
+}

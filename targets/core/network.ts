@@ -1,0 +1,269 @@
+/**
+ * An snn-fixed graph as a core sees it: units (IF populations and readouts) with per-neuron
+ * parameters, and for every (source, unit) pair the effective synapses from the source's
+ * neurons to the unit's neurons. Sources are the graph input (graded values, delivered once per
+ * sample into a static current) and the populations (spikes, every step).
+ *
+ * Every op between a source and a unit is linear and exact in integers (conv2d, dense, add, mul,
+ * sum pooling, global sum pooling, concat, flatten, reshape), so the current of neuron i is
+ *
+ *     x_i(t) = Σ_j S_ij q_j  +  Σ_P Σ_j W^P_ij s^P_j(t),      S = ∏ (linear ops from the input)
+ *
+ * with integer effective weights obtained by pushing one unit event at a time through the chain
+ * (the same plan and index space as the reference interpreter: HWC storage order). A max pool
+ * (logical OR, or the gated spiking max pool) is not linear and has no core form: refused,
+ * naming the node. Units are ordered by level (1 + the deepest source level); a step runs the
+ * levels in order, so the delay-0 semantics of the interpreter hold.
+ */
+import { SnncError } from '../../ir/diagnostics.js';
+import { Arena } from '../../ir/engine/arena.js';
+import { layoutParam, leakOfNode, stepTerms } from '../../ir/engine/neuron-fixed.js';
+import { buildPlan, type Buf, type PlanOp } from '../../ir/engine/plan.js';
+import { attrInt, attrStr, attrVector } from '../../ir/ops.js';
+import type { Graph, Node } from '../../ir/types.js';
+import type { Leak } from '../../ir/fixed-arith.js';
+
+/** Effective synapses from one source to one unit, by source neuron (CSR). */
+export interface Projection {
+  readonly source: number; // -1: the graph input; otherwise a unit index (a population)
+  readonly rowStart: Int32Array; // length = source size + 1
+  readonly target: Int32Array; // unit neuron index (HWC)
+  readonly weight: Float64Array;
+  /** Weights of the IR ops on the way (a shared-kernel core stores these once). */
+  readonly kernelWords: number;
+}
+
+export interface Unit {
+  readonly id: string;
+  readonly kind: 'population' | 'readout';
+  readonly size: number;
+  /** Channels of the unit's value (HWC: neuron i is in channel i mod C). */
+  readonly channels: number;
+  readonly level: number;
+  readonly accBits: number;
+  /** Membrane (population) or running-sum (readout) width. */
+  readonly vBits: number;
+  readonly overflow: 'saturate' | 'wrap';
+  readonly subtract: boolean;
+  readonly leak: Leak;
+  /** Per neuron, HWC (populations). */
+  readonly threshold: Float64Array;
+  readonly vinit: Float64Array;
+  /** R rows of per-neuron additive terms; step t uses row min(t, R) - 1. */
+  readonly bias: Float64Array[];
+  readonly inputs: Projection[];
+}
+
+export interface CoreNetwork {
+  readonly name: string;
+  readonly steps: number;
+  readonly inputSize: number;
+  readonly inputShape: { C: number; H: number; W: number };
+  readonly units: Unit[];
+  /** Index of the unit the graph outputs (a readout). */
+  readonly output: number;
+}
+
+type Sparse = Map<number, number>;
+
+function addTo(m: Sparse, i: number, v: number): void {
+  if (v === 0) return;
+  const s = (m.get(i) ?? 0) + v;
+  if (s === 0) m.delete(i);
+  else m.set(i, s);
+}
+
+/** Push a sparse vector through one linear op (HWC index space of the plan's buffers). */
+function propagate(op: PlanOp, vals: Map<string, Sparse>, unsupported: (n: Node) => never): Sparse | undefined {
+  const get = (b: Buf): Sparse | undefined => vals.get(b.id);
+  switch (op.kind) {
+    case 'conv': {
+      const x = get(op.in);
+      if (!x) return undefined;
+      const out: Sparse = new Map();
+      const C = op.in.C;
+      for (const [i, v] of x) {
+        const p = Math.floor(i / C);
+        const c = i - p * C;
+        const obase = Math.floor(c / op.Cg) * op.Og;
+        for (let g = op.seg.start[p]; g < op.seg.start[p + 1]; g++) {
+          const w0 = c * op.kk * op.Og + op.seg.w[g];
+          for (let j = 0; j < op.seg.len[g]; j++) addTo(out, op.seg.out[g] + obase + j, v * op.w[w0 + j]);
+        }
+      }
+      return out;
+    }
+    case 'dense': {
+      const x = get(op.in);
+      if (!x) return undefined;
+      const out: Sparse = new Map();
+      for (const [k, v] of x) for (let m = 0; m < op.M; m++) addTo(out, m, v * op.wT[k * op.M + m]);
+      return out;
+    }
+    case 'add': {
+      const a = get(op.a);
+      const b = get(op.b);
+      if (!a && !b) return undefined;
+      const out: Sparse = new Map(a ?? []);
+      for (const [i, v] of b ?? []) addTo(out, i, v);
+      return out;
+    }
+    case 'mul': {
+      const x = get(op.in);
+      if (!x) return undefined;
+      const out: Sparse = new Map();
+      for (const [i, v] of x) addTo(out, i, v * op.scale[i % op.in.C]);
+      return out;
+    }
+    case 'pool': {
+      if (op.mode !== 'sum') unsupported(op.node);
+      const x = get(op.in);
+      if (!x) return undefined;
+      const out: Sparse = new Map();
+      const C = op.in.C;
+      for (const [i, v] of x) {
+        const p = Math.floor(i / C);
+        const c = i - p * C;
+        for (let f = op.geom.fanStart[p]; f < op.geom.fanStart[p + 1]; f++) addTo(out, op.geom.fanOut[f] * C + c, v);
+      }
+      return out;
+    }
+    case 'gpool': {
+      if (op.mode !== 'sum') unsupported(op.node);
+      const x = get(op.in);
+      if (!x) return undefined;
+      const out: Sparse = new Map();
+      for (const [i, v] of x) addTo(out, i % op.in.C, v);
+      return out;
+    }
+    case 'concat': {
+      if (!op.ins.some((b) => get(b))) return undefined;
+      const out: Sparse = new Map();
+      const Cout = op.out.C;
+      let c0 = 0;
+      for (const b of op.ins) {
+        for (const [i, v] of get(b) ?? []) {
+          const p = Math.floor(i / b.C);
+          addTo(out, p * Cout + c0 + (i - p * b.C), v);
+        }
+        c0 += b.C;
+      }
+      return out;
+    }
+    case 'spikemaxpool':
+      return unsupported(op.node);
+    default:
+      return undefined;
+  }
+}
+
+function weightWords(g: Graph, node: Node): number {
+  return node.inputs.filter((r) => r.kind === 'const').reduce((a, r) => a + g.consts.get(r.id)!.data.length, 0);
+}
+
+export function coreNetwork(g: Graph): CoreNetwork {
+  if (g.stage !== 'snn-fixed') throw new SnncError('SNN0205', `the core target runs snn-fixed graphs, found stage ${g.stage}`);
+  const plan = buildPlan(g, new Arena());
+  const unsupported = (n: Node): never => {
+    throw new SnncError('SNN0205', `'${n.op}' is not linear, and an event-driven core has no max-pool unit: convert with --maxpool avg, or compile for the c target`, `%${n.id}`);
+  };
+  for (const n of g.nodes) if (n.op === 'maxpool2d' || n.op === 'spikemaxpool') unsupported(n);
+  const ops = [...plan.staticOps, ...plan.stepOps];
+  const unitOps = plan.stepOps.filter((op): op is Extract<PlanOp, { kind: 'neuron' | 'readout' }> => op.kind === 'neuron' || op.kind === 'readout');
+  const unitIndex = new Map(unitOps.map((op, k) => [op.node.id, k]));
+  /** For each unit, its projections by source (filled below). */
+  const projections = unitOps.map(() => new Map<number, { rows: Sparse[]; words: number }>());
+  const sources: { id: number; buf: Buf }[] = [{ id: -1, buf: plan.input }, ...unitOps.filter((op) => op.kind === 'neuron').map((op) => ({ id: unitIndex.get(op.node.id)!, buf: op.out }))];
+  // flatten / reshape are views of their producer's storage: one sparse vector serves them all
+  const viewsOf = new Map<string, string[]>();
+  for (const b of plan.bufs.values()) {
+    const owner = [...plan.bufs.values()].find((o) => o.store === b.store)!;
+    if (owner.id !== b.id) viewsOf.set(owner.id, [...(viewsOf.get(owner.id) ?? []), b.id]);
+  }
+  const setValue = (vals: Map<string, Sparse>, id: string, v: Sparse): void => {
+    vals.set(id, v);
+    for (const view of viewsOf.get(id) ?? []) vals.set(view, v);
+  };
+  for (const src of sources) {
+    const rows = unitOps.map(() => undefined as Sparse[] | undefined);
+    const words = unitOps.map(() => 0);
+    for (let j = 0; j < src.buf.size; j++) {
+      const vals = new Map<string, Sparse>();
+      setValue(vals, src.buf.id, new Map([[j, 1]]));
+      const traversed = new Set<Node>();
+      for (const op of ops) {
+        if (op.kind === 'neuron' || op.kind === 'readout') {
+          const x = vals.get(op.in.id);
+          if (!x) continue;
+          const u = unitIndex.get(op.node.id)!;
+          (rows[u] ??= Array.from({ length: src.buf.size }, () => new Map()))[j] = x;
+          if (j === 0) for (const n of traversed) words[u] += weightWords(g, n);
+          continue;
+        }
+        const out = propagate(op, vals, unsupported);
+        if (out && out.size) {
+          setValue(vals, op.out.id, out);
+          if (op.kind === 'conv' || op.kind === 'dense' || op.kind === 'mul') traversed.add(op.node);
+        }
+      }
+    }
+    rows.forEach((r, u) => {
+      if (r) projections[u].set(src.id, { rows: r, words: words[u] });
+    });
+  }
+  const levels = new Array<number>(unitOps.length).fill(1);
+  const units: Unit[] = unitOps.map((op, u) => {
+    const n = op.node;
+    const inputs: Projection[] = [...projections[u]].map(([source, p]) => {
+      const rowStart = new Int32Array(p.rows.length + 1);
+      let nnz = 0;
+      p.rows.forEach((r, j) => {
+        rowStart[j] = nnz;
+        nnz += r.size;
+      });
+      rowStart[p.rows.length] = nnz;
+      const target = new Int32Array(nnz);
+      const weight = new Float64Array(nnz);
+      let at = 0;
+      for (const r of p.rows) {
+        for (const [i, w] of [...r].sort((a, b) => a[0] - b[0])) {
+          target[at] = i;
+          weight[at++] = w;
+        }
+      }
+      return { source, rowStart, target, weight, kernelWords: p.words };
+    });
+    levels[u] = 1 + Math.max(0, ...inputs.filter((p) => p.source >= 0).map((p) => levels[p.source]));
+    const buf = op.out;
+    const perNeuron = (v: Float64Array | undefined, fill = 0): Float64Array => {
+      const out = new Float64Array(buf.size).fill(fill);
+      if (!v) return out;
+      const p = layoutParam(v, buf);
+      for (let i = 0; i < buf.size; i++) out[i] = p.perNeuron ? p.data[i] : p.data[i % buf.C];
+      return out;
+    };
+    const terms = stepTerms(n, g, buf);
+    const bias = terms.rows.map((row) => Float64Array.from({ length: buf.size }, (_, i) => (terms.perNeuron ? row[i] : row[i % buf.C])));
+    const population = op.kind === 'neuron';
+    return {
+      id: n.id,
+      kind: population ? 'population' : 'readout',
+      size: buf.size,
+      channels: buf.C,
+      level: levels[u],
+      accBits: population ? attrInt(n, 'accbits') : attrInt(n, 'sumbits'),
+      vBits: population ? attrInt(n, 'vbits') : attrInt(n, 'sumbits'),
+      overflow: attrStr(n, 'overflow') as 'saturate' | 'wrap',
+      subtract: population ? attrStr(n, 'reset') === 'subtract' : false,
+      leak: population ? leakOfNode(n) : { kind: 'none', shift: 0, mul: 0, round: 'floor' },
+      threshold: population ? perNeuron(attrVector(n, 'threshold', g.consts)) : new Float64Array(buf.size),
+      vinit: population ? perNeuron(attrVector(n, 'vinit', g.consts)) : new Float64Array(buf.size),
+      bias,
+      inputs,
+    };
+  });
+  const outIdx = unitIndex.get(g.outputs[0]);
+  if (outIdx === undefined || units[outIdx].kind !== 'readout') throw new SnncError('SNN0205', 'the graph output must be a readout', `%${g.outputs[0]}`);
+  const inB = plan.input;
+  return { name: g.name, steps: g.steps!, inputSize: inB.size, inputShape: { C: inB.C, H: inB.H, W: inB.W }, units, output: outIdx };
+}

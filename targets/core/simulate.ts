@@ -1,0 +1,317 @@
+/**
+ * The cycle-level simulator of the event-driven core: it executes a decoded memory image, not
+ * the IR, and must reproduce the reference interpreter's spikes and membranes bit for bit.
+ *
+ * Function. A sample first loads: each nonzero input value q_j travels as a graded packet to the
+ * cores its route names, where the synapse table adds w·q_j into a per-neuron static current.
+ * Each step t then runs the levels in order (a unit's sources sit at lower levels). At level L,
+ * every core holding a level-L slice updates its neurons — current = static + the spike
+ * contributions delivered this step — with the integer semantics of docs/semantics.md (narrow
+ * the accumulator, leak, add the bias row, narrow the membrane, compare, reset; a readout adds
+ * and narrows its running sum), then sends one packet per (spike, destination core).
+ *
+ * Time. A phase is store-and-forward with a barrier: every core of the phase computes and sends
+ * (update: perNeuronUpdate per neuron; send: perPacketSent per packet), packets cross the mesh
+ * hop by hop on XY routes, then every receiving core drains its input queue (per packet:
+ * perEvent, plus perSynOp per synapse word fetched and accumulated). The phase takes
+ *
+ *   max_c (update_c + send_c)  +  network  +  max_c (receive_c + stall_c)
+ *
+ * with network = (longest route + busiest link's packets − 1) · perHop (packets pipeline along
+ * a route and queue at a shared link), and stall_c = perPacketSent · max(0, packets_c − queueDepth)
+ * (a sender waits while a full queue drains). A step is the sum of its phases (a barrier ends
+ * it); the load phase runs once per sample.
+ */
+import { leak as leakOf, narrow, type Leak, type Overflow } from '../../ir/fixed-arith.js';
+import type { CoreImage, ImageUnit } from './image.js';
+import { hopsBetween, xyRoute } from './mesh.js';
+
+const LEAKS = ['none', 'shift', 'mul'] as const;
+const ROUNDS = ['floor', 'trunc', 'half-up'] as const;
+
+export interface PhaseStats {
+  cycles: number;
+  packets: number;
+  synops: number;
+  /** The core whose update + send or receive set the phase's time. */
+  bottleneck: number;
+  maxQueue: number;
+  stalls: number;
+}
+
+export interface StepStats {
+  readonly cycles: number;
+  readonly packets: number;
+  readonly synops: number;
+  readonly bottleneck: number;
+  readonly maxQueue: number;
+  readonly stalls: number;
+}
+
+interface UnitState {
+  readonly u: ImageUnit;
+  readonly v: Float64Array;
+  readonly staticCurrent: Float64Array;
+  readonly current: Float64Array;
+  readonly spikes: Uint8Array;
+  readonly fired: Int32Array;
+  nfired: number;
+  readonly leak: Leak;
+  readonly mode: Overflow;
+  readonly counters: [number, number];
+}
+
+export class CoreSimulator {
+  private readonly units: UnitState[];
+  /** Per core, per source (input = index 0, unit k = k + 1): the axon of each source neuron, or -1. */
+  private readonly axonOf: (Int32Array | undefined)[][];
+  private readonly routeOf: Map<number, { start: Int32Array; cores: Int32Array }>;
+  private readonly levels: number[][]; // level -> core indices
+  /** Per unit, the core holding each neuron. */
+  private readonly coreOfNeuron: Int32Array[];
+  /** Per-core busy cycles since the simulator was made (for the bottleneck report). */
+  readonly busy: Float64Array;
+  private readonly linkKey: Map<string, string[]> = new Map();
+
+  constructor(readonly image: CoreImage) {
+    this.units = image.units.map((u) => ({
+      u,
+      v: new Float64Array(u.size),
+      staticCurrent: new Float64Array(u.size),
+      current: new Float64Array(u.size),
+      spikes: new Uint8Array(u.size),
+      fired: new Int32Array(u.size),
+      nfired: 0,
+      leak: { kind: LEAKS[u.leakKind], shift: u.leakShift, mul: u.leakMul, round: ROUNDS[u.leakRound] },
+      mode: u.overflow === 1 ? 'wrap' : 'saturate',
+      counters: [0, 0],
+    }));
+    this.coreOfNeuron = image.units.map((u) => new Int32Array(u.size));
+    image.cores.forEach((c, k) => this.coreOfNeuron[c.unit].fill(k, c.start, c.start + c.count));
+    this.axonOf = image.cores.map((c) => {
+      const table: (Int32Array | undefined)[] = new Array(image.unitCount + 1);
+      for (let a = 0; a < c.axons; a++) {
+        const s = c.axonSource[a] + 1;
+        table[s] ??= new Int32Array(c.axonSource[a] === -1 ? image.inputSize : image.units[c.axonSource[a]].size).fill(-1);
+        table[s]![c.axonNeuron[a]] = a;
+      }
+      return table;
+    });
+    this.routeOf = new Map(image.routes.map((r) => [r.source, { start: r.start, cores: r.cores }]));
+    const maxLevel = Math.max(...image.units.map((u) => u.level));
+    this.levels = Array.from({ length: maxLevel + 1 }, () => []);
+    image.cores.forEach((c, k) => this.levels[image.units[c.unit].level].push(k));
+    this.busy = new Float64Array(image.coreCount);
+  }
+
+  get steps(): number {
+    return this.image.steps;
+  }
+
+  /** Population units in image order (the interpreter's population order). */
+  populations(): { v: Float64Array; spikes: Uint8Array }[] {
+    return this.units.filter((s) => s.u.kind === 0).map((s) => ({ v: s.v, spikes: s.spikes }));
+  }
+
+  /** [accumulator, membrane or sum] narrowings that changed a value, per unit, since the simulator was made. */
+  overflow(): [number, number][] {
+    return this.units.map((s) => [s.counters[0], s.counters[1]]);
+  }
+
+  /** Deliver one packet's synapses at core `c`; returns the synapse words fetched. */
+  private deliver(c: number, source: number, j: number, value: number, into: 'static' | 'current'): number {
+    const a = this.axonOf[c][source + 1]?.[j] ?? -1;
+    if (a < 0) return 0;
+    const core = this.image.cores[c];
+    const dst = this.units[core.unit][into === 'static' ? 'staticCurrent' : 'current'];
+    const lo = core.axonStart[a];
+    const hi = core.axonStart[a + 1];
+    for (let k = lo; k < hi; k++) dst[core.start + core.target[k]] += value * core.weight[k];
+    return hi - lo;
+  }
+
+  /** Send the events of (source, neurons, values) from core `from`; the phase's network and receive times. */
+  private send(from: (j: number) => number, source: number, neurons: ArrayLike<number>, count: number, values: ArrayLike<number> | undefined, into: 'static' | 'current', ph: PhaseStats, sent: Float64Array, received: Float64Array, recvCycles: Float64Array, pairLoad: Map<number, number>): void {
+    const route = this.routeOf.get(source);
+    if (!route) return;
+    const img = this.image;
+    const nCores = img.coreCount;
+    for (let e = 0; e < count; e++) {
+      const j = neurons[e];
+      const value = values ? values[e] : 1;
+      const src = from(j);
+      for (let r = route.start[j]; r < route.start[j + 1]; r++) {
+        const c = route.cores[r];
+        const words = this.deliver(c, source, j, value, into);
+        sent[src]++;
+        received[c]++;
+        recvCycles[c] += img.cyclesPerEvent + words * img.cyclesPerSynOp;
+        ph.packets++;
+        ph.synops += words;
+        const key = src * nCores + c;
+        pairLoad.set(key, (pairLoad.get(key) ?? 0) + 1);
+      }
+    }
+  }
+
+  /** The network time of a phase: routes walked hop by hop, per directed link the packets crossing it. */
+  private networkCycles(pairLoad: Map<number, number>): number {
+    const img = this.image;
+    const links = new Map<string, number>();
+    let longest = 0;
+    for (const [key, n] of pairLoad) {
+      const a = Math.floor(key / img.coreCount);
+      const b = key - a * img.coreCount;
+      if (a === b) continue;
+      longest = Math.max(longest, hopsBetween(img.meshWidth, a, b));
+      let route = this.linkKey.get(`${a}>${b}`);
+      if (!route) this.linkKey.set(`${a}>${b}`, (route = xyRoute(img.meshWidth, a, b)));
+      for (const l of route) links.set(l, (links.get(l) ?? 0) + n);
+    }
+    if (longest === 0) return 0;
+    const busiest = Math.max(...links.values());
+    return (longest + busiest - 1) * img.cyclesPerHop;
+  }
+
+  private finishPhase(ph: PhaseStats, compute: Float64Array, sent: Float64Array, received: Float64Array, recvCycles: Float64Array, pairLoad: Map<number, number>): void {
+    const img = this.image;
+    let front = 0;
+    let back = 0;
+    let frontCore = 0;
+    let backCore = 0;
+    for (let c = 0; c < img.coreCount; c++) {
+      const f = compute[c] + sent[c] * img.cyclesPerPacketSent;
+      const stall = Math.max(0, received[c] - img.queueDepth) * img.cyclesPerPacketSent;
+      const b = recvCycles[c] + stall;
+      ph.maxQueue = Math.max(ph.maxQueue, received[c]);
+      ph.stalls += stall;
+      this.busy[c] += f + b;
+      if (f > front) {
+        front = f;
+        frontCore = c;
+      }
+      if (b > back) {
+        back = b;
+        backCore = c;
+      }
+    }
+    ph.cycles = front + this.networkCycles(pairLoad) + back;
+    ph.bottleneck = back > front ? backCore : frontCore;
+  }
+
+  private newPhase(): { ph: PhaseStats; compute: Float64Array; sent: Float64Array; received: Float64Array; recvCycles: Float64Array; pairLoad: Map<number, number> } {
+    const n = this.image.coreCount;
+    return { ph: { cycles: 0, packets: 0, synops: 0, bottleneck: 0, maxQueue: 0, stalls: 0 }, compute: new Float64Array(n), sent: new Float64Array(n), received: new Float64Array(n), recvCycles: new Float64Array(n), pairLoad: new Map() };
+  }
+
+  /** Reset the state and load one sample (integers, NCHW order at `offset`); returns the load phase. */
+  load(input: ArrayLike<number>, offset = 0): PhaseStats {
+    const img = this.image;
+    for (const s of this.units) {
+      s.v.set(s.u.vinit);
+      s.staticCurrent.fill(0);
+      s.spikes.fill(0);
+      s.nfired = 0;
+    }
+    // the input, channel-last like every map: position p, channel c
+    const { inputC: C, inputH: H, inputW: W } = img;
+    const neurons: number[] = [];
+    const values: number[] = [];
+    for (let p = 0; p < H * W; p++) {
+      for (let c = 0; c < C; c++) {
+        const q = input[offset + c * H * W + p];
+        if (q !== 0) {
+          neurons.push(p * C + c);
+          values.push(q);
+        }
+      }
+    }
+    const { ph, compute, sent, received, recvCycles, pairLoad } = this.newPhase();
+    this.send(() => 0, -1, neurons, neurons.length, values, 'static', ph, sent, received, recvCycles, pairLoad);
+    this.finishPhase(ph, compute, sent, received, recvCycles, pairLoad);
+    return ph;
+  }
+
+  private updateSlice(s: UnitState, start: number, count: number, t: number): void {
+    const u = s.u;
+    const row = u.bias.subarray((Math.min(t, u.biasRows) - 1) * u.size, Math.min(t, u.biasRows) * u.size);
+    const accHi = 2 ** (u.accBits - 1) - 1;
+    const vHi = 2 ** (u.vBits - 1) - 1;
+    if (u.kind === 1) {
+      for (let i = start; i < start + count; i++) {
+        const x = s.current[i] + row[i];
+        const w0 = s.v[i] + x;
+        const w = w0 > vHi || w0 < -vHi - 1 ? narrow(w0, u.vBits, s.mode) : w0;
+        if (w !== w0) s.counters[1]++;
+        s.v[i] = w;
+      }
+      return;
+    }
+    for (let i = start; i < start + count; i++) {
+      let a = s.current[i];
+      if (a > accHi || a < -accHi - 1) {
+        a = narrow(a, u.accBits, s.mode);
+        s.counters[0]++;
+      }
+      let w = (s.leak.kind === 'none' ? s.v[i] : leakOf(s.v[i], s.leak)) + a + row[i];
+      if (w > vHi || w < -vHi - 1) {
+        w = narrow(w, u.vBits, s.mode);
+        s.counters[1]++;
+      }
+      if (w >= u.threshold[i]) {
+        w = u.subtract ? w - u.threshold[i] : 0;
+        s.spikes[i] = 1;
+        s.fired[s.nfired++] = i;
+      }
+      s.v[i] = w;
+    }
+  }
+
+  /** One step t (1..T): every level in order; returns its cycle statistics. */
+  step(t: number): StepStats {
+    const img = this.image;
+    for (const s of this.units) {
+      s.current.set(s.staticCurrent);
+      for (let e = 0; e < s.nfired; e++) s.spikes[s.fired[e]] = 0;
+      s.nfired = 0;
+    }
+    const total: StepStats & PhaseStats = { cycles: 0, packets: 0, synops: 0, bottleneck: 0, maxQueue: 0, stalls: 0 };
+    let worst = -1;
+    for (let level = 1; level < this.levels.length; level++) {
+      const cores = this.levels[level];
+      if (!cores.length) continue;
+      const { ph, compute, sent, received, recvCycles, pairLoad } = this.newPhase();
+      const firedBefore = new Map<number, number>();
+      for (const c of cores) {
+        const core = img.cores[c];
+        const s = this.units[core.unit];
+        if (!firedBefore.has(core.unit)) firedBefore.set(core.unit, s.nfired);
+        this.updateSlice(s, core.start, core.count, t);
+        compute[c] += core.count * img.cyclesPerNeuronUpdate;
+      }
+      // spikes of this level's populations travel to the higher levels
+      for (const [unit] of firedBefore) {
+        const s = this.units[unit];
+        if (s.u.kind !== 0) continue;
+        const where = this.coreOfNeuron[unit];
+        this.send((j) => where[j], unit, s.fired, s.nfired, undefined, 'current', ph, sent, received, recvCycles, pairLoad);
+      }
+      this.finishPhase(ph, compute, sent, received, recvCycles, pairLoad);
+      total.cycles += ph.cycles;
+      total.packets += ph.packets;
+      total.synops += ph.synops;
+      total.stalls += ph.stalls;
+      total.maxQueue = Math.max(total.maxQueue, ph.maxQueue);
+      if (ph.cycles > worst) {
+        worst = ph.cycles;
+        total.bottleneck = ph.bottleneck;
+      }
+    }
+    return total;
+  }
+
+  /** The output readout's running sums. */
+  output(): Float64Array {
+    return this.units[this.image.output].v;
+  }
+}

@@ -7,10 +7,11 @@ import { compileCommand } from './commands/compile.js';
 import { convertCommand } from './commands/convert.js';
 import { evalCommand } from './commands/eval.js';
 import { inspectCommand } from './commands/inspect.js';
+import { simulateCommand } from './commands/simulate.js';
 import { verifyCommand } from './commands/verify.js';
 import { EXIT } from './common.js';
 
-const commands = [inspectCommand, annCommand, convertCommand, evalCommand, compileCommand, verifyCommand];
+const commands = [inspectCommand, annCommand, convertCommand, evalCommand, compileCommand, simulateCommand, verifyCommand];
 
 let cli = yargs(hideBin(process.argv))
   .scriptName('snnc')

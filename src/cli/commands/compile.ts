@@ -87,8 +87,9 @@ export function compileCommand(y: Argv): Argv {
           writeFileSync(join(dir, 'report.json'), `${JSON.stringify({ ...report, prefix }, null, 2)}\n`);
           writeFileSync(join(dir, 'report.txt'), formatReport(layers));
         });
-        if (args.json) return printJson({ ...report, prefix, output: out, files: files.map((f) => f.path) });
-        process.stdout.write(`wrote ${out}/ (target ${desc.name}, T=${steps[0]}, ${describeMethod(method)})\n${formatReport(layers)}`);
+        const utilization = files.find((f) => f.path === 'utilization.txt')?.contents as string | undefined;
+        if (args.json) return printJson({ ...report, prefix, output: out, files: files.map((f) => f.path), ...(utilization ? { utilization } : {}) });
+        process.stdout.write(`wrote ${out}/ (target ${target.name}, T=${steps[0]}, ${describeMethod(method)})\n${formatReport(layers)}${utilization ? `\n${utilization}` : ''}`);
       }),
   );
 }

@@ -1,0 +1,44 @@
+/** A folder written by `snnc compile`: its graphs, report and which executors it can feed. */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { SnncError } from '../ir/diagnostics.js';
+import type { Graph } from '../ir/types.js';
+import { IMAGE_FILE } from '../targets/core/index.js';
+import { loadGraph } from './model-io.js';
+
+export type ExecutorName = 'interp' | 'core' | 'c';
+export const EXECUTORS: readonly ExecutorName[] = ['interp', 'core', 'c'];
+
+export interface CompiledFolder {
+  readonly dir: string;
+  readonly fixed: Graph;
+  readonly float: Graph;
+  readonly prefix: string;
+  readonly calibrationRange?: { min: number; max: number };
+  /** Executors this folder has what it takes for (the interpreter always). */
+  readonly available: ExecutorName[];
+}
+
+export function readCompiledFolder(dir: string): CompiledFolder {
+  let meta: { prefix: string; calibrationRange?: { min: number; max: number } };
+  try {
+    meta = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+  } catch {
+    throw new SnncError('SNN0408', `${dir}/report.json is missing or unreadable: is ${dir} a folder written by snnc compile?`);
+  }
+  const fixed = loadGraph(join(dir, 'model.snnir'));
+  const float = loadGraph(join(dir, 'model.float.snnir'));
+  const available: ExecutorName[] = ['interp'];
+  if (existsSync(join(dir, IMAGE_FILE))) available.push('core');
+  if (existsSync(join(dir, `${meta.prefix}.c`))) available.push('c');
+  return { dir, fixed, float, prefix: meta.prefix, ...(meta.calibrationRange ? { calibrationRange: meta.calibrationRange } : {}), available };
+}
+
+export function parseExecutors(text: string, folder: CompiledFolder): ExecutorName[] {
+  const names = text.split(',').map((s) => s.trim()).filter(Boolean);
+  for (const n of names) {
+    if (!EXECUTORS.includes(n as ExecutorName)) throw new SnncError('SNN0407', `unknown executor '${n}' (known: ${EXECUTORS.join(', ')})`);
+    if (!folder.available.includes(n as ExecutorName)) throw new SnncError('SNN0407', `${folder.dir} has nothing for the '${n}' executor (it has: ${folder.available.join(', ')}); compile with --target ${n === 'core' ? 'core[:preset]' : 'c'}`);
+  }
+  return names as ExecutorName[];
+}

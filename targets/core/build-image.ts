@@ -13,7 +13,9 @@ import type { CoreNetwork, Unit } from './network.js';
 const LEAK = { none: 0, shift: 1, mul: 2 } as const;
 const ROUND = { floor: 0, trunc: 1, 'half-up': 2 } as const;
 
-function fits(u: Unit, what: string, values: ArrayLike<number>, bits: number, source: string): Int32Array {
+/** Values as the image's 32-bit words, each within `bits` (the core's width; at most the 32-bit word). */
+function fits(u: Unit, what: string, values: ArrayLike<number>, width: number, source: string): Int32Array {
+  const bits = Math.min(width, 32);
   const hi = 2 ** (bits - 1) - 1;
   const out = new Int32Array(values.length);
   for (let i = 0; i < values.length; i++) {
@@ -66,20 +68,28 @@ export function buildImage(net: CoreNetwork, m: Mapping, d: CoreDesc): CoreImage
       }
     }
     axons.sort((a, b) => a.source - b.source || a.neuron - b.neuron);
-    const synapses = axons.reduce((a, x) => a + x.syn.length, 0);
+    // runs of consecutive targets (the synapses of an axon come sorted by target)
     const axonStart = new Int32Array(axons.length + 1);
-    const target = new Int32Array(synapses);
-    const weight = new Int32Array(synapses);
-    let at = 0;
+    const runTarget: number[] = [];
+    const runLength: number[] = [];
+    const weights: number[] = [];
     axons.forEach((a, k) => {
-      axonStart[k] = at;
+      axonStart[k] = runTarget.length;
       for (const [t, w] of a.syn) {
-        target[at] = t;
-        weight[at++] = w;
+        const last = runTarget.length - 1;
+        if (last >= axonStart[k] && runTarget[last] + runLength[last] === t) runLength[last]++;
+        else {
+          runTarget.push(t);
+          runLength.push(1);
+        }
+        weights.push(w);
       }
     });
-    axonStart[axons.length] = at;
-    return { unit: s.unit, start: s.start, count: s.count, axons: axons.length, axonSource: Int32Array.from(axons, (a) => a.source), axonNeuron: Int32Array.from(axons, (a) => a.neuron), axonStart, synapses, target, weight };
+    axonStart[axons.length] = runTarget.length;
+    const target = Int32Array.from(runTarget);
+    const length = Int32Array.from(runLength);
+    const weight = Int32Array.from(weights);
+    return { unit: s.unit, start: s.start, count: s.count, axons: axons.length, axonSource: Int32Array.from(axons, (a) => a.source), axonNeuron: Int32Array.from(axons, (a) => a.neuron), axonStart, runs: target.length, runTarget: target, runLength: length, synapses: weight.length, weight };
   });
   // routes: for each source neuron, the cores whose synapse tables hold it
   const sources = [-1, ...net.units.map((u, k) => (u.kind === 'population' ? k : -2)).filter((k) => k >= 0)];

@@ -78,7 +78,7 @@ export function parseCoreDesc(json: unknown, path: string): CoreDesc {
   if (typeof mesh !== 'object' || mesh === null || !intIn(1, 256)(mesh.width) || !intIn(1, 256)(mesh.height) || typeof mesh.source !== 'string') fail(path, 'mesh must be {width, height (1..256), source}');
   const cyc = (o.cycles ?? {}) as Record<string, unknown>;
   const en = (o.energy ?? {}) as Record<string, unknown>;
-  const bits = intIn(2, 32);
+  const bits = intIn(2, 48);
   const desc: CoreDesc = {
     name: typeof o.name === 'string' ? o.name : fail(path, 'name must be a string'),
     summary: typeof o.summary === 'string' ? o.summary : '',
@@ -89,12 +89,12 @@ export function parseCoreDesc(json: unknown, path: string): CoreDesc {
     kernelStorage: sourced(path, o, 'kernelStorage', oneOf('expanded' as const, 'shared' as const), '"expanded" or "shared"'),
     fanIn: sourced(path, o, 'fanIn', intIn(1, 2 ** 30), 'an integer in 1..2^30'),
     fanOut: sourced(path, o, 'fanOut', intIn(1, 2 ** 16), 'an integer in 1..65536'),
-    weightBits: sourced(path, o, 'weightBits', intIn(2, 24), 'an integer in 2..24'),
-    membraneBits: sourced(path, o, 'membraneBits', bits, 'an integer in 2..32'),
-    thresholdBits: sourced(path, o, 'thresholdBits', bits, 'an integer in 2..32'),
-    biasBits: sourced(path, o, 'biasBits', bits, 'an integer in 2..32'),
-    accBits: sourced(path, o, 'accBits', bits, 'an integer in 2..32'),
-    sumBits: sourced(path, o, 'sumBits', bits, 'an integer in 2..32'),
+    weightBits: sourced(path, o, 'weightBits', intIn(2, 32), 'an integer in 2..32'),
+    membraneBits: sourced(path, o, 'membraneBits', bits, 'an integer in 2..48'),
+    thresholdBits: sourced(path, o, 'thresholdBits', bits, 'an integer in 2..48'),
+    biasBits: sourced(path, o, 'biasBits', bits, 'an integer in 2..48'),
+    accBits: sourced(path, o, 'accBits', bits, 'an integer in 2..48'),
+    sumBits: sourced(path, o, 'sumBits', bits, 'an integer in 2..48'),
     overflow: sourced(path, o, 'overflow', oneOf('saturate' as const, 'wrap' as const), '"saturate" or "wrap"'),
     rounding: sourced(path, o, 'rounding', oneOf('floor' as const, 'trunc' as const, 'half-up' as const), '"floor", "trunc" or "half-up"'),
     synapticDelay: sourced(path, o, 'synapticDelay', oneOf(0 as const, 1 as const), '0 or 1'),
@@ -151,10 +151,10 @@ export function quantizerView(d: CoreDesc): TargetDesc {
     summary: d.summary,
     weightBits: { default: Math.min(8, wmax), min: 2, max: wmax },
     weightGranularity: 'channel',
-    accBits: Math.max(8, d.accBits.value),
-    vBits: Math.max(8, d.membraneBits.value),
-    biasBits: Math.max(8, d.biasBits.value),
-    sumBits: Math.max(8, d.sumBits.value),
+    accBits: Math.min(48, Math.max(8, d.accBits.value)),
+    vBits: Math.min(32, Math.max(8, d.membraneBits.value)),
+    biasBits: Math.min(32, Math.max(8, d.biasBits.value)),
+    sumBits: Math.min(48, Math.max(8, d.sumBits.value)),
     overflow: d.overflow.value,
     leakRounding: d.rounding.value,
     input: { signed: false, bits: 8 },

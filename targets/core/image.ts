@@ -33,6 +33,11 @@ export interface ImageUnit {
   bias: Int32Array; // biasRows x size
 }
 
+/**
+ * A core's synapse table: each axon (a source neuron heard here) owns runs of consecutive local
+ * targets; run r covers targets runTarget[r] .. + runLength[r] - 1, whose weights follow one
+ * another in `weight` (a convolution's fan-out is a few runs of one channel group each).
+ */
 export interface ImageCore {
   unit: number;
   start: number;
@@ -40,10 +45,12 @@ export interface ImageCore {
   axons: number;
   axonSource: Int32Array; // -1 input, else unit
   axonNeuron: Int32Array;
-  axonStart: Int32Array; // axons + 1
+  axonStart: Int32Array; // axons + 1, into the runs
+  runs: number;
+  runTarget: Int32Array; // local neuron index of the run's first target
+  runLength: Int32Array;
   synapses: number;
-  target: Int32Array; // local neuron index
-  weight: Int32Array;
+  weight: Int32Array; // synapses = the sum of the run lengths
 }
 
 export interface ImageRoute {
@@ -112,8 +119,10 @@ export const LAYOUT: Field[] = [
       { name: 'axonSource', type: 'i32[]', count: n('axons') },
       { name: 'axonNeuron', type: 'i32[]', count: n('axons') },
       { name: 'axonStart', type: 'i32[]', count: (o) => (o.axons as number) + 1 },
+      { name: 'runs', type: 'u32' },
+      { name: 'runTarget', type: 'i32[]', count: n('runs') },
+      { name: 'runLength', type: 'i32[]', count: n('runs') },
       { name: 'synapses', type: 'u32' },
-      { name: 'target', type: 'i32[]', count: n('synapses') },
       { name: 'weight', type: 'i32[]', count: n('synapses') },
     ],
   },
@@ -288,7 +297,7 @@ function checkImage(img: CoreImage): void {
     if (c.unit >= img.unitCount) bad(`core ${k}: unit ${c.unit} out of range`);
     const u = img.units[c.unit];
     if (c.start + c.count > u.size) bad(`core ${k}: neurons ${c.start}..${c.start + c.count} outside unit ${c.unit} of ${u.size}`);
-    if (c.axonStart[0] !== 0 || c.axonStart[c.axons] !== c.synapses) bad(`core ${k}: axon table does not cover its ${c.synapses} synapses`);
+    if (c.axonStart[0] !== 0 || c.axonStart[c.axons] !== c.runs) bad(`core ${k}: axon table does not cover its ${c.runs} runs`);
     for (let a = 0; a < c.axons; a++) {
       if (c.axonStart[a + 1] < c.axonStart[a]) bad(`core ${k}: axon ${a} has a negative length`);
       const s = c.axonSource[a];
@@ -296,7 +305,12 @@ function checkImage(img: CoreImage): void {
       if (s >= 0 && img.units[s].level >= u.level) bad(`core ${k}: axon ${a} comes from unit ${s}, which is not at a lower level`);
       if (c.axonNeuron[a] < 0 || c.axonNeuron[a] >= size) bad(`core ${k}: axon ${a} names neuron ${c.axonNeuron[a]} of a source of ${size}`);
     }
-    for (let i = 0; i < c.synapses; i++) if (c.target[i] < 0 || c.target[i] >= c.count) bad(`core ${k}: synapse ${i} targets neuron ${c.target[i]} of ${c.count}`);
+    let words = 0;
+    for (let r = 0; r < c.runs; r++) {
+      if (c.runLength[r] < 1 || c.runTarget[r] < 0 || c.runTarget[r] + c.runLength[r] > c.count) bad(`core ${k}: run ${r} targets neurons ${c.runTarget[r]}..${c.runTarget[r] + c.runLength[r] - 1} of ${c.count}`);
+      words += c.runLength[r];
+    }
+    if (words !== c.synapses) bad(`core ${k}: runs cover ${words} synapses, the table holds ${c.synapses}`);
   });
   const covered = img.units.map(() => 0);
   for (const c of img.cores) covered[c.unit] += c.count;
@@ -333,7 +347,7 @@ export function imageMap(img: CoreImage): string {
   put('header: version, steps, mesh, cycle costs, queue depth, clock, input shape, output unit', 4 * 10 + 8 + 4 * 5 + 4);
   img.units.forEach((u, k) => put(`unit ${k} (${u.kind === 0 ? 'population' : 'readout'}, ${u.size} neurons, level ${u.level}): parameters, thresholds, initial membranes, ${u.biasRows} bias rows`, 4 * 12 + 8 * u.size + 4 + 4 * u.biasRows * u.size));
   put('core count', 4);
-  img.cores.forEach((c, k) => put(`core ${k}: unit ${c.unit} neurons ${c.start}..${c.start + c.count - 1}, ${c.axons} axons, ${c.synapses} synapses`, 4 * 4 + 4 * (3 * c.axons + 1) + 4 + 8 * c.synapses));
+  img.cores.forEach((c, k) => put(`core ${k}: unit ${c.unit} neurons ${c.start}..${c.start + c.count - 1}, ${c.axons} axons, ${c.runs} runs, ${c.synapses} synapses`, 4 * 4 + 4 * (3 * c.axons + 1) + 4 + 8 * c.runs + 4 + 4 * c.synapses));
   put('route count', 4);
   img.routes.forEach((r, k) => put(`route ${k}: source ${r.source === -1 ? 'input' : `unit ${r.source}`}, ${r.size} neurons, ${r.entries} destination entries`, 4 + 4 + 4 * (r.size + 1) + 4 + 4 * r.entries));
   lines.push(`${at.toString(16).padStart(8, '0')}  end`);

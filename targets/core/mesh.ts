@@ -16,21 +16,23 @@ export function hopsBetween(width: number, a: number, b: number): number {
   return Math.abs(p.x - q.x) + Math.abs(p.y - q.y);
 }
 
-/** The directed links (as "x,y>x,y" keys) an XY route from core a to core b crosses. */
-export function xyRoute(width: number, a: number, b: number): string[] {
+/**
+ * The directed links an XY route from core a to core b crosses, as numbers: the link leaving
+ * router (x, y) in direction d (0 +x, 1 -x, 2 +y, 3 -y) is (y·W + x)·4 + d. Its length is the
+ * hop count.
+ */
+export function xyLinks(width: number, a: number, b: number): Int32Array {
   const p = coreXY(width, a);
   const q = coreXY(width, b);
-  const links: string[] = [];
+  const links: number[] = [];
   let { x, y } = p;
   while (x !== q.x) {
-    const nx = x + Math.sign(q.x - x);
-    links.push(`${x},${y}>${nx},${y}`);
-    x = nx;
+    links.push((y * width + x) * 4 + (q.x > x ? 0 : 1));
+    x += Math.sign(q.x - x);
   }
   while (y !== q.y) {
-    const ny = y + Math.sign(q.y - y);
-    links.push(`${x},${y}>${x},${ny}`);
-    y = ny;
+    links.push((y * width + x) * 4 + (q.y > y ? 2 : 3));
+    y += Math.sign(q.y - y);
   }
-  return links;
+  return Int32Array.from(links);
 }

@@ -24,7 +24,7 @@
  */
 import { leak as leakOf, narrow, type Leak, type Overflow } from '../../ir/fixed-arith.js';
 import type { CoreImage, ImageUnit } from './image.js';
-import { hopsBetween, xyRoute } from './mesh.js';
+import { xyLinks } from './mesh.js';
 
 const LEAKS = ['none', 'shift', 'mul'] as const;
 const ROUNDS = ['floor', 'trunc', 'half-up'] as const;
@@ -61,6 +61,19 @@ interface UnitState {
   readonly counters: [number, number];
 }
 
+/** dst[base + t] += value · w over the runs lo..hi of an axon (the synapse fetch and accumulate). */
+function accumulate(dst: Float64Array, base: number, weight: Int32Array, runTarget: Int32Array, runLength: Int32Array, runWeight: Int32Array, lo: number, hi: number, value: number): number {
+  let words = 0;
+  for (let r = lo; r < hi; r++) {
+    const t0 = base + runTarget[r];
+    const w0 = runWeight[r];
+    const len = runLength[r];
+    for (let q = 0; q < len; q++) dst[t0 + q] += value * weight[w0 + q];
+    words += len;
+  }
+  return words;
+}
+
 export class CoreSimulator {
   private readonly units: UnitState[];
   /** Per core, per source (input = index 0, unit k = k + 1): the axon of each source neuron, or -1. */
@@ -71,7 +84,6 @@ export class CoreSimulator {
   private readonly coreOfNeuron: Int32Array[];
   /** Per-core busy cycles since the simulator was made (for the bottleneck report). */
   readonly busy: Float64Array;
-  private readonly linkKey: Map<string, string[]> = new Map();
 
   constructor(readonly image: CoreImage) {
     this.units = image.units.map((u) => ({
@@ -102,6 +114,22 @@ export class CoreSimulator {
     this.levels = Array.from({ length: maxLevel + 1 }, () => []);
     image.cores.forEach((c, k) => this.levels[image.units[c.unit].level].push(k));
     this.busy = new Float64Array(image.coreCount);
+    this.runWeight = image.cores.map((c) => {
+      const w = new Int32Array(c.runs + 1);
+      for (let r = 0; r < c.runs; r++) w[r + 1] = w[r] + c.runLength[r];
+      return w;
+    });
+    this.inputEvents = new Int32Array(image.inputSize);
+    this.inputValues = new Float64Array(image.inputSize);
+    this.ones = new Float64Array(Math.max(1, ...image.units.map((u) => u.size))).fill(1);
+    const n = image.coreCount;
+    this.compute = new Float64Array(n);
+    this.sent = new Float64Array(n);
+    this.received = new Float64Array(n);
+    this.recvCycles = new Float64Array(n);
+    this.pairCount = new Float64Array(n * n);
+    this.pairsTouched = new Int32Array(n * n);
+    this.linkLoad = new Float64Array(image.meshWidth * image.meshHeight * 4);
   }
 
   get steps(): number {
@@ -118,72 +146,113 @@ export class CoreSimulator {
     return this.units.map((s) => [s.counters[0], s.counters[1]]);
   }
 
-  /** Deliver one packet's synapses at core `c`; returns the synapse words fetched. */
-  private deliver(c: number, source: number, j: number, value: number, into: 'static' | 'current'): number {
-    const a = this.axonOf[c][source + 1]?.[j] ?? -1;
-    if (a < 0) return 0;
-    const core = this.image.cores[c];
-    const dst = this.units[core.unit][into === 'static' ? 'staticCurrent' : 'current'];
-    const lo = core.axonStart[a];
-    const hi = core.axonStart[a + 1];
-    for (let k = lo; k < hi; k++) dst[core.start + core.target[k]] += value * core.weight[k];
-    return hi - lo;
+  private readonly inputEvents: Int32Array;
+  private readonly inputValues: Float64Array;
+  /** The value of a spike event, for every possible spike. */
+  private readonly ones: Float64Array;
+  /** Per core, the offset in `weight` of each run (prefix sums of the run lengths). */
+  private readonly runWeight: Int32Array[];
+  /** Per-phase scratch, allocated once: per core, and per (from, to) core pair. */
+  private readonly compute: Float64Array;
+  private readonly sent: Float64Array;
+  private readonly received: Float64Array;
+  private readonly recvCycles: Float64Array;
+  private readonly pairCount: Float64Array;
+  private readonly pairsTouched: Int32Array;
+  private nPairs = 0;
+  /** Per (from, to) core pair, the directed links of its XY route (link = (y·W + x)·4 + direction). */
+  private readonly routeLinks = new Map<number, Int32Array>();
+  private readonly linkLoad: Float64Array;
+
+  private startPhase(): PhaseStats {
+    this.compute.fill(0);
+    this.sent.fill(0);
+    this.received.fill(0);
+    this.recvCycles.fill(0);
+    for (let k = 0; k < this.nPairs; k++) this.pairCount[this.pairsTouched[k]] = 0;
+    this.nPairs = 0;
+    return { cycles: 0, packets: 0, synops: 0, bottleneck: 0, maxQueue: 0, stalls: 0 };
   }
 
-  /** Send the events of (source, neurons, values) from core `from`; the phase's network and receive times. */
-  private send(from: (j: number) => number, source: number, neurons: ArrayLike<number>, count: number, values: ArrayLike<number> | undefined, into: 'static' | 'current', ph: PhaseStats, sent: Float64Array, received: Float64Array, recvCycles: Float64Array, pairLoad: Map<number, number>): void {
+  /**
+   * Send events of `source` from the cores `coreOf` names: one packet per destination core on the
+   * route of neuron neurons[e], delivered there through the synapse table into `into` (the
+   * static or the step current of the receiving unit), weighted by values[e].
+   */
+  private send(coreOf: Int32Array | undefined, source: number, neurons: Int32Array, values: Float64Array, count: number, into: 'staticCurrent' | 'current', ph: PhaseStats): void {
     const route = this.routeOf.get(source);
     if (!route) return;
     const img = this.image;
     const nCores = img.coreCount;
+    const perEvent = img.cyclesPerEvent;
+    const perSyn = img.cyclesPerSynOp;
+    const { start, cores } = route;
+    let packets = 0;
+    let synops = 0;
     for (let e = 0; e < count; e++) {
       const j = neurons[e];
-      const value = values ? values[e] : 1;
-      const src = from(j);
-      for (let r = route.start[j]; r < route.start[j + 1]; r++) {
-        const c = route.cores[r];
+      const value = values[e];
+      const src = coreOf ? coreOf[j] : 0;
+      for (let r = start[j]; r < start[j + 1]; r++) {
+        const c = cores[r];
         const words = this.deliver(c, source, j, value, into);
-        sent[src]++;
-        received[c]++;
-        recvCycles[c] += img.cyclesPerEvent + words * img.cyclesPerSynOp;
-        ph.packets++;
-        ph.synops += words;
+        this.sent[src]++;
+        this.received[c]++;
+        this.recvCycles[c] += perEvent + words * perSyn;
+        packets++;
+        synops += words;
         const key = src * nCores + c;
-        pairLoad.set(key, (pairLoad.get(key) ?? 0) + 1);
+        if (this.pairCount[key]++ === 0) this.pairsTouched[this.nPairs++] = key;
       }
     }
+    ph.packets += packets;
+    ph.synops += synops;
+  }
+
+  /** Synapse fetch and accumulate for one packet at core `c`; returns the words fetched. */
+  private deliver(c: number, source: number, j: number, value: number, into: 'staticCurrent' | 'current'): number {
+    const core = this.image.cores[c];
+    const a = this.axonOf[c][source + 1]![j];
+    const dst = into === 'current' ? this.units[core.unit].current : this.units[core.unit].staticCurrent;
+    return accumulate(dst, core.start, core.weight, core.runTarget, core.runLength, this.runWeight[c], core.axonStart[a], core.axonStart[a + 1], value);
   }
 
   /** The network time of a phase: routes walked hop by hop, per directed link the packets crossing it. */
-  private networkCycles(pairLoad: Map<number, number>): number {
+  private networkCycles(): number {
     const img = this.image;
-    const links = new Map<string, number>();
     let longest = 0;
-    for (const [key, n] of pairLoad) {
+    let busiest = 0;
+    const touched: number[] = [];
+    for (let k = 0; k < this.nPairs; k++) {
+      const key = this.pairsTouched[k];
       const a = Math.floor(key / img.coreCount);
       const b = key - a * img.coreCount;
       if (a === b) continue;
-      longest = Math.max(longest, hopsBetween(img.meshWidth, a, b));
-      let route = this.linkKey.get(`${a}>${b}`);
-      if (!route) this.linkKey.set(`${a}>${b}`, (route = xyRoute(img.meshWidth, a, b)));
-      for (const l of route) links.set(l, (links.get(l) ?? 0) + n);
+      let links = this.routeLinks.get(key);
+      if (!links) this.routeLinks.set(key, (links = xyLinks(img.meshWidth, a, b)));
+      longest = Math.max(longest, links.length);
+      const n = this.pairCount[key];
+      for (const l of links) {
+        if (this.linkLoad[l] === 0) touched.push(l);
+        this.linkLoad[l] += n;
+        if (this.linkLoad[l] > busiest) busiest = this.linkLoad[l];
+      }
     }
-    if (longest === 0) return 0;
-    const busiest = Math.max(...links.values());
-    return (longest + busiest - 1) * img.cyclesPerHop;
+    for (const l of touched) this.linkLoad[l] = 0;
+    return longest === 0 ? 0 : (longest + busiest - 1) * img.cyclesPerHop;
   }
 
-  private finishPhase(ph: PhaseStats, compute: Float64Array, sent: Float64Array, received: Float64Array, recvCycles: Float64Array, pairLoad: Map<number, number>): void {
+  private finishPhase(ph: PhaseStats): void {
     const img = this.image;
     let front = 0;
     let back = 0;
     let frontCore = 0;
     let backCore = 0;
     for (let c = 0; c < img.coreCount; c++) {
-      const f = compute[c] + sent[c] * img.cyclesPerPacketSent;
-      const stall = Math.max(0, received[c] - img.queueDepth) * img.cyclesPerPacketSent;
-      const b = recvCycles[c] + stall;
-      ph.maxQueue = Math.max(ph.maxQueue, received[c]);
+      const f = this.compute[c] + this.sent[c] * img.cyclesPerPacketSent;
+      const stall = Math.max(0, this.received[c] - img.queueDepth) * img.cyclesPerPacketSent;
+      const b = this.recvCycles[c] + stall;
+      ph.maxQueue = Math.max(ph.maxQueue, this.received[c]);
       ph.stalls += stall;
       this.busy[c] += f + b;
       if (f > front) {
@@ -195,13 +264,8 @@ export class CoreSimulator {
         backCore = c;
       }
     }
-    ph.cycles = front + this.networkCycles(pairLoad) + back;
+    ph.cycles = front + this.networkCycles() + back;
     ph.bottleneck = back > front ? backCore : frontCore;
-  }
-
-  private newPhase(): { ph: PhaseStats; compute: Float64Array; sent: Float64Array; received: Float64Array; recvCycles: Float64Array; pairLoad: Map<number, number> } {
-    const n = this.image.coreCount;
-    return { ph: { cycles: 0, packets: 0, synops: 0, bottleneck: 0, maxQueue: 0, stalls: 0 }, compute: new Float64Array(n), sent: new Float64Array(n), received: new Float64Array(n), recvCycles: new Float64Array(n), pairLoad: new Map() };
   }
 
   /** Reset the state and load one sample (integers, NCHW order at `offset`); returns the load phase. */
@@ -215,20 +279,21 @@ export class CoreSimulator {
     }
     // the input, channel-last like every map: position p, channel c
     const { inputC: C, inputH: H, inputW: W } = img;
-    const neurons: number[] = [];
-    const values: number[] = [];
+    const neurons = this.inputEvents;
+    const values = this.inputValues;
+    let n = 0;
     for (let p = 0; p < H * W; p++) {
       for (let c = 0; c < C; c++) {
         const q = input[offset + c * H * W + p];
         if (q !== 0) {
-          neurons.push(p * C + c);
-          values.push(q);
+          neurons[n] = p * C + c;
+          values[n++] = q;
         }
       }
     }
-    const { ph, compute, sent, received, recvCycles, pairLoad } = this.newPhase();
-    this.send(() => 0, -1, neurons, neurons.length, values, 'static', ph, sent, received, recvCycles, pairLoad);
-    this.finishPhase(ph, compute, sent, received, recvCycles, pairLoad);
+    const ph = this.startPhase();
+    this.send(undefined, -1, neurons, values, n, 'staticCurrent', ph);
+    this.finishPhase(ph);
     return ph;
   }
 
@@ -280,23 +345,22 @@ export class CoreSimulator {
     for (let level = 1; level < this.levels.length; level++) {
       const cores = this.levels[level];
       if (!cores.length) continue;
-      const { ph, compute, sent, received, recvCycles, pairLoad } = this.newPhase();
+      const ph = this.startPhase();
       const firedBefore = new Map<number, number>();
       for (const c of cores) {
         const core = img.cores[c];
         const s = this.units[core.unit];
         if (!firedBefore.has(core.unit)) firedBefore.set(core.unit, s.nfired);
         this.updateSlice(s, core.start, core.count, t);
-        compute[c] += core.count * img.cyclesPerNeuronUpdate;
+        this.compute[c] += core.count * img.cyclesPerNeuronUpdate;
       }
       // spikes of this level's populations travel to the higher levels
       for (const [unit] of firedBefore) {
         const s = this.units[unit];
         if (s.u.kind !== 0) continue;
-        const where = this.coreOfNeuron[unit];
-        this.send((j) => where[j], unit, s.fired, s.nfired, undefined, 'current', ph, sent, received, recvCycles, pairLoad);
+        this.send(this.coreOfNeuron[unit], unit, s.fired, this.ones, s.nfired, 'current', ph);
       }
-      this.finishPhase(ph, compute, sent, received, recvCycles, pairLoad);
+      this.finishPhase(ph);
       total.cycles += ph.cycles;
       total.packets += ph.packets;
       total.synops += ph.synops;

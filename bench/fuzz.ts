@@ -1,5 +1,5 @@
 /**
- * Fuzzing campaign: `node dist/bench/fuzz.js [--inputs 1000000] [--seed 1] [--targets onnx,ir,npy] [--workers 2]`
+ * Fuzzing campaign: `node dist/bench/fuzz.js [--inputs 1000000] [--seed 1] [--targets onnx,ir,image,npy] [--workers 2]`
  *
  * Input i goes to target i mod (number of targets) and is made from (seed, target, i) alone,
  * so any finding is replayed by its index. Workers take every W-th input; each publishes the
@@ -77,7 +77,7 @@ function arg(name: string, fallback: string): string {
 async function main(): Promise<void> {
   const inputs = Number(arg('inputs', '1000000'));
   const seed = Number(arg('seed', '1'));
-  const targets = arg('targets', 'onnx,ir,npy').split(',');
+  const targets = arg('targets', 'onnx,ir,image,npy').split(',');
   const workers = Number(arg('workers', '2'));
   const hangSeconds = Number(arg('hang-seconds', '20'));
   const total = new Map(targets.map((t) => [t, newTally()]));

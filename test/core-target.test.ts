@@ -75,6 +75,13 @@ describe('core memory image', () => {
     for (const code of ['SNN0701', 'SNN0702', 'SNN0703']) expect(codes.get(code), code).toBeGreaterThan(0);
   });
 
+  it('fuzz finding: a route to a core whose synapse table does not hear the neuron is refused (it crashed the simulator)', () => {
+    const img = decodeImage(c.bytes);
+    const route = img.routes.find((r) => r.source === -1)!;
+    route.cores[0] = (route.cores[0] + 1) % img.coreCount;
+    expect(() => decodeImage(encodeImage(img))).toThrow(/whose synapse table does not hear it/);
+  });
+
   it('a version from the future and a forged count are refused before any allocation', () => {
     const future = c.bytes.slice();
     new DataView(future.buffer).setUint32(8, 2, true);

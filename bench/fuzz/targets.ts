@@ -23,6 +23,8 @@ import { Rng, subSeed } from '../../src/util/rng.js';
 import { generateIr, mutateIr } from './ir-mutator.js';
 import { makeNpy } from './npy-mutator.js';
 import { mutateOnnx } from './onnx-mutator.js';
+import { mutateImage } from './image-mutator.js';
+import { compileForCore, CoreSimulator, decodeImage, loadCorePreset } from '../../targets/core/index.js';
 
 /** Per-sample elements up to which a fuzzed graph is also executed on one sample. */
 const RUN_LIMIT = 1 << 16;
@@ -84,7 +86,24 @@ function execute(g: Graph): void {
   }
 }
 
+/** A small network compiled for the core: the seed of the image mutations. */
+const SEED_IMAGE_GRAPH = `snnir 1
+graph @fz stage=snn-fixed steps=3 {
+  %x = input() {scale=1} : u8[N,2,4,4]
+  %c = conv2d(%x, @w) {dilations=[1,1], group=1, pads=[1,1,1,1], strides=[1,1]} : i16[N,3,4,4]
+  %a = if(%c) {accbits=16, overflow="saturate", reset="subtract", threshold=40, vbits=16} : u1[N,3,4,4]
+  %p = sumpool2d(%a) {kernel=[2,2], pads=[0,0,0,0], strides=[2,2]} : i4[N,3,2,2]
+  %f = flatten(%p) {axis=1} : i4[N,12]
+  %d = dense(%f, @v) : i16[N,5]
+  %r = readout(%d) {overflow="wrap", scale=1, sumbits=16} : i16[N,5]
+  output %r
+}
+const @w : i8[3,2,3,3] = [${Array.from({ length: 54 }, (_, i) => ((i * 37) % 15) - 7).join(',')}]
+const @v : i8[5,12] = [${Array.from({ length: 60 }, (_, i) => ((i * 11) % 9) - 4).join(',')}]
+`;
+
 export function makeTargets(): FuzzTarget[] {
+  const seedImage = compileForCore(parseGraph(SEED_IMAGE_GRAPH), { ...loadCorePreset('generic'), neuronsPerCore: { value: 7, source: 'fuzz seed' } }).bytes;
   const onnx = onnxSeeds();
   const ir = irSeeds();
   const modelDir = mkdtempSync(join(tmpdir(), 'snnc-fuzz-'));
@@ -112,6 +131,15 @@ export function makeTargets(): FuzzTarget[] {
         const g = parseGraph(input as string, { file: 'fuzz.snnir' });
         verifyOrThrow(g);
         execute(g);
+      },
+    },
+    {
+      name: 'image',
+      input: (seed, i) => mutateImage(seedImage, new Rng(subSeed(seed, 'image', i))),
+      run: (input) => {
+        const sim = new CoreSimulator(decodeImage(input as Uint8Array, 'fuzz.img'));
+        sim.load(new Int32Array(sim.image.inputSize).fill(3));
+        for (let t = 1; t <= Math.min(sim.steps, 4); t++) sim.step(t);
       },
     },
     {

@@ -321,6 +321,21 @@ function checkImage(img: CoreImage): void {
     for (let i = 0; i < r.size; i++) if (r.start[i + 1] < r.start[i]) bad(`route ${k}: neuron ${i} has a negative length`);
     for (const c of r.cores) if (c < 0 || c >= img.coreCount) bad(`route ${k}: core ${c} out of range`);
   });
+  // every packet a route sends finds its axon at the destination, and every axon is reached
+  const axons = new Set<string>();
+  img.cores.forEach((c, k) => {
+    for (let a = 0; a < c.axons; a++) axons.add(`${k}:${c.axonSource[a]}:${c.axonNeuron[a]}`);
+  });
+  let routed = 0;
+  for (const r of img.routes) {
+    for (let j = 0; j < r.size; j++) {
+      for (let e = r.start[j]; e < r.start[j + 1]; e++) {
+        if (!axons.has(`${r.cores[e]}:${r.source}:${j}`)) bad(`route of source ${r.source} neuron ${j} names core ${r.cores[e]}, whose synapse table does not hear it`);
+        routed++;
+      }
+    }
+  }
+  if (routed !== axons.size) bad(`routes reach ${routed} axons, the cores hold ${axons.size}`);
 }
 
 export function decodeImage(bytes: Uint8Array, label = 'image'): CoreImage {

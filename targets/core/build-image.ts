@@ -8,7 +8,7 @@ import { SnncError } from '../../ir/diagnostics.js';
 import type { CoreDesc } from './desc.js';
 import { IMAGE_VERSION, type CoreImage, type ImageCore, type ImageRoute, type ImageUnit } from './image.js';
 import type { Mapping } from './map.js';
-import type { CoreNetwork, Unit } from './network.js';
+import { poolSource, type CoreNetwork, type Unit } from './network.js';
 
 const LEAK = { none: 0, shift: 1, mul: 2 } as const;
 const ROUND = { floor: 0, trunc: 1, 'half-up': 2 } as const;
@@ -92,8 +92,8 @@ export function buildImage(net: CoreNetwork, m: Mapping, d: CoreDesc): CoreImage
     return { unit: s.unit, start: s.start, count: s.count, axons: axons.length, axonSource: Int32Array.from(axons, (a) => a.source), axonNeuron: Int32Array.from(axons, (a) => a.neuron), axonStart, runs: target.length, runTarget: target, runLength: length, synapses: weight.length, weight };
   });
   // routes: for each source neuron, the cores whose synapse tables hold it
-  const sources = [-1, ...net.units.map((u, k) => (u.kind === 'population' ? k : -2)).filter((k) => k >= 0)];
-  const sizeOf = (s: number): number => (s === -1 ? net.inputSize : net.units[s].size);
+  const sources = [-1, ...net.units.map((u, k) => (u.kind === 'population' ? k : -2)).filter((k) => k >= 0), ...net.pools.map((_, q) => poolSource(q))];
+  const sizeOf = (s: number): number => (s === -1 ? net.inputSize : s >= 0 ? net.units[s].size : net.pools[-2 - s].cells);
   const routes: ImageRoute[] = sources.map((source) => {
     const dest: number[][] = Array.from({ length: sizeOf(source) }, () => []);
     cores.forEach((c, k) => {
@@ -128,6 +128,8 @@ export function buildImage(net: CoreNetwork, m: Mapping, d: CoreDesc): CoreImage
     output: net.output,
     unitCount: units.length,
     units,
+    poolCount: net.pools.length,
+    pools: net.pools.map((p) => ({ unit: p.unit, channels: p.channels, positions: p.positions, cells: p.cells, fanStart: Int32Array.from(p.fanStart), fanCount: p.fanOut.length, fanOut: Int32Array.from(p.fanOut) })),
     coreCount: cores.length,
     cores,
     routeCount: routes.length,

@@ -43,7 +43,7 @@ export interface ImageCore {
   start: number;
   count: number;
   axons: number;
-  axonSource: Int32Array; // -1 input, else unit
+  axonSource: Int32Array; // -1 input, k >= 0 unit k's spikes, -2 - q pool stage q's cells
   axonNeuron: Int32Array;
   axonStart: Int32Array; // axons + 1, into the runs
   runs: number;
@@ -53,8 +53,19 @@ export interface ImageCore {
   weight: Int32Array; // synapses = the sum of the run lengths
 }
 
+/** A pool stage of the cores holding population `unit` (see network.ts, PoolStage). */
+export interface ImagePool {
+  unit: number;
+  channels: number;
+  positions: number;
+  cells: number;
+  fanStart: Int32Array; // positions + 1
+  fanCount: number;
+  fanOut: Int32Array;
+}
+
 export interface ImageRoute {
-  source: number; // -1 input, else unit
+  source: number; // -1 input, k >= 0 unit k's spikes, -2 - q pool stage q's cells
   size: number;
   start: Int32Array; // size + 1
   entries: number;
@@ -80,6 +91,8 @@ export interface CoreImage {
   output: number;
   unitCount: number;
   units: ImageUnit[];
+  poolCount: number;
+  pools: ImagePool[];
   coreCount: number;
   cores: ImageCore[];
   routeCount: number;
@@ -107,6 +120,18 @@ export const LAYOUT: Field[] = [
       { name: 'vinit', type: 'i32[]', count: n('size') },
       { name: 'biasRows', type: 'u32' },
       { name: 'bias', type: 'i32[]', count: (o) => (o.biasRows as number) * (o.size as number) },
+    ],
+  },
+  { name: 'poolCount', type: 'u32' },
+  {
+    name: 'pools',
+    type: 'list',
+    count: n('poolCount'),
+    fields: [
+      ...['unit', 'channels', 'positions', 'cells'].map((name) => ({ name, type: 'u32' as const })),
+      { name: 'fanStart', type: 'i32[]', count: (o) => (o.positions as number) + 1 },
+      { name: 'fanCount', type: 'u32' },
+      { name: 'fanOut', type: 'i32[]', count: n('fanCount') },
     ],
   },
   { name: 'coreCount', type: 'u32' },
@@ -292,7 +317,20 @@ function checkImage(img: CoreImage): void {
     if (u.kind === 0 && u.threshold.some((t) => t <= 0)) bad(`unit ${k}: a threshold is not positive`);
     if (u.level < 1 || u.level > img.unitCount) bad(`unit ${k}: level ${u.level} out of range`);
   });
-  const sizeOf = (s: number): number => (s === -1 ? img.inputSize : s >= 0 && s < img.unitCount && img.units[s].kind === 0 ? img.units[s].size : bad(`source ${s} is neither the input nor a population`));
+  img.pools.forEach((p, k) => {
+    if (p.unit >= img.unitCount || img.units[p.unit].kind !== 0) bad(`pool ${k}: unit ${p.unit} is not a population`);
+    if (p.channels * p.positions !== img.units[p.unit].size || p.channels < 1 || p.cells % p.channels !== 0) bad(`pool ${k}: ${p.channels} x ${p.positions} does not cover unit ${p.unit}, or ${p.cells} cells are not whole positions`);
+    if (p.fanStart[0] !== 0 || p.fanStart[p.positions] !== p.fanCount) bad(`pool ${k}: fan table does not cover its ${p.fanCount} entries`);
+    for (let q = 0; q < p.positions; q++) if (p.fanStart[q + 1] < p.fanStart[q]) bad(`pool ${k}: position ${q} has a negative length`);
+    for (const o of p.fanOut) if (o < 0 || o >= p.cells / p.channels) bad(`pool ${k}: pooled position ${o} out of range`);
+  });
+  const sizeOf = (s: number): number => {
+    if (s === -1) return img.inputSize;
+    if (s >= 0 && s < img.unitCount && img.units[s].kind === 0) return img.units[s].size;
+    if (s <= -2 && -2 - s < img.poolCount) return img.pools[-2 - s].cells;
+    return bad(`source ${s} is neither the input, a population nor a pool stage`);
+  };
+  const unitOfSource = (s: number): number => (s >= 0 ? s : s <= -2 ? img.pools[-2 - s].unit : -1);
   img.cores.forEach((c, k) => {
     if (c.unit >= img.unitCount) bad(`core ${k}: unit ${c.unit} out of range`);
     const u = img.units[c.unit];
@@ -302,7 +340,8 @@ function checkImage(img: CoreImage): void {
       if (c.axonStart[a + 1] < c.axonStart[a]) bad(`core ${k}: axon ${a} has a negative length`);
       const s = c.axonSource[a];
       const size = sizeOf(s);
-      if (s >= 0 && img.units[s].level >= u.level) bad(`core ${k}: axon ${a} comes from unit ${s}, which is not at a lower level`);
+      const su = unitOfSource(s);
+      if (su >= 0 && img.units[su].level >= u.level) bad(`core ${k}: axon ${a} comes from unit ${su}, which is not at a lower level`);
       if (c.axonNeuron[a] < 0 || c.axonNeuron[a] >= size) bad(`core ${k}: axon ${a} names neuron ${c.axonNeuron[a]} of a source of ${size}`);
     }
     let words = 0;
@@ -361,6 +400,8 @@ export function imageMap(img: CoreImage): string {
   };
   put('header: version, steps, mesh, cycle costs, queue depth, clock, input shape, output unit', 4 * 10 + 8 + 4 * 5 + 4);
   img.units.forEach((u, k) => put(`unit ${k} (${u.kind === 0 ? 'population' : 'readout'}, ${u.size} neurons, level ${u.level}): parameters, thresholds, initial membranes, ${u.biasRows} bias rows`, 4 * 12 + 8 * u.size + 4 + 4 * u.biasRows * u.size));
+  put('pool count', 4);
+  img.pools.forEach((p, k) => put(`pool ${k}: after unit ${p.unit}, ${p.positions} positions x ${p.channels} channels -> ${p.cells} cells, ${p.fanCount} fan entries`, 4 * 4 + 4 * (p.positions + 1) + 4 + 4 * p.fanCount));
   put('core count', 4);
   img.cores.forEach((c, k) => put(`core ${k}: unit ${c.unit} neurons ${c.start}..${c.start + c.count - 1}, ${c.axons} axons, ${c.runs} runs, ${c.synapses} synapses`, 4 * 4 + 4 * (3 * c.axons + 1) + 4 + 8 * c.runs + 4 + 4 * c.synapses));
   put('route count', 4);

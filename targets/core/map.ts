@@ -115,13 +115,27 @@ export function mapNetwork(net: CoreNetwork, d: CoreDesc): Mapping {
       }
     }
   });
+  // the core that sends source neuron j: the input enters at core 0; a pooled cell leaves the
+  // core of the first neuron whose window holds it (other holders send partial sums the same way)
+  const firstInput = net.pools.map((p) => {
+    const first = new Int32Array(p.cells).fill(-1);
+    for (let q = 0; q < p.positions; q++) for (let f = p.fanStart[q]; f < p.fanStart[q + 1]; f++) for (let c = 0; c < p.channels; c++) if (first[p.fanOut[f] * p.channels + c] < 0) first[p.fanOut[f] * p.channels + c] = q * p.channels + c;
+    return first;
+  });
+  const senderOf = (src: number, j: number): { core: number; unit: number } => {
+    if (src === -1) return { core: inputCore, unit: -1 };
+    if (src >= 0) return { core: coreOf[src][j], unit: src };
+    const q = -2 - src;
+    const unit = net.pools[q].unit;
+    return { core: coreOf[unit][Math.max(0, firstInput[q][j])], unit };
+  };
   for (const [key, set] of dests) {
     const [src, j] = key.split(':').map(Number);
-    const from = src < 0 ? inputCore : coreOf[src][j];
-    if (src >= 0) {
+    const { core: from, unit } = senderOf(src, j);
+    if (unit >= 0) {
       const use = cores[from];
       use.fanOut = Math.max(use.fanOut, set.size);
-      if (set.size > d.fanOut.value) limitError(net.units[src], 'fanOut', `neuron ${j} reaches ${set.size} cores, a neuron may reach ${d.fanOut.value} (${d.fanOut.source})`);
+      if (set.size > d.fanOut.value) limitError(net.units[unit], 'fanOut', `${src >= 0 ? 'neuron' : 'pooled cell'} ${j} reaches ${set.size} cores, a neuron may reach ${d.fanOut.value} (${d.fanOut.source})`);
     }
     for (const c of set) {
       hopSum += hops(d, from, c);

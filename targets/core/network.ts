@@ -54,12 +54,36 @@ export interface Unit {
   readonly inputs: Projection[];
 }
 
+/**
+ * A sum pool reading a population's spikes, kept as a stage of the cores holding the population
+ * (as DYNAP-CNN pools after its neurons): each core adds its spikes into the pooled cells (a
+ * spike at position p, channel c adds 1 to cell (q, c) for every window q containing p) and
+ * sends the nonzero partial sums as graded events. Pooling is linear, so the partial sums of
+ * several cores add up at the destination to the interpreter's pooled value, exactly.
+ */
+export interface PoolStage {
+  readonly unit: number;
+  readonly channels: number;
+  /** Positions of the population's map (H·W) and of the pooled map. */
+  readonly positions: number;
+  readonly cells: number;
+  /** For each input position p, the pooled positions fanOut[fanStart[p] .. fanStart[p+1]). */
+  readonly fanStart: Int32Array;
+  readonly fanOut: Int32Array;
+}
+
+/** Source numbering: -1 the graph input, k >= 0 the spikes of unit k, -2 - q the cells of pool stage q. */
+export function poolSource(q: number): number {
+  return -2 - q;
+}
+
 export interface CoreNetwork {
   readonly name: string;
   readonly steps: number;
   readonly inputSize: number;
   readonly inputShape: { C: number; H: number; W: number };
   readonly units: Unit[];
+  readonly pools: PoolStage[];
   /** Index of the unit the graph outputs (a readout). */
   readonly output: number;
 }
@@ -173,7 +197,26 @@ export function coreNetwork(g: Graph): CoreNetwork {
   const unitIndex = new Map(unitOps.map((op, k) => [op.node.id, k]));
   /** For each unit, its projections by source (filled below). */
   const projections = unitOps.map(() => new Map<number, { rows: Sparse[]; words: number }>());
-  const sources: { id: number; buf: Buf }[] = [{ id: -1, buf: plan.input }, ...unitOps.filter((op) => op.kind === 'neuron').map((op) => ({ id: unitIndex.get(op.node.id)!, buf: op.out }))];
+  // sum pools reading a population's spikes become pool stages: their cells are a source of their own
+  const pools: PoolStage[] = [];
+  const poolOps = new Set<PlanOp>();
+  const sources: { id: number; buf: Buf }[] = [{ id: -1, buf: plan.input }];
+  for (const op of unitOps) {
+    if (op.kind !== 'neuron') continue;
+    const unit = unitIndex.get(op.node.id)!;
+    sources.push({ id: unit, buf: op.out });
+    for (const q of plan.stepOps) {
+      if ((q.kind === 'pool' && q.mode === 'sum') || (q.kind === 'gpool' && q.mode === 'sum')) {
+        if (q.in.store !== op.out.store || q.in.rank !== 3) continue;
+        const positions = q.in.H * q.in.W;
+        const fanStart = q.kind === 'pool' ? q.geom.fanStart : Int32Array.from({ length: positions + 1 }, (_, p) => p);
+        const fanOut = q.kind === 'pool' ? q.geom.fanOut : new Int32Array(positions);
+        pools.push({ unit, channels: q.in.C, positions, cells: q.out.size, fanStart, fanOut });
+        poolOps.add(q);
+        sources.push({ id: poolSource(pools.length - 1), buf: q.out });
+      }
+    }
+  }
   // flatten / reshape are views of their producer's storage: one sparse vector serves them all
   const viewsOf = new Map<string, string[]>();
   for (const b of plan.bufs.values()) {
@@ -200,6 +243,8 @@ export function coreNetwork(g: Graph): CoreNetwork {
           if (j === 0) for (const n of traversed) words[u] += weightWords(g, n);
           continue;
         }
+        // a pool stage's cells are their own source: spikes do not also flow through the pool
+        if (poolOps.has(op) && src.buf.store !== (op as { out: Buf }).out.store) continue;
         const out = propagate(op, vals, unsupported);
         if (out && out.size) {
           setValue(vals, op.out.id, out);
@@ -233,7 +278,8 @@ export function coreNetwork(g: Graph): CoreNetwork {
       }
       return { source, rowStart, target, weight, kernelWords: p.words };
     });
-    levels[u] = 1 + Math.max(0, ...inputs.filter((p) => p.source >= 0).map((p) => levels[p.source]));
+    const sourceUnit = (src: number): number => (src >= 0 ? src : src <= -2 ? pools[-2 - src].unit : -1);
+    levels[u] = 1 + Math.max(0, ...inputs.map((p) => sourceUnit(p.source)).filter((k) => k >= 0).map((k) => levels[k]));
     const buf = op.out;
     const perNeuron = (v: Float64Array | undefined, fill = 0): Float64Array => {
       const out = new Float64Array(buf.size).fill(fill);
@@ -265,5 +311,5 @@ export function coreNetwork(g: Graph): CoreNetwork {
   const outIdx = unitIndex.get(g.outputs[0]);
   if (outIdx === undefined || units[outIdx].kind !== 'readout') throw new SnncError('SNN0205', 'the graph output must be a readout', `%${g.outputs[0]}`);
   const inB = plan.input;
-  return { name: g.name, steps: g.steps!, inputSize: inB.size, inputShape: { C: inB.C, H: inB.H, W: inB.W }, units, output: outIdx };
+  return { name: g.name, steps: g.steps!, inputSize: inB.size, inputShape: { C: inB.C, H: inB.H, W: inB.W }, units, pools, output: outIdx };
 }

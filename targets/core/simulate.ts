@@ -8,7 +8,9 @@
  * every core holding a level-L slice updates its neurons — current = static + the spike
  * contributions delivered this step — with the integer semantics of docs/semantics.md (narrow
  * the accumulator, leak, add the bias row, narrow the membrane, compare, reset; a readout adds
- * and narrows its running sum), then sends one packet per (spike, destination core).
+ * and narrows its running sum), then sends one packet per (spike, destination core); a pool
+ * stage after a population first adds the core's spikes into pooled cells (perSynOp each) and
+ * sends one graded packet per nonzero partial sum instead.
  *
  * Time. A phase is store-and-forward with a barrier: every core of the phase computes and sends
  * (update: perNeuronUpdate per neuron; send: perPacketSent per packet), packets cross the mesh
@@ -25,6 +27,7 @@
 import { leak as leakOf, narrow, type Leak, type Overflow } from '../../ir/fixed-arith.js';
 import type { CoreImage, ImageUnit } from './image.js';
 import { xyLinks } from './mesh.js';
+import { poolSource } from './network.js';
 
 const LEAKS = ['none', 'shift', 'mul'] as const;
 const ROUNDS = ['floor', 'trunc', 'half-up'] as const;
@@ -101,10 +104,11 @@ export class CoreSimulator {
     this.coreOfNeuron = image.units.map((u) => new Int32Array(u.size));
     image.cores.forEach((c, k) => this.coreOfNeuron[c.unit].fill(k, c.start, c.start + c.count));
     this.axonOf = image.cores.map((c) => {
-      const table: (Int32Array | undefined)[] = new Array(image.unitCount + 1);
+      const table: (Int32Array | undefined)[] = new Array(1 + image.unitCount + image.poolCount);
       for (let a = 0; a < c.axons; a++) {
-        const s = c.axonSource[a] + 1;
-        table[s] ??= new Int32Array(c.axonSource[a] === -1 ? image.inputSize : image.units[c.axonSource[a]].size).fill(-1);
+        const src = c.axonSource[a];
+        const s = this.sourceIndex(src);
+        table[s] ??= new Int32Array(src === -1 ? image.inputSize : src >= 0 ? image.units[src].size : image.pools[-2 - src].cells).fill(-1);
         table[s]![c.axonNeuron[a]] = a;
       }
       return table;
@@ -119,6 +123,11 @@ export class CoreSimulator {
       for (let r = 0; r < c.runs; r++) w[r + 1] = w[r] + c.runLength[r];
       return w;
     });
+    this.poolsOf = image.units.map(() => []);
+    image.pools.forEach((p, q) => this.poolsOf[p.unit].push(q));
+    this.partial = image.pools.map((p) => new Float64Array(p.cells));
+    this.touched = image.pools.map((p) => new Int32Array(p.cells));
+    this.partialValues = image.pools.map((p) => new Float64Array(p.cells));
     this.inputEvents = new Int32Array(image.inputSize);
     this.inputValues = new Float64Array(image.inputSize);
     this.ones = new Float64Array(Math.max(1, ...image.units.map((u) => u.size))).fill(1);
@@ -150,6 +159,17 @@ export class CoreSimulator {
   private readonly inputValues: Float64Array;
   /** The value of a spike event, for every possible spike. */
   private readonly ones: Float64Array;
+  /** Per unit, the pool stages after it; per pool, scratch for one core's partial sums. */
+  private readonly poolsOf: number[][];
+  private readonly partial: Float64Array[];
+  private readonly touched: Int32Array[];
+  private readonly partialValues: Float64Array[];
+
+  /** Slot of a source (-1 input, k unit k, -2 - q pool q) in the per-core axon tables. */
+  private sourceIndex(source: number): number {
+    return source === -1 ? 0 : source >= 0 ? 1 + source : 1 + this.image.unitCount + (-2 - source);
+  }
+
   /** Per core, the offset in `weight` of each run (prefix sums of the run lengths). */
   private readonly runWeight: Int32Array[];
   /** Per-phase scratch, allocated once: per core, and per (from, to) core pair. */
@@ -179,7 +199,7 @@ export class CoreSimulator {
    * route of neuron neurons[e], delivered there through the synapse table into `into` (the
    * static or the step current of the receiving unit), weighted by values[e].
    */
-  private send(coreOf: Int32Array | undefined, source: number, neurons: Int32Array, values: Float64Array, count: number, into: 'staticCurrent' | 'current', ph: PhaseStats): void {
+  private send(from: Int32Array | number, source: number, neurons: Int32Array, values: Float64Array, count: number, into: 'staticCurrent' | 'current', ph: PhaseStats): void {
     const route = this.routeOf.get(source);
     if (!route) return;
     const img = this.image;
@@ -192,7 +212,7 @@ export class CoreSimulator {
     for (let e = 0; e < count; e++) {
       const j = neurons[e];
       const value = values[e];
-      const src = coreOf ? coreOf[j] : 0;
+      const src = typeof from === 'number' ? from : from[j];
       for (let r = start[j]; r < start[j + 1]; r++) {
         const c = cores[r];
         const words = this.deliver(c, source, j, value, into);
@@ -209,10 +229,40 @@ export class CoreSimulator {
     ph.synops += synops;
   }
 
+  /**
+   * Pool stage q on core c: the spikes of the core's slice added into pooled cells (perSynOp
+   * each), then one graded event per nonzero partial sum, sent from this core.
+   */
+  private sendPooled(q: number, c: number, s: UnitState, ph: PhaseStats): void {
+    const pool = this.image.pools[q];
+    const core = this.image.cores[c];
+    const partial = this.partial[q];
+    const touched = this.touched[q];
+    const values = this.partialValues[q];
+    const C = pool.channels;
+    let n = 0;
+    let adds = 0;
+    for (let e = 0; e < s.nfired; e++) {
+      const i = s.fired[e];
+      if (i < core.start || i >= core.start + core.count) continue;
+      const p = Math.floor(i / C);
+      const ch = i - p * C;
+      for (let f = pool.fanStart[p]; f < pool.fanStart[p + 1]; f++) {
+        const cell = pool.fanOut[f] * C + ch;
+        if (partial[cell]++ === 0) touched[n++] = cell;
+        adds++;
+      }
+    }
+    for (let k = 0; k < n; k++) values[k] = partial[touched[k]];
+    this.compute[c] += adds * this.image.cyclesPerSynOp;
+    this.send(c, poolSource(q), touched, values, n, 'current', ph);
+    for (let k = 0; k < n; k++) partial[touched[k]] = 0;
+  }
+
   /** Synapse fetch and accumulate for one packet at core `c`; returns the words fetched. */
   private deliver(c: number, source: number, j: number, value: number, into: 'staticCurrent' | 'current'): number {
     const core = this.image.cores[c];
-    const a = this.axonOf[c][source + 1]![j];
+    const a = this.axonOf[c][this.sourceIndex(source)]![j];
     const dst = into === 'current' ? this.units[core.unit].current : this.units[core.unit].staticCurrent;
     return accumulate(dst, core.start, core.weight, core.runTarget, core.runLength, this.runWeight[c], core.axonStart[a], core.axonStart[a + 1], value);
   }
@@ -292,7 +342,7 @@ export class CoreSimulator {
       }
     }
     const ph = this.startPhase();
-    this.send(undefined, -1, neurons, values, n, 'staticCurrent', ph);
+    this.send(0, -1, neurons, values, n, 'staticCurrent', ph);
     this.finishPhase(ph);
     return ph;
   }
@@ -359,6 +409,7 @@ export class CoreSimulator {
         const s = this.units[unit];
         if (s.u.kind !== 0) continue;
         this.send(this.coreOfNeuron[unit], unit, s.fired, this.ones, s.nfired, 'current', ph);
+        for (const q of this.poolsOf[unit]) for (const c of cores) if (img.cores[c].unit === unit) this.sendPooled(q, c, s, ph);
       }
       this.finishPhase(ph);
       total.cycles += ph.cycles;

@@ -29,7 +29,7 @@ describe('C back end on the fixture models (T = 32, 100 test images each)', () =
     for (const name of FIXTURE_MODELS) {
       const g = importOnnxFile(modelPath(name));
       const ann = prepareAnn(g);
-      const stats = await calibrate(ann, loadImages(CALIB_IMAGES, g.nodes[0].type, 1 / 255, 256), 2);
+      const stats = await calibrate(ann, loadImages(CALIB_IMAGES, g.nodes[0].type, 1 / 255, 64), 2);
       const fixed = toFixed(toSnn(ann, stats, PRESETS['p99.9-subtract-half'], 32), cTarget(), { inputScale: 1 / 255 });
       built.push({ prefix: name.replace(/-/g, '_'), graph: fixed });
     }

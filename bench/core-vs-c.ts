@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { emitCProgram } from '../targets/c/index.js';
-import { compileForCore, CoreSimulator, decodeImage, loadCorePreset } from '../targets/core/index.js';
+import { compileForCore, CoreSimulator, CycleTally, decodeImage, loadCorePreset, runSample } from '../targets/core/index.js';
 import { quantizerView } from '../targets/core/desc.js';
 import { loadImages } from '../src/data/dataset.js';
 import { integerSamples } from '../src/data/integer.js';
@@ -59,15 +59,12 @@ for (const model of models) {
   const cSeconds = (performance.now() - t1) / 1000;
   if (r.status !== 0) throw new Error(r.stderr);
   const sim = new CoreSimulator(decodeImage(core.bytes));
+  const tally = new CycleTally();
   const outs: string[] = [];
-  let cycles = 0;
   const t2 = performance.now();
-  for (let s = 0; s < n; s++) {
-    cycles += sim.load(samples.data, s * samples.size).cycles;
-    for (let t = 1; t <= T; t++) cycles += sim.step(t).cycles;
-    outs.push(`out ${s} ${Array.from(sim.output()).join(' ')}`);
-  }
+  for (let s = 0; s < n; s++) outs.push(`out ${s} ${Array.from(runSample(sim, tally, samples.data, s * samples.size)).join(' ')}`);
   const simSeconds = (performance.now() - t2) / 1000;
+  const cycles = tally.summary(sim).cyclesPerInference * n;
   const same = r.stdout.split('\n').filter((l) => l.startsWith('out ')).every((l, i) => l === outs[i]);
   console.log(`model ${model}, ${n} images, T=${T}, one thread each; image ${(core.bytes.length / 2 ** 20).toFixed(1)} MB on ${core.mapping.cores.length} cores, compiled in ${compileSeconds.toFixed(1)} s`);
   console.log(`  C (cc -O2)              ${((n * T) / cSeconds).toFixed(0).padStart(8)} image-steps/s  (${cSeconds.toFixed(2)} s)`);

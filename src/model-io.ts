@@ -1,22 +1,16 @@
 /** Loading and saving graphs: .onnx files are imported, .snnir files parsed (with their weights sidecar) and verified. */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import { SnncError } from '../ir/diagnostics.js';
 import { parseGraph } from '../ir/text/parse.js';
 import { printGraph } from '../ir/text/print.js';
 import { verifyOrThrow } from '../ir/verify.js';
 import type { Graph } from '../ir/types.js';
 import { importOnnxFile } from './frontend/onnx/import.js';
-import { writeFilesAtomic } from './util/fs.js';
+import { readFileOrFail, writeFilesAtomic } from './util/fs.js';
 
 export function loadGraph(path: string): Graph {
   if (/\.snnir$/i.test(path)) {
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (e) {
-      throw new SnncError('SNN0408', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-    }
+    const text = readFileOrFail(path).toString('utf8');
     const g = parseGraph(text, { file: path, readSidecar: (name) => readFileSync(join(dirname(path), name)) });
     verifyOrThrow(g);
     return g;

@@ -5,29 +5,15 @@
  * every unit after the last sample. The first difference names sample, step, population and
  * neuron (NCHW) with both values. The simulator's cycle counts are summed on the way.
  */
-import { readFileSync } from 'node:fs';
 import { SnncError } from '../ir/diagnostics.js';
 import { FixedInterpreter } from '../ir/interp-fixed.js';
 import type { Graph } from '../ir/types.js';
-import { CoreSimulator, decodeImage } from '../targets/core/index.js';
-import type { IntSamples } from './data/integer.js';
-import type { Mismatch } from './verify-c.js';
+import { CoreSimulator, CycleTally, decodeImage, type CoreTiming } from '../targets/core/index.js';
 
-export interface CoreTiming {
-  /** Mean cycles of one time step, of the load phase, and of a whole inference (load + T steps). */
-  readonly cyclesPerStep: number;
-  readonly loadCycles: number;
-  readonly cyclesPerInference: number;
-  readonly secondsPerInference: number;
-  readonly clockHz: number;
-  /** The core busiest over the run, and its share of the busiest-core time. */
-  readonly bottleneckCore: number;
-  readonly maxQueue: number;
-  readonly stallCycles: number;
-  readonly packetsPerStep: number;
-  readonly synopsPerStep: number;
-  readonly cores: number;
-}
+export type { CoreTiming };
+import type { IntSamples } from './data/integer.js';
+import { readFileOrFail } from './util/fs.js';
+import type { Mismatch } from './verify-c.js';
 
 export interface CoreVerifyResult {
   readonly bitExact: boolean;
@@ -40,13 +26,7 @@ export interface CoreVerifyResult {
 }
 
 export function loadImageFile(path: string): CoreSimulator {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new SnncError('SNN0408', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return new CoreSimulator(decodeImage(bytes, path));
+  return new CoreSimulator(decodeImage(readFileOrFail(path), path));
 }
 
 /** NCHW index of storage (HWC) index i of a [C, HW] map. */
@@ -64,26 +44,13 @@ export function verifyCore(graph: Graph, sim: CoreSimulator, samples: IntSamples
   const outputs = new Float64Array(samples.count * outSize);
   let mismatches = 0;
   let first: Mismatch | undefined;
-  let cycles = 0;
-  let load = 0;
-  let packets = 0;
-  let synops = 0;
-  let maxQueue = 0;
-  let stalls = 0;
+  const tally = new CycleTally();
   const t0 = performance.now();
   for (let s = 0; s < samples.count; s++) {
     let bad = false;
-    const ph = sim.load(samples.data, s * samples.size);
-    load += ph.cycles;
-    maxQueue = Math.max(maxQueue, ph.maxQueue);
-    stalls += ph.stalls;
+    tally.addLoad(sim.load(samples.data, s * samples.size));
     const out = interp.run(samples.data, s * samples.size, (t) => {
-      const st = sim.step(t);
-      cycles += st.cycles;
-      packets += st.packets;
-      synops += st.synops;
-      maxQueue = Math.max(maxQueue, st.maxQueue);
-      stalls += st.stalls;
+      tally.addStep(sim.step(t));
       if (bad) return;
       pops.forEach((p, k) => {
         if (bad) return;
@@ -119,12 +86,6 @@ export function verifyCore(graph: Graph, sim: CoreSimulator, samples: IntSamples
       if (mismatches === 0) mismatches = 1;
     }
   });
-  const img = sim.image;
-  const n = Math.max(1, samples.count);
-  const T = img.steps;
-  let bottleneckCore = 0;
-  for (let c = 0; c < sim.busy.length; c++) if (sim.busy[c] > sim.busy[bottleneckCore]) bottleneckCore = c;
-  const perInference = (load + cycles) / n;
   return {
     bitExact: mismatches === 0,
     samples: samples.count,
@@ -132,18 +93,6 @@ export function verifyCore(graph: Graph, sim: CoreSimulator, samples: IntSamples
     ...(first ? { first } : {}),
     outputs,
     seconds: (performance.now() - t0) / 1000,
-    timing: {
-      cyclesPerStep: cycles / (n * T),
-      loadCycles: load / n,
-      cyclesPerInference: perInference,
-      secondsPerInference: perInference / img.clockHz,
-      clockHz: img.clockHz,
-      bottleneckCore,
-      maxQueue,
-      stallCycles: stalls / n,
-      packetsPerStep: packets / (n * T),
-      synopsPerStep: synops / (n * T),
-      cores: img.coreCount,
-    },
+    timing: tally.summary(sim),
   };
 }

@@ -12,6 +12,7 @@ import { argmaxRows, inputSpec, loadImages } from '../src/data/dataset.js';
 import { simulateFloat } from '../src/exec/run-snn.js';
 import { encodeNpy } from '../src/data/npy.js';
 import { runAnn } from '../src/exec/ann.js';
+import { concatChunks } from '../src/exec/run-ann.js';
 import { importOnnxFile } from '../src/frontend/onnx/import.js';
 import { calibrate, prepareAnn, toFixed, toSnn } from '../src/pipeline.js';
 import { DEFAULT_METHOD } from '../src/methods.js';
@@ -37,13 +38,7 @@ async function ortRun(path: string, x: Float32Array, sample: readonly number[], 
     const out = await session.run({ [session.inputNames[0]]: feed });
     parts.push(out[session.outputNames[0]].data as Float32Array);
   }
-  const y = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    y.set(p, at);
-    at += p.length;
-  }
-  return y;
+  return concatChunks(parts, Float32Array);
 }
 
 function maxRelDiff(a: Float32Array, b: Float32Array): number {

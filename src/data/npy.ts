@@ -2,7 +2,7 @@
  * NumPy .npy files (format 1.0-3.0, C order, little-endian): read uint8 / int8 / int32 / int64 /
  * float32 / float64 arrays and write float32 / int32 / uint8 ones.
  */
-import { readFileSync } from 'node:fs';
+import { readFileOrFail } from '../util/fs.js';
 import { SnncError } from '../../ir/diagnostics.js';
 
 export type NpyDtype = 'u1' | 'i1' | 'i2' | 'u2' | 'i4' | 'i8' | 'f4' | 'f8' | 'b1';
@@ -83,13 +83,7 @@ export function decodeNpy(bytes: Uint8Array, label: string): NpyArray {
 }
 
 export function readNpy(path: string): NpyArray {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new SnncError('SNN0408', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return decodeNpy(bytes, path);
+  return decodeNpy(readFileOrFail(path), path);
 }
 
 export function encodeNpy(shape: readonly number[], data: Float32Array | Int32Array | Uint8Array): Uint8Array {

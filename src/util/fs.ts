@@ -2,12 +2,21 @@
  * Writes that never leave half a result behind: files are written next to their target and
  * renamed into place; directories are assembled under a temporary name and renamed whole.
  */
-import { mkdirSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import { dirname, basename, join } from 'node:path';
 import { SnncError } from '../../ir/diagnostics.js';
 
 function tempName(path: string): string {
   return join(dirname(path), `.${basename(path)}.tmp-${process.pid}`);
+}
+
+/** A file's bytes, or SNN0408 naming the file and the reason. */
+export function readFileOrFail(path: string): Buffer {
+  try {
+    return readFileSync(path);
+  } catch (e) {
+    throw new SnncError('SNN0408', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
 }
 
 function ioError(path: string, e: unknown): SnncError {

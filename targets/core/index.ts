@@ -12,7 +12,7 @@ import { encodeImage, imageMap, type CoreImage } from './image.js';
 import { mapNetwork, utilizationTable, type Mapping } from './map.js';
 import { coreNetwork } from './network.js';
 
-export { CoreSimulator } from './simulate.js';
+export { CoreSimulator, CycleTally, runSample, type CoreTiming } from './simulate.js';
 export { decodeImage } from './image.js';
 export { corePresets, loadCorePreset } from './desc.js';
 

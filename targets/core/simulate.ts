@@ -430,3 +430,73 @@ export class CoreSimulator {
     return this.units[this.image.output].v;
   }
 }
+
+/** What a run of the simulator cost, per time step and per inference. */
+export interface CoreTiming {
+  readonly cyclesPerStep: number;
+  readonly loadCycles: number;
+  readonly cyclesPerInference: number;
+  readonly secondsPerInference: number;
+  readonly clockHz: number;
+  /** The core with the most busy cycles over the run. */
+  readonly bottleneckCore: number;
+  readonly maxQueue: number;
+  readonly stallCycles: number;
+  readonly packetsPerStep: number;
+  readonly synopsPerStep: number;
+  readonly cores: number;
+}
+
+/** Sums the load and step statistics of a run, per sample. */
+export class CycleTally {
+  private samples = 0;
+  private load = 0;
+  private cycles = 0;
+  private packets = 0;
+  private synops = 0;
+  private maxQueue = 0;
+  private stalls = 0;
+
+  addLoad(ph: PhaseStats): void {
+    this.samples++;
+    this.load += ph.cycles;
+    this.maxQueue = Math.max(this.maxQueue, ph.maxQueue);
+    this.stalls += ph.stalls;
+  }
+
+  addStep(st: StepStats): void {
+    this.cycles += st.cycles;
+    this.packets += st.packets;
+    this.synops += st.synops;
+    this.maxQueue = Math.max(this.maxQueue, st.maxQueue);
+    this.stalls += st.stalls;
+  }
+
+  summary(sim: CoreSimulator): CoreTiming {
+    const n = Math.max(1, this.samples);
+    const T = sim.steps;
+    let bottleneck = 0;
+    for (let c = 0; c < sim.busy.length; c++) if (sim.busy[c] > sim.busy[bottleneck]) bottleneck = c;
+    const perInference = (this.load + this.cycles) / n;
+    return {
+      cyclesPerStep: this.cycles / (n * T),
+      loadCycles: this.load / n,
+      cyclesPerInference: perInference,
+      secondsPerInference: perInference / sim.image.clockHz,
+      clockHz: sim.image.clockHz,
+      bottleneckCore: bottleneck,
+      maxQueue: this.maxQueue,
+      stallCycles: this.stalls / n,
+      packetsPerStep: this.packets / (n * T),
+      synopsPerStep: this.synops / (n * T),
+      cores: sim.image.coreCount,
+    };
+  }
+}
+
+/** One inference: load the sample, run every step; returns the readout sums. */
+export function runSample(sim: CoreSimulator, tally: CycleTally, input: ArrayLike<number>, offset = 0): Float64Array {
+  tally.addLoad(sim.load(input, offset));
+  for (let t = 1; t <= sim.steps; t++) tally.addStep(sim.step(t));
+  return sim.output();
+}

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Argv } from 'yargs';
 import { SnncError } from '../../../ir/diagnostics.js';
 import { FixedInterpreter } from '../../../ir/interp-fixed.js';
-import { IMAGE_FILE } from '../../../targets/core/index.js';
+import { CycleTally, IMAGE_FILE, runSample } from '../../../targets/core/index.js';
 import { parseExecutors, readCompiledFolder } from '../../compiled-folder.js';
 import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels } from '../../data/dataset.js';
 import { integerSamples } from '../../data/integer.js';
@@ -58,45 +58,13 @@ export function simulateCommand(y: Argv): Argv {
         } else if (executor === 'core') {
           const sim = loadImageFile(join(dir, IMAGE_FILE));
           const size = sim.output().length;
+          const tally = new CycleTally();
           outputs = new Float64Array(samples.count * size);
-          let cycles = 0;
-          let load = 0;
-          let packets = 0;
-          let synops = 0;
-          let maxQueue = 0;
-          let stalls = 0;
           for (let s = 0; s < samples.count; s++) {
-            const l = sim.load(samples.data, s * samples.size);
-            load += l.cycles;
-            stalls += l.stalls;
-            for (let t = 1; t <= sim.steps; t++) {
-              const st = sim.step(t);
-              cycles += st.cycles;
-              packets += st.packets;
-              synops += st.synops;
-              maxQueue = Math.max(maxQueue, st.maxQueue);
-              stalls += st.stalls;
-            }
-            outputs.set(sim.output(), s * size);
+            outputs.set(runSample(sim, tally, samples.data, s * samples.size), s * size);
             bar.tick();
           }
-          const n = Math.max(1, samples.count);
-          const T = sim.steps;
-          let bottleneck = 0;
-          for (let c = 0; c < sim.busy.length; c++) if (sim.busy[c] > sim.busy[bottleneck]) bottleneck = c;
-          timing = {
-            cyclesPerStep: cycles / (n * T),
-            loadCycles: load / n,
-            cyclesPerInference: (load + cycles) / n,
-            secondsPerInference: (load + cycles) / n / sim.image.clockHz,
-            clockHz: sim.image.clockHz,
-            bottleneckCore: bottleneck,
-            maxQueue,
-            stallCycles: stalls / n,
-            packetsPerStep: packets / (n * T),
-            synopsPerStep: synops / (n * T),
-            cores: sim.image.coreCount,
-          };
+          timing = tally.summary(sim);
         } else {
           const work = mkdtempSync(join(tmpdir(), 'snnc-simulate-'));
           for (const f of [`${folder.prefix}.c`, `${folder.prefix}.h`, 'models.c', 'snnc_host.c', 'snnc_fixed.h', 'snnc_model.h']) writeFileSync(join(work, f), readFileSync(join(dir, f)));

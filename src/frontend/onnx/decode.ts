@@ -7,6 +7,7 @@
  */
 import { readFileSync, realpathSync } from 'node:fs';
 import { endianness } from 'node:os';
+import { readFileOrFail } from '../../util/fs.js';
 import { isAbsolute, join, relative, resolve, sep } from 'node:path';
 import onnxProto from 'onnx-proto';
 import type { onnx as OnnxTypes } from 'onnx-proto';
@@ -61,13 +62,7 @@ export function decodeModel(bytes: Uint8Array, label: string): ModelProto {
 }
 
 export function readModelFile(path: string): ModelProto {
-  let bytes: Uint8Array;
-  try {
-    bytes = readFileSync(path);
-  } catch (e) {
-    throw new SnncError('SNN0408', `cannot read ${path}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
-  }
-  return decodeModel(bytes, path);
+  return decodeModel(readFileOrFail(path), path);
 }
 
 function checkDims(dims: number[], where: string): number {

@@ -3,6 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SnncError } from '../ir/diagnostics.js';
 import type { Graph } from '../ir/types.js';
+import { cProgramSources } from '../targets/c/index.js';
 import { IMAGE_FILE } from '../targets/core/index.js';
 import { loadGraph } from './model-io.js';
 
@@ -30,7 +31,7 @@ export function readCompiledFolder(dir: string): CompiledFolder {
   const float = loadGraph(join(dir, 'model.float.snnir'));
   const available: ExecutorName[] = ['interp'];
   if (existsSync(join(dir, IMAGE_FILE))) available.push('core');
-  if (existsSync(join(dir, `${meta.prefix}.c`))) available.push('c');
+  if (cProgramSources(meta.prefix).every((f) => existsSync(join(dir, f)))) available.push('c');
   return { dir, fixed, float, prefix: meta.prefix, ...(meta.calibrationRange ? { calibrationRange: meta.calibrationRange } : {}), available };
 }
 

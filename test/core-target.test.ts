@@ -137,6 +137,27 @@ describe('limits', () => {
     expect(ok.stdout).toMatch(/cores used; mean/);
   });
 
+  it('CLI: compile --target core, then verify compares the core simulator and the C with the interpreter, and simulate reports cycles', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'snnc-core-')), 'cnn');
+    const c = snnc(['compile', modelPath('fmnist-cnn-bn'), '--calib', CALIB_IMAGES, '--calib-limit', '64', '--input-scale', '1/255', '-T', '4', '--target', 'core', '-o', out]);
+    expect(c.code).toBe(0);
+    expect(c.stdout).toMatch(/core preset generic\n.*neurons.*synapses.*fan-in.*fan-out/);
+    const v = snnc(['verify', out, '--data', TEST_IMAGES, '--input-scale', '1/255', '-n', '8', '--json']);
+    expect(v.code).toBe(0);
+    const j = JSON.parse(v.stdout);
+    expect(j.bitExact).toBe(true);
+    expect(Object.keys(j.executors).sort()).toEqual(['c', 'core']);
+    expect(j.executors.core.timing.cyclesPerStep).toBeGreaterThan(0);
+    const s = snnc(['simulate', out, '--executor', 'core', '--data', TEST_IMAGES, '--input-scale', '1/255', '-n', '4', '--json']);
+    expect(s.code).toBe(0);
+    const sj = JSON.parse(s.stdout);
+    expect(sj.predictions).toHaveLength(4);
+    expect(sj.timing.secondsPerInference).toBeCloseTo(sj.timing.cyclesPerInference / 1e8, 12);
+    const bad = snnc(['simulate', out, '--executor', 'gpu', '--data', TEST_IMAGES, '--input-scale', '1/255']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/unknown executor 'gpu'/);
+  });
+
   it('every preset parses, every figure has a source, and presets are labelled as approximations', () => {
     for (const p of ['generic', 'loihi-like', 'speck-like', 'truenorth-like']) {
       const d = loadCorePreset(p);

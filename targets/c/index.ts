@@ -14,6 +14,11 @@ function sourceDir(): string {
 
 export const RUNTIME_FILES = ['snnc_fixed.h', 'snnc_model.h', 'snnc_host.c'];
 
+/** The sources a build of one model's host program needs. */
+export function cProgramSources(prefix: string): string[] {
+  return [`${prefix}.c`, `${prefix}.h`, 'models.c', ...RUNTIME_FILES];
+}
+
 export function cTarget(): TargetDesc {
   return loadTargetFile(`${sourceDir()}target.json`);
 }

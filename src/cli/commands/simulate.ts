@@ -3,18 +3,11 @@
  * run one executor of a compiled folder on a data set: predictions, accuracy and, on the core
  * simulator, cycles per step, the bottleneck core and the latency per inference.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { Argv } from 'yargs';
-import { SnncError } from '../../../ir/diagnostics.js';
-import { FixedInterpreter } from '../../../ir/interp-fixed.js';
-import { CycleTally, IMAGE_FILE, runSample } from '../../../targets/core/index.js';
 import { parseExecutors, readCompiledFolder } from '../../compiled-folder.js';
 import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels } from '../../data/dataset.js';
 import { integerSamples } from '../../data/integer.js';
-import { buildProgram, DEFAULT_CFLAGS, encodeSamples, runProgram } from '../../verify-c.js';
-import { loadImageFile, type CoreTiming } from '../../verify-core.js';
+import { defaultExecutorOptions, EXECUTOR_TABLE } from '../../executors.js';
 import { printJson, runCommand } from '../common.js';
 import { checkScaleUsed, dataOptions, scaleOf } from '../options.js';
 import { Progress } from '../progress.js';
@@ -45,37 +38,7 @@ export function simulateCommand(y: Argv): Argv {
         const samples = integerSamples(fixed, images);
         const bar = new Progress(`simulate ${executor}`, samples.count);
         const t0 = performance.now();
-        let outputs: Float64Array;
-        let timing: CoreTiming | undefined;
-        if (executor === 'interp') {
-          const interp = new FixedInterpreter(fixed);
-          const size = interp.engine.plan.outputs[0].size;
-          outputs = new Float64Array(samples.count * size);
-          for (let s = 0; s < samples.count; s++) {
-            outputs.set(interp.run(samples.data, s * samples.size), s * size);
-            bar.tick();
-          }
-        } else if (executor === 'core') {
-          const sim = loadImageFile(join(dir, IMAGE_FILE));
-          const size = sim.output().length;
-          const tally = new CycleTally();
-          outputs = new Float64Array(samples.count * size);
-          for (let s = 0; s < samples.count; s++) {
-            outputs.set(runSample(sim, tally, samples.data, s * samples.size), s * size);
-            bar.tick();
-          }
-          timing = tally.summary(sim);
-        } else {
-          const work = mkdtempSync(join(tmpdir(), 'snnc-simulate-'));
-          for (const f of [`${folder.prefix}.c`, `${folder.prefix}.h`, 'models.c', 'snnc_host.c', 'snnc_fixed.h', 'snnc_model.h']) writeFileSync(join(work, f), readFileSync(join(dir, f)));
-          const exe = buildProgram(work, [folder.prefix], { cc: process.env.CC ?? 'cc', cflags: DEFAULT_CFLAGS });
-          writeFileSync(join(work, 'inputs.bin'), encodeSamples(samples));
-          const text = runProgram(exe, ['--input', join(work, 'inputs.bin')]);
-          const rows = text.split('\n').filter((l) => l.startsWith('out ')).map((l) => l.split(' ').slice(2).map(Number));
-          if (rows.length !== samples.count) throw new SnncError('SNN0602', `the C program printed ${rows.length} outputs for ${samples.count} samples`);
-          outputs = Float64Array.from(rows.flat());
-          bar.tick(samples.count);
-        }
+        const { outputs, timing } = EXECUTOR_TABLE[executor].run(folder, samples, defaultExecutorOptions(), () => bar.tick());
         bar.finish();
         const seconds = (performance.now() - t0) / 1000;
         const classes = outputs.length / Math.max(1, samples.count);

@@ -1,0 +1,125 @@
+/**
+ * The executors of a compiled folder behind one interface: the reference interpreter, the core
+ * simulator (on the memory image) and the emitted C (built with the system compiler). `verify`
+ * compares each with the interpreter; `simulate` runs one. What each needs from the folder (the
+ * image, the C sources) is known here and nowhere else.
+ */
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { SnncError } from '../ir/diagnostics.js';
+import { FixedInterpreter } from '../ir/interp-fixed.js';
+import { cProgramSources } from '../targets/c/index.js';
+import { CycleTally, IMAGE_FILE, runSample, type CoreTiming } from '../targets/core/index.js';
+import type { CompiledFolder, ExecutorName } from './compiled-folder.js';
+import type { IntSamples } from './data/integer.js';
+import { buildProgram, DEFAULT_CFLAGS, encodeSamples, runProgram, verifyProgram, type Mismatch } from './verify-c.js';
+import { loadImageFile, verifyCore } from './verify-core.js';
+
+export interface ExecutorOptions {
+  readonly cc: string;
+  readonly cflags: readonly string[];
+}
+
+export interface Verification {
+  readonly bitExact: boolean;
+  readonly mismatches: number;
+  readonly firstMismatch?: Mismatch;
+  /** The interpreter's readout sums, [samples x outputs]. */
+  readonly outputs: Float64Array;
+  readonly overflow?: { id: string; acc: number; v: number }[];
+  readonly seconds: number;
+  readonly timing?: CoreTiming;
+}
+
+export interface Run {
+  readonly outputs: Float64Array;
+  readonly timing?: CoreTiming;
+}
+
+export interface Executor {
+  readonly name: ExecutorName;
+  readonly label: string;
+  verify(folder: CompiledFolder, samples: IntSamples, o: ExecutorOptions, onSample: () => void): Verification;
+  run(folder: CompiledFolder, samples: IntSamples, o: ExecutorOptions, onSample: () => void): Run;
+}
+
+/** The folder's C sources copied to a scratch folder and built there (the output folder stays as written). */
+function buildC(folder: CompiledFolder, o: ExecutorOptions): { exe: string; work: string } {
+  const work = mkdtempSync(join(tmpdir(), 'snnc-c-'));
+  for (const f of cProgramSources(folder.prefix)) {
+    let text: Buffer;
+    try {
+      text = readFileSync(join(folder.dir, f));
+    } catch {
+      throw new SnncError('SNN0408', `${folder.dir}/${f} is missing`);
+    }
+    writeFileSync(join(work, f), text);
+  }
+  return { exe: buildProgram(work, [folder.prefix], { cc: o.cc, cflags: o.cflags }), work };
+}
+
+const interp: Executor = {
+  name: 'interp',
+  label: 'interpreter',
+  verify: () => {
+    throw new Error('internal: the interpreter is the reference');
+  },
+  run(folder, samples, _o, onSample) {
+    const it = new FixedInterpreter(folder.fixed);
+    const size = it.engine.plan.outputs[0].size;
+    const outputs = new Float64Array(samples.count * size);
+    for (let s = 0; s < samples.count; s++) {
+      outputs.set(it.run(samples.data, s * samples.size), s * size);
+      onSample();
+    }
+    return { outputs };
+  },
+};
+
+const core: Executor = {
+  name: 'core',
+  label: 'core simulator',
+  verify(folder, samples, _o, onSample) {
+    const r = verifyCore(folder.fixed, loadImageFile(join(folder.dir, IMAGE_FILE)), samples, onSample);
+    return { bitExact: r.bitExact, mismatches: r.mismatches, ...(r.first ? { firstMismatch: r.first } : {}), outputs: r.outputs, seconds: r.seconds, timing: r.timing };
+  },
+  run(folder, samples, _o, onSample) {
+    const sim = loadImageFile(join(folder.dir, IMAGE_FILE));
+    const size = sim.output().length;
+    const tally = new CycleTally();
+    const outputs = new Float64Array(samples.count * size);
+    for (let s = 0; s < samples.count; s++) {
+      outputs.set(runSample(sim, tally, samples.data, s * samples.size), s * size);
+      onSample();
+    }
+    return { outputs, timing: tally.summary(sim) };
+  },
+};
+
+const c: Executor = {
+  name: 'c',
+  label: 'C',
+  verify(folder, samples, o, onSample) {
+    const { exe, work } = buildC(folder, o);
+    const r = verifyProgram(folder.fixed, exe, work, samples, 0, onSample);
+    return { bitExact: r.bitExact, mismatches: r.mismatches, ...(r.first ? { firstMismatch: r.first } : {}), outputs: r.outputs, overflow: r.overflow, seconds: r.seconds.c };
+  },
+  run(folder, samples, o, onSample) {
+    const { exe, work } = buildC(folder, o);
+    writeFileSync(join(work, 'inputs.bin'), encodeSamples(samples));
+    const rows = runProgram(exe, ['--input', join(work, 'inputs.bin')])
+      .split('\n')
+      .filter((l) => l.startsWith('out '))
+      .map((l) => l.split(' ').slice(2).map(Number));
+    if (rows.length !== samples.count) throw new SnncError('SNN0602', `the C program printed ${rows.length} outputs for ${samples.count} samples`);
+    for (let s = 0; s < samples.count; s++) onSample();
+    return { outputs: Float64Array.from(rows.flat()) };
+  },
+};
+
+export const EXECUTOR_TABLE: Readonly<Record<ExecutorName, Executor>> = { interp, core, c };
+
+export function defaultExecutorOptions(cc?: string, cflags?: string): ExecutorOptions {
+  return { cc: cc ?? process.env.CC ?? 'cc', cflags: cflags ? cflags.split(/\s+/).filter(Boolean) : DEFAULT_CFLAGS };
+}

@@ -96,6 +96,12 @@ export function computeRanges(g: Graph): Map<string, Interval> {
       case 'readout':
         out = intRange(`i${node.attrs.sumbits as number}`);
         break;
+      case 'delay': {
+        // the previous step's value, or 0 at the first step
+        const x = get(node, 0);
+        out = { min: Math.min(x.min, 0), max: Math.max(x.max, 0) };
+        break;
+      }
       default: {
         // Data movement (flatten, reshape, concat, maxpool2d): the hull of the operands.
         let min = Infinity;

@@ -485,6 +485,16 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     },
   },
 
+  delay: {
+    stages: SPIKING,
+    summary: 'synaptic delay of one step: y(t) = x(t-1), y(1) = 0 (what a core with synaptic delay 1 does to every spike)',
+    operands: { min: 1, max: 1 },
+    operandKinds: ['value'],
+    attrs: {},
+    stateful: true,
+    infer: (ctx) => floatOr(ctx, ctx.inputs[0].shape, ctx.stage === 'snn-fixed' ? ctx.inputs[0].dtype : undefined),
+  },
+
   if: {
     stages: SPIKING,
     summary:

@@ -5,6 +5,7 @@
  *   ann' + calibration data --calibrate--> activation statistics --balance-thresholds--> θ per layer
  *   ann' + θ --convert(T, method)--> snn-float
  *   snn-float --quantize(target)--> snn-fixed --fold-temporal-bias--> snn-fixed (one bias table per layer)
+ *   [target with synaptic delay 1] --insert-delays--> snn-fixed (a one-step delay after every population)
  *   snn-fixed --emit(target)--> C sources / memory image
  *
  * Every arrow except calibrate is a pass (src/passes/), verified after it runs.
@@ -22,6 +23,7 @@ import { foldBatchNorm } from './passes/fold-batchnorm.js';
 import { runPass } from './passes/pass.js';
 import { recognizeQcfs } from './passes/recognize-qcfs.js';
 import { foldTemporalBias } from './passes/fold-temporal-bias.js';
+import { insertDelays } from './passes/insert-delays.js';
 import { quantize, type LayerReport } from './passes/quantize.js';
 
 /** ann -> ann ready for conversion. */
@@ -42,7 +44,10 @@ export function toSnn(ann: Graph, stats: ActivationStats, method: Method, steps:
   return runPass(convert, ann, { ...method, steps, thresholds });
 }
 
-/** snn-float -> snn-fixed for a target: quantize, then fold every additive term into bias tables. */
+/**
+ * snn-float -> snn-fixed for a target: quantize, fold every additive term into bias tables, and
+ * for a target whose synapses deliver at the next step, insert that delay after every population.
+ */
 export function toFixed(snn: Graph, target: TargetDesc, o: { weightBits?: number; granularity?: 'channel' | 'tensor'; inputScale: number; weightClip?: number; onReport?: (r: LayerReport) => void }): Graph {
   const weightBits = o.weightBits ?? target.weightBits.default;
   if (weightBits < target.weightBits.min || weightBits > target.weightBits.max) {
@@ -56,5 +61,6 @@ export function toFixed(snn: Graph, target: TargetDesc, o: { weightBits?: number
     weightClip: o.weightClip ?? 100,
     ...(o.onReport ? { onReport: o.onReport } : {}),
   });
-  return runPass(foldTemporalBias, fixed, { biasBits: target.biasBits });
+  const folded = runPass(foldTemporalBias, fixed, { biasBits: target.biasBits });
+  return target.synapticDelay === 1 ? runPass(insertDelays, folded, undefined) : folded;
 }

@@ -31,6 +31,8 @@ export interface TargetDesc {
   readonly resets: readonly ('subtract' | 'zero')[];
   /** Widest register the generated code may use for any value. */
   readonly maxRegisterBits: number;
+  /** Steps between a spike and its arrival (0: within the step, in layer order; 1: the next step). */
+  readonly synapticDelay?: 0 | 1;
 }
 
 function fail(path: string, message: string): never {

@@ -21,6 +21,10 @@ import { outcome } from '../bench/fuzz/targets.js';
 import { mutateImage } from '../bench/fuzz/image-mutator.js';
 import { Rng } from '../src/util/rng.js';
 import { verifyCore } from '../src/verify-core.js';
+import { verifyProgram } from '../src/verify-c.js';
+import { runPass } from '../src/passes/pass.js';
+import { insertDelays } from '../src/passes/insert-delays.js';
+import { buildProgram, SANITIZE, writeProgram } from './helpers/c-build.js';
 import { cTarget } from '../targets/c/index.js';
 import { loadCorePreset, parseCoreDesc, quantizerView, type CoreDesc } from '../targets/core/desc.js';
 import { compileForCore, CoreSimulator, decodeImage } from '../targets/core/index.js';
@@ -84,8 +88,8 @@ describe('core memory image', () => {
 
   it('a version from the future and a forged count are refused before any allocation', () => {
     const future = c.bytes.slice();
-    new DataView(future.buffer).setUint32(8, 2, true);
-    expect(() => decodeImage(future)).toThrow(/version 2 image/);
+    new DataView(future.buffer).setUint32(8, 3, true);
+    expect(() => decodeImage(future)).toThrow(/version 3 image/);
     const forged = c.bytes.slice();
     new DataView(forged.buffer).setUint32(8 + 4 * 16, 0x7fffffff, true); // unitCount
     expect(() => decodeImage(forged)).toThrow(SnncError);
@@ -164,7 +168,8 @@ describe('limits', () => {
       if (p !== 'generic') expect(d.approximates).toMatch(/approximation/);
       expect(d.neuronsPerCore.source.length).toBeGreaterThan(3);
     }
-    expect(() => descWith({ synapticDelay: sourced(1) })).toThrow(/synapticDelay 1 is not supported yet/);
+    expect(loadCorePreset('loihi-like').synapticDelay.value).toBe(1);
+    expect(() => descWith({ synapticDelay: sourced(2) })).toThrow(/synapticDelay.value must be 0 or 1/);
   });
 
   it('max pooling has no core form: refused naming the node', async () => {
@@ -198,6 +203,33 @@ describe('core simulator vs reference interpreter', () => {
     expect(multiCore).toBeGreaterThan(200);
     expect(saturating).toBeGreaterThan(100);
   });
+
+  it('synaptic delay 1: 100 random graphs with a delay after every population, bit-exact on the core and in C', async () => {
+    const d = descWith({ neuronsPerCore: sourced(6), mesh: { width: 24, height: 24, source: 'test' }, weightBits: sourced(32), membraneBits: sourced(48), accBits: sourced(48), sumBits: sourced(48), biasBits: sourced(32), thresholdBits: sourced(32), synapticDelay: sourced(1) });
+    const graphs: { prefix: string; graph: Graph; seed: number }[] = [];
+    for (let seed = 1000; graphs.length < 100 && seed < 1500; seed++) {
+      const { graph } = randomGraph(seed);
+      if (graph.nodes.some((n) => n.op === 'maxpool2d' || n.op === 'spikemaxpool')) continue;
+      const delayed = runPass(insertDelays, graph, undefined);
+      if (delayed.nodes.some((n) => n.op === 'delay')) graphs.push({ prefix: `d${seed}`, graph: delayed, seed });
+    }
+    expect(graphs).toHaveLength(100);
+    let oneLevel = 0;
+    for (const { graph, seed } of graphs) {
+      const c = compileForCore(graph, d);
+      if (new Set(c.image.units.map((u) => u.level)).size === 1) oneLevel++;
+      const r = verifyCore(graph, new CoreSimulator(decodeImage(c.bytes)), randomSamples(graph, 3, seed));
+      if (!r.bitExact) throw new Error(`core, seed ${seed}: ${JSON.stringify(r.first)}`);
+    }
+    expect(oneLevel).toBeGreaterThan(75); // every source delayed: all units update in one phase
+    const dir = mkdtempSync(join(tmpdir(), 'snnc-delay-c-'));
+    writeProgram(dir, graphs);
+    const exe = await buildProgram(dir, graphs.map((g) => g.prefix), SANITIZE);
+    graphs.forEach((g, i) => {
+      const r = verifyProgram(g.graph, exe, dir, randomSamples(g.graph, 3, g.seed), i);
+      if (!r.bitExact) throw new Error(`C, seed ${g.seed}: ${JSON.stringify(r.first)}`);
+    });
+  }, 300_000);
 
   const fixtures: [string, 'gate' | 'avg'][] = [
     ['fmnist-cnn-bn', 'gate'],

@@ -5,7 +5,7 @@
  * event-driven kernels.
  */
 import type { Graph } from '../types.js';
-import { add, concat, conv, dense, gpool, mul, pool, spikeMaxPool } from './kernels.js';
+import { add, concat, conv, delay, dense, gpool, mul, pool, spikeMaxPool } from './kernels.js';
 import { buildPlan, fromHwc, toHwc, type Buf, type Plan, type PlanOp } from './plan.js';
 import { Arena } from './arena.js';
 import { instantiateKernels, type KernelExports } from './wasm/kernels.js';
@@ -39,6 +39,7 @@ export class Engine {
   private readonly unitOf = new Map<PlanOp, Unit>();
   private readonly stateful: Unit[] = [];
   private readonly spikemaxpools: Extract<PlanOp, { kind: 'spikemaxpool' }>[] = [];
+  private readonly delays: Extract<PlanOp, { kind: 'delay' }>[] = [];
 
   private readonly wasm: KernelExports;
 
@@ -66,6 +67,7 @@ export class Engine {
         this.unitOf.set(op, u);
         this.stateful.push(u);
       } else if (op.kind === 'spikemaxpool') this.spikemaxpools.push(op);
+      else if (op.kind === 'delay') this.delays.push(op);
     }
     this.spikes = new Float64Array(this.populations.length);
   }
@@ -79,6 +81,7 @@ export class Engine {
   begin(): void {
     for (const u of this.stateful) u.reset();
     for (const p of this.spikemaxpools) p.counts.fill(0);
+    for (const d of this.delays) d.prev.fill(0);
     this.spikes.fill(0);
   }
 
@@ -124,6 +127,8 @@ export class Engine {
         return gpool(op);
       case 'spikemaxpool':
         return spikeMaxPool(op);
+      case 'delay':
+        return delay(op);
       case 'concat':
         return concat(op);
       case 'readout':

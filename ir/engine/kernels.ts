@@ -194,3 +194,15 @@ export function concat(op: Extract<PlanOp, { kind: 'concat' }>): void {
   if (op.ins.every((b) => b.store.sparse)) markSparse(op.out);
   else op.out.store.sparse = false;
 }
+
+/** Synaptic delay: out = the input of the previous step (0 at the first), then remember this step's input. */
+export function delay(op: Extract<PlanOp, { kind: 'delay' }>): void {
+  const out = op.out.store.data;
+  const x = op.in.store.data;
+  const prev = op.prev;
+  for (let i = 0; i < out.length; i++) {
+    out[i] = prev[i];
+    prev[i] = x[i];
+  }
+  markSparse(op.out);
+}

@@ -89,6 +89,8 @@ export type PlanOp =
   | { kind: 'pool'; node: Node; mode: 'avg' | 'sum' | 'max'; in: Buf; out: Buf; geom: WindowGeom; divisor?: Float64Array }
   | { kind: 'gpool'; node: Node; mode: 'avg' | 'sum'; in: Buf; out: Buf }
   | { kind: 'spikemaxpool'; node: Node; in: Buf; out: Buf; geom: WindowGeom; counts: Float64Array }
+  /** `prev`: the input of the last step, the output of this one. */
+  | { kind: 'delay'; node: Node; in: Buf; out: Buf; prev: Values }
   | { kind: 'concat'; node: Node; ins: Buf[]; out: Buf }
   | { kind: 'neuron'; node: Node; in: Buf; out: Buf }
   | { kind: 'readout'; node: Node; in: Buf; out: Buf };
@@ -225,7 +227,7 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
 
   for (const node of g.nodes) {
     const vin = node.inputs.filter((r) => r.kind === 'value').map((r) => r.id);
-    const stateful = node.op === 'if' || node.op === 'readout' || node.op === 'spikemaxpool';
+    const stateful = node.op === 'if' || node.op === 'readout' || node.op === 'spikemaxpool' || node.op === 'delay';
     const st = node.op === 'input' || (!stateful && vin.every((id) => isStatic.has(id)));
     if (st) isStatic.add(node.id);
     const inBuf = (i = 0): Buf => bufs.get(node.inputs[i].id)!;
@@ -349,6 +351,13 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
         const geom = windowGeom(arena, src.H, src.W, attrInts(node, 'kernel'), attrInts(node, 'strides'), attrInts(node, 'pads'), [1, 1], false);
         bufs.set(node.id, out);
         stepOps.push({ kind: 'spikemaxpool', node, in: src, out, geom, counts: arena.f64(src.size) });
+        break;
+      }
+      case 'delay': {
+        const src = inBuf();
+        const out = makeBuf(arena, values, node, false);
+        bufs.set(node.id, out);
+        stepOps.push({ kind: 'delay', node, in: src, out, prev: values(src.size) });
         break;
       }
       case 'concat': {

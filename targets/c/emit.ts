@@ -122,7 +122,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
 
   // ---------------------------------------------------------------- storage
   const producerSparse = (op: PlanOp | undefined): boolean =>
-    !op || op.kind === 'neuron' || op.kind === 'pool' || op.kind === 'gpool' || op.kind === 'spikemaxpool' || op.kind === 'concat';
+    !op || op.kind === 'neuron' || op.kind === 'pool' || op.kind === 'gpool' || op.kind === 'spikemaxpool' || op.kind === 'concat' || op.kind === 'delay';
   const producerOf = new Map<Store, PlanOp>();
   for (const op of [...plan.staticOps, ...plan.stepOps]) producerOf.set(op.out.store, op);
   const info = (b: Buf): StoreInfo => {
@@ -293,6 +293,14 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         w.close();
         w.line(`s->x${out.k}[(oy * ${Wo} + ox) * ${C} + c] = best >= 0 ? s->x${inS.k}[best] : 0;`);
         w.close();
+        scanEvents(w, op.out);
+        break;
+      }
+      case 'delay': {
+        const inS = info(op.in);
+        state.push(`${inS.ctype} prev${k}[${op.in.size}];`);
+        resets.push(`memset(s->prev${k}, 0, sizeof(s->prev${k}));`);
+        w.line(`for (int32_t i = 0; i < ${op.in.size}; i++) { s->x${out.k}[i] = s->prev${k}[i]; s->prev${k}[i] = s->x${inS.k}[i]; }`);
         scanEvents(w, op.out);
         break;
       }

@@ -55,7 +55,7 @@ export function buildImage(net: CoreNetwork, m: Mapping, d: CoreDesc): CoreImage
   });
   const cores: ImageCore[] = m.slices.map((s) => {
     const u = net.units[s.unit];
-    const axons: { source: number; neuron: number; syn: [number, number][] }[] = [];
+    const axons: { source: number; neuron: number; delayed: number; syn: [number, number][] }[] = [];
     for (const p of u.inputs) {
       const w = fits(u, 'effective weight', p.weight, d.weightBits.value, d.weightBits.source);
       for (let j = 0; j + 1 < p.rowStart.length; j++) {
@@ -64,10 +64,10 @@ export function buildImage(net: CoreNetwork, m: Mapping, d: CoreDesc): CoreImage
           const t = p.target[k] - s.start;
           if (t >= 0 && t < s.count) syn.push([t, w[k]]);
         }
-        if (syn.length) axons.push({ source: p.source, neuron: j, syn });
+        if (syn.length) axons.push({ source: p.source, neuron: j, delayed: p.delayed ? 1 : 0, syn });
       }
     }
-    axons.sort((a, b) => a.source - b.source || a.neuron - b.neuron);
+    axons.sort((a, b) => a.source - b.source || a.neuron - b.neuron || a.delayed - b.delayed);
     // runs of consecutive targets (the synapses of an axon come sorted by target)
     const axonStart = new Int32Array(axons.length + 1);
     const runTarget: number[] = [];
@@ -89,7 +89,7 @@ export function buildImage(net: CoreNetwork, m: Mapping, d: CoreDesc): CoreImage
     const target = Int32Array.from(runTarget);
     const length = Int32Array.from(runLength);
     const weight = Int32Array.from(weights);
-    return { unit: s.unit, start: s.start, count: s.count, axons: axons.length, axonSource: Int32Array.from(axons, (a) => a.source), axonNeuron: Int32Array.from(axons, (a) => a.neuron), axonStart, runs: target.length, runTarget: target, runLength: length, synapses: weight.length, weight };
+    return { unit: s.unit, start: s.start, count: s.count, axons: axons.length, axonSource: Int32Array.from(axons, (a) => a.source), axonNeuron: Int32Array.from(axons, (a) => a.neuron), axonDelayed: Int32Array.from(axons, (a) => a.delayed), axonStart, runs: target.length, runTarget: target, runLength: length, synapses: weight.length, weight };
   });
   // routes: for each source neuron, the cores whose synapse tables hold it
   const sources = [-1, ...net.units.map((u, k) => (u.kind === 'population' ? k : -2)).filter((k) => k >= 0), ...net.pools.map((_, q) => poolSource(q))];
@@ -97,7 +97,10 @@ export function buildImage(net: CoreNetwork, m: Mapping, d: CoreDesc): CoreImage
   const routes: ImageRoute[] = sources.map((source) => {
     const dest: number[][] = Array.from({ length: sizeOf(source) }, () => []);
     cores.forEach((c, k) => {
-      for (let a = 0; a < c.axons; a++) if (c.axonSource[a] === source) dest[c.axonNeuron[a]].push(k);
+      for (let a = 0; a < c.axons; a++) {
+        const l = dest[c.axonNeuron[a]];
+        if (c.axonSource[a] === source && l[l.length - 1] !== k) l.push(k);
+      }
     });
     const start = new Int32Array(dest.length + 1);
     let n = 0;

@@ -114,7 +114,6 @@ export function parseCoreDesc(json: unknown, path: string): CoreDesc {
       staticW: sourced(path, en, 'staticW', positive, 'a number >= 0'),
     },
   };
-  if (desc.synapticDelay.value !== 0) fail(path, 'synapticDelay 1 is not supported yet: the reference semantics deliver spikes within the step (delay 0)');
   return desc;
 }
 
@@ -161,5 +160,6 @@ export function quantizerView(d: CoreDesc): TargetDesc {
     neurons: ['if', 'lif'],
     resets: ['subtract', 'zero'],
     maxRegisterBits: 32,
+    synapticDelay: d.synapticDelay.value,
   };
 }

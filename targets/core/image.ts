@@ -12,7 +12,7 @@
 import { SnncError } from '../../ir/diagnostics.js';
 
 export const IMAGE_MAGIC = 'SNNCCORE';
-export const IMAGE_VERSION = 1;
+export const IMAGE_VERSION = 2;
 
 export interface ImageUnit {
   kind: number; // 0 population, 1 readout
@@ -45,6 +45,8 @@ export interface ImageCore {
   axons: number;
   axonSource: Int32Array; // -1 input, k >= 0 unit k's spikes, -2 - q pool stage q's cells
   axonNeuron: Int32Array;
+  /** 1: the axon's synapses feed the next step's current (synaptic delay 1). */
+  axonDelayed: Int32Array;
   axonStart: Int32Array; // axons + 1, into the runs
   runs: number;
   runTarget: Int32Array; // local neuron index of the run's first target
@@ -143,6 +145,7 @@ export const LAYOUT: Field[] = [
       ...['unit', 'start', 'count', 'axons'].map((name) => ({ name, type: 'u32' as const })),
       { name: 'axonSource', type: 'i32[]', count: n('axons') },
       { name: 'axonNeuron', type: 'i32[]', count: n('axons') },
+      { name: 'axonDelayed', type: 'i32[]', count: n('axons') },
       { name: 'axonStart', type: 'i32[]', count: (o) => (o.axons as number) + 1 },
       { name: 'runs', type: 'u32' },
       { name: 'runTarget', type: 'i32[]', count: n('runs') },
@@ -341,7 +344,8 @@ function checkImage(img: CoreImage): void {
       const s = c.axonSource[a];
       const size = sizeOf(s);
       const su = unitOfSource(s);
-      if (su >= 0 && img.units[su].level >= u.level) bad(`core ${k}: axon ${a} comes from unit ${su}, which is not at a lower level`);
+      if (c.axonDelayed[a] !== 0 && c.axonDelayed[a] !== 1) bad(`core ${k}: axon ${a} has delay ${c.axonDelayed[a]}`);
+      if (c.axonDelayed[a] === 0 && su >= 0 && img.units[su].level >= u.level) bad(`core ${k}: axon ${a} comes from unit ${su}, which is not at a lower level`);
       if (c.axonNeuron[a] < 0 || c.axonNeuron[a] >= size) bad(`core ${k}: axon ${a} names neuron ${c.axonNeuron[a]} of a source of ${size}`);
     }
     let words = 0;
@@ -362,8 +366,14 @@ function checkImage(img: CoreImage): void {
   });
   // every packet a route sends finds its axon at the destination, and every axon is reached
   const axons = new Set<string>();
+  const seen = new Set<string>();
   img.cores.forEach((c, k) => {
-    for (let a = 0; a < c.axons; a++) axons.add(`${k}:${c.axonSource[a]}:${c.axonNeuron[a]}`);
+    for (let a = 0; a < c.axons; a++) {
+      const key = `${k}:${c.axonSource[a]}:${c.axonNeuron[a]}`;
+      if (seen.has(`${key}:${c.axonDelayed[a]}`)) bad(`core ${k}: axon ${a} repeats source ${c.axonSource[a]} neuron ${c.axonNeuron[a]}`);
+      seen.add(`${key}:${c.axonDelayed[a]}`);
+      axons.add(key);
+    }
   });
   let routed = 0;
   for (const r of img.routes) {
@@ -403,7 +413,7 @@ export function imageMap(img: CoreImage): string {
   put('pool count', 4);
   img.pools.forEach((p, k) => put(`pool ${k}: after unit ${p.unit}, ${p.positions} positions x ${p.channels} channels -> ${p.cells} cells, ${p.fanCount} fan entries`, 4 * 4 + 4 * (p.positions + 1) + 4 + 4 * p.fanCount));
   put('core count', 4);
-  img.cores.forEach((c, k) => put(`core ${k}: unit ${c.unit} neurons ${c.start}..${c.start + c.count - 1}, ${c.axons} axons, ${c.runs} runs, ${c.synapses} synapses`, 4 * 4 + 4 * (3 * c.axons + 1) + 4 + 8 * c.runs + 4 + 4 * c.synapses));
+  img.cores.forEach((c, k) => put(`core ${k}: unit ${c.unit} neurons ${c.start}..${c.start + c.count - 1}, ${c.axons} axons, ${c.runs} runs, ${c.synapses} synapses`, 4 * 4 + 4 * (4 * c.axons + 1) + 4 + 8 * c.runs + 4 + 4 * c.synapses));
   put('route count', 4);
   img.routes.forEach((r, k) => put(`route ${k}: source ${r.source === -1 ? 'input' : `unit ${r.source}`}, ${r.size} neurons, ${r.entries} destination entries`, 4 + 4 + 4 * (r.size + 1) + 4 + 4 * r.entries));
   lines.push(`${at.toString(16).padStart(8, '0')}  end`);

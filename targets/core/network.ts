@@ -13,7 +13,9 @@
  * (the same plan and index space as the reference interpreter: HWC storage order). A max pool
  * (logical OR, or the gated spiking max pool) is not linear and has no core form: refused,
  * naming the node. Units are ordered by level (1 + the deepest source level); a step runs the
- * levels in order, so the delay-0 semantics of the interpreter hold.
+ * levels in order, so the delay-0 semantics of the interpreter hold. A path through a `delay`
+ * op (insert-delays) makes a delayed projection: it feeds the unit's next-step current and does
+ * not order the levels.
  */
 import { SnncError } from '../../ir/diagnostics.js';
 import { Arena } from '../../ir/engine/arena.js';
@@ -31,6 +33,8 @@ export interface Projection {
   readonly weight: Float64Array;
   /** Weights of the IR ops on the way (a shared-kernel core stores these once). */
   readonly kernelWords: number;
+  /** The path holds a one-step `delay`: spikes of step t reach the unit at step t+1. */
+  readonly delayed: boolean;
 }
 
 export interface Unit {
@@ -174,6 +178,10 @@ function propagate(op: PlanOp, vals: Map<string, Sparse>, unsupported: (n: Node)
       }
       return out;
     }
+    case 'delay': {
+      const x = get(op.in);
+      return x ? new Map(x) : undefined;
+    }
     case 'spikemaxpool':
       return unsupported(op.node);
     default:
@@ -196,7 +204,7 @@ export function coreNetwork(g: Graph): CoreNetwork {
   const unitOps = plan.stepOps.filter((op): op is Extract<PlanOp, { kind: 'neuron' | 'readout' }> => op.kind === 'neuron' || op.kind === 'readout');
   const unitIndex = new Map(unitOps.map((op, k) => [op.node.id, k]));
   /** For each unit, its projections by source (filled below). */
-  const projections = unitOps.map(() => new Map<number, { rows: Sparse[]; words: number }>());
+  const projections = unitOps.map(() => new Map<string, { source: number; delayed: boolean; rows: Sparse[]; words: number }>());
   // sum pools reading a population's spikes become pool stages: their cells are a source of their own
   const pools: PoolStage[] = [];
   const poolOps = new Set<PlanOp>();
@@ -228,10 +236,12 @@ export function coreNetwork(g: Graph): CoreNetwork {
     for (const view of viewsOf.get(id) ?? []) vals.set(view, v);
   };
   for (const src of sources) {
-    const rows = unitOps.map(() => undefined as Sparse[] | undefined);
-    const words = unitOps.map(() => 0);
+    const rows = new Map<string, Sparse[]>(); // unit:delayed -> rows by source neuron
+    const words = new Map<string, number>();
     for (let j = 0; j < src.buf.size; j++) {
       const vals = new Map<string, Sparse>();
+      /** Buffers whose values (from this source) went through a delay. */
+      const delayed = new Set<string>();
       setValue(vals, src.buf.id, new Map([[j, 1]]));
       const traversed = new Set<Node>();
       for (const op of ops) {
@@ -239,27 +249,38 @@ export function coreNetwork(g: Graph): CoreNetwork {
           const x = vals.get(op.in.id);
           if (!x) continue;
           const u = unitIndex.get(op.node.id)!;
-          (rows[u] ??= Array.from({ length: src.buf.size }, () => new Map()))[j] = x;
-          if (j === 0) for (const n of traversed) words[u] += weightWords(g, n);
+          const key = `${u}:${delayed.has(op.in.id) ? 1 : 0}`;
+          let r = rows.get(key);
+          if (!r) rows.set(key, (r = Array.from({ length: src.buf.size }, () => new Map())));
+          r[j] = x;
+          if (j === 0) for (const n of traversed) words.set(key, (words.get(key) ?? 0) + weightWords(g, n));
           continue;
         }
         // a pool stage's cells are their own source: spikes do not also flow through the pool
-        if (poolOps.has(op) && src.buf.store !== (op as { out: Buf }).out.store) continue;
+        if (poolOps.has(op) && src.buf.store !== op.out.store) continue;
         const out = propagate(op, vals, unsupported);
         if (out && out.size) {
+          const ins = (op.kind === 'add' ? [op.a, op.b] : op.kind === 'concat' ? op.ins : [(op as { in: Buf }).in]).filter((b) => vals.has(b.id));
+          const late = ins.filter((b) => delayed.has(b.id)).length;
+          if (late > 0 && late < ins.length) throw new SnncError('SNN0205', `'${op.node.op}' adds delayed and undelayed paths from one source; a core delays every synapse alike`, `%${op.node.id}`);
           setValue(vals, op.out.id, out);
+          if (op.kind === 'delay' || late > 0) {
+            delayed.add(op.out.id);
+            for (const view of viewsOf.get(op.out.id) ?? []) delayed.add(view);
+          }
           if (op.kind === 'conv' || op.kind === 'dense' || op.kind === 'mul') traversed.add(op.node);
         }
       }
     }
-    rows.forEach((r, u) => {
-      if (r) projections[u].set(src.id, { rows: r, words: words[u] });
-    });
+    for (const [key, r] of rows) {
+      const [u, late] = key.split(':').map(Number);
+      projections[u].set(`${src.id}:${late}`, { source: src.id, delayed: late === 1, rows: r, words: words.get(key) ?? 0 });
+    }
   }
   const levels = new Array<number>(unitOps.length).fill(1);
   const units: Unit[] = unitOps.map((op, u) => {
     const n = op.node;
-    const inputs: Projection[] = [...projections[u]].map(([source, p]) => {
+    const inputs: Projection[] = [...projections[u].values()].map((p) => {
       const rowStart = new Int32Array(p.rows.length + 1);
       let nnz = 0;
       p.rows.forEach((r, j) => {
@@ -276,10 +297,11 @@ export function coreNetwork(g: Graph): CoreNetwork {
           weight[at++] = w;
         }
       }
-      return { source, rowStart, target, weight, kernelWords: p.words };
+      return { source: p.source, rowStart, target, weight, kernelWords: p.words, delayed: p.delayed };
     });
     const sourceUnit = (src: number): number => (src >= 0 ? src : src <= -2 ? pools[-2 - src].unit : -1);
-    levels[u] = 1 + Math.max(0, ...inputs.map((p) => sourceUnit(p.source)).filter((k) => k >= 0).map((k) => levels[k]));
+    // a delayed projection hears the previous step: it does not order the levels of a step
+    levels[u] = 1 + Math.max(0, ...inputs.filter((p) => !p.delayed).map((p) => sourceUnit(p.source)).filter((k) => k >= 0).map((k) => levels[k]));
     const buf = op.out;
     const perNeuron = (v: Float64Array | undefined, fill = 0): Float64Array => {
       const out = new Float64Array(buf.size).fill(fill);

@@ -56,6 +56,8 @@ interface UnitState {
   readonly v: Float64Array;
   readonly staticCurrent: Float64Array;
   readonly current: Float64Array;
+  /** Delayed synapses' contributions to the next step's current. */
+  readonly next: Float64Array;
   readonly spikes: Uint8Array;
   readonly fired: Int32Array;
   nfired: number;
@@ -94,6 +96,7 @@ export class CoreSimulator {
       v: new Float64Array(u.size),
       staticCurrent: new Float64Array(u.size),
       current: new Float64Array(u.size),
+      next: new Float64Array(u.size),
       spikes: new Uint8Array(u.size),
       fired: new Int32Array(u.size),
       nfired: 0,
@@ -104,10 +107,11 @@ export class CoreSimulator {
     this.coreOfNeuron = image.units.map((u) => new Int32Array(u.size));
     image.cores.forEach((c, k) => this.coreOfNeuron[c.unit].fill(k, c.start, c.start + c.count));
     this.axonOf = image.cores.map((c) => {
-      const table: (Int32Array | undefined)[] = new Array(1 + image.unitCount + image.poolCount);
+      // slot 2·source + delayed: an (undelayed) axon and a delayed one may hear the same neuron
+      const table: (Int32Array | undefined)[] = new Array(2 * (1 + image.unitCount + image.poolCount));
       for (let a = 0; a < c.axons; a++) {
         const src = c.axonSource[a];
-        const s = this.sourceIndex(src);
+        const s = 2 * this.sourceIndex(src) + c.axonDelayed[a];
         table[s] ??= new Int32Array(src === -1 ? image.inputSize : src >= 0 ? image.units[src].size : image.pools[-2 - src].cells).fill(-1);
         table[s]![c.axonNeuron[a]] = a;
       }
@@ -262,9 +266,14 @@ export class CoreSimulator {
   /** Synapse fetch and accumulate for one packet at core `c`; returns the words fetched. */
   private deliver(c: number, source: number, j: number, value: number, into: 'staticCurrent' | 'current'): number {
     const core = this.image.cores[c];
-    const a = this.axonOf[c][this.sourceIndex(source)]![j];
-    const dst = into === 'current' ? this.units[core.unit].current : this.units[core.unit].staticCurrent;
-    return accumulate(dst, core.start, core.weight, core.runTarget, core.runLength, this.runWeight[c], core.axonStart[a], core.axonStart[a + 1], value);
+    const unit = this.units[core.unit];
+    const slot = 2 * this.sourceIndex(source);
+    let words = 0;
+    const now = this.axonOf[c][slot]?.[j] ?? -1;
+    if (now >= 0) words += accumulate(into === 'current' ? unit.current : unit.staticCurrent, core.start, core.weight, core.runTarget, core.runLength, this.runWeight[c], core.axonStart[now], core.axonStart[now + 1], value);
+    const late = this.axonOf[c][slot + 1]?.[j] ?? -1;
+    if (late >= 0) words += accumulate(unit.next, core.start, core.weight, core.runTarget, core.runLength, this.runWeight[c], core.axonStart[late], core.axonStart[late + 1], value);
+    return words;
   }
 
   /** The network time of a phase: routes walked hop by hop, per directed link the packets crossing it. */
@@ -324,6 +333,7 @@ export class CoreSimulator {
     for (const s of this.units) {
       s.v.set(s.u.vinit);
       s.staticCurrent.fill(0);
+      s.next.fill(0);
       s.spikes.fill(0);
       s.nfired = 0;
     }
@@ -386,7 +396,9 @@ export class CoreSimulator {
   step(t: number): StepStats {
     const img = this.image;
     for (const s of this.units) {
-      s.current.set(s.staticCurrent);
+      // this step's current: the static part and what delayed synapses delivered last step
+      for (let i = 0; i < s.current.length; i++) s.current[i] = s.staticCurrent[i] + s.next[i];
+      s.next.fill(0);
       for (let e = 0; e < s.nfired; e++) s.spikes[s.fired[e]] = 0;
       s.nfired = 0;
     }

@@ -1,0 +1,33 @@
+/**
+ * insert-delays (snn-fixed -> snn-fixed): the legalization for a core whose synapses deliver a
+ * spike one step after it fires (synaptic delay 1, as on Loihi and TrueNorth). Every population
+ * P gets a `delay` node D with D(t) = P(t-1), D(1) = 0, and every reader of P reads D instead:
+ *
+ *     x_U(t) = Σ_P W_UP · s_P(t-1)  (+ the static input current, which is not delayed)
+ *
+ * The network computes what that core computes, so the interpreter, the C and the core
+ * simulator stay bit-exact with each other; it is not the delay-0 network's function (layer L
+ * starts to hear its input L-1 steps later), and the compile report says so.
+ */
+import type { Node } from '../../ir/types.js';
+import type { Pass } from './pass.js';
+import { Rewriter } from './rewriter.js';
+
+export const insertDelays: Pass<void> = {
+  name: 'insert-delays',
+  summary: 'a one-step synaptic delay after every population (targets with synaptic delay 1)',
+  from: 'snn-fixed',
+  to: 'snn-fixed',
+  run(g) {
+    const rw = new Rewriter(g);
+    const readers = new Set(g.nodes.flatMap((n) => n.inputs.filter((r) => r.kind === 'value').map((r) => r.id)));
+    for (const node of g.nodes) {
+      const kept: Node = rw.keep(node);
+      if (node.op !== 'if' || !readers.has(node.id)) continue;
+      const d = rw.b.node(`${node.id}_delayed`, 'delay', [{ kind: 'value', id: kept.id }], {}, node.type, node.loc);
+      rw.replace(node.id, d.id);
+    }
+    rw.b.meta = { ...rw.b.meta, 'target.synapticDelay': '1' };
+    return rw.finish();
+  },
+};

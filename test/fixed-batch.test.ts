@@ -22,6 +22,7 @@ import { emitC } from '../targets/c/emit.js';
 import { cTarget } from '../targets/c/index.js';
 import { testImages } from './helpers/data.js';
 import { withFixedBatch } from './helpers/fixed-batch.js';
+import { maxRelDiff } from './helpers/compare.js';
 import { CALIB_IMAGES, FIXTURE_MODELS, modelPath, ONNX_FIXTURES } from './helpers/paths.js';
 
 const work = mkdtempSync(join(tmpdir(), 'snnc-fixed-batch-'));
@@ -39,19 +40,6 @@ async function ortRun(path: string, x: Float32Array, sample: readonly number[], 
     parts.push(out[session.outputNames[0]].data as Float32Array);
   }
   return concatChunks(parts, Float32Array);
-}
-
-function maxRelDiff(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let lo = Infinity;
-  let hi = -Infinity;
-  let d = 0;
-  for (let i = 0; i < a.length; i++) {
-    lo = Math.min(lo, b[i]);
-    hi = Math.max(hi, b[i]);
-    d = Math.max(d, Math.abs(a[i] - b[i]));
-  }
-  return d / (hi - lo);
 }
 
 function seeded(n: number, seed: number): Float32Array {
@@ -79,7 +67,7 @@ describe('fixture models exported with a fixed batch of 1', () => {
       const [dyn] = runAnn(importOnnxFile(modelPath(name)), [{ shape: [N, 1, 28, 28], data: x }]);
       expect(Array.from(y.data)).toEqual(Array.from(dyn.data));
       const ref = await ortRun(fixedPath, x, [1, 28, 28], N, 1);
-      expect(maxRelDiff(y.data as Float32Array, ref)).toBeLessThan(1e-5);
+      expect(maxRelDiff(y.data, ref)).toBeLessThan(1e-5);
     });
   }
 });
@@ -124,7 +112,7 @@ describe('forms real exporters write, against onnxruntime', () => {
       const [y] = runAnn(g, [{ shape: [N, ...c.sample], data: x }]);
       expect(y.shape).toEqual([N, 10]);
       const ref = await ortRun(exporter(c.name), x, c.sample, N, c.batch);
-      expect(maxRelDiff(y.data as Float32Array, ref)).toBeLessThan(1e-5);
+      expect(maxRelDiff(y.data, ref)).toBeLessThan(1e-5);
     });
   }
 
@@ -140,7 +128,7 @@ describe('forms real exporters write, against onnxruntime', () => {
     expect(images.sampleShape).toEqual([3, 8, 8]);
     const [y] = runAnn(ann, [{ shape: [N, 3, 8, 8], data: images.data }]);
     const ref = await ortRun(exporter('nhwc-rgb'), nhwc, [8, 8, 3], N, undefined);
-    expect(maxRelDiff(y.data as Float32Array, ref)).toBeLessThan(1e-5);
+    expect(maxRelDiff(y.data, ref)).toBeLessThan(1e-5);
     // the data in the model's NCHW shape are refused, naming the layout the file must have
     writeFileSync(join(work, 'nchw.npy'), encodeNpy([N, 3, 8, 8], nhwc));
     expect(() => loadImages(join(work, 'nchw.npy'), inputSpec(ann), undefined)).toThrow(/expects \[count,8,8,3\]/);

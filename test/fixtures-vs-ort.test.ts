@@ -5,6 +5,7 @@ import { importOnnxFile } from '../src/frontend/onnx/import.js';
 import { runAnn } from '../src/exec/ann.js';
 import { argmaxRows } from '../src/data/dataset.js';
 import { testImages } from './helpers/data.js';
+import { maxRelDiff } from './helpers/compare.js';
 import { FIXTURE_MODELS, modelPath } from './helpers/paths.js';
 
 const N = 256;
@@ -18,15 +19,7 @@ describe('float executor vs onnxruntime (256 test images)', () => {
       const session = await ort.InferenceSession.create(modelPath(name));
       const ref = (await session.run({ input: new ort.Tensor('float32', x, [N, 1, 28, 28]) })).logits.data as Float32Array;
       expect(y.shape).toEqual([N, 10]);
-      let lo = Infinity;
-      let hi = -Infinity;
-      let maxDiff = 0;
-      for (let i = 0; i < ref.length; i++) {
-        lo = Math.min(lo, ref[i]);
-        hi = Math.max(hi, ref[i]);
-        maxDiff = Math.max(maxDiff, Math.abs(ref[i] - y.data[i]));
-      }
-      expect(maxDiff).toBeLessThanOrEqual(1e-4 * (hi - lo));
+      expect(maxRelDiff(y.data, ref)).toBeLessThanOrEqual(1e-4);
       expect(Array.from(argmaxRows(y.data, N, 10))).toEqual(Array.from(argmaxRows(ref, N, 10)));
     });
   }

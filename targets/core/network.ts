@@ -101,26 +101,29 @@ function addTo(m: Sparse, i: number, v: number): void {
   else m.set(i, s);
 }
 
+/** A new sparse vector from `add(out, position, channel, value)` over the entries of an HWC map's vector. */
+function eachEvent(x: Sparse | undefined, C: number, add: (out: Sparse, p: number, c: number, v: number) => void): Sparse | undefined {
+  if (!x) return undefined;
+  const out: Sparse = new Map();
+  for (const [i, v] of x) {
+    const p = Math.floor(i / C);
+    add(out, p, i - p * C, v);
+  }
+  return out;
+}
+
 /** Push a sparse vector through one linear op (HWC index space of the plan's buffers). */
 function propagate(op: PlanOp, vals: Map<string, Sparse>, unsupported: (n: Node) => never): Sparse | undefined {
   const get = (b: Buf): Sparse | undefined => vals.get(b.id);
   switch (op.kind) {
-    case 'conv': {
-      const x = get(op.in);
-      if (!x) return undefined;
-      const out: Sparse = new Map();
-      const C = op.in.C;
-      for (const [i, v] of x) {
-        const p = Math.floor(i / C);
-        const c = i - p * C;
+    case 'conv':
+      return eachEvent(get(op.in), op.in.C, (out, p, c, v) => {
         const obase = Math.floor(c / op.Cg) * op.Og;
         for (let g = op.seg.start[p]; g < op.seg.start[p + 1]; g++) {
           const w0 = c * op.kk * op.Og + op.seg.w[g];
           for (let j = 0; j < op.seg.len[g]; j++) addTo(out, op.seg.out[g] + obase + j, v * op.w[w0 + j]);
         }
-      }
-      return out;
-    }
+      });
     case 'dense': {
       const x = get(op.in);
       if (!x) return undefined;
@@ -143,19 +146,11 @@ function propagate(op: PlanOp, vals: Map<string, Sparse>, unsupported: (n: Node)
       for (const [i, v] of x) addTo(out, i, v * op.scale[i % op.in.C]);
       return out;
     }
-    case 'pool': {
+    case 'pool':
       if (op.mode !== 'sum') unsupported(op.node);
-      const x = get(op.in);
-      if (!x) return undefined;
-      const out: Sparse = new Map();
-      const C = op.in.C;
-      for (const [i, v] of x) {
-        const p = Math.floor(i / C);
-        const c = i - p * C;
-        for (let f = op.geom.fanStart[p]; f < op.geom.fanStart[p + 1]; f++) addTo(out, op.geom.fanOut[f] * C + c, v);
-      }
-      return out;
-    }
+      return eachEvent(get(op.in), op.in.C, (out, p, c, v) => {
+        for (let f = op.geom.fanStart[p]; f < op.geom.fanStart[p + 1]; f++) addTo(out, op.geom.fanOut[f] * op.in.C + c, v);
+      });
     case 'gpool': {
       if (op.mode !== 'sum') unsupported(op.node);
       const x = get(op.in);

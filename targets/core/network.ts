@@ -232,13 +232,19 @@ export function coreNetwork(g: Graph): CoreNetwork {
   };
   for (const src of sources) {
     const rows = new Map<string, Sparse[]>(); // unit:delayed -> rows by source neuron
-    const words = new Map<string, number>();
+    /**
+     * Per unit:delayed, the projection ops on the paths from this source to the unit (their
+     * weights are what a shared-kernel core stores once). Every neuron of a source flows
+     * through the same ops, so the paths of neuron 0 are traced, op by op.
+     */
+    const kernels = new Map<string, Set<Node>>();
     for (let j = 0; j < src.buf.size; j++) {
       const vals = new Map<string, Sparse>();
       /** Buffers whose values (from this source) went through a delay. */
       const delayed = new Set<string>();
+      /** For neuron 0: the projection ops on the paths into each buffer. */
+      const via = new Map<string, Set<Node>>();
       setValue(vals, src.buf.id, new Map([[j, 1]]));
-      const traversed = new Set<Node>();
       for (const op of ops) {
         if (op.kind === 'neuron' || op.kind === 'readout') {
           const x = vals.get(op.in.id);
@@ -248,7 +254,11 @@ export function coreNetwork(g: Graph): CoreNetwork {
           let r = rows.get(key);
           if (!r) rows.set(key, (r = Array.from({ length: src.buf.size }, () => new Map())));
           r[j] = x;
-          if (j === 0) for (const n of traversed) words.set(key, (words.get(key) ?? 0) + weightWords(g, n));
+          if (j === 0) {
+            let ks = kernels.get(key);
+            if (!ks) kernels.set(key, (ks = new Set()));
+            for (const n of via.get(op.in.id) ?? []) ks.add(n);
+          }
           continue;
         }
         // a pool stage's cells are their own source: spikes do not also flow through the pool
@@ -263,13 +273,18 @@ export function coreNetwork(g: Graph): CoreNetwork {
             delayed.add(op.out.id);
             for (const view of viewsOf.get(op.out.id) ?? []) delayed.add(view);
           }
-          if (op.kind === 'conv' || op.kind === 'dense' || op.kind === 'mul') traversed.add(op.node);
+          if (j === 0) {
+            const ks = new Set<Node>(ins.flatMap((b) => [...(via.get(b.id) ?? [])]));
+            if (op.kind === 'conv' || op.kind === 'dense' || op.kind === 'mul') ks.add(op.node);
+            for (const id of [op.out.id, ...(viewsOf.get(op.out.id) ?? [])]) via.set(id, ks);
+          }
         }
       }
     }
     for (const [key, r] of rows) {
       const [u, late] = key.split(':').map(Number);
-      projections[u].set(`${src.id}:${late}`, { source: src.id, delayed: late === 1, rows: r, words: words.get(key) ?? 0 });
+      const words = [...(kernels.get(key) ?? [])].reduce((a, n) => a + weightWords(g, n), 0);
+      projections[u].set(`${src.id}:${late}`, { source: src.id, delayed: late === 1, rows: r, words });
     }
   }
   const levels = new Array<number>(unitOps.length).fill(1);

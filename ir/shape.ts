@@ -83,3 +83,9 @@ export function permuteAxes<A extends { [i: number]: number; readonly length: nu
   }
   return out;
 }
+
+/** For each flat position of the transpose (by perm) of a tensor of `shape`, the flat position it reads. */
+export function transposedPositions(shape: readonly number[], perm: readonly number[]): Int32Array {
+  const n = product(shape);
+  return permuteAxes(Int32Array.from({ length: n }, (_, i) => i), shape, perm, new Int32Array(n));
+}

@@ -13,15 +13,13 @@
  *    values of one shape; concat joins values along the channel axis 1.
  */
 import { attrInt } from './ops.js';
-import { BATCH, type Graph, type Node } from './types.js';
+import { BATCH, sampleShape as sampleOf, type Graph, type Node } from './types.js';
+
+const sampleShape = (n: Node): readonly number[] => sampleOf(n.type);
 
 export interface RuleViolation {
   readonly message: string;
   readonly where: string;
-}
-
-function sampleShape(n: Node): readonly number[] {
-  return n.type.shape.slice(1);
 }
 
 export function spikingRuleViolations(g: Graph): RuleViolation[] {

@@ -10,7 +10,7 @@ import { runAnnBatched } from './exec/run-ann.js';
 import { simulateFloat } from './exec/run-snn.js';
 import { dependsOnT, type Method } from './methods.js';
 import type { ActivationStats } from './passes/calibrate.js';
-import { calibrate, prepareAnn, toFixed, toSnn } from './pipeline.js';
+import { calibrate, toFixed, toSnn } from './pipeline.js';
 import { simulateFixed } from './exec/run-fixed.js';
 import { integerSamples } from './data/integer.js';
 import type { TargetDesc } from '../targets/target.js';
@@ -50,11 +50,10 @@ export interface EvalOptions {
   readonly progress?: (phase: string, total: number) => (n: number) => void;
 }
 
-export async function evaluate(model: Graph, o: EvalOptions): Promise<EvalResult> {
+/** `ann`: the network after prepareAnn, in whose input layout the data sets are. */
+export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> {
   const start = performance.now();
   const tick = (phase: string, total: number): ((n: number) => void) => o.progress?.(phase, total) ?? (() => {});
-  // The data are in the prepared graph's layout (an input transpose is folded by canonicalize).
-  const ann = prepareAnn(model);
   const annOut = await runAnnBatched(ann, o.data, o.threads, tick('ann', o.data.count));
   const classes = annOut.data.length / o.data.count;
   const bad = o.labels.findIndex((l) => l >= classes);

@@ -27,7 +27,8 @@ export interface Verification {
   readonly firstMismatch?: Mismatch;
   /** The interpreter's readout sums, [samples x outputs]. */
   readonly outputs: Float64Array;
-  readonly overflow?: { id: string; acc: number; v: number }[];
+  /** The interpreter's saturation / wrap counts per unit. */
+  readonly overflow: { id: string; acc: number; v: number }[];
   readonly seconds: number;
   readonly timing?: CoreTiming;
 }
@@ -82,7 +83,7 @@ const core: Executor = {
   label: 'core simulator',
   verify(folder, samples, _o, onSample) {
     const r = verifyCore(folder.fixed, loadImageFile(join(folder.dir, IMAGE_FILE)), samples, onSample);
-    return { bitExact: r.bitExact, mismatches: r.mismatches, ...(r.first ? { firstMismatch: r.first } : {}), outputs: r.outputs, seconds: r.seconds, timing: r.timing };
+    return { bitExact: r.bitExact, mismatches: r.mismatches, ...(r.first ? { firstMismatch: r.first } : {}), outputs: r.outputs, overflow: r.overflow, seconds: r.seconds, timing: r.timing };
   },
   run(folder, samples, _o, onSample) {
     const sim = loadImageFile(join(folder.dir, IMAGE_FILE));
@@ -122,4 +123,9 @@ export const EXECUTOR_TABLE: Readonly<Record<ExecutorName, Executor>> = { interp
 
 export function defaultExecutorOptions(cc?: string, cflags?: string): ExecutorOptions {
   return { cc: cc ?? process.env.CC ?? 'cc', cflags: cflags ? cflags.split(/\s+/).filter(Boolean) : DEFAULT_CFLAGS };
+}
+
+/** One line on the core's cycles and latency. */
+export function formatTiming(t: CoreTiming): string {
+  return `core: ${t.cores} cores, ${t.cyclesPerStep.toFixed(0)} cycles per step (${t.packetsPerStep.toFixed(0)} packets, ${t.synopsPerStep.toFixed(0)} synaptic ops), load ${t.loadCycles.toFixed(0)} cycles; ${t.cyclesPerInference.toFixed(0)} cycles = ${(t.secondsPerInference * 1e3).toFixed(3)} ms per inference at ${(t.clockHz / 1e6).toFixed(0)} MHz; bottleneck core ${t.bottleneckCore}, deepest queue ${t.maxQueue}, ${t.stallCycles.toFixed(0)} stall cycles per inference`;
 }

@@ -21,6 +21,8 @@ export interface CoreVerifyResult {
   readonly mismatches: number;
   readonly first?: Mismatch;
   readonly outputs: Float64Array;
+  /** The interpreter's saturation / wrap counts per unit (the simulator's are compared with them). */
+  readonly overflow: { id: string; acc: number; v: number }[];
   readonly timing: CoreTiming;
   readonly seconds: number;
 }
@@ -92,6 +94,7 @@ export function verifyCore(graph: Graph, sim: CoreSimulator, samples: IntSamples
     mismatches,
     ...(first ? { first } : {}),
     outputs,
+    overflow: io,
     seconds: (performance.now() - t0) / 1000,
     timing: tally.summary(sim),
   };

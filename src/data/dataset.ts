@@ -3,7 +3,7 @@
  * the model's input shape, and integer class labels. Every mismatch is a clear SNN04xx error.
  */
 import { SnncError } from '../../ir/diagnostics.js';
-import { permuteAxes } from '../../ir/shape.js';
+import { transposedPositions } from '../../ir/shape.js';
 import { BATCH, formatShape, type Graph } from '../../ir/types.js';
 import { readNpy } from './npy.js';
 
@@ -77,34 +77,22 @@ export function loadImages(path: string, input: InputSpec, scale: number | undef
   else throw new SnncError('SNN0403', `${path} has shape ${formatShape(arr.shape)}; the model input expects [count,${want.join(',')}]${layout.perm ? ' (the layout the ONNX model declares; snnc transposes it)' : ''}`);
   if (limit !== undefined) count = Math.min(count, limit);
   const n = count * per;
-  let raw: Uint8Array | undefined;
+  // an NHWC model's samples are read through the transpose to the graph's layout
+  const from = layout.perm ? transposedPositions(layout.shape, layout.perm) : undefined;
+  const at = (i: number): number => (from ? i - (i % per) + from[i % per] : i);
   const data = new Float32Array(n);
+  let raw: Uint8Array | undefined;
   if (arr.dtype === 'u1') {
     if (scale === undefined) throw new SnncError('SNN0407', `${path} holds uint8 values; pass --input-scale to map them to the model's input (the fixtures use --input-scale 1/255)`);
-    raw = (arr.data as Uint8Array).subarray(0, n);
+    const bytes = arr.data as Uint8Array;
+    raw = from ? Uint8Array.from({ length: n }, (_, i) => bytes[at(i)]) : bytes.subarray(0, n);
     for (let i = 0; i < n; i++) data[i] = raw[i] * scale;
   } else {
     if (arr.dtype !== 'f4' && arr.dtype !== 'f8') throw new SnncError('SNN0402', `${path} holds ${arr.dtype} values; images must be uint8 or float32/float64`);
     for (let i = 0; i < n; i++) {
-      const v = arr.data[i];
-      if (!Number.isFinite(v)) throw new SnncError('SNN0405', `${path}: value ${v} at flat index ${i} (sample ${Math.floor(i / per)}) is not finite`);
+      const v = arr.data[at(i)];
+      if (!Number.isFinite(v)) throw new SnncError('SNN0405', `${path}: value ${v} at flat index ${at(i)} (sample ${Math.floor(i / per)}) is not finite`);
       data[i] = v;
-    }
-  }
-  if (layout.perm) {
-    const tmp = new Float32Array(per);
-    for (let s = 0; s < count; s++) {
-      permuteAxes(data.subarray(s * per, (s + 1) * per), layout.shape, layout.perm, tmp);
-      data.set(tmp, s * per);
-    }
-    if (raw) {
-      // the raw bytes in the IR's layout too (a copy: the file's buffer stays as read)
-      raw = Uint8Array.from(raw);
-      const r8 = new Uint8Array(per);
-      for (let s = 0; s < count; s++) {
-        permuteAxes(raw.subarray(s * per, (s + 1) * per), layout.shape, layout.perm, r8);
-        raw.set(r8, s * per);
-      }
     }
   }
   return { count, sampleShape: sample, data, ...(raw ? { raw, scale } : {}) };

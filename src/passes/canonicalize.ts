@@ -16,7 +16,7 @@
  * reader. Each rule is exact.
  */
 import { attrBool, attrInts, attrNum } from '../../ir/ops.js';
-import { permuteAxes } from '../../ir/shape.js';
+import { transposedPositions } from '../../ir/shape.js';
 import { numel, type Graph, type Node } from '../../ir/types.js';
 import type { Pass } from './pass.js';
 import { Rewriter } from './rewriter.js';
@@ -61,14 +61,6 @@ function isIdentityPerm(p: readonly number[]): boolean {
   return p.every((v, i) => v === i);
 }
 
-/** For each flat position of transpose(x, perm) (per sample), the flat position in x it reads. */
-function transposedPositions(xSample: readonly number[], perm: readonly number[]): Int32Array {
-  const n = numel(xSample);
-  const iota = Int32Array.from({ length: n }, (_, i) => i);
-  const samplePerm = perm.slice(1).map((p) => p - 1);
-  return permuteAxes(iota, xSample, samplePerm, new Int32Array(n));
-}
-
 /** transpose-pair and input-layout; true when `node` was absorbed. */
 function foldTranspose(rw: Rewriter, node: Node): boolean {
   const perm = attrInts(node, 'perm');
@@ -106,7 +98,7 @@ function foldFlattenOrder(rw: Rewriter, dense: Node): boolean {
   if (!t || t.op !== 'transpose' || !rw.singleUse(t.id)) return false;
   const x = t.inputs[0];
   const xShape = rw.b.nodes.find((n) => n.id === x.id)!.type.shape;
-  const from = transposedPositions(xShape.slice(1), attrInts(t, 'perm'));
+  const from = transposedPositions(xShape.slice(1), attrInts(t, 'perm').slice(1).map((p) => p - 1));
   const w = rw.b.consts.get(dense.inputs[1].id)!;
   const [M, K] = w.type.shape;
   const data = new Float32Array(M * K);

@@ -39,10 +39,6 @@ export interface Mapping {
   readonly meanHops: number;
 }
 
-export function hops(d: CoreDesc, a: number, b: number): number {
-  return hopsBetween(d.mesh.width, a, b);
-}
-
 function limitError(u: Unit, limit: string, message: string): never {
   throw new SnncError('SNN0207', `layer %${u.id} does not fit: ${limit} — ${message}`, `%${u.id}`);
 }
@@ -138,7 +134,7 @@ export function mapNetwork(net: CoreNetwork, d: CoreDesc): Mapping {
       if (set.size > d.fanOut.value) limitError(net.units[unit], 'fanOut', `${src >= 0 ? 'neuron' : 'pooled cell'} ${j} reaches ${set.size} cores, a neuron may reach ${d.fanOut.value} (${d.fanOut.source})`);
     }
     for (const c of set) {
-      hopSum += hops(d, from, c);
+      hopSum += hopsBetween(d.mesh.width, from, c);
       packets++;
     }
   }

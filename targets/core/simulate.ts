@@ -81,10 +81,40 @@ function accumulate(dst: Float64Array, base: number, weight: Int32Array, runTarg
 
 export class CoreSimulator {
   private readonly units: UnitState[];
-  /** Per core, per source (input = index 0, unit k = k + 1): the axon of each source neuron, or -1. */
+  /** Per core, per slot 2·sourceIndex + delayed: the axon of each source neuron, or -1. */
   private readonly axonOf: (Int32Array | undefined)[][];
-  private readonly routeOf: Map<number, { start: Int32Array; cores: Int32Array }>;
-  private readonly levels: number[][]; // level -> core indices
+  /** Per source, its route table and, per route entry, the (from, to) core pair slot once known. */
+  private readonly routeOf: Map<number, { start: Int32Array; cores: Int32Array; slot: Int32Array }>;
+  /** Per core, the offset in `weight` of each run (prefix sums of the run lengths). */
+  private readonly runWeight: Int32Array[];
+  private readonly inputEvents: Int32Array;
+  private readonly inputValues: Float64Array;
+  /** The value of a spike event, for every possible spike. */
+  private readonly ones: Float64Array;
+  /** Per unit, the pool stages after it; per pool, scratch for one core's partial sums. */
+  private readonly poolsOf: number[][];
+  private readonly partial: Float64Array[];
+  private readonly touched: Int32Array[];
+  private readonly partialValues: Float64Array[];
+  /** Per-phase scratch, allocated once, per core. */
+  private readonly compute: Float64Array;
+  private readonly sent: Float64Array;
+  private readonly received: Float64Array;
+  private readonly recvCycles: Float64Array;
+  /**
+   * The (from, to) core pairs packets have taken, numbered as they first appear (at most the
+   * route entries, never cores²): their ends, XY links and this phase's packet counts.
+   */
+  private readonly pairSlot = new Map<number, number>();
+  private readonly pairFrom: number[] = [];
+  private readonly pairTo: number[] = [];
+  private readonly pairLinks: Int32Array[] = [];
+  private readonly pairCount: number[] = [];
+  private readonly pairsTouched: number[] = [];
+  private readonly linkLoad: Float64Array;
+  /** Per level, its cores and its units. */
+  private readonly levels: number[][];
+  private readonly unitsAt: number[][];
   /** Per unit, the core holding each neuron. */
   private readonly coreOfNeuron: Int32Array[];
   /** Per-core busy cycles since the simulator was made (for the bottleneck report). */
@@ -117,10 +147,11 @@ export class CoreSimulator {
       }
       return table;
     });
-    this.routeOf = new Map(image.routes.map((r) => [r.source, { start: r.start, cores: r.cores }]));
+    this.routeOf = new Map(image.routes.map((r) => [r.source, { start: r.start, cores: r.cores, slot: new Int32Array(r.entries).fill(-1) }]));
     const maxLevel = Math.max(...image.units.map((u) => u.level));
     this.levels = Array.from({ length: maxLevel + 1 }, () => []);
     image.cores.forEach((c, k) => this.levels[image.units[c.unit].level].push(k));
+    this.unitsAt = this.levels.map((cores) => [...new Set(cores.map((c) => image.cores[c].unit))]);
     this.busy = new Float64Array(image.coreCount);
     this.runWeight = image.cores.map((c) => {
       const w = new Int32Array(c.runs + 1);
@@ -140,8 +171,6 @@ export class CoreSimulator {
     this.sent = new Float64Array(n);
     this.received = new Float64Array(n);
     this.recvCycles = new Float64Array(n);
-    this.pairCount = new Float64Array(n * n);
-    this.pairsTouched = new Int32Array(n * n);
     this.linkLoad = new Float64Array(image.meshWidth * image.meshHeight * 4);
   }
 
@@ -159,42 +188,20 @@ export class CoreSimulator {
     return this.units.map((s) => [s.counters[0], s.counters[1]]);
   }
 
-  private readonly inputEvents: Int32Array;
-  private readonly inputValues: Float64Array;
-  /** The value of a spike event, for every possible spike. */
-  private readonly ones: Float64Array;
-  /** Per unit, the pool stages after it; per pool, scratch for one core's partial sums. */
-  private readonly poolsOf: number[][];
-  private readonly partial: Float64Array[];
-  private readonly touched: Int32Array[];
-  private readonly partialValues: Float64Array[];
 
   /** Slot of a source (-1 input, k unit k, -2 - q pool q) in the per-core axon tables. */
   private sourceIndex(source: number): number {
     return source === -1 ? 0 : source >= 0 ? 1 + source : 1 + this.image.unitCount + (-2 - source);
   }
 
-  /** Per core, the offset in `weight` of each run (prefix sums of the run lengths). */
-  private readonly runWeight: Int32Array[];
-  /** Per-phase scratch, allocated once: per core, and per (from, to) core pair. */
-  private readonly compute: Float64Array;
-  private readonly sent: Float64Array;
-  private readonly received: Float64Array;
-  private readonly recvCycles: Float64Array;
-  private readonly pairCount: Float64Array;
-  private readonly pairsTouched: Int32Array;
-  private nPairs = 0;
-  /** Per (from, to) core pair, the directed links of its XY route (link = (y·W + x)·4 + direction). */
-  private readonly routeLinks = new Map<number, Int32Array>();
-  private readonly linkLoad: Float64Array;
 
   private startPhase(): PhaseStats {
     this.compute.fill(0);
     this.sent.fill(0);
     this.received.fill(0);
     this.recvCycles.fill(0);
-    for (let k = 0; k < this.nPairs; k++) this.pairCount[this.pairsTouched[k]] = 0;
-    this.nPairs = 0;
+    for (const k of this.pairsTouched) this.pairCount[k] = 0;
+    this.pairsTouched.length = 0;
     return { cycles: 0, packets: 0, synops: 0, bottleneck: 0, maxQueue: 0, stalls: 0 };
   }
 
@@ -207,10 +214,11 @@ export class CoreSimulator {
     const route = this.routeOf.get(source);
     if (!route) return;
     const img = this.image;
-    const nCores = img.coreCount;
     const perEvent = img.cyclesPerEvent;
     const perSyn = img.cyclesPerSynOp;
-    const { start, cores } = route;
+    const { start, cores, slot } = route;
+    // a route entry of the input or of a population always leaves the same core: keep its pair slot
+    const fixedSender = source >= -1;
     let packets = 0;
     let synops = 0;
     for (let e = 0; e < count; e++) {
@@ -225,8 +233,8 @@ export class CoreSimulator {
         this.recvCycles[c] += perEvent + words * perSyn;
         packets++;
         synops += words;
-        const key = src * nCores + c;
-        if (this.pairCount[key]++ === 0) this.pairsTouched[this.nPairs++] = key;
+        const k = fixedSender ? (slot[r] >= 0 ? slot[r] : (slot[r] = this.pairOf(src, c))) : this.pairOf(src, c);
+        if (this.pairCount[k]++ === 0) this.pairsTouched.push(k);
       }
     }
     ph.packets += packets;
@@ -276,21 +284,32 @@ export class CoreSimulator {
     return words;
   }
 
+  /** The slot of the core pair (from, to), numbered on first use. */
+  private pairOf(from: number, to: number): number {
+    const key = from * this.image.coreCount + to;
+    let k = this.pairSlot.get(key);
+    if (k === undefined) {
+      k = this.pairFrom.length;
+      this.pairSlot.set(key, k);
+      this.pairFrom.push(from);
+      this.pairTo.push(to);
+      this.pairLinks.push(xyLinks(this.image.meshWidth, from, to));
+      this.pairCount.push(0);
+    }
+    return k;
+  }
+
   /** The network time of a phase: routes walked hop by hop, per directed link the packets crossing it. */
   private networkCycles(): number {
     const img = this.image;
     let longest = 0;
     let busiest = 0;
     const touched: number[] = [];
-    for (let k = 0; k < this.nPairs; k++) {
-      const key = this.pairsTouched[k];
-      const a = Math.floor(key / img.coreCount);
-      const b = key - a * img.coreCount;
-      if (a === b) continue;
-      let links = this.routeLinks.get(key);
-      if (!links) this.routeLinks.set(key, (links = xyLinks(img.meshWidth, a, b)));
+    for (const k of this.pairsTouched) {
+      const links = this.pairLinks[k];
+      if (links.length === 0) continue;
       longest = Math.max(longest, links.length);
-      const n = this.pairCount[key];
+      const n = this.pairCount[k];
       for (const l of links) {
         if (this.linkLoad[l] === 0) touched.push(l);
         this.linkLoad[l] += n;
@@ -359,12 +378,13 @@ export class CoreSimulator {
 
   private updateSlice(s: UnitState, start: number, count: number, t: number): void {
     const u = s.u;
-    const row = u.bias.subarray((Math.min(t, u.biasRows) - 1) * u.size, Math.min(t, u.biasRows) * u.size);
+    const bias = u.bias;
+    const row = (Math.min(t, u.biasRows) - 1) * u.size; // the bias row of step t
     const accHi = 2 ** (u.accBits - 1) - 1;
     const vHi = 2 ** (u.vBits - 1) - 1;
     if (u.kind === 1) {
       for (let i = start; i < start + count; i++) {
-        const x = s.current[i] + row[i];
+        const x = s.current[i] + bias[row + i];
         const w0 = s.v[i] + x;
         const w = w0 > vHi || w0 < -vHi - 1 ? narrow(w0, u.vBits, s.mode) : w0;
         if (w !== w0) s.counters[1]++;
@@ -378,7 +398,7 @@ export class CoreSimulator {
         a = narrow(a, u.accBits, s.mode);
         s.counters[0]++;
       }
-      let w = (s.leak.kind === 'none' ? s.v[i] : leakOf(s.v[i], s.leak)) + a + row[i];
+      let w = (s.leak.kind === 'none' ? s.v[i] : leakOf(s.v[i], s.leak)) + a + bias[row + i];
       if (w > vHi || w < -vHi - 1) {
         w = narrow(w, u.vBits, s.mode);
         s.counters[1]++;
@@ -408,16 +428,13 @@ export class CoreSimulator {
       const cores = this.levels[level];
       if (!cores.length) continue;
       const ph = this.startPhase();
-      const firedBefore = new Map<number, number>();
       for (const c of cores) {
         const core = img.cores[c];
-        const s = this.units[core.unit];
-        if (!firedBefore.has(core.unit)) firedBefore.set(core.unit, s.nfired);
-        this.updateSlice(s, core.start, core.count, t);
+        this.updateSlice(this.units[core.unit], core.start, core.count, t);
         this.compute[c] += core.count * img.cyclesPerNeuronUpdate;
       }
       // spikes of this level's populations travel to the higher levels
-      for (const [unit] of firedBefore) {
+      for (const unit of this.unitsAt[level]) {
         const s = this.units[unit];
         if (s.u.kind !== 0) continue;
         this.send(this.coreOfNeuron[unit], unit, s.fired, this.ones, s.nfired, 'current', ph);

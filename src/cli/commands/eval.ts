@@ -34,7 +34,8 @@ export function evalCommand(y: Argv): Argv {
         const model = loadGraph(args.model as string);
         if (model.stage !== 'ann') throw new SnncError('SNN0407', `eval takes an ANN; ${args.model} is at stage ${model.stage}`);
         const methods = methodsFrom(args);
-        const spec = inputSpec(prepareAnn(model));
+        const ann = prepareAnn(model);
+        const spec = inputSpec(ann);
         const calib = loadCalib(args, spec, false);
         const { data, labels } = loadEvalData(args, spec, calib);
         let fixed: EvalOptions['fixed'];
@@ -49,7 +50,7 @@ export function evalCommand(y: Argv): Argv {
           };
         }
         let bar: Progress | undefined;
-        const result = await evaluate(model, {
+        const result = await evaluate(ann, {
           calib,
           data,
           labels,

@@ -7,11 +7,10 @@ import type { Argv } from 'yargs';
 import { parseExecutors, readCompiledFolder } from '../../compiled-folder.js';
 import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels } from '../../data/dataset.js';
 import { integerSamples } from '../../data/integer.js';
-import { defaultExecutorOptions, EXECUTOR_TABLE } from '../../executors.js';
+import { defaultExecutorOptions, EXECUTOR_TABLE, formatTiming } from '../../executors.js';
 import { printJson, runCommand } from '../common.js';
 import { checkScaleUsed, dataOptions, scaleOf } from '../options.js';
 import { Progress } from '../progress.js';
-import { formatTiming } from './verify.js';
 
 export function simulateCommand(y: Argv): Argv {
   return y.command(

@@ -7,12 +7,11 @@
  */
 import type { Argv } from 'yargs';
 import { SnncError } from '../../../ir/diagnostics.js';
-import type { CoreTiming } from '../../../targets/core/index.js';
 import { parseExecutors, readCompiledFolder, type ExecutorName } from '../../compiled-folder.js';
 import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels, valueRange } from '../../data/dataset.js';
 import { integerSamples } from '../../data/integer.js';
 import { simulateFloat } from '../../exec/run-snn.js';
-import { defaultExecutorOptions, EXECUTOR_TABLE, type Verification } from '../../executors.js';
+import { defaultExecutorOptions, EXECUTOR_TABLE, formatTiming, type Verification } from '../../executors.js';
 import { DEFAULT_CFLAGS } from '../../verify-c.js';
 import { EXIT, printJson, runCommand } from '../common.js';
 import { Progress } from '../progress.js';
@@ -56,7 +55,7 @@ export function verifyCommand(y: Argv): Argv {
         const bitExact = all.every((r) => r.bitExact);
         const first = all.find((r) => r.firstMismatch)?.firstMismatch;
         const outputs = all[0].outputs;
-        const overflow = results.c?.overflow ?? [];
+        const overflow = all[0].overflow;
         let acc: { fixed: number | null; float: number | null } = { fixed: null, float: null };
         if (args.labels) {
           const labels = loadLabels(String(args.labels), samples.count);
@@ -78,14 +77,10 @@ export function verifyCommand(y: Argv): Argv {
           }
           if (acc.fixed !== null) lines.push(`accuracy: integer ${(acc.fixed * 100).toFixed(2)} %, float SNN ${(acc.float! * 100).toFixed(2)} %`);
           const sat = overflow.filter((u) => u.acc || u.v);
-          if (results.c) lines.push(sat.length ? `overflow: ${sat.map((u) => `%${u.id} acc ${u.acc} v ${u.v}`).join(', ')}` : 'overflow: none');
+          lines.push(sat.length ? `overflow: ${sat.map((u) => `%${u.id} acc ${u.acc} v ${u.v}`).join(', ')}` : 'overflow: none');
           process.stdout.write(`${lines.join('\n')}\n`);
         }
         if (!bitExact) process.exitCode = EXIT.mismatch;
       }),
   );
-}
-
-export function formatTiming(t: CoreTiming): string {
-  return `core: ${t.cores} cores, ${t.cyclesPerStep.toFixed(0)} cycles per step (${t.packetsPerStep.toFixed(0)} packets, ${t.synopsPerStep.toFixed(0)} synaptic ops), load ${t.loadCycles.toFixed(0)} cycles; ${t.cyclesPerInference.toFixed(0)} cycles = ${(t.secondsPerInference * 1e3).toFixed(3)} ms per inference at ${(t.clockHz / 1e6).toFixed(0)} MHz; bottleneck core ${t.bottleneckCore}, deepest queue ${t.maxQueue}, ${t.stallCycles.toFixed(0)} stall cycles per inference`;
 }

@@ -29,7 +29,8 @@ export interface Mismatch {
   readonly interpreter: number;
 }
 
-export interface VerifyResult {
+/** How an executor compared with the reference interpreter (the C here, the core simulator in verify-core.ts). */
+export interface Agreement {
   readonly bitExact: boolean;
   readonly samples: number;
   /** Samples on which any digest, output or counter differs. */
@@ -37,7 +38,11 @@ export interface VerifyResult {
   readonly first?: Mismatch;
   /** Interpreter readout sums, [count x outputs]. */
   readonly outputs: Float64Array;
+  /** The interpreter's saturation / wrap counts per unit (the executor's are compared with them). */
   readonly overflow: { id: string; acc: number; v: number }[];
+}
+
+export interface VerifyResult extends Agreement {
   readonly seconds: { readonly build: number; readonly c: number; readonly interpreter: number };
 }
 

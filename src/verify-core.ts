@@ -13,16 +13,9 @@ import { CoreSimulator, CycleTally, decodeImage, type CoreTiming } from '../targ
 export type { CoreTiming };
 import type { IntSamples } from './data/integer.js';
 import { readFileOrFail } from './util/fs.js';
-import type { Mismatch } from './verify-c.js';
+import type { Agreement, Mismatch } from './verify-c.js';
 
-export interface CoreVerifyResult {
-  readonly bitExact: boolean;
-  readonly samples: number;
-  readonly mismatches: number;
-  readonly first?: Mismatch;
-  readonly outputs: Float64Array;
-  /** The interpreter's saturation / wrap counts per unit (the simulator's are compared with them). */
-  readonly overflow: { id: string; acc: number; v: number }[];
+export interface CoreVerifyResult extends Agreement {
   readonly timing: CoreTiming;
   readonly seconds: number;
 }

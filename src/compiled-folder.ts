@@ -15,13 +15,17 @@ export interface CompiledFolder {
   readonly fixed: Graph;
   readonly float: Graph;
   readonly prefix: string;
+  /** The target it was compiled for (report.json). */
+  readonly target: string;
+  /** report.json as written by compile. */
+  readonly report: Record<string, unknown>;
   readonly calibrationRange?: { min: number; max: number };
   /** Executors this folder has what it takes for (the interpreter always). */
   readonly available: ExecutorName[];
 }
 
 export function readCompiledFolder(dir: string): CompiledFolder {
-  let meta: { prefix: string; calibrationRange?: { min: number; max: number } };
+  let meta: { prefix: string; target: string; calibrationRange?: { min: number; max: number } } & Record<string, unknown>;
   try {
     meta = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
   } catch {
@@ -32,7 +36,7 @@ export function readCompiledFolder(dir: string): CompiledFolder {
   const available: ExecutorName[] = ['interp'];
   if (existsSync(join(dir, IMAGE_FILE))) available.push('core');
   if (cProgramSources(meta.prefix).every((f) => existsSync(join(dir, f)))) available.push('c');
-  return { dir, fixed, float, prefix: meta.prefix, ...(meta.calibrationRange ? { calibrationRange: meta.calibrationRange } : {}), available };
+  return { dir, fixed, float, prefix: meta.prefix, target: meta.target, report: meta, ...(meta.calibrationRange ? { calibrationRange: meta.calibrationRange } : {}), available };
 }
 
 export function parseExecutors(text: string, folder: CompiledFolder): ExecutorName[] {

@@ -45,7 +45,7 @@ export function verifyCore(graph: Graph, sim: CoreSimulator, samples: IntSamples
     let bad = false;
     tally.addLoad(sim.load(samples.data, s * samples.size));
     const out = interp.run(samples.data, s * samples.size, (t) => {
-      tally.addStep(sim.step(t));
+      tally.addStep(t, sim.step(t));
       if (bad) return;
       pops.forEach((p, k) => {
         if (bad) return;

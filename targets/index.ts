@@ -8,6 +8,7 @@ import type { ProgramFile, TargetDesc } from './target.js';
 import { cTarget, emitCProgram } from './c/index.js';
 import { checkPrefix } from './c/emit.js';
 import { compileForCore, corePresets, coreTarget } from './core/index.js';
+import type { CoreDesc } from './core/desc.js';
 
 export interface Target {
   readonly name: string;
@@ -16,6 +17,8 @@ export interface Target {
   emit(g: Graph, prefix: string): ProgramFile[];
   /** Checks the options an emitter will need, before the long work (e.g. a C symbol prefix). */
   checkOptions(prefix: string): void;
+  /** A core target's description (its simulator prices energy and latency). */
+  readonly core?: CoreDesc;
 }
 
 export function targetNames(): string[] {
@@ -34,6 +37,7 @@ export function targetByName(name: string): Target {
       // the image for the core, and the same network as C: verify runs all three executors
       emit: (g, prefix) => [...compileForCore(g, desc).files, ...emitCProgram(g, prefix)],
       checkOptions: checkPrefix,
+      core: desc,
     };
   }
   throw new SnncError('SNN0201', `unknown target '${name}' (known: ${targetNames().join(', ')})`);

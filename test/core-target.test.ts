@@ -112,6 +112,7 @@ describe('cycle counts derived by hand', () => {
     const load = sim.load([1, 0, 2, 0]);
     expect(load.cycles).toBe(6);
     expect(load.packets).toBe(2);
+    expect(load.hops).toBe(0 + 1);
     // Step 1: currents A = [1, 2] >= 1: both neurons spike.
     //   level 1 (cores 0, 1): update 1 neuron x 2 = 2; A0 sends to R0 (core 2) and R1 (core 3): 2 packets = 2 cycles,
     //     A1 the same; front = 2 + 2 = 4
@@ -125,7 +126,15 @@ describe('cycle counts derived by hand', () => {
     expect(s1.cycles).toBe(18);
     expect(s1.packets).toBe(4);
     expect(s1.synops).toBe(4);
+    // energy counts: hops 2 + 3 + 1 + 2 = 8; updates 2 neurons of A + 2 sums of R = 4
+    expect(s1.hops).toBe(8);
+    expect(s1.updates).toBe(4);
     expect(Array.from(sim.output())).toEqual([1 * 1 + 2 * 1, 3 * 1 + 4 * 1]); // R = w2 · [1, 1]
+    // per unit (A, R): the load's 2 synapse words reach A; the step's 4 reach R over 8 hops
+    expect(Array.from(sim.unitActivity.loadSynops)).toEqual([2, 0]);
+    expect(Array.from(sim.unitActivity.synops)).toEqual([0, 4]);
+    expect(Array.from(sim.unitActivity.hops)).toEqual([1, 8]);
+    expect(Array.from(sim.unitActivity.updates)).toEqual([2, 2]);
   });
 });
 

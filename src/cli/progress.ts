@@ -36,3 +36,16 @@ export class Progress {
     if (this.enabled) process.stderr.write('\r\x1b[K');
   }
 }
+
+/** Progress bars, one per phase. */
+export function phaseBars(): { progress: (phase: string, total: number) => (n: number) => void; finish: () => void } {
+  let bar: Progress | undefined;
+  return {
+    progress: (phase, total) => {
+      bar?.finish();
+      bar = new Progress(phase, total);
+      return (n) => bar!.tick(n);
+    },
+    finish: () => bar?.finish(),
+  };
+}

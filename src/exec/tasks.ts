@@ -9,6 +9,7 @@ import { floatSimulator, simulateFloatChunk, type FloatSimulator, type SnnChunkR
 import { FixedInterpreter } from '../../ir/interp-fixed.js';
 import { runFixedChunk, type FixedChunkResult } from './run-fixed.js';
 import type { IntSamples } from '../data/integer.js';
+import { ActivityCounter } from '../energy/activity.js';
 
 export interface TaskKind<P, S, I, O> {
   init(payload: P): S;
@@ -48,9 +49,9 @@ const snnFloat: TaskKind<{ graph: Graph; checkpoints: number[] }, { sim: FloatSi
 };
 
 /** Run the integer reference interpreter on a chunk of integer samples. */
-const snnFixed: TaskKind<{ graph: Graph; checkpoints: number[] }, { interp: FixedInterpreter; checkpoints: number[] }, IntSamples, FixedChunkResult> = {
-  init: (p) => ({ interp: new FixedInterpreter(p.graph), checkpoints: p.checkpoints }),
-  run: (s, chunk) => runFixedChunk(s.interp, chunk, s.checkpoints),
+const snnFixed: TaskKind<{ graph: Graph; checkpoints: number[]; countActivity?: boolean }, { interp: FixedInterpreter; checkpoints: number[]; countActivity: boolean }, IntSamples, FixedChunkResult> = {
+  init: (p) => ({ interp: new FixedInterpreter(p.graph), checkpoints: p.checkpoints, countActivity: p.countActivity === true }),
+  run: (s, chunk) => runFixedChunk(s.interp, chunk, s.checkpoints, s.countActivity ? () => new ActivityCounter(s.interp.graph, s.interp.engine) : undefined),
 };
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any

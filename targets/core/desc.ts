@@ -8,11 +8,9 @@ import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { SnncError } from '../../ir/diagnostics.js';
 import type { TargetDesc } from '../target.js';
+import { descriptionReader, intIn, type DescriptionReader, nonNegative as positive, oneOf, type Sourced } from '../sourced.js';
 
-export interface Sourced<T> {
-  readonly value: T;
-  readonly source: string;
-}
+export type { Sourced };
 
 export interface CoreDesc {
   readonly name: string;
@@ -49,69 +47,48 @@ export interface CoreDesc {
   readonly energy: { readonly perSynOpJ: Sourced<number>; readonly perNeuronUpdateJ: Sourced<number>; readonly perHopJ: Sourced<number>; readonly staticW: Sourced<number> };
 }
 
-function fail(path: string, message: string): never {
-  throw new SnncError('SNN0201', `core description ${path}: ${message}`);
-}
-
-function sourced<T>(path: string, o: Record<string, unknown>, key: string, check: (v: unknown) => v is T, what: string): Sourced<T> {
-  const e = o[key] as Record<string, unknown> | undefined;
-  if (typeof e !== 'object' || e === null) fail(path, `${key} must be {value, source}`);
-  if (!check(e.value)) fail(path, `${key}.value must be ${what}, found ${JSON.stringify(e.value)}`);
-  if (typeof e.source !== 'string' || e.source.length === 0) fail(path, `${key} needs a source (where the figure comes from)`);
-  return { value: e.value, source: e.source };
-}
-
-const intIn =
-  (lo: number, hi: number) =>
-  (v: unknown): v is number =>
-    typeof v === 'number' && Number.isInteger(v) && v >= lo && v <= hi;
-const positive = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v) && v >= 0;
-const oneOf =
-  <T extends string | number>(...xs: T[]) =>
-  (v: unknown): v is T =>
-    xs.includes(v as T);
-
 export function parseCoreDesc(json: unknown, path: string): CoreDesc {
-  if (typeof json !== 'object' || json === null) fail(path, 'not a JSON object');
+  const r: DescriptionReader = descriptionReader('core description', path);
+  if (typeof json !== 'object' || json === null) r.fail('not a JSON object');
   const o = json as Record<string, unknown>;
   const mesh = o.mesh as Record<string, unknown> | undefined;
-  if (typeof mesh !== 'object' || mesh === null || !intIn(1, 256)(mesh.width) || !intIn(1, 256)(mesh.height) || typeof mesh.source !== 'string') fail(path, 'mesh must be {width, height (1..256), source}');
+  if (typeof mesh !== 'object' || mesh === null || !intIn(1, 256)(mesh.width) || !intIn(1, 256)(mesh.height) || typeof mesh.source !== 'string') r.fail('mesh must be {width, height (1..256), source}');
   const cyc = (o.cycles ?? {}) as Record<string, unknown>;
   const en = (o.energy ?? {}) as Record<string, unknown>;
   const bits = intIn(2, 48);
   const desc: CoreDesc = {
-    name: typeof o.name === 'string' ? o.name : fail(path, 'name must be a string'),
+    name: typeof o.name === 'string' ? o.name : r.fail('name must be a string'),
     summary: typeof o.summary === 'string' ? o.summary : '',
     approximates: typeof o.approximates === 'string' ? o.approximates : null,
     mesh: { width: mesh.width as number, height: mesh.height as number, source: mesh.source as string },
-    neuronsPerCore: sourced(path, o, 'neuronsPerCore', intIn(1, 2 ** 24), 'an integer in 1..2^24'),
-    synapsesPerCore: sourced(path, o, 'synapsesPerCore', intIn(1, 2 ** 30), 'an integer in 1..2^30'),
-    kernelStorage: sourced(path, o, 'kernelStorage', oneOf('expanded' as const, 'shared' as const), '"expanded" or "shared"'),
-    fanIn: sourced(path, o, 'fanIn', intIn(1, 2 ** 30), 'an integer in 1..2^30'),
-    fanOut: sourced(path, o, 'fanOut', intIn(1, 2 ** 16), 'an integer in 1..65536'),
-    weightBits: sourced(path, o, 'weightBits', intIn(2, 32), 'an integer in 2..32'),
-    membraneBits: sourced(path, o, 'membraneBits', bits, 'an integer in 2..48'),
-    thresholdBits: sourced(path, o, 'thresholdBits', bits, 'an integer in 2..48'),
-    biasBits: sourced(path, o, 'biasBits', bits, 'an integer in 2..48'),
-    accBits: sourced(path, o, 'accBits', bits, 'an integer in 2..48'),
-    sumBits: sourced(path, o, 'sumBits', bits, 'an integer in 2..48'),
-    overflow: sourced(path, o, 'overflow', oneOf('saturate' as const, 'wrap' as const), '"saturate" or "wrap"'),
-    rounding: sourced(path, o, 'rounding', oneOf('floor' as const, 'trunc' as const, 'half-up' as const), '"floor", "trunc" or "half-up"'),
-    synapticDelay: sourced(path, o, 'synapticDelay', oneOf(0 as const, 1 as const), '0 or 1'),
-    queueDepth: sourced(path, o, 'queueDepth', intIn(1, 2 ** 24), 'an integer in 1..2^24'),
+    neuronsPerCore: r.field(o, 'neuronsPerCore', intIn(1, 2 ** 24), 'an integer in 1..2^24'),
+    synapsesPerCore: r.field(o, 'synapsesPerCore', intIn(1, 2 ** 30), 'an integer in 1..2^30'),
+    kernelStorage: r.field(o, 'kernelStorage', oneOf('expanded' as const, 'shared' as const), '"expanded" or "shared"'),
+    fanIn: r.field(o, 'fanIn', intIn(1, 2 ** 30), 'an integer in 1..2^30'),
+    fanOut: r.field(o, 'fanOut', intIn(1, 2 ** 16), 'an integer in 1..65536'),
+    weightBits: r.field(o, 'weightBits', intIn(2, 32), 'an integer in 2..32'),
+    membraneBits: r.field(o, 'membraneBits', bits, 'an integer in 2..48'),
+    thresholdBits: r.field(o, 'thresholdBits', bits, 'an integer in 2..48'),
+    biasBits: r.field(o, 'biasBits', bits, 'an integer in 2..48'),
+    accBits: r.field(o, 'accBits', bits, 'an integer in 2..48'),
+    sumBits: r.field(o, 'sumBits', bits, 'an integer in 2..48'),
+    overflow: r.field(o, 'overflow', oneOf('saturate' as const, 'wrap' as const), '"saturate" or "wrap"'),
+    rounding: r.field(o, 'rounding', oneOf('floor' as const, 'trunc' as const, 'half-up' as const), '"floor", "trunc" or "half-up"'),
+    synapticDelay: r.field(o, 'synapticDelay', oneOf(0 as const, 1 as const), '0 or 1'),
+    queueDepth: r.field(o, 'queueDepth', intIn(1, 2 ** 24), 'an integer in 1..2^24'),
     cycles: {
-      perEvent: sourced(path, cyc, 'perEvent', intIn(0, 1000), 'an integer in 0..1000'),
-      perSynOp: sourced(path, cyc, 'perSynOp', intIn(0, 1000), 'an integer in 0..1000'),
-      perNeuronUpdate: sourced(path, cyc, 'perNeuronUpdate', intIn(0, 1000), 'an integer in 0..1000'),
-      perHop: sourced(path, cyc, 'perHop', intIn(0, 1000), 'an integer in 0..1000'),
-      perPacketSent: sourced(path, cyc, 'perPacketSent', intIn(0, 1000), 'an integer in 0..1000'),
+      perEvent: r.field(cyc, 'perEvent', intIn(0, 1000), 'an integer in 0..1000'),
+      perSynOp: r.field(cyc, 'perSynOp', intIn(0, 1000), 'an integer in 0..1000'),
+      perNeuronUpdate: r.field(cyc, 'perNeuronUpdate', intIn(0, 1000), 'an integer in 0..1000'),
+      perHop: r.field(cyc, 'perHop', intIn(0, 1000), 'an integer in 0..1000'),
+      perPacketSent: r.field(cyc, 'perPacketSent', intIn(0, 1000), 'an integer in 0..1000'),
     },
-    clockHz: sourced(path, o, 'clockHz', (v): v is number => positive(v) && (v as number) > 0, 'a positive number'),
+    clockHz: r.field(o, 'clockHz', (v): v is number => positive(v) && (v as number) > 0, 'a positive number'),
     energy: {
-      perSynOpJ: sourced(path, en, 'perSynOpJ', positive, 'a number >= 0'),
-      perNeuronUpdateJ: sourced(path, en, 'perNeuronUpdateJ', positive, 'a number >= 0'),
-      perHopJ: sourced(path, en, 'perHopJ', positive, 'a number >= 0'),
-      staticW: sourced(path, en, 'staticW', positive, 'a number >= 0'),
+      perSynOpJ: r.field(en, 'perSynOpJ', positive, 'a number >= 0'),
+      perNeuronUpdateJ: r.field(en, 'perNeuronUpdateJ', positive, 'a number >= 0'),
+      perHopJ: r.field(en, 'perHopJ', positive, 'a number >= 0'),
+      staticW: r.field(en, 'staticW', positive, 'a number >= 0'),
     },
   };
   return desc;

@@ -9,10 +9,10 @@ import type { ProgramFile } from '../target.js';
 import { loadCorePreset, quantizerView, type CoreDesc } from './desc.js';
 import { buildImage } from './build-image.js';
 import { encodeImage, imageMap, type CoreImage } from './image.js';
-import { mapNetwork, utilizationTable, type Mapping } from './map.js';
+import { mapNetwork, utilizationJson, utilizationTable, type Mapping } from './map.js';
 import { coreNetwork } from './network.js';
 
-export { CoreSimulator, CycleTally, runSample, type CoreTiming } from './simulate.js';
+export { CoreSimulator, CycleTally, runSample, type CoreTiming, type CoreWork } from './simulate.js';
 export { decodeImage } from './image.js';
 export { corePresets, loadCorePreset } from './desc.js';
 
@@ -34,6 +34,7 @@ export function compileForCore(g: Graph, d: CoreDesc): CoreCompilation {
     { path: IMAGE_FILE, contents: bytes },
     { path: 'model.map', contents: imageMap(image) },
     { path: 'utilization.txt', contents: `core preset ${d.name}${d.approximates ? ` (approximates ${d.approximates})` : ''}\n${utilizationTable(mapping, d)}` },
+    { path: 'utilization.json', contents: `${JSON.stringify(utilizationJson(mapping, d), null, 1)}\n` },
   ];
   return { image, bytes, mapping, files };
 }

@@ -152,3 +152,8 @@ export function utilizationTable(m: Mapping, d: CoreDesc): string {
   rows.push(`${m.cores.length} of ${d.mesh.width * d.mesh.height} cores used; mean ${m.meanHops.toFixed(2)} hops per packet`);
   return `${rows.join('\n')}\n`;
 }
+
+/** The same, as data (for reports): the limits, and per core its use of each. */
+export function utilizationJson(m: Mapping, d: CoreDesc): { preset: string; mesh: { width: number; height: number }; limits: { neurons: number; synapses: number; fanIn: number }; meanHops: number; cores: CoreUse[] } {
+  return { preset: d.name, mesh: { width: d.mesh.width, height: d.mesh.height }, limits: { neurons: d.neuronsPerCore.value, synapses: d.synapsesPerCore.value, fanIn: d.fanIn.value }, meanHops: m.meanHops, cores: m.cores };
+}

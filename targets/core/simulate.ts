@@ -36,6 +36,10 @@ export interface PhaseStats {
   cycles: number;
   packets: number;
   synops: number;
+  /** Router hops of the phase's packets (route length per packet). */
+  hops: number;
+  /** Neurons and readout units updated. */
+  updates: number;
   /** The core whose update + send or receive set the phase's time. */
   bottleneck: number;
   maxQueue: number;
@@ -46,6 +50,8 @@ export interface StepStats {
   readonly cycles: number;
   readonly packets: number;
   readonly synops: number;
+  readonly hops: number;
+  readonly updates: number;
   readonly bottleneck: number;
   readonly maxQueue: number;
   readonly stalls: number;
@@ -119,6 +125,11 @@ export class CoreSimulator {
   private readonly coreOfNeuron: Int32Array[];
   /** Per-core busy cycles since the simulator was made (for the bottleneck report). */
   readonly busy: Float64Array;
+  /**
+   * Per unit, since the simulator was made: synapse words fetched for it at load (the graded
+   * input) and at the steps, packets and router hops that reached its cores, neuron updates.
+   */
+  readonly unitActivity: { readonly loadSynops: Float64Array; readonly synops: Float64Array; readonly packets: Float64Array; readonly hops: Float64Array; readonly updates: Float64Array };
 
   constructor(readonly image: CoreImage) {
     this.units = image.units.map((u) => ({
@@ -153,6 +164,8 @@ export class CoreSimulator {
     image.cores.forEach((c, k) => this.levels[image.units[c.unit].level].push(k));
     this.unitsAt = this.levels.map((cores) => [...new Set(cores.map((c) => image.cores[c].unit))]);
     this.busy = new Float64Array(image.coreCount);
+    const perUnit = (): Float64Array => new Float64Array(image.unitCount);
+    this.unitActivity = { loadSynops: perUnit(), synops: perUnit(), packets: perUnit(), hops: perUnit(), updates: perUnit() };
     this.runWeight = image.cores.map((c) => {
       const w = new Int32Array(c.runs + 1);
       for (let r = 0; r < c.runs; r++) w[r + 1] = w[r] + c.runLength[r];
@@ -202,7 +215,7 @@ export class CoreSimulator {
     this.recvCycles.fill(0);
     for (const k of this.pairsTouched) this.pairCount[k] = 0;
     this.pairsTouched.length = 0;
-    return { cycles: 0, packets: 0, synops: 0, bottleneck: 0, maxQueue: 0, stalls: 0 };
+    return { cycles: 0, packets: 0, synops: 0, hops: 0, updates: 0, bottleneck: 0, maxQueue: 0, stalls: 0 };
   }
 
   /**
@@ -221,6 +234,9 @@ export class CoreSimulator {
     const fixedSender = source >= -1;
     let packets = 0;
     let synops = 0;
+    let hops = 0;
+    const ua = this.unitActivity;
+    const unitSynops = into === 'staticCurrent' ? ua.loadSynops : ua.synops;
     for (let e = 0; e < count; e++) {
       const j = neurons[e];
       const value = values[e];
@@ -235,10 +251,17 @@ export class CoreSimulator {
         synops += words;
         const k = fixedSender ? (slot[r] >= 0 ? slot[r] : (slot[r] = this.pairOf(src, c))) : this.pairOf(src, c);
         if (this.pairCount[k]++ === 0) this.pairsTouched.push(k);
+        const u = img.cores[c].unit;
+        const h = this.pairLinks[k].length;
+        hops += h;
+        unitSynops[u] += words;
+        ua.packets[u]++;
+        ua.hops[u] += h;
       }
     }
     ph.packets += packets;
     ph.synops += synops;
+    ph.hops += hops;
   }
 
   /**
@@ -422,7 +445,7 @@ export class CoreSimulator {
       for (let e = 0; e < s.nfired; e++) s.spikes[s.fired[e]] = 0;
       s.nfired = 0;
     }
-    const total: StepStats & PhaseStats = { cycles: 0, packets: 0, synops: 0, bottleneck: 0, maxQueue: 0, stalls: 0 };
+    const total: StepStats & PhaseStats = { cycles: 0, packets: 0, synops: 0, hops: 0, updates: 0, bottleneck: 0, maxQueue: 0, stalls: 0 };
     let worst = -1;
     for (let level = 1; level < this.levels.length; level++) {
       const cores = this.levels[level];
@@ -432,6 +455,8 @@ export class CoreSimulator {
         const core = img.cores[c];
         this.updateSlice(this.units[core.unit], core.start, core.count, t);
         this.compute[c] += core.count * img.cyclesPerNeuronUpdate;
+        ph.updates += core.count;
+        this.unitActivity.updates[core.unit] += core.count;
       }
       // spikes of this level's populations travel to the higher levels
       for (const unit of this.unitsAt[level]) {
@@ -444,6 +469,8 @@ export class CoreSimulator {
       total.cycles += ph.cycles;
       total.packets += ph.packets;
       total.synops += ph.synops;
+      total.hops += ph.hops;
+      total.updates += ph.updates;
       total.stalls += ph.stalls;
       total.maxQueue = Math.max(total.maxQueue, ph.maxQueue);
       if (ph.cycles > worst) {
@@ -476,48 +503,68 @@ export interface CoreTiming {
   readonly cores: number;
 }
 
-/** Sums the load and step statistics of a run, per sample. */
+/** What the first T steps of an inference did, per inference (means over the samples run). */
+export interface CoreWork {
+  readonly steps: number;
+  readonly cycles: number;
+  readonly seconds: number;
+  /** Synapse words fetched for the graded input at load. */
+  readonly loadSynops: number;
+  readonly synops: number;
+  readonly packets: number;
+  readonly hops: number;
+  readonly updates: number;
+}
+
+/** Sums the load and per-step statistics of a run over its samples. */
 export class CycleTally {
   private samples = 0;
   private load = 0;
-  private cycles = 0;
-  private packets = 0;
-  private synops = 0;
+  private loadSynops = 0;
   private maxQueue = 0;
   private stalls = 0;
+  /** Per step t (index t - 1), summed over samples. */
+  private readonly at: { cycles: number[]; packets: number[]; synops: number[]; hops: number[]; updates: number[] } = { cycles: [], packets: [], synops: [], hops: [], updates: [] };
 
   addLoad(ph: PhaseStats): void {
     this.samples++;
     this.load += ph.cycles;
+    this.loadSynops += ph.synops;
     this.maxQueue = Math.max(this.maxQueue, ph.maxQueue);
     this.stalls += ph.stalls;
   }
 
-  addStep(st: StepStats): void {
-    this.cycles += st.cycles;
-    this.packets += st.packets;
-    this.synops += st.synops;
+  addStep(t: number, st: StepStats): void {
+    for (const k of ['cycles', 'packets', 'synops', 'hops', 'updates'] as const) this.at[k][t - 1] = (this.at[k][t - 1] ?? 0) + st[k];
     this.maxQueue = Math.max(this.maxQueue, st.maxQueue);
     this.stalls += st.stalls;
   }
 
-  summary(sim: CoreSimulator): CoreTiming {
+  /** Per inference, the load and the first T steps. */
+  work(sim: CoreSimulator, T = sim.steps): CoreWork {
     const n = Math.max(1, this.samples);
+    const sum = (k: keyof CycleTally['at']): number => this.at[k].slice(0, T).reduce((a, b) => a + b, 0) / n;
+    const cycles = this.load / n + sum('cycles');
+    return { steps: T, cycles, seconds: cycles / sim.image.clockHz, loadSynops: this.loadSynops / n, synops: sum('synops'), packets: sum('packets'), hops: sum('hops'), updates: sum('updates') };
+  }
+
+  summary(sim: CoreSimulator): CoreTiming {
     const T = sim.steps;
+    const w = this.work(sim, T);
     let bottleneck = 0;
     for (let c = 0; c < sim.busy.length; c++) if (sim.busy[c] > sim.busy[bottleneck]) bottleneck = c;
-    const perInference = (this.load + this.cycles) / n;
+    const load = this.load / Math.max(1, this.samples);
     return {
-      cyclesPerStep: this.cycles / (n * T),
-      loadCycles: this.load / n,
-      cyclesPerInference: perInference,
-      secondsPerInference: perInference / sim.image.clockHz,
+      cyclesPerStep: (w.cycles - load) / T,
+      loadCycles: load,
+      cyclesPerInference: w.cycles,
+      secondsPerInference: w.seconds,
       clockHz: sim.image.clockHz,
       bottleneckCore: bottleneck,
       maxQueue: this.maxQueue,
-      stallCycles: this.stalls / n,
-      packetsPerStep: this.packets / (n * T),
-      synopsPerStep: this.synops / (n * T),
+      stallCycles: this.stalls / Math.max(1, this.samples),
+      packetsPerStep: w.packets / T,
+      synopsPerStep: w.synops / T,
       cores: sim.image.coreCount,
     };
   }
@@ -526,6 +573,6 @@ export class CycleTally {
 /** One inference: load the sample, run every step; returns the readout sums. */
 export function runSample(sim: CoreSimulator, tally: CycleTally, input: ArrayLike<number>, offset = 0): Float64Array {
   tally.addLoad(sim.load(input, offset));
-  for (let t = 1; t <= sim.steps; t++) tally.addStep(sim.step(t));
+  for (let t = 1; t <= sim.steps; t++) tally.addStep(t, sim.step(t));
   return sim.output();
 }

@@ -6,14 +6,20 @@ import { SnncError } from '../../../ir/diagnostics.js';
 import { printGraph } from '../../../ir/text/print.js';
 import { targetByName, targetNames } from '../../../targets/index.js';
 import { loadGraph } from '../../model-io.js';
-import { describeMethod } from '../../methods.js';
+import { dependsOnT, describeMethod } from '../../methods.js';
 import type { LayerReport } from '../../passes/quantize.js';
 import { calibrate, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
 import { writeDirAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
-import { Progress } from '../progress.js';
-import { conversionOptions, inputStepOf, integerOptions, loadCalib, methodFrom, parseSteps } from '../options.js';
-import { inputSpec, valueRange } from '../../data/dataset.js';
+import { phaseBars, Progress } from '../progress.js';
+import { conversionOptions, inputStepOf, integerOptions, loadCalib, methodFrom, parseSteps, scaleOf } from '../options.js';
+import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels, valueRange } from '../../data/dataset.js';
+import { integerSamples } from '../../data/integer.js';
+import { buildEnergyReport, DEFAULT_PROFILE, formatEnergyReport, type EnergyReport } from '../../energy/energy-report.js';
+import { runAnnBatched } from '../../exec/run-ann.js';
+import { recordRaster, type Raster } from '../../report/raster.js';
+import type { Graph } from '../../../ir/types.js';
+import type { Target } from '../../../targets/index.js';
 
 export function formatReport(layers: readonly LayerReport[]): string {
   const rows = [
@@ -29,6 +35,41 @@ export function formatReport(layers: readonly LayerReport[]): string {
   return `${rows.join('\n')}\n`;
 }
 
+/** T and the powers of two below it, or the --sweep list (each at most T). */
+function sweepOf(args: Record<string, unknown>, T: number, tDependent: boolean): number[] {
+  if (args.sweep === undefined) {
+    const Ts = [T];
+    if (!tDependent) for (let t = 1; t < T; t *= 2) Ts.push(t);
+    return Ts.sort((a, b) => a - b);
+  }
+  const Ts = parseSteps(String(args.sweep));
+  const over = Ts.find((t) => t > T);
+  if (over !== undefined) throw new SnncError('SNN0407', `--sweep ${over} is beyond the compiled T=${T}`);
+  if (tDependent && Ts.some((t) => t !== T)) throw new SnncError('SNN0407', `the θ/(2T) shift makes the network depend on T=${T}: --sweep can only be ${T}`);
+  return Ts;
+}
+
+/** With --data: the energy section at each T of the sweep, the ANN's accuracy, and a raster of the first sample. */
+async function analyse(args: Record<string, unknown>, ann: Graph, fixed: Graph, target: Target, tDependent: boolean): Promise<{ energy: EnergyReport; annAccuracy?: number; raster: Raster }> {
+  const data = loadImages(String(args.data), inputSpec(ann), scaleOf(args), args.limit as number | undefined);
+  const samples = integerSamples(fixed, data);
+  const labels = args.labels ? loadLabels(String(args.labels), samples.count, undefined, args.limit === undefined) : undefined;
+  const bars = phaseBars();
+  let annAccuracy: number | undefined;
+  if (labels) {
+    const out = await runAnnBatched(ann, data, args.threads as number, bars.progress('ann', data.count));
+    annAccuracy = accuracy(argmaxRows(out.data, data.count, out.data.length / data.count), labels);
+  }
+  const energy = await buildEnergyReport([{ fixed, steps: sweepOf(args, fixed.steps!, tDependent) }], samples, target, {
+    threads: args.threads as number,
+    ...(labels ? { labels } : {}),
+    ...(args.profile ? { profile: String(args.profile) } : {}),
+    onProgress: bars.progress,
+  });
+  bars.finish();
+  return { energy, ...(annAccuracy !== undefined ? { annAccuracy } : {}), raster: recordRaster(fixed, samples.data, 0, 0) };
+}
+
 export function compileCommand(y: Argv): Argv {
   return y.command(
     'compile <model>',
@@ -41,6 +82,10 @@ export function compileCommand(y: Argv): Argv {
           .option('weight-clip', { type: 'number', default: 100, describe: 'percentile of |w| mapped to the largest weight (100: no clipping)' })
           .option('prefix', { type: 'string', default: 'model', describe: 'C symbol prefix' })
           .option('output', { alias: 'o', type: 'string', demandOption: true, describe: 'output folder (replaced)' })
+          .option('data', { type: 'string', describe: 'samples .npy: add energy, firing rates and a spike raster to the report' })
+          .option('labels', { type: 'string', describe: 'labels .npy for --data: accuracy at each T' })
+          .option('sweep', { type: 'string', describe: 'with --data: the T values reported (default: T and the powers of two below it)' })
+          .option('profile', { type: 'string', describe: `with --data: energy profile for the C target and the ANN reference (default ${DEFAULT_PROFILE})` })
           .option('json', { type: 'boolean', default: false }),
       ),
     (args) =>
@@ -70,7 +115,8 @@ export function compileCommand(y: Argv): Argv {
           onReport: (r) => layers.push(r),
         });
         const files = target.emit(fixed, prefix);
-        const report = { target: target.name, steps: steps[0], method: { name: method.name, description: describeMethod(method) }, inputScale, calibrationRange: valueRange(calib), layers };
+        const analysis = args.data ? await analyse(args, ann, fixed, target, dependsOnT(method)) : undefined;
+        const report = { target: target.name, steps: steps[0], method: { name: method.name, description: describeMethod(method) }, inputScale, calibrationRange: valueRange(calib), layers, ...(analysis ?? {}) };
         for (const l of layers) {
           if (l.accHeadroomBits < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: the worst-case input current needs ${(-l.accHeadroomBits).toFixed(1)} more bits than the ${desc.accBits}-bit accumulator; it would ${desc.overflow} and be counted\n`);
           if ((l.vHeadroomBits ?? 0) < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: threshold plus the worst-case current need ${(-l.vHeadroomBits!).toFixed(1)} more bits than the ${desc.vBits}-bit membrane; it would ${desc.overflow} and be counted\n`);
@@ -89,7 +135,7 @@ export function compileCommand(y: Argv): Argv {
         });
         const utilization = files.find((f) => f.path === 'utilization.txt')?.contents as string | undefined;
         if (args.json) return printJson({ ...report, prefix, output: out, files: files.map((f) => f.path), ...(utilization ? { utilization } : {}) });
-        process.stdout.write(`wrote ${out}/ (target ${target.name}, T=${steps[0]}, ${describeMethod(method)})\n${formatReport(layers)}${utilization ? `\n${utilization}` : ''}`);
+        process.stdout.write(`wrote ${out}/ (target ${target.name}, T=${steps[0]}, ${describeMethod(method)})\n${formatReport(layers)}${utilization ? `\n${utilization}` : ''}${analysis ? `\n${formatEnergyReport(analysis.energy)}` : ''}`);
       }),
   );
 }

@@ -7,7 +7,7 @@ import { loadGraph } from '../../model-io.js';
 import { describeMethod } from '../../methods.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
-import { Progress } from '../progress.js';
+import { phaseBars } from '../progress.js';
 import { conversionOptions, inputStepOf, integerOptions, loadCalib, loadEvalData, methodsFrom, parseSteps } from '../options.js';
 import { inputSpec } from '../../data/dataset.js';
 import { prepareAnn } from '../../pipeline.js';
@@ -49,7 +49,7 @@ export function evalCommand(y: Argv): Argv {
             ...(args.granularity ? { granularity: args.granularity as 'channel' | 'tensor' } : {}),
           };
         }
-        let bar: Progress | undefined;
+        const bars = phaseBars();
         const result = await evaluate(ann, {
           calib,
           data,
@@ -58,13 +58,9 @@ export function evalCommand(y: Argv): Argv {
           methods,
           threads: args.threads as number,
           ...(fixed ? { fixed } : {}),
-          progress: (phase, total) => {
-            bar?.finish();
-            bar = new Progress(phase, total);
-            return (n) => bar!.tick(n);
-          },
+          progress: bars.progress,
         });
-        bar?.finish();
+        bars.finish();
         if (args.markdown) writeFileAtomic(String(args.markdown), markdownTable(String(args.title ?? args.model), result, describeMethod));
         if (args.json) {
           const methodJson = (i: number) => ({

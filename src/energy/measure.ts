@@ -1,0 +1,92 @@
+/**
+ * Energy and latency of a compiled network on a data set, at each requested T: run the integer
+ * interpreter with activity counting (and, for a core target, the cycle-level simulator), then
+ * price the counts (estimate.ts). One run of T_max steps answers every T ≤ T_max by prefix sums,
+ * which is right for networks whose dynamics do not depend on T (the caller compiles one network
+ * per T otherwise).
+ */
+import type { Graph } from '../../ir/types.js';
+import { compileForCore, CoreSimulator, CycleTally, runSample } from '../../targets/core/index.js';
+import type { CoreDesc } from '../../targets/core/desc.js';
+import { accuracy } from '../data/dataset.js';
+import type { IntSamples } from '../data/integer.js';
+import { simulateFixed } from '../exec/run-fixed.js';
+import type { Activity } from './activity.js';
+import { priceActivity, priceCoreRun, type CoreCounts, type SnnEnergy } from './estimate.js';
+import type { EnergyProfile } from './profile.js';
+
+export interface EnergyPoint {
+  readonly T: number;
+  /** Integer network accuracy at T (when labels were given). */
+  readonly accuracy?: number;
+  readonly snn: SnnEnergy;
+  /** Spikes per neuron per step, per population. */
+  readonly firingRates: { readonly id: string; readonly rate: number }[];
+}
+
+export interface MeasureOptions {
+  readonly labels?: Int32Array;
+  readonly threads: number;
+  /** A core target: its description (the simulator's counts are priced); absent: the C target. */
+  readonly core?: CoreDesc;
+  readonly onProgress?: (phase: string, total: number) => (n: number) => void;
+}
+
+function firingRates(a: Activity, T: number): { id: string; rate: number }[] {
+  return a.nodes
+    .filter((n) => n.role === 'population')
+    .map((n) => {
+      let s = 0;
+      for (let t = 0; t < T; t++) s += n.spikes[t];
+      return { id: n.id, rate: s / (Math.max(1, a.samples) * n.size * T) };
+    });
+}
+
+/** Spikes per inference of each population over the first T steps. */
+function spikesUpTo(a: Activity, T: number): Map<string, number> {
+  const out = new Map<string, number>();
+  for (const n of a.nodes) {
+    if (n.role !== 'population') continue;
+    let s = 0;
+    for (let t = 0; t < T; t++) s += n.spikes[t];
+    out.set(n.id, s / Math.max(1, a.samples));
+  }
+  return out;
+}
+
+/** Runs `fixed` (compiled for T_max = fixed.steps) on the samples and prices every T in `steps`. */
+export async function measureEnergy(fixed: Graph, samples: IntSamples, steps: readonly number[], profile: EnergyProfile, o: MeasureOptions): Promise<{ points: EnergyPoint[]; activity: Activity }> {
+  const tick = (phase: string, total: number): ((n: number) => void) => o.onProgress?.(phase, total) ?? (() => {});
+  const Ts = [...new Set(steps)].sort((a, b) => a - b);
+  const run = await simulateFixed(fixed, samples, Ts, o.threads, tick(`count T=${fixed.steps}`, samples.count), true);
+  const activity = run.activity!;
+  let core: ((T: number) => CoreCounts) | undefined;
+  if (o.core) {
+    const sim = new CoreSimulator(compileForCore(fixed, o.core).image);
+    const tally = new CycleTally();
+    const done = tick(`core simulator T=${fixed.steps}`, samples.count);
+    for (let s = 0; s < samples.count; s++) {
+      runSample(sim, tally, samples.data, s * samples.size);
+      done(1);
+    }
+    const unitNodes = fixed.nodes.filter((n) => n.op === 'if' || n.op === 'readout');
+    const n = Math.max(1, samples.count);
+    const ua = sim.unitActivity;
+    const units = unitNodes.map((node, k) => ({
+      id: node.id,
+      op: node.op,
+      role: node.op === 'if' ? ('population' as const) : ('readout' as const),
+      loadSynops: ua.loadSynops[k] / n,
+      synops: ua.synops[k] / n,
+      packets: ua.packets[k] / n,
+      hops: ua.hops[k] / n,
+      updates: ua.updates[k] / n,
+    }));
+    core = (T) => ({ ...tally.work(sim, T), ...(T === fixed.steps ? { units } : {}) });
+  }
+  const points = Ts.map((T, k) => {
+    const snn = core ? priceCoreRun(core(T), spikesUpTo(activity, T), profile) : priceActivity(activity, T, profile);
+    return { T, ...(o.labels ? { accuracy: accuracy(run.predictions[k], o.labels) } : {}), snn, firingRates: firingRates(activity, T) };
+  });
+  return { points, activity };
+}

@@ -9,27 +9,16 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { FixedInterpreter } from '../ir/interp-fixed.js';
-import { cTarget, emitCProgram } from '../targets/c/index.js';
-import { loadImages } from '../src/data/dataset.js';
-import { integerSamples } from '../src/data/integer.js';
-import { importOnnxFile } from '../src/frontend/onnx/import.js';
-import { DEFAULT_METHOD } from '../src/methods.js';
-import { calibrate, prepareAnn, toFixed, toSnn } from '../src/pipeline.js';
+import { emitCProgram } from '../targets/c/index.js';
 import { buildProgram, encodeSamples } from '../src/verify-c.js';
+import { fixtureNetwork } from './fixture-network.js';
 
-const root = fileURLToPath(new URL('../../', import.meta.url));
 const model = process.argv[2] ?? 'fmnist-cnn-bn';
 const n = Number(process.argv[3] ?? 500);
 const T = Number(process.argv[4] ?? 32);
 
-const g = importOnnxFile(join(root, `examples/models/${model}.onnx`));
-const ann = prepareAnn(g);
-const inputType = g.nodes.find((x) => x.op === 'input')!.type;
-const stats = await calibrate(ann, loadImages(join(root, 'examples/data/fmnist-calib-images.npy'), inputType, 1 / 255), 2);
-const fixed = toFixed(toSnn(ann, stats, DEFAULT_METHOD, T), cTarget(), { inputScale: 1 / 255 });
-const samples = integerSamples(fixed, loadImages(join(root, 'examples/data/fmnist-test-images.npy'), inputType, 1 / 255, n));
+const { fixed, samples } = await fixtureNetwork(model, n, T);
 
 const dir = mkdtempSync(join(tmpdir(), 'snnc-bench-c-'));
 for (const f of emitCProgram(fixed, 'model')) writeFileSync(join(dir, f.path), f.contents);

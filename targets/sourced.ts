@@ -2,6 +2,8 @@
  * A figure with its source: every number of a target or energy description says where it comes
  * from. `sourcedField` reads one from a parsed JSON object and names what is wrong.
  */
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { SnncError } from '../ir/diagnostics.js';
 
 export interface Sourced<T> {
@@ -38,3 +40,31 @@ export const oneOf =
   <T extends string | number>(...xs: T[]) =>
   (v: unknown): v is T =>
     xs.includes(v as T);
+
+/**
+ * A folder of JSON descriptions (`<name>.json`) shipped beside a module: `folder` is tried
+ * relative to the module, then `sourceFolder` (the source tree, when the module runs from dist/).
+ */
+export function descriptionFolder<T>(what: string, folder: URL, sourceFolder: URL, parse: (json: unknown, path: string) => T): { names(): string[]; load(name: string): T } {
+  const dir = (): string => {
+    const here = fileURLToPath(folder);
+    return existsSync(here) ? here : fileURLToPath(sourceFolder);
+  };
+  const names = (): string[] =>
+    readdirSync(dir())
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.replace(/\.json$/, ''))
+      .sort();
+  const load = (name: string): T => {
+    if (!names().includes(name)) throw new SnncError('SNN0201', `unknown ${what} '${name}' (known: ${names().join(', ')})`);
+    const path = `${dir()}${name}.json`;
+    let json: unknown;
+    try {
+      json = JSON.parse(readFileSync(path, 'utf8'));
+    } catch (e) {
+      throw new SnncError('SNN0201', `${what} ${path}: ${(e as Error).message}`);
+    }
+    return parse(json, path);
+  };
+  return { names, load };
+}

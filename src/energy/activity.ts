@@ -57,14 +57,17 @@ interface Counted {
   readonly count: (t: number) => void;
 }
 
-/** Nonzero entries of a store this step: the producer's event list when it keeps one, else a scan into `scratch` (the store is left as it is). */
-function eventList(b: Buf, scratch: Int32Array): { n: number; ev: Int32Array } {
+/**
+ * Nonzero entries of a store this step: the producer's event list when it keeps one (then
+ * `store.ev` holds them), else a scan into `scratch`. The store is left as it is.
+ */
+function eventCount(b: Buf, scratch: Int32Array): number {
   const s = b.store;
-  if (s.sparse) return { n: s.nev, ev: s.ev };
+  if (s.sparse) return s.nev;
   let n = 0;
   const d = s.data;
   for (let i = 0; i < d.length; i++) if (d[i] !== 0) scratch[n++] = i;
-  return { n, ev: scratch };
+  return n;
 }
 
 /** Fan-out of each input position of a window op: how many windows hold it. */
@@ -131,7 +134,8 @@ export class ActivityCounter {
       return {
         a,
         count: (t) => {
-          const { n, ev } = eventList(input, scratch);
+          const n = eventCount(input, scratch);
+          const ev = input.store.sparse ? input.store.ev : scratch;
           a.events[t - 1] += n;
           if (typeof fan === 'number') a.sops[t - 1] += n * fan;
           else {
@@ -171,7 +175,7 @@ export class ActivityCounter {
           count: (t) => {
             a.updates[t - 1] += out.size;
             a.biasAdds[t - 1] += nonzero.length ? nonzero[Math.min(t, nonzero.length) - 1] : 0;
-            if (op.kind === 'neuron') a.spikes[t - 1] += eventList(out, scratch).n;
+            if (op.kind === 'neuron') a.spikes[t - 1] += eventCount(out, scratch);
           },
         };
       }

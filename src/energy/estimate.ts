@@ -14,6 +14,7 @@
  * activation written and read per output of every convolution and dense layer.
  */
 import type { Graph } from '../../ir/types.js';
+import type { CoreWork } from '../../targets/core/index.js';
 import { nodeMacs } from '../report/summary.js';
 import type { Activity, NodeActivity, NodeRole } from './activity.js';
 import type { EnergyProfile } from './profile.js';
@@ -114,17 +115,9 @@ export function priceActivity(a: Activity, T: number, p: EnergyProfile): SnnEner
   return { steps: T, counts: sumCounts(layers.map((l) => l.counts)), joules: sumBreakdowns(layers.map((l) => l.joules)), layers, latency: { steps: T } };
 }
 
-/** What the core simulator counted, per inference. */
-export interface CoreCounts {
-  readonly steps: number;
-  readonly cycles: number;
-  readonly seconds: number;
-  readonly loadSynops: number;
-  readonly synops: number;
-  readonly packets: number;
-  readonly hops: number;
-  readonly updates: number;
-  /** Per unit (population or readout) over the whole run, with the graph's node id. */
+/** What the core simulator counted, per inference, and per unit over the whole run. */
+export interface CoreCounts extends CoreWork {
+  /** Per unit (population or readout), with the graph's node id. */
   readonly units?: readonly { id: string; op: string; role: NodeRole; loadSynops: number; synops: number; packets: number; hops: number; updates: number }[];
 }
 

@@ -3,11 +3,8 @@
  * profiles ship in profiles/*.json (Horowitz's 45 nm figures, fp32 and int8); a core preset's
  * `energy` block gives the profile of that core, where the simulator's counts are what is priced.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { SnncError } from '../../ir/diagnostics.js';
 import type { CoreDesc } from '../../targets/core/desc.js';
-import { descriptionReader, nonNegative, type DescriptionReader, type Sourced } from '../../targets/sourced.js';
+import { descriptionFolder, descriptionReader, nonNegative, type DescriptionReader, type Sourced } from '../../targets/sourced.js';
 
 export interface EnergyProfile {
   readonly name: string;
@@ -36,29 +33,14 @@ export function parseProfile(json: unknown, path: string): EnergyProfile {
   return { name, summary: typeof o.summary === 'string' ? o.summary : '', basis: 'graph', ...figures };
 }
 
-function profileDir(): string {
-  const here = fileURLToPath(new URL('./profiles/', import.meta.url));
-  if (existsSync(here)) return here;
-  return fileURLToPath(new URL('../../../src/energy/profiles/', import.meta.url));
-}
+const PROFILES = descriptionFolder('energy profile', new URL('./profiles/', import.meta.url), new URL('../../../src/energy/profiles/', import.meta.url), parseProfile);
 
 export function profileNames(): string[] {
-  return readdirSync(profileDir())
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.replace(/\.json$/, ''))
-    .sort();
+  return PROFILES.names();
 }
 
 export function loadProfile(name: string): EnergyProfile {
-  if (!profileNames().includes(name)) throw new SnncError('SNN0201', `unknown energy profile '${name}' (known: ${profileNames().join(', ')})`);
-  const path = `${profileDir()}${name}.json`;
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new SnncError('SNN0201', `energy profile ${path}: ${(e as Error).message}`);
-  }
-  return parseProfile(json, path);
+  return PROFILES.load(name);
 }
 
 /** The profile of a core: its synaptic op includes the weight fetch, its neuron update the state access. */

@@ -4,11 +4,8 @@
  * This module validates a description, names what is wrong, and derives the quantizer's view
  * of it (a TargetDesc), so that the same formats drive quantize, mapping and the simulator.
  */
-import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
-import { SnncError } from '../../ir/diagnostics.js';
 import type { TargetDesc } from '../target.js';
-import { descriptionReader, intIn, type DescriptionReader, nonNegative as positive, oneOf, type Sourced } from '../sourced.js';
+import { descriptionFolder, descriptionReader, intIn, type DescriptionReader, nonNegative as positive, oneOf, type Sourced } from '../sourced.js';
 
 export type { Sourced };
 
@@ -94,29 +91,14 @@ export function parseCoreDesc(json: unknown, path: string): CoreDesc {
   return desc;
 }
 
-function presetDir(): string {
-  const here = fileURLToPath(new URL('./presets/', import.meta.url));
-  if (existsSync(here)) return here;
-  return fileURLToPath(new URL('../../../targets/core/presets/', import.meta.url));
-}
+const PRESETS = descriptionFolder('core preset', new URL('./presets/', import.meta.url), new URL('../../../targets/core/presets/', import.meta.url), parseCoreDesc);
 
 export function corePresets(): string[] {
-  return readdirSync(presetDir())
-    .filter((f) => f.endsWith('.json'))
-    .map((f) => f.replace(/\.json$/, ''))
-    .sort();
+  return PRESETS.names();
 }
 
 export function loadCorePreset(name: string): CoreDesc {
-  if (!corePresets().includes(name)) throw new SnncError('SNN0201', `unknown core preset '${name}' (known: ${corePresets().join(', ')})`);
-  const path = `${presetDir()}${name}.json`;
-  let json: unknown;
-  try {
-    json = JSON.parse(readFileSync(path, 'utf8'));
-  } catch (e) {
-    throw new SnncError('SNN0201', `core description ${path}: ${(e as Error).message}`);
-  }
-  return parseCoreDesc(json, path);
+  return PRESETS.load(name);
 }
 
 /** What quantize reads: the core's formats (weights at most 16 bits, 8 by default). */

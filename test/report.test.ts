@@ -38,6 +38,10 @@ describe('snnc energy', () => {
     // the analog first layer is MACs, the same at every T (it runs once per inference)
     expect(new Set(j.points.map((p: { snn: { counts: { macs: number } } }) => p.snn.counts.macs)).size).toBe(1);
     expect(j.points[0].snn.counts.macs).toBe(j.ann.layers[0].macs);
+    // per step at the largest T: the steps' SOPs add up to that T's total
+    const steps = j.perStep as { sops?: number[]; spikes?: number[] }[];
+    expect(steps.every((l) => (l.sops ?? l.spikes)!.length === 8)).toBe(true);
+    expect(steps.reduce((a, l) => a + (l.sops ?? []).reduce((x, y) => x + y, 0), 0)).toBeCloseTo(j.points[2].snn.counts.sops, 6);
   });
 
   it('on a core target prices the simulator: hops, static power over the simulated latency', () => {

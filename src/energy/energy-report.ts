@@ -7,6 +7,7 @@
 import type { Graph } from '../../ir/types.js';
 import type { Target } from '../../targets/index.js';
 import type { IntSamples } from '../data/integer.js';
+import type { Activity } from './activity.js';
 import { assumptions, priceAnn, type AnnEnergy, type Breakdown } from './estimate.js';
 import { measureEnergy, type EnergyPoint, type MeasureOptions } from './measure.js';
 import { coreProfile, loadProfile, type EnergyProfile } from './profile.js';
@@ -28,6 +29,16 @@ export interface EnergyReport {
   readonly ann: AnnEnergy;
   /** One per T, ascending: the SNN's counts and energy, its accuracy and firing rates, and SNN/ANN ratios. */
   readonly points: (EnergyPoint & { readonly ratio: Breakdown })[];
+  /** Per layer and per step t = 1..T of the largest T (means per inference): spikes and SOPs. */
+  readonly perStep: { readonly id: string; readonly op: string; readonly spikes?: number[]; readonly sops?: number[] }[];
+}
+
+/** Per-step means of the nodes that spike or make SOPs. */
+function perStep(a: Activity): EnergyReport['perStep'] {
+  const mean = (x: Float64Array): number[] => Array.from(x, (v) => v / Math.max(1, a.samples));
+  return a.nodes
+    .filter((n) => n.role === 'population' || n.role === 'projection')
+    .map((n) => ({ id: n.id, op: n.op, ...(n.role === 'population' ? { spikes: mean(n.spikes) } : { sops: mean(n.sops) }) }));
 }
 
 function profileJson(p: EnergyProfile): ProfileJson {
@@ -56,12 +67,14 @@ export async function buildEnergyReport(runs: readonly { fixed: Graph; steps: re
   const profiles = profilesFor(target, o.profile);
   const ann = priceAnn(runs[0].fixed, profiles.ann);
   const points: EnergyReport['points'][number][] = [];
+  let last: { T: number; activity: Activity } | undefined;
   for (const r of runs) {
-    const { points: ps } = await measureEnergy(r.fixed, samples, r.steps, profiles.snn, { ...o, ...(target.core ? { core: target.core } : {}) });
+    const { points: ps, activity } = await measureEnergy(r.fixed, samples, r.steps, profiles.snn, { ...o, ...(target.core ? { core: target.core } : {}) });
     for (const p of ps) points.push({ ...p, ratio: ratios(p.snn.joules, ann.joules) });
+    if (!last || r.fixed.steps! > last.T) last = { T: r.fixed.steps!, activity };
   }
   points.sort((a, b) => a.T - b.T);
-  return { target: target.name, images: samples.count, profile: profileJson(profiles.snn), annProfile: profileJson(profiles.ann), assumptions: assumptions(profiles.snn, profiles.ann), ann, points };
+  return { target: target.name, images: samples.count, profile: profileJson(profiles.snn), annProfile: profileJson(profiles.ann), assumptions: assumptions(profiles.snn, profiles.ann), ann, points, perStep: last ? perStep(last.activity) : [] };
 }
 
 const uj = (j: number): string => (j * 1e6).toFixed(3);

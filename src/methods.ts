@@ -6,10 +6,13 @@
 import { SnncError } from '../ir/diagnostics.js';
 import type { ThresholdRule } from './passes/balance-thresholds.js';
 import type { ConvertOptions } from './passes/convert.js';
+import { FTBC_DEFAULTS, type FtbcSettings } from './passes/ftbc.js';
 
 export interface Method extends Omit<ConvertOptions, 'steps' | 'thresholds'> {
   readonly name: string;
   readonly threshold: ThresholdRule;
+  /** Forward temporal bias correction after conversion (reads the calibration data). */
+  readonly ftbc?: FtbcSettings;
 }
 
 export const PRESETS: Record<string, Method> = {
@@ -29,10 +32,23 @@ export const PRESETS: Record<string, Method> = {
 
 export const DEFAULT_METHOD = PRESETS['chp99.9-subtract-half'];
 
+/** Calibration steps that compose with any preset: `preset+ftbc`. */
+const COMPOSABLE: Record<string, (m: Method) => Method> = {
+  ftbc: (m) => ({ ...m, name: `${m.name}+ftbc`, ftbc: FTBC_DEFAULTS }),
+};
+
+/** Presets by name, each optionally composed with calibration steps (`chp99.9-subtract-half+ftbc`). */
 export function presetsByName(list: string): Method[] {
-  return list.split(',').map((n) => {
-    const m = PRESETS[n.trim()];
-    if (!m) throw new SnncError('SNN0407', `unknown method '${n}'; presets: ${Object.keys(PRESETS).join(', ')}`);
+  return list.split(',').map((text) => {
+    const [base, ...steps] = text.trim().split('+');
+    let m = PRESETS[base];
+    if (!m) throw new SnncError('SNN0407', `unknown method '${base}'; presets: ${Object.keys(PRESETS).join(', ')} (composable with ${Object.keys(COMPOSABLE).map((k) => `+${k}`).join(', ')})`);
+    for (const s of steps) {
+      const compose = COMPOSABLE[s];
+      if (!compose) throw new SnncError('SNN0407', `unknown calibration step '+${s}' in '${text.trim()}'; known: ${Object.keys(COMPOSABLE).map((k) => `+${k}`).join(', ')}`);
+      if (s === 'ftbc' && m.ftbc) throw new SnncError('SNN0407', `'${text.trim()}' names +ftbc twice`);
+      m = compose(m);
+    }
     return m;
   });
 }
@@ -44,5 +60,6 @@ export function dependsOnT(m: Method): boolean {
 
 export function describeMethod(m: Method): string {
   const th = m.threshold.kind === 'max' ? 'max' : m.threshold.kind === 'percentile' ? `p${m.threshold.p}` : `channel p${m.threshold.p}`;
-  return `θ=${th}, reset=${m.reset}, v0=${m.vinit}θ${m.shift ? ', +θ/2T per step' : ''}, readout=${m.readout}, maxpool=${m.maxpool}`;
+  const ftbc = m.ftbc ? `, FTBC (α=${m.ftbc.alpha}, ${m.ftbc.batches} batches of ${m.ftbc.batchSize})` : '';
+  return `θ=${th}, reset=${m.reset}, v0=${m.vinit}θ${m.shift ? ', +θ/2T per step' : ''}, readout=${m.readout}, maxpool=${m.maxpool}${ftbc}`;
 }

@@ -3,7 +3,7 @@
  *
  *   ONNX --import--> ann --canonicalize--> --fold-batchnorm--> --recognize-qcfs--> ann'
  *   ann' + calibration data --calibrate--> activation statistics --balance-thresholds--> θ per layer
- *   ann' + θ --convert(T, method)--> snn-float
+ *   ann' + θ --convert(T, method)--> snn-float [--ftbc(ann', calibration data)--> snn-float with per-step biases]
  *   snn-float --quantize(target)--> snn-fixed --fold-temporal-bias--> snn-fixed (one bias table per layer)
  *   [target with synaptic delay 1] --insert-delays--> snn-fixed (a one-step delay after every population)
  *   snn-fixed --emit(target)--> C sources / memory image
@@ -19,6 +19,8 @@ import { computeThresholds } from './passes/balance-thresholds.js';
 import { canonicalize } from './passes/canonicalize.js';
 import { collectActivations, type ActivationStats } from './passes/calibrate.js';
 import { convert } from './passes/convert.js';
+import { ftbc } from './passes/ftbc.js';
+import { isNeuronSource } from './passes/activations.js';
 import { foldBatchNorm } from './passes/fold-batchnorm.js';
 import { runPass } from './passes/pass.js';
 import { recognizeQcfs } from './passes/recognize-qcfs.js';
@@ -38,10 +40,20 @@ export function calibrate(ann: Graph, calib: Images, threads: number, onProgress
   return collectActivations(ann, calib, threads, onProgress);
 }
 
-/** ann' + statistics -> snn-float with T steps. */
-export function toSnn(ann: Graph, stats: ActivationStats, method: Method, steps: number): Graph {
+/** ann' + statistics -> snn-float with T steps; a method with FTBC also reads the calibration data. */
+export function toSnn(ann: Graph, stats: ActivationStats, method: Method, steps: number, calib?: Images, onProgress?: (samples: number) => void): Graph {
   const thresholds = computeThresholds(stats, method.threshold);
-  return runPass(convert, ann, { ...method, steps, thresholds });
+  const snn = runPass(convert, ann, { ...method, steps, thresholds });
+  if (!method.ftbc) return snn;
+  if (!calib) throw new SnncError('SNN0504', `method ${method.name} calibrates per-step biases (FTBC) and needs the calibration data`);
+  return runPass(ftbc, snn, { ...method.ftbc, ann, calib, ...(onProgress ? { onProgress } : {}) });
+}
+
+/** Samples FTBC runs through the network (for progress bars). */
+export function ftbcWork(ann: Graph, method: Method, calib: Images): number {
+  if (!method.ftbc) return 0;
+  const layers = ann.nodes.filter(isNeuronSource).length;
+  return method.ftbc.batches * Math.min(method.ftbc.batchSize, calib.count) * layers;
 }
 
 /**

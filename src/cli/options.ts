@@ -5,6 +5,7 @@ import { loadImages, loadLabels, parseScale, valueRange, type Images, type Input
 import { warn } from './common.js';
 import { DEFAULT_METHOD, presetsByName, type Method } from '../methods.js';
 import { DEFAULT_CONVERT } from '../passes/convert.js';
+import { FTBC_DEFAULTS } from '../passes/ftbc.js';
 import { defaultThreads } from '../exec/pool.js';
 
 /** --input-scale, --limit, --threads: how samples are read and how many threads run them. */
@@ -43,7 +44,11 @@ export function methodOptions(a: Argv): Argv {
     .option('init', { type: 'string', default: 'half', describe: 'initial membrane: 0, half (θ/2) or a fraction of θ' })
     .option('shift', { type: 'boolean', default: false, describe: "add θ/(2T) at every step (Deng & Gu)" })
     .option('readout', { choices: ['mean', 'count'] as const, default: DEFAULT_CONVERT.readout, describe: 'non-spiking mean of the last layer, or spike count' })
-    .option('maxpool', { choices: ['gate', 'or', 'avg'] as const, default: DEFAULT_CONVERT.maxpool, describe: 'spiking max pool: gated by spike counts, logical OR, or average' });
+    .option('maxpool', { choices: ['gate', 'or', 'avg'] as const, default: DEFAULT_CONVERT.maxpool, describe: 'spiking max pool: gated by spike counts, logical OR, or average' })
+    .option('ftbc', { type: 'boolean', default: false, describe: 'forward temporal bias correction: per-step, per-channel biases calibrated on --calib (Wu et al. 2024)' })
+    .option('ftbc-alpha', { type: 'number', default: FTBC_DEFAULTS.alpha, describe: 'FTBC step size per batch' })
+    .option('ftbc-batches', { type: 'number', default: FTBC_DEFAULTS.batches, describe: 'FTBC calibration batches' })
+    .option('ftbc-batch-size', { type: 'number', default: FTBC_DEFAULTS.batchSize, describe: 'FTBC samples per batch (cycling through --calib)' });
 }
 
 export function methodFrom(args: Record<string, unknown>): Method {
@@ -55,8 +60,9 @@ export function methodFrom(args: Record<string, unknown>): Method {
   const kind = args.threshold as 'max' | 'percentile' | 'channel-percentile';
   const threshold = kind === 'max' ? { kind } : { kind, p };
   const reset = args.reset as Method['reset'];
-  const name = `${kind === 'max' ? 'max' : `${kind === 'channel-percentile' ? 'chp' : 'p'}${p}`}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}`;
-  return { name, threshold, reset, vinit, shift: Boolean(args.shift), readout: args.readout as Method['readout'], maxpool: args.maxpool as Method['maxpool'] };
+  const ftbc = args.ftbc ? { alpha: Number(args['ftbc-alpha'] ?? FTBC_DEFAULTS.alpha), batches: Number(args['ftbc-batches'] ?? FTBC_DEFAULTS.batches), batchSize: Number(args['ftbc-batch-size'] ?? FTBC_DEFAULTS.batchSize) } : undefined;
+  const name = `${kind === 'max' ? 'max' : `${kind === 'channel-percentile' ? 'chp' : 'p'}${p}`}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}${ftbc ? '+ftbc' : ''}`;
+  return { name, threshold, reset, vinit, shift: Boolean(args.shift), readout: args.readout as Method['readout'], maxpool: args.maxpool as Method['maxpool'], ...(ftbc ? { ftbc } : {}) };
 }
 
 export function methodsFrom(args: Record<string, unknown>): Method[] {

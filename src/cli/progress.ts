@@ -49,3 +49,14 @@ export function phaseBars(): { progress: (phase: string, total: number) => (n: n
     finish: () => bar?.finish(),
   };
 }
+
+/** A bar for one phase of known size that finishes itself when the work is done. */
+export function countingBar(label: string, total: number): (n: number) => void {
+  const bar = new Progress(label, total);
+  let done = 0;
+  return (n) => {
+    bar.tick(n);
+    done += n;
+    if (done >= total) bar.finish();
+  };
+}

@@ -8,10 +8,10 @@ import { targetByName, targetNames } from '../../../targets/index.js';
 import { loadGraph } from '../../model-io.js';
 import { dependsOnT, describeMethod } from '../../methods.js';
 import type { LayerReport } from '../../passes/quantize.js';
-import { calibrate, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
+import { calibrate, ftbcWork, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
 import { writeDirAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
-import { phaseBars, Progress } from '../progress.js';
+import { countingBar, phaseBars, Progress } from '../progress.js';
 import { conversionOptions, inputStepOf, integerOptions, loadCalib, methodFrom, parseSteps, scaleOf } from '../options.js';
 import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels, valueRange } from '../../data/dataset.js';
 import { integerSamples } from '../../data/integer.js';
@@ -104,7 +104,7 @@ export function compileCommand(y: Argv): Argv {
         const progress = new Progress('calibrate', calib.count);
         const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n));
         progress.finish();
-        const snn = toSnn(ann, stats, method, steps[0]);
+        const snn = toSnn(ann, stats, method, steps[0], calib, method.ftbc ? countingBar('ftbc', ftbcWork(ann, method, calib)) : undefined);
         const layers: LayerReport[] = [];
         const desc = target.desc();
         const fixed = toFixed(snn, desc, {

@@ -3,10 +3,10 @@ import type { Argv } from 'yargs';
 import { SnncError } from '../../../ir/diagnostics.js';
 import { loadGraph, saveGraph } from '../../model-io.js';
 import { describeMethod } from '../../methods.js';
-import { calibrate, prepareAnn, toSnn } from '../../pipeline.js';
+import { calibrate, ftbcWork, prepareAnn, toSnn } from '../../pipeline.js';
 import { summarize } from '../../report/summary.js';
 import { printJson, runCommand } from '../common.js';
-import { Progress } from '../progress.js';
+import { countingBar, Progress } from '../progress.js';
 import { inputSpec } from '../../data/dataset.js';
 import { conversionOptions, loadCalib, methodFrom, parseSteps } from '../options.js';
 
@@ -33,7 +33,7 @@ export function convertCommand(y: Argv): Argv {
         const progress = new Progress('calibrate', calib.count);
         const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n));
         progress.finish();
-        const snn = toSnn(ann, stats, method, steps[0]);
+        const snn = toSnn(ann, stats, method, steps[0], calib, method.ftbc ? countingBar('ftbc', ftbcWork(ann, method, calib)) : undefined);
         saveGraph(snn, args.output as string);
         if (args.json) return printJson({ ...summarize(snn), method: { name: method.name, description: describeMethod(method) } });
         process.stdout.write(`wrote ${args.output} (stage snn-float, T=${steps[0]}, ${describeMethod(method)})\n`);

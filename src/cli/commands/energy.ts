@@ -16,7 +16,7 @@ import { buildEnergyReport, DEFAULT_PROFILE, formatEnergyReport } from '../../en
 import { profileNames } from '../../energy/profile.js';
 import { dependsOnT, describeMethod } from '../../methods.js';
 import { loadGraph } from '../../model-io.js';
-import { calibrate, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
+import { calibrate, ftbcWork, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
 import { printJson, runCommand } from '../common.js';
 import { checkScaleUsed, dataOptions, inputStepOf, integerOptions, loadCalib, methodFrom, methodOptions, parseSteps, scaleOf } from '../options.js';
 import { phaseBars } from '../progress.js';
@@ -45,7 +45,8 @@ async function compileRuns(args: Record<string, unknown>, steps: number[], bars:
   const target = targetByName(String(args.target));
   const groups = dependsOnT(method) ? steps.map((t) => [t]) : [steps];
   const runs = groups.map((ts) => {
-    const snn = toSnn(ann, stats, method, Math.max(...ts));
+    const T = Math.max(...ts);
+    const snn = toSnn(ann, stats, method, T, calib, method.ftbc ? bars.progress(`ftbc T=${T}`, ftbcWork(ann, method, calib)) : undefined);
     const fixed = toFixed(snn, target.desc(), {
       inputScale,
       ...(args['weight-bits'] !== undefined ? { weightBits: Number(args['weight-bits']) } : {}),

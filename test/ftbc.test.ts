@@ -1,0 +1,100 @@
+/**
+ * FTBC (src/passes/ftbc.ts): a table derived by hand on one neuron; causality (the first rows of
+ * a table made for T = 8 are the table made for T = 4); improvement over its base at low T on a
+ * fixture model; and the integer network with the tables bit-exact on every executor.
+ */
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { parseGraph } from '../ir/text/parse.js';
+import type { Graph } from '../ir/types.js';
+import { loadImages, type Images } from '../src/data/dataset.js';
+import { evaluate } from '../src/evaluate.js';
+import { importOnnxFile } from '../src/frontend/onnx/import.js';
+import { PRESETS, presetsByName } from '../src/methods.js';
+import { ftbc } from '../src/passes/ftbc.js';
+import { runPass } from '../src/passes/pass.js';
+import { calibrate, prepareAnn, toSnn } from '../src/pipeline.js';
+import { snnc } from './helpers/cli.js';
+import { testLabels } from './helpers/data.js';
+import { CALIB_IMAGES, modelPath, TEST_IMAGES } from './helpers/paths.js';
+
+const ANN = `snnir 1
+graph @one stage=ann {
+  %x = input() : f32[N,1]
+  %d = dense(%x, @w) : f32[N,1]
+  %r = relu(%d) : f32[N,1]
+  %o = dense(%r, @w) : f32[N,1]
+  output %o
+}
+const @w : f32[1,1] = [1]
+`;
+const snnText = (T: number): string => `snnir 1
+graph @one stage=snn-float steps=${T} {
+  %x = input() : f32[N,1]
+  %d = dense(%x, @w) : f32[N,1]
+  %r = if(%d) {reset="subtract", threshold=1, vinit=0.5} : f32[N,1]
+  %o = dense(%r, @w) : f32[N,1]
+  %ro = readout(%o) : f32[N,1]
+  output %ro
+}
+const @w : f32[1,1] = [1]
+`;
+const oneSample = (x: number): Images => ({ count: 1, sampleShape: [1], data: Float32Array.of(x) });
+const tableOf = (g: Graph, id: string): number[] => Array.from(g.consts.get((g.nodes.find((n) => n.id === id)!.attrs.stepbias as { const: string }).const)!.data);
+
+describe('ftbc', () => {
+  it('derives the table worked out by hand on one neuron', () => {
+    // θ = 1, v(0) = 0.5, constant current X = 0.3 = the ANN activation a. Per step (m = v + X,
+    // e = [m >= 1] − a, m' = m − e, v = m' − [m' >= 1]):
+    //   t=1: m 0.8, e −0.3, m' 1.1 -> v 0.1;   t=2: m 0.4, e −0.3, m' 0.7 -> v 0.7
+    //   t=3: m 1.0, e  0.7, m' 0.3 -> v 0.3;   t=4: m 0.6, e −0.3, m' 0.9 -> v 0.9
+    // One batch, α = 0.4: b = 0.4·e = [−0.12, −0.12, 0.28, −0.12]; stepbias = −b / θ.
+    const g = runPass(ftbc, parseGraph(snnText(4)), { ann: parseGraph(ANN), calib: oneSample(0.3), alpha: 0.4, batches: 1, batchSize: 1 });
+    tableOf(g, 'r').forEach((v, t) => expect(v).toBeCloseTo([0.12, 0.12, -0.28, 0.12][t], 6));
+    // two batches on the same sample: the layer's own bias is not applied while calibrating, so it doubles
+    const g2 = runPass(ftbc, parseGraph(snnText(4)), { ann: parseGraph(ANN), calib: oneSample(0.3), alpha: 0.4, batches: 2, batchSize: 1 });
+    tableOf(g2, 'r').forEach((v, t) => expect(v).toBeCloseTo(2 * [0.12, 0.12, -0.28, 0.12][t], 6));
+    expect(g.meta.passes).toBe('ftbc');
+  });
+
+  it('is causal: the first 4 rows of the T = 8 tables are the T = 4 tables', async () => {
+    const ann = prepareAnn(importOnnxFile(modelPath('fmnist-cnn-bn')));
+    const calib = loadImages(CALIB_IMAGES, { shape: ann.nodes[0].type.shape }, 1 / 255, 64);
+    const stats = await calibrate(ann, calib, 1);
+    const m = { ...PRESETS['chp99.9-subtract-half'], ftbc: { alpha: 0.4, batches: 2, batchSize: 32 } };
+    const g8 = toSnn(ann, stats, m, 8, calib);
+    const g4 = toSnn(ann, stats, m, 4, calib);
+    const ids = g8.nodes.filter((n) => n.attrs.stepbias !== undefined).map((n) => n.id);
+    expect(ids.length).toBe(3); // the three hidden populations; not the output
+    for (const id of ids) {
+      const t4 = tableOf(g4, id);
+      expect(tableOf(g8, id).slice(0, t4.length)).toEqual(t4);
+      expect(t4.some((v) => v !== 0)).toBe(true);
+    }
+  });
+
+  it('improves over its base at T = 1 and 2 on fmnist-cnn-bn (integer network, 500 test images; T = 4 is within noise, see the closing note)', async () => {
+    const ann = prepareAnn(importOnnxFile(modelPath('fmnist-cnn-bn')));
+    const spec = { shape: ann.nodes[0].type.shape };
+    const calib = loadImages(CALIB_IMAGES, spec, 1 / 255, 400);
+    const { cTarget } = await import('../targets/c/index.js');
+    const r = await evaluate(ann, { calib, data: loadImages(TEST_IMAGES, spec, 1 / 255, 500), labels: testLabels(500), steps: [1, 2], methods: presetsByName('chp99.9-subtract-half,chp99.9-subtract-half+ftbc'), threads: 2, fixed: { target: cTarget(), inputScale: 1 / 255 } });
+    const [base, withFtbc] = r.methods;
+    expect(withFtbc.method.name).toBe('chp99.9-subtract-half+ftbc');
+    for (let k = 0; k < 2; k++) expect(withFtbc.fixed![k].accuracy).toBeGreaterThan(base.fixed![k].accuracy + 0.01);
+  }, 120_000);
+
+  it('CLI: compile --ftbc for the core; the interpreter, the core simulator and the C agree bit for bit', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'snnc-ftbc-')), 'out');
+    const c = snnc(['compile', modelPath('fmnist-cnn-bn'), '--calib', CALIB_IMAGES, '--calib-limit', '128', '--input-scale', '1/255', '-T', '6', '--ftbc', '--ftbc-batch-size', '64', '--target', 'core:generic', '--maxpool', 'avg', '-o', out]);
+    expect(c.code).toBe(0);
+    expect(c.stdout).toContain('FTBC (α=0.4, 3 batches of 64)');
+    const v = snnc(['verify', out, '--data', TEST_IMAGES, '--input-scale', '1/255', '-n', '10', '--json']);
+    expect(v.code).toBe(0);
+    const j = JSON.parse(v.stdout);
+    expect(j.bitExact).toBe(true);
+    expect(Object.keys(j.executors).sort()).toEqual(['c', 'core']);
+  });
+});

@@ -10,7 +10,7 @@ import { runAnnBatched } from './exec/run-ann.js';
 import { simulateFloat } from './exec/run-snn.js';
 import { dependsOnT, type Method } from './methods.js';
 import type { ActivationStats } from './passes/calibrate.js';
-import { calibrate, ftbcWork, toFixed, toSnn } from './pipeline.js';
+import { calibrate, calibrationWork, toFixed, toSnn } from './pipeline.js';
 import { simulateFixed } from './exec/run-fixed.js';
 import { integerSamples } from './data/integer.js';
 import type { TargetDesc } from '../targets/target.js';
@@ -69,7 +69,7 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
     const fixed: { T: number; accuracy: number }[] = [];
     for (const cps of runs) {
       const T = Math.max(...cps);
-      const snn = toSnn(ann, stats, m, T, o.calib, m.ftbc ? tick(`${m.name} ftbc T=${T}`, ftbcWork(ann, m, o.calib)) : undefined);
+      const snn = toSnn(ann, stats, m, T, o.calib, m.ftbc || m.calibration ? tick(`${m.name} calibration T=${T}`, calibrationWork(ann, m, o.calib)) : undefined);
       const r = await simulateFloat(snn, o.data, cps, o.threads, tick(`${m.name} T=${cps.length > 1 ? cps.join(',') : T}`, o.data.count));
       layers = r.populations.map((p) => p.id);
       r.checkpoints.forEach((t, k) => points.push({ T: t, accuracy: accuracy(r.predictions[k], o.labels), spikeRate: r.spikeRates[k] }));

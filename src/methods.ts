@@ -7,11 +7,14 @@ import { SnncError } from '../ir/diagnostics.js';
 import type { ThresholdRule } from './passes/balance-thresholds.js';
 import type { ConvertOptions } from './passes/convert.js';
 import { FTBC_DEFAULTS, type FtbcSettings } from './passes/ftbc.js';
+import type { CalibrationLevel } from './passes/snn-calibration.js';
 
 export interface Method extends Omit<ConvertOptions, 'steps' | 'thresholds'> {
   readonly name: string;
   readonly threshold: ThresholdRule;
-  /** Forward temporal bias correction after conversion (reads the calibration data). */
+  /** SNN Calibration after conversion: bias (light) or initial-membrane (advanced) correction (reads the calibration data). */
+  readonly calibration?: CalibrationLevel;
+  /** Forward temporal bias correction after conversion and calibration (reads the calibration data). */
   readonly ftbc?: FtbcSettings;
 }
 
@@ -32,8 +35,10 @@ export const PRESETS: Record<string, Method> = {
 
 export const DEFAULT_METHOD = PRESETS['chp99.9-subtract-half'];
 
-/** Calibration steps that compose with any preset: `preset+ftbc`. */
+/** Calibration steps that compose with any preset: `preset+calib-light+ftbc`. They run in this order whatever the name's order. */
 const COMPOSABLE: Record<string, (m: Method) => Method> = {
+  'calib-light': (m) => ({ ...m, name: `${m.name}+calib-light`, calibration: 'light' }),
+  'calib-advanced': (m) => ({ ...m, name: `${m.name}+calib-advanced`, calibration: 'advanced' }),
   ftbc: (m) => ({ ...m, name: `${m.name}+ftbc`, ftbc: FTBC_DEFAULTS }),
 };
 
@@ -46,7 +51,7 @@ export function presetsByName(list: string): Method[] {
     for (const s of steps) {
       const compose = COMPOSABLE[s];
       if (!compose) throw new SnncError('SNN0407', `unknown calibration step '+${s}' in '${text.trim()}'; known: ${Object.keys(COMPOSABLE).map((k) => `+${k}`).join(', ')}`);
-      if (s === 'ftbc' && m.ftbc) throw new SnncError('SNN0407', `'${text.trim()}' names +ftbc twice`);
+      if ((s === 'ftbc' && m.ftbc) || (s.startsWith('calib-') && m.calibration)) throw new SnncError('SNN0407', `'${text.trim()}' names ${s.startsWith('calib-') ? 'a calibration' : '+ftbc'} twice`);
       m = compose(m);
     }
     return m;
@@ -55,11 +60,12 @@ export function presetsByName(list: string): Method[] {
 
 /** True when the dynamics depend on T (then one run per T; otherwise one run to max T). */
 export function dependsOnT(m: Method): boolean {
-  return m.shift;
+  return m.shift || m.calibration !== undefined;
 }
 
 export function describeMethod(m: Method): string {
   const th = m.threshold.kind === 'max' ? 'max' : m.threshold.kind === 'percentile' ? `p${m.threshold.p}` : `channel p${m.threshold.p}`;
+  const calibration = m.calibration ? `, SNN Calibration (${m.calibration === 'light' ? 'bias' : 'potential'})` : '';
   const ftbc = m.ftbc ? `, FTBC (α=${m.ftbc.alpha}, ${m.ftbc.batches} batches of ${m.ftbc.batchSize})` : '';
-  return `θ=${th}, reset=${m.reset}, v0=${m.vinit}θ${m.shift ? ', +θ/2T per step' : ''}, readout=${m.readout}, maxpool=${m.maxpool}${ftbc}`;
+  return `θ=${th}, reset=${m.reset}, v0=${m.vinit}θ${m.shift ? ', +θ/2T per step' : ''}, readout=${m.readout}, maxpool=${m.maxpool}${calibration}${ftbc}`;
 }

@@ -3,7 +3,8 @@
  *
  *   ONNX --import--> ann --canonicalize--> --fold-batchnorm--> --recognize-qcfs--> ann'
  *   ann' + calibration data --calibrate--> activation statistics --balance-thresholds--> θ per layer
- *   ann' + θ --convert(T, method)--> snn-float [--ftbc(ann', calibration data)--> snn-float with per-step biases]
+ *   ann' + θ --convert(T, method)--> snn-float
+ *     [--snn-calibration(ann', data)--> bias or initial-membrane correction] [--ftbc(ann', data)--> per-step biases]
  *   snn-float --quantize(target)--> snn-fixed --fold-temporal-bias--> snn-fixed (one bias table per layer)
  *   [target with synaptic delay 1] --insert-delays--> snn-fixed (a one-step delay after every population)
  *   snn-fixed --emit(target)--> C sources / memory image
@@ -20,6 +21,7 @@ import { canonicalize } from './passes/canonicalize.js';
 import { collectActivations, type ActivationStats } from './passes/calibrate.js';
 import { convert } from './passes/convert.js';
 import { ftbc } from './passes/ftbc.js';
+import { SNN_CALIBRATION_BATCH, snnCalibration } from './passes/snn-calibration.js';
 import { isNeuronSource } from './passes/activations.js';
 import { foldBatchNorm } from './passes/fold-batchnorm.js';
 import { runPass } from './passes/pass.js';
@@ -43,17 +45,21 @@ export function calibrate(ann: Graph, calib: Images, threads: number, onProgress
 /** ann' + statistics -> snn-float with T steps; a method with FTBC also reads the calibration data. */
 export function toSnn(ann: Graph, stats: ActivationStats, method: Method, steps: number, calib?: Images, onProgress?: (samples: number) => void): Graph {
   const thresholds = computeThresholds(stats, method.threshold);
-  const snn = runPass(convert, ann, { ...method, steps, thresholds });
-  if (!method.ftbc) return snn;
-  if (!calib) throw new SnncError('SNN0504', `method ${method.name} calibrates per-step biases (FTBC) and needs the calibration data`);
-  return runPass(ftbc, snn, { ...method.ftbc, ann, calib, ...(onProgress ? { onProgress } : {}) });
+  let snn = runPass(convert, ann, { ...method, steps, thresholds });
+  if (!method.ftbc && !method.calibration) return snn;
+  if (!calib) throw new SnncError('SNN0504', `method ${method.name} calibrates on data (SNN Calibration, FTBC) and needs the calibration data`);
+  const progress = onProgress ? { onProgress } : {};
+  if (method.calibration) snn = runPass(snnCalibration, snn, { level: method.calibration, ann, calib, batchSize: SNN_CALIBRATION_BATCH, ...progress });
+  if (method.ftbc) snn = runPass(ftbc, snn, { ...method.ftbc, ann, calib, ...progress });
+  return snn;
 }
 
-/** Samples FTBC runs through the network (for progress bars). */
-export function ftbcWork(ann: Graph, method: Method, calib: Images): number {
-  if (!method.ftbc) return 0;
+/** Sample runs the data-reading calibration passes make (for progress bars). */
+export function calibrationWork(ann: Graph, method: Method, calib: Images): number {
   const layers = ann.nodes.filter(isNeuronSource).length;
-  return method.ftbc.batches * Math.min(method.ftbc.batchSize, calib.count) * layers;
+  const calibration = method.calibration ? Math.min(SNN_CALIBRATION_BATCH, calib.count) * layers : 0;
+  const temporal = method.ftbc ? method.ftbc.batches * Math.min(method.ftbc.batchSize, calib.count) * layers : 0;
+  return calibration + temporal;
 }
 
 /**

@@ -45,6 +45,7 @@ export function methodOptions(a: Argv): Argv {
     .option('shift', { type: 'boolean', default: false, describe: "add θ/(2T) at every step (Deng & Gu)" })
     .option('readout', { choices: ['mean', 'count'] as const, default: DEFAULT_CONVERT.readout, describe: 'non-spiking mean of the last layer, or spike count' })
     .option('maxpool', { choices: ['gate', 'or', 'avg'] as const, default: DEFAULT_CONVERT.maxpool, describe: 'spiking max pool: gated by spike counts, logical OR, or average' })
+    .option('calibration', { choices: ['none', 'light', 'advanced'] as const, default: 'none', describe: 'SNN Calibration on --calib after conversion: bias (light) or initial-membrane (advanced) correction (Li et al. 2021)' })
     .option('ftbc', { type: 'boolean', default: false, describe: 'forward temporal bias correction: per-step, per-channel biases calibrated on --calib (Wu et al. 2024)' })
     .option('ftbc-alpha', { type: 'number', default: FTBC_DEFAULTS.alpha, describe: 'FTBC step size per batch' })
     .option('ftbc-batches', { type: 'number', default: FTBC_DEFAULTS.batches, describe: 'FTBC calibration batches' })
@@ -61,8 +62,9 @@ export function methodFrom(args: Record<string, unknown>): Method {
   const threshold = kind === 'max' ? { kind } : { kind, p };
   const reset = args.reset as Method['reset'];
   const ftbc = args.ftbc ? { alpha: Number(args['ftbc-alpha'] ?? FTBC_DEFAULTS.alpha), batches: Number(args['ftbc-batches'] ?? FTBC_DEFAULTS.batches), batchSize: Number(args['ftbc-batch-size'] ?? FTBC_DEFAULTS.batchSize) } : undefined;
-  const name = `${kind === 'max' ? 'max' : `${kind === 'channel-percentile' ? 'chp' : 'p'}${p}`}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}${ftbc ? '+ftbc' : ''}`;
-  return { name, threshold, reset, vinit, shift: Boolean(args.shift), readout: args.readout as Method['readout'], maxpool: args.maxpool as Method['maxpool'], ...(ftbc ? { ftbc } : {}) };
+  const calibration = args.calibration === 'light' || args.calibration === 'advanced' ? args.calibration : undefined;
+  const name = `${kind === 'max' ? 'max' : `${kind === 'channel-percentile' ? 'chp' : 'p'}${p}`}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}${calibration ? `+calib-${calibration}` : ''}${ftbc ? '+ftbc' : ''}`;
+  return { name, threshold, reset, vinit, shift: Boolean(args.shift), readout: args.readout as Method['readout'], maxpool: args.maxpool as Method['maxpool'], ...(calibration ? { calibration } : {}), ...(ftbc ? { ftbc } : {}) };
 }
 
 export function methodsFrom(args: Record<string, unknown>): Method[] {

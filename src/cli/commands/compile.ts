@@ -8,7 +8,7 @@ import { targetByName, targetNames } from '../../../targets/index.js';
 import { loadGraph } from '../../model-io.js';
 import { dependsOnT, describeMethod } from '../../methods.js';
 import type { LayerReport } from '../../passes/quantize.js';
-import { calibrate, ftbcWork, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
+import { calibrate, calibrationWork, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
 import { writeDirAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
 import { countingBar, phaseBars, Progress } from '../progress.js';
@@ -104,7 +104,7 @@ export function compileCommand(y: Argv): Argv {
         const progress = new Progress('calibrate', calib.count);
         const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n));
         progress.finish();
-        const snn = toSnn(ann, stats, method, steps[0], calib, method.ftbc ? countingBar('ftbc', ftbcWork(ann, method, calib)) : undefined);
+        const snn = toSnn(ann, stats, method, steps[0], calib, method.ftbc || method.calibration ? countingBar('calibration', calibrationWork(ann, method, calib)) : undefined);
         const layers: LayerReport[] = [];
         const desc = target.desc();
         const fixed = toFixed(snn, desc, {

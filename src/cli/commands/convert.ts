@@ -3,7 +3,7 @@ import type { Argv } from 'yargs';
 import { SnncError } from '../../../ir/diagnostics.js';
 import { loadGraph, saveGraph } from '../../model-io.js';
 import { describeMethod } from '../../methods.js';
-import { calibrate, ftbcWork, prepareAnn, toSnn } from '../../pipeline.js';
+import { calibrate, calibrationWork, prepareAnn, toSnn } from '../../pipeline.js';
 import { summarize } from '../../report/summary.js';
 import { printJson, runCommand } from '../common.js';
 import { countingBar, Progress } from '../progress.js';
@@ -33,7 +33,7 @@ export function convertCommand(y: Argv): Argv {
         const progress = new Progress('calibrate', calib.count);
         const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n));
         progress.finish();
-        const snn = toSnn(ann, stats, method, steps[0], calib, method.ftbc ? countingBar('ftbc', ftbcWork(ann, method, calib)) : undefined);
+        const snn = toSnn(ann, stats, method, steps[0], calib, method.ftbc || method.calibration ? countingBar('calibration', calibrationWork(ann, method, calib)) : undefined);
         saveGraph(snn, args.output as string);
         if (args.json) return printJson({ ...summarize(snn), method: { name: method.name, description: describeMethod(method) } });
         process.stdout.write(`wrote ${args.output} (stage snn-float, T=${steps[0]}, ${describeMethod(method)})\n`);

@@ -16,7 +16,7 @@ import { buildEnergyReport, DEFAULT_PROFILE, formatEnergyReport } from '../../en
 import { profileNames } from '../../energy/profile.js';
 import { dependsOnT, describeMethod } from '../../methods.js';
 import { loadGraph } from '../../model-io.js';
-import { calibrate, ftbcWork, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
+import { calibrate, calibrationWork, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
 import { printJson, runCommand } from '../common.js';
 import { checkScaleUsed, dataOptions, inputStepOf, integerOptions, loadCalib, methodFrom, methodOptions, parseSteps, scaleOf } from '../options.js';
 import { phaseBars } from '../progress.js';
@@ -46,7 +46,7 @@ async function compileRuns(args: Record<string, unknown>, steps: number[], bars:
   const groups = dependsOnT(method) ? steps.map((t) => [t]) : [steps];
   const runs = groups.map((ts) => {
     const T = Math.max(...ts);
-    const snn = toSnn(ann, stats, method, T, calib, method.ftbc ? bars.progress(`ftbc T=${T}`, ftbcWork(ann, method, calib)) : undefined);
+    const snn = toSnn(ann, stats, method, T, calib, method.ftbc || method.calibration ? bars.progress(`calibration T=${T}`, calibrationWork(ann, method, calib)) : undefined);
     const fixed = toFixed(snn, target.desc(), {
       inputScale,
       ...(args['weight-bits'] !== undefined ? { weightBits: Number(args['weight-bits']) } : {}),

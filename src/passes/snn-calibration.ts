@@ -1,0 +1,86 @@
+/**
+ * snn-calibration (snn-float -> snn-float): the forward-only parameter calibration of Li et al.
+ * (ICML 2021; ../shared/docs/algorithms.md §5.4–5.5), layer by layer in graph order on one batch,
+ * each layer seeing the corrections already made upstream. For hidden population ℓ with ANN
+ * activations a and SNN output rates r_i = (1/T) Σ_t θ_c s_i(t):
+ *
+ *   light (bias calibration, BC):      Δ_c = mean_{N,HW} r − mean_{N,HW} a
+ *                                      every step's bias of channel c falls by Δ_c
+ *                                      (stepbias[t][c] −= Δ_c / θ_c, all t)
+ *   advanced (potential calibration):  v_i(0) += T · (mean_N a_i − mean_N r_i)  per neuron
+ *                                      (the charge the neuron lacked over T steps; the paper's base
+ *                                      starts at v = 0, where "replace" and "add" agree — ours may
+ *                                      start at θ/2, which the measured r already includes)
+ *
+ * As in the authors' code the ANN target is not clipped at θ, and the output layer is not
+ * calibrated. BC as a per-step table composes with FTBC (which adds its own table on top);
+ * PC makes the network depend on T (v(0) scales with T).
+ */
+import { SnncError } from '../../ir/diagnostics.js';
+import { attrVector } from '../../ir/ops.js';
+import type { Graph } from '../../ir/types.js';
+import type { Images } from '../data/dataset.js';
+import { annActivations, calibrationBatch, hiddenPopulations, observeBatch, stepBiasOf, thetaOf, withStepBias } from './layer-runs.js';
+import type { Pass } from './pass.js';
+
+export type CalibrationLevel = 'light' | 'advanced';
+
+export interface SnnCalibrationOptions {
+  readonly level: CalibrationLevel;
+  readonly ann: Graph;
+  readonly calib: Images;
+  /** Samples of the one calibration batch (the paper: 128). */
+  readonly batchSize: number;
+  readonly onProgress?: (samples: number) => void;
+}
+
+export const SNN_CALIBRATION_BATCH = 128;
+
+export const snnCalibration: Pass<SnnCalibrationOptions> = {
+  name: 'snn-calibration',
+  summary: 'snn-float -> snn-float: bias (light) or initial-membrane (advanced) calibration of the hidden populations',
+  from: 'snn-float',
+  to: 'snn-float',
+  run(g, o) {
+    if (o.calib.count === 0) throw new SnncError('SNN0504', 'snn-calibration needs calibration samples');
+    const T = g.steps!;
+    const layers = hiddenPopulations(g, o.ann);
+    const batch = calibrationBatch(o.calib, 0, o.batchSize);
+    const targets = annActivations(o.ann, batch, layers.map((n) => n.id));
+    let graph = g;
+    for (const layer of layers) {
+      const shape = layer.type.shape.slice(1);
+      const C = shape[0];
+      const size = shape.reduce((a, b) => a * b, 1);
+      const HW = size / C;
+      const theta = thetaOf(graph, layer, C);
+      const a = targets.get(layer.id)!;
+      const rate = new Float64Array(size); // Σ over samples and steps of the output, per neuron
+      observeBatch(graph, batch, layer.id, (_s, t, out) => {
+        for (let i = 0; i < size; i++) rate[i] += out[i];
+        if (t === T) o.onProgress?.(1);
+      });
+      const meanA = new Float64Array(size);
+      for (let s = 0; s < batch.count; s++) for (let i = 0; i < size; i++) meanA[i] += a[s * size + i] / batch.count;
+      const meanR = Float64Array.from(rate, (x) => x / (batch.count * T));
+      if (o.level === 'light') {
+        const table = stepBiasOf(graph, layer, C);
+        const delta = new Float64Array(C);
+        for (let i = 0; i < size; i++) delta[Math.floor(i / HW)] += (meanR[i] - meanA[i]) / HW;
+        for (let r = 0; r < table.length; r++) table[r] -= delta[r % C] / theta[r % C];
+        graph = withStepBias(graph, layer, table, 'bc');
+      } else {
+        const id = `${layer.id}.pc`;
+        const v0 = attrVector(layer, 'vinit', graph.consts, 0)!;
+        const data = Float32Array.from(meanA, (x, i) => {
+          const c = Math.floor(i / HW);
+          return (v0.length === size ? v0[i] : v0.length === C ? v0[c] : v0[0]) + (T * (x - meanR[i])) / theta[c];
+        });
+        const consts = new Map(graph.consts);
+        consts.set(id, { id, type: { dtype: 'f32', shape: [size] }, data });
+        graph = { ...graph, consts, nodes: graph.nodes.map((m) => (m.id === layer.id ? { ...m, attrs: { ...m.attrs, vinit: { const: id } } } : m)) };
+      }
+    }
+    return { ...graph, meta: { ...graph.meta, 'snn-calibration': `${o.level}, ${batch.count} samples` } };
+  },
+};

@@ -1,7 +1,9 @@
 /**
- * FTBC (src/passes/ftbc.ts): a table derived by hand on one neuron; causality (the first rows of
- * a table made for T = 8 are the table made for T = 4); improvement over its base at low T on a
- * fixture model; and the integer network with the tables bit-exact on every executor.
+ * The data-reading calibration passes. FTBC (src/passes/ftbc.ts): a table derived by hand on one
+ * neuron; causality (the first rows of a table made for T = 8 are the table made for T = 4);
+ * improvement over its base at low T on a fixture model; the integer network with the tables
+ * bit-exact on every executor. SNN Calibration (src/passes/snn-calibration.ts): bias and
+ * initial-membrane corrections derived by hand, and composition with FTBC.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -14,6 +16,7 @@ import { evaluate } from '../src/evaluate.js';
 import { importOnnxFile } from '../src/frontend/onnx/import.js';
 import { PRESETS, presetsByName } from '../src/methods.js';
 import { ftbc } from '../src/passes/ftbc.js';
+import { snnCalibration } from '../src/passes/snn-calibration.js';
 import { runPass } from '../src/passes/pass.js';
 import { calibrate, prepareAnn, toSnn } from '../src/pipeline.js';
 import { snnc } from './helpers/cli.js';
@@ -43,6 +46,31 @@ const @w : f32[1,1] = [1]
 `;
 const oneSample = (x: number): Images => ({ count: 1, sampleShape: [1], data: Float32Array.of(x) });
 const tableOf = (g: Graph, id: string): number[] => Array.from(g.consts.get((g.nodes.find((n) => n.id === id)!.attrs.stepbias as { const: string }).const)!.data);
+const vinitOf = (g: Graph, id: string): number[] => Array.from(g.consts.get((g.nodes.find((n) => n.id === id)!.attrs.vinit as { const: string }).const)!.data);
+
+describe('snn-calibration', () => {
+  // The same neuron uncorrected: v = 0.8, 1.1 -> spike -> 0.1, 0.4, 0.7: one spike in 4 steps,
+  // rate r = 0.25 against the ANN's a = 0.3.
+  it('light: the bias of every step rises by a − r = 0.05 (θ units, θ = 1)', () => {
+    const g = runPass(snnCalibration, parseGraph(snnText(4)), { level: 'light', ann: parseGraph(ANN), calib: oneSample(0.3), batchSize: 1 });
+    tableOf(g, 'r').forEach((v) => expect(v).toBeCloseTo(0.05, 6));
+  });
+  it('advanced: the initial membrane gains T·(a − r) = 0.2 on top of its θ/2', () => {
+    const g = runPass(snnCalibration, parseGraph(snnText(4)), { level: 'advanced', ann: parseGraph(ANN), calib: oneSample(0.3), batchSize: 1 });
+    expect(vinitOf(g, 'r')[0]).toBeCloseTo(0.7, 6);
+  });
+  it('composes with FTBC: the FTBC table is added on top of the bias correction', () => {
+    const bc = runPass(snnCalibration, parseGraph(snnText(4)), { level: 'light', ann: parseGraph(ANN), calib: oneSample(0.3), batchSize: 1 });
+    const both = runPass(ftbc, bc, { ann: parseGraph(ANN), calib: oneSample(0.3), alpha: 0.4, batches: 1, batchSize: 1 });
+    expect(both.meta.passes).toBe('snn-calibration,ftbc');
+    // With the +0.05 bias (m = v + 0.35): t=1 m 0.85, e −0.3, m' 1.15 -> v 0.15; t=2 m 0.5, e −0.3,
+    // m' 0.8; t=3 m 1.15, e 0.7, m' 0.45; t=4 m 0.8, e −0.3: the same errors as without it, so
+    // the FTBC part is the hand-derived table and the whole is 0.05 + it.
+    tableOf(both, 'r').forEach((v, t) => expect(v).toBeCloseTo(0.05 + [0.12, 0.12, -0.28, 0.12][t], 6));
+    expect(presetsByName('max-subtract+calib-light+ftbc')[0]).toMatchObject({ calibration: 'light', ftbc: { alpha: 0.4 } });
+    expect(() => presetsByName('max-subtract+calib-light+calib-advanced')).toThrow(/twice/);
+  });
+});
 
 describe('ftbc', () => {
   it('derives the table worked out by hand on one neuron', () => {
@@ -86,11 +114,11 @@ describe('ftbc', () => {
     for (let k = 0; k < 2; k++) expect(withFtbc.fixed![k].accuracy).toBeGreaterThan(base.fixed![k].accuracy + 0.01);
   }, 120_000);
 
-  it('CLI: compile --ftbc for the core; the interpreter, the core simulator and the C agree bit for bit', () => {
+  it('CLI: compile --calibration advanced --ftbc for the core (per-neuron initial membranes, per-step tables); the interpreter, the core simulator and the C agree bit for bit', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'snnc-ftbc-')), 'out');
-    const c = snnc(['compile', modelPath('fmnist-cnn-bn'), '--calib', CALIB_IMAGES, '--calib-limit', '128', '--input-scale', '1/255', '-T', '6', '--ftbc', '--ftbc-batch-size', '64', '--target', 'core:generic', '--maxpool', 'avg', '-o', out]);
+    const c = snnc(['compile', modelPath('fmnist-cnn-bn'), '--calib', CALIB_IMAGES, '--calib-limit', '128', '--input-scale', '1/255', '-T', '6', '--calibration', 'advanced', '--ftbc', '--ftbc-batch-size', '64', '--target', 'core:generic', '--maxpool', 'avg', '-o', out]);
     expect(c.code).toBe(0);
-    expect(c.stdout).toContain('FTBC (α=0.4, 3 batches of 64)');
+    expect(c.stdout).toContain('SNN Calibration (potential), FTBC (α=0.4, 3 batches of 64)');
     const v = snnc(['verify', out, '--data', TEST_IMAGES, '--input-scale', '1/255', '-n', '10', '--json']);
     expect(v.code).toBe(0);
     const j = JSON.parse(v.stdout);

@@ -74,7 +74,7 @@ export const foldTemporalBias: Pass<FoldTemporalBiasOptions> = {
       const perNeuron = vinit.length === size && size !== C ? true : oldPer === size && size !== C;
       const width = perNeuron ? size : C;
       const hasInit = vinit.some((v) => v !== 0);
-      const R = Math.max(stepbias ? T : 1, hasInit ? 2 : 1, oldRows);
+      const R = Math.min(T, Math.max(stepbias ? T : 1, hasInit ? 2 : 1, oldRows)); // at T = 1 the initial row is the only one
       const leak = n.op === 'if' ? leakOfNode(n) : undefined;
       const table = new Int32Array(R * width);
       let any = false;

@@ -29,6 +29,8 @@ export const PRESETS: Record<string, Method> = {
   'p99.9-subtract-half': { name: 'p99.9-subtract-half', threshold: { kind: 'percentile', p: 99.9 }, reset: 'subtract', vinit: 0.5, shift: false, readout: 'mean', maxpool: 'gate' },
   // Per-channel percentile thresholds with θ/2.
   'chp99.9-subtract-half': { name: 'chp99.9-subtract-half', threshold: { kind: 'channel-percentile', p: 99.9 }, reset: 'subtract', vinit: 0.5, shift: false, readout: 'mean', maxpool: 'gate' },
+  // SNN Calibration's base (Li et al. 2021): MMSE thresholds for T steps (per channel), v(0) = 0, θ/(2T) per step.
+  'chmmse-subtract-shift': { name: 'chmmse-subtract-shift', threshold: { kind: 'channel-mmse' }, reset: 'subtract', vinit: 0, shift: true, readout: 'mean', maxpool: 'gate' },
   // Deng & Gu 2021: max-norm, reset by subtraction, θ/(2T) added at every step.
   'max-subtract-shift': { name: 'max-subtract-shift', threshold: { kind: 'max' }, reset: 'subtract', vinit: 0, shift: true, readout: 'mean', maxpool: 'gate' },
 };
@@ -60,11 +62,12 @@ export function presetsByName(list: string): Method[] {
 
 /** True when the dynamics depend on T (then one run per T; otherwise one run to max T). */
 export function dependsOnT(m: Method): boolean {
-  return m.shift || m.calibration !== undefined;
+  return m.shift || m.calibration !== undefined || m.threshold.kind === 'mmse' || m.threshold.kind === 'channel-mmse';
 }
 
 export function describeMethod(m: Method): string {
-  const th = m.threshold.kind === 'max' ? 'max' : m.threshold.kind === 'percentile' ? `p${m.threshold.p}` : `channel p${m.threshold.p}`;
+  const t = m.threshold;
+  const th = t.kind === 'max' ? 'max' : t.kind === 'percentile' ? `p${t.p}` : t.kind === 'channel-percentile' ? `channel p${t.p}` : t.kind === 'mmse' ? 'MMSE' : 'channel MMSE';
   const calibration = m.calibration ? `, SNN Calibration (${m.calibration === 'light' ? 'bias' : 'potential'})` : '';
   const ftbc = m.ftbc ? `, FTBC (α=${m.ftbc.alpha}, ${m.ftbc.batches} batches of ${m.ftbc.batchSize})` : '';
   return `θ=${th}, reset=${m.reset}, v0=${m.vinit}θ${m.shift ? ', +θ/2T per step' : ''}, readout=${m.readout}, maxpool=${m.maxpool}${calibration}${ftbc}`;

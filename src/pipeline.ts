@@ -44,7 +44,7 @@ export function calibrate(ann: Graph, calib: Images, threads: number, onProgress
 
 /** ann' + statistics -> snn-float with T steps; a method with FTBC also reads the calibration data. */
 export function toSnn(ann: Graph, stats: ActivationStats, method: Method, steps: number, calib?: Images, onProgress?: (samples: number) => void): Graph {
-  const thresholds = computeThresholds(stats, method.threshold);
+  const thresholds = computeThresholds(stats, method.threshold, steps);
   let snn = runPass(convert, ann, { ...method, steps, thresholds });
   if (!method.ftbc && !method.calibration) return snn;
   if (!calib) throw new SnncError('SNN0504', `method ${method.name} calibrates on data (SNN Calibration, FTBC) and needs the calibration data`);

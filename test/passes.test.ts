@@ -4,7 +4,7 @@ import { SnncError } from '../ir/diagnostics.js';
 import { loadImages } from '../src/data/dataset.js';
 import { runAnn } from '../src/exec/ann.js';
 import { importOnnxFile } from '../src/frontend/onnx/import.js';
-import { computeThresholds, percentile, thresholdOf } from '../src/passes/balance-thresholds.js';
+import { computeThresholds, mmseThreshold, percentile, thresholdOf } from '../src/passes/balance-thresholds.js';
 import { collectActivations } from '../src/passes/calibrate.js';
 import { prepareAnn } from '../src/pipeline.js';
 import { testImages } from './helpers/data.js';
@@ -66,9 +66,9 @@ describe('thresholds', () => {
     const s2 = await collectActivations(g, calib, 2);
     const relu = g.nodes.find((n) => n.op === 'relu')!.id;
     expect(Array.from(s2.get(relu)!.values[3])).toEqual(Array.from(s1.get(relu)!.values[3]));
-    const max = computeThresholds(s1, { kind: 'max' }).get(relu)!;
-    const p = computeThresholds(s1, { kind: 'percentile', p: 99.9 }).get(relu)!;
-    const ch = computeThresholds(s1, { kind: 'channel-percentile', p: 99.9 }).get(relu)!;
+    const max = computeThresholds(s1, { kind: 'max' }, 8).get(relu)!;
+    const p = computeThresholds(s1, { kind: 'percentile', p: 99.9 }, 8).get(relu)!;
+    const ch = computeThresholds(s1, { kind: 'channel-percentile', p: 99.9 }, 8).get(relu)!;
     expect(max).toHaveLength(1);
     expect(p[0]).toBeLessThan(max[0]);
     expect(ch).toHaveLength(16);
@@ -77,6 +77,20 @@ describe('thresholds', () => {
     let m = 0;
     runAnn(g, [{ shape: [calib.count, 1, 28, 28], data: calib.data }], { onValue: (n, t) => n.id === relu && t.data.forEach((v) => (m = Math.max(m, v))) });
     expect(max[0]).toBe(Math.fround(m));
+  });
+
+  it('MMSE: the grid point of least squared error of the T-step floor quantiser, worked out by hand', () => {
+    // a = {1, 2, 3}, T = 2, M = 3, grid V = 3(1 − 0.01 i).
+    //  V in (2, 3]: q(1) = 0, q(2) = V/2, q(3) = V: err 1 + (2 − V/2)² + (3 − V)², least at V = 3: 1.25.
+    //  V in (1.5, 2]: q(1) = V/2, q(2) = q(3) = V: err (1 − V/2)² + (2 − V)² + (3 − V)², falling up to
+    //  V = 2; the largest grid point <= 2 is i = 34, V = 1.98: 0.0001 + 0.0004 + 1.0404 = 1.0409.
+    //  V <= 1.5: q(3) <= 1.5 alone costs 2.25. So θ = 1.98 (i = 33 gives 2.01 > 2, where q(1) = 0).
+    expect(mmseThreshold(Float32Array.of(1, 2, 3), 2)).toBeCloseTo(1.98, 9);
+    // and per channel through computeThresholds
+    const stats = new Map([['x', { channels: 2, values: [Float32Array.of(1, 2, 3), Float32Array.of(4)] }]]);
+    const ch = computeThresholds(stats, { kind: 'channel-mmse' }, 2).get('x')!;
+    expect(ch[0]).toBeCloseTo(1.98, 6);
+    expect(ch[1]).toBeCloseTo(4, 6); // one value: V = M quantises it exactly
   });
 
   it('a layer that never activates is an error naming it', () => {

@@ -6,6 +6,7 @@ import { warn } from './common.js';
 import { DEFAULT_METHOD, presetsByName, type Method } from '../methods.js';
 import { DEFAULT_CONVERT } from '../passes/convert.js';
 import { FTBC_DEFAULTS } from '../passes/ftbc.js';
+import type { ThresholdRule } from '../passes/balance-thresholds.js';
 import { defaultThreads } from '../exec/pool.js';
 
 /** --input-scale, --limit, --threads: how samples are read and how many threads run them. */
@@ -38,7 +39,7 @@ export function integerOptions(a: Argv): Argv {
 
 export function methodOptions(a: Argv): Argv {
   return a
-    .option('threshold', { choices: ['max', 'percentile', 'channel-percentile'] as const, default: 'channel-percentile', describe: 'threshold balancing rule (per layer or per channel)' })
+    .option('threshold', { choices: ['max', 'percentile', 'channel-percentile', 'mmse', 'channel-mmse'] as const, default: 'channel-percentile', describe: 'threshold balancing rule (per layer or per channel; mmse: SNN Calibration\'s search for T steps)' })
     .option('percentile', { type: 'number', default: 99.9, describe: 'p for the percentile rules (of nonzero activations)' })
     .option('reset', { choices: ['subtract', 'zero'] as const, default: DEFAULT_CONVERT.reset, describe: 'reset by subtraction (soft) or to zero' })
     .option('init', { type: 'string', default: 'half', describe: 'initial membrane: 0, half (θ/2) or a fraction of θ' })
@@ -58,12 +59,13 @@ export function methodFrom(args: Record<string, unknown>): Method {
   if (!Number.isFinite(vinit)) throw new SnncError('SNN0407', `--init '${init}' is not 0, half or a number`);
   const p = Number(args.percentile);
   if (!(p > 0 && p <= 100)) throw new SnncError('SNN0407', `--percentile ${args.percentile} must be in (0, 100]`);
-  const kind = args.threshold as 'max' | 'percentile' | 'channel-percentile';
-  const threshold = kind === 'max' ? { kind } : { kind, p };
+  const kind = args.threshold as ThresholdRule['kind'];
+  const threshold: ThresholdRule = kind === 'max' || kind === 'mmse' || kind === 'channel-mmse' ? { kind } : { kind, p };
   const reset = args.reset as Method['reset'];
   const ftbc = args.ftbc ? { alpha: Number(args['ftbc-alpha'] ?? FTBC_DEFAULTS.alpha), batches: Number(args['ftbc-batches'] ?? FTBC_DEFAULTS.batches), batchSize: Number(args['ftbc-batch-size'] ?? FTBC_DEFAULTS.batchSize) } : undefined;
   const calibration = args.calibration === 'light' || args.calibration === 'advanced' ? args.calibration : undefined;
-  const name = `${kind === 'max' ? 'max' : `${kind === 'channel-percentile' ? 'chp' : 'p'}${p}`}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}${calibration ? `+calib-${calibration}` : ''}${ftbc ? '+ftbc' : ''}`;
+  const thresholdName = { max: 'max', percentile: `p${p}`, 'channel-percentile': `chp${p}`, mmse: 'mmse', 'channel-mmse': 'chmmse' }[kind];
+  const name = `${thresholdName}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}${calibration ? `+calib-${calibration}` : ''}${ftbc ? '+ftbc' : ''}`;
   return { name, threshold, reset, vinit, shift: Boolean(args.shift), readout: args.readout as Method['readout'], maxpool: args.maxpool as Method['maxpool'], ...(calibration ? { calibration } : {}), ...(ftbc ? { ftbc } : {}) };
 }
 

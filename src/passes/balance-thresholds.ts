@@ -5,6 +5,13 @@
  *   max:                 θ = max a                    over the layer's positive activations a
  *   percentile p:        θ = P_p(a)                   (numpy's linear interpolation; p = 99.9 default)
  *   channel-percentile:  θ_c = P_p(a_c)               per output channel; silent channels take the layer's θ
+ *   mmse:                θ = argmin_V Σ (a − q_V(a))²  over V = M(1 − 0.01 i), i = 0..94, M = max a,
+ *                        q_V(a) = floor(clamp(a T / V, 0, T)) V / T   (SNN Calibration, Li et al. 2021:
+ *                        the T-step floor quantiser the SNN approximates; depends on T)
+ *   channel-mmse:        the same per output channel
+ *
+ * MMSE scores at most MMSE_SAMPLES activations per layer (or per channel), taken at an even
+ * stride: the grid search is 95 passes over them.
  *
  * With spikes carrying θ (snn-float), θ = the activation scale λ of the layer; the integer stage
  * later folds θ into the weights (W~ = W θ_in / θ_out).
@@ -12,7 +19,37 @@
 import { SnncError } from '../../ir/diagnostics.js';
 import type { ActivationStats } from './calibrate.js';
 
-export type ThresholdRule = { readonly kind: 'max' } | { readonly kind: 'percentile'; readonly p: number } | { readonly kind: 'channel-percentile'; readonly p: number };
+export type ThresholdRule =
+  | { readonly kind: 'max' }
+  | { readonly kind: 'percentile'; readonly p: number }
+  | { readonly kind: 'channel-percentile'; readonly p: number }
+  | { readonly kind: 'mmse' }
+  | { readonly kind: 'channel-mmse' };
+
+export const MMSE_SAMPLES = 1 << 20;
+
+/** The MMSE threshold of positive activations `a` for T steps (see the header). */
+export function mmseThreshold(a: Float32Array, T: number): number {
+  const stride = Math.max(1, Math.ceil(a.length / MMSE_SAMPLES));
+  let M = 0;
+  for (const v of a) if (v > M) M = v;
+  let best = M;
+  let bestErr = Infinity;
+  for (let i = 0; i < 95; i++) {
+    const V = M * (1 - 0.01 * i);
+    let err = 0;
+    for (let k = 0; k < a.length; k += stride) {
+      const x = a[k];
+      const q = (Math.floor(Math.min(Math.max((x * T) / V, 0), T)) * V) / T;
+      err += (x - q) * (x - q);
+    }
+    if (err < bestErr) {
+      bestErr = err;
+      best = V;
+    }
+  }
+  return best;
+}
 
 /** k-th smallest of a (reordered in place), Hoare selection with median-of-three pivots. */
 function select(a: Float32Array, k: number): number {
@@ -67,12 +104,18 @@ function concatAll(parts: readonly Float32Array[]): Float32Array {
   return out;
 }
 
-export function computeThresholds(stats: ActivationStats, rule: ThresholdRule): Map<string, Float64Array> {
+/** θ per population (one value, or one per channel); `steps` is T (the MMSE rules depend on it). */
+export function computeThresholds(stats: ActivationStats, rule: ThresholdRule, steps: number): Map<string, Float64Array> {
   const out = new Map<string, Float64Array>();
   for (const [id, layer] of stats) {
     const all = concatAll(layer.values);
     if (all.length === 0) {
       out.set(id, Float64Array.of(NaN));
+      continue;
+    }
+    if (rule.kind === 'mmse' || rule.kind === 'channel-mmse') {
+      const layerTheta = mmseThreshold(all, steps);
+      out.set(id, rule.kind === 'mmse' ? Float64Array.of(layerTheta) : Float64Array.from(layer.values, (v) => (v.length ? mmseThreshold(v, steps) : layerTheta)));
       continue;
     }
     const p = rule.kind === 'max' ? 100 : rule.p;

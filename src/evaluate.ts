@@ -12,6 +12,7 @@ import { dependsOnT, type Method } from './methods.js';
 import type { ActivationStats } from './passes/calibrate.js';
 import { calibrate, calibrationWork, toFixed, toSnn } from './pipeline.js';
 import { simulateFixed } from './exec/run-fixed.js';
+import { simulatePermuted, type PermuteSettings } from './exec/permute.js';
 import { integerSamples } from './data/integer.js';
 import type { TargetDesc } from '../targets/target.js';
 
@@ -28,6 +29,8 @@ export interface MethodResult {
   readonly snn: SnnPoint[];
   /** The integer network (when a target is given): accuracy at each T. */
   readonly fixed?: { readonly T: number; readonly accuracy: number }[];
+  /** The float SNN with every layer's spike trains shuffled in time (the misalignment experiment). */
+  readonly permuted?: { readonly T: number; readonly accuracy: number }[];
 }
 
 export interface EvalResult {
@@ -46,6 +49,8 @@ export interface EvalOptions {
   readonly threads: number;
   /** Also quantize for this target and run the integer interpreter. */
   readonly fixed?: { readonly target: TargetDesc; readonly weightBits?: number; readonly granularity?: 'channel' | 'tensor'; readonly inputScale: number };
+  /** Also run the temporal-misalignment experiment (permute.ts) at every T. */
+  readonly permute?: Omit<PermuteSettings, 'steps'>;
   /** Reports progress as (phase, samples done, samples total of the phase). */
   readonly progress?: (phase: string, total: number) => (n: number) => void;
 }
@@ -67,12 +72,17 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
     let layers: string[] = [];
     const runs = dependsOnT(m) ? steps.map((t) => [t]) : [steps];
     const fixed: { T: number; accuracy: number }[] = [];
+    const permuted: { T: number; accuracy: number }[] = [];
     for (const cps of runs) {
       const T = Math.max(...cps);
       const snn = toSnn(ann, stats, m, T, o.calib, m.ftbc || m.calibration ? tick(`${m.name} calibration T=${T}`, calibrationWork(ann, m, o.calib)) : undefined);
       const r = await simulateFloat(snn, o.data, cps, o.threads, tick(`${m.name} T=${cps.length > 1 ? cps.join(',') : T}`, o.data.count));
       layers = r.populations.map((p) => p.id);
       r.checkpoints.forEach((t, k) => points.push({ T: t, accuracy: accuracy(r.predictions[k], o.labels), spikeRate: r.spikeRates[k] }));
+      for (const t of o.permute ? cps : []) {
+        const sums = await simulatePermuted(snn, o.data, { ...o.permute!, steps: t }, o.threads, tick(`${m.name} permuted T=${t}`, o.data.count));
+        permuted.push({ T: t, accuracy: accuracy(argmaxRows(sums, o.data.count, classes), o.labels) });
+      }
       if (o.fixed) {
         const f = o.fixed;
         const g = toFixed(snn, f.target, { inputScale: f.inputScale, ...(f.weightBits ? { weightBits: f.weightBits } : {}), ...(f.granularity ? { granularity: f.granularity } : {}) });
@@ -80,7 +90,7 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
         q.checkpoints.forEach((t, k) => fixed.push({ T: t, accuracy: accuracy(q.predictions[k], o.labels) }));
       }
     }
-    methods.push({ method: m, layers, snn: points, ...(o.fixed ? { fixed } : {}) });
+    methods.push({ method: m, layers, snn: points, ...(o.fixed ? { fixed } : {}), ...(o.permute ? { permuted } : {}) });
   }
   return { ann: { accuracy: annAcc }, images: o.data.count, methods, seconds: (performance.now() - start) / 1000 };
 }
@@ -96,6 +106,7 @@ export function markdownTable(title: string, r: EvalResult, describe: (m: Method
     const meanRate = last.spikeRate.reduce((a, b) => a + b, 0) / Math.max(1, last.spikeRate.length);
     lines.push(`| ${mr.method.name} | ${mr.snn.map((p) => (p.accuracy * 100).toFixed(2)).join(' | ')} | ${meanRate.toFixed(3)} |`);
     if (mr.fixed) lines.push(`| ${mr.method.name}, integer | ${mr.fixed.map((p) => (p.accuracy * 100).toFixed(2)).join(' | ')} | |`);
+    if (mr.permuted) lines.push(`| ${mr.method.name}, trains shuffled in time | ${mr.permuted.map((p) => (p.accuracy * 100).toFixed(2)).join(' | ')} | |`);
   }
   lines.push('', ...r.methods.map((mr) => `- ${mr.method.name}: ${describe(mr.method)}`), '');
   return lines.join('\n');

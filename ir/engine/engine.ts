@@ -42,6 +42,11 @@ export class Engine {
   private readonly delays: Extract<PlanOp, { kind: 'delay' }>[] = [];
 
   private readonly wasm: KernelExports;
+  /**
+   * Called after population k (graph order) has stepped at step t, before anything reads its
+   * spikes: an experiment may rewrite them (the store's data, and its event list to match).
+   */
+  afterPopulation?: (k: number, t: number) => void;
 
   constructor(g: Graph, semantics: StageSemantics) {
     // Size the memory with a counting pass over the plan and the units, then build for real.
@@ -106,8 +111,11 @@ export class Engine {
   step(t: number): void {
     let k = 0;
     for (const op of this.plan.stepOps) {
-      if (op.kind === 'neuron') this.spikes[k++] += this.unitOf.get(op)!.step(t);
-      else this.exec(op, t);
+      if (op.kind === 'neuron') {
+        this.spikes[k] += this.unitOf.get(op)!.step(t);
+        this.afterPopulation?.(k, t);
+        k++;
+      } else this.exec(op, t);
     }
   }
 

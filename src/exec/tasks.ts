@@ -10,6 +10,7 @@ import { FixedInterpreter } from '../../ir/interp-fixed.js';
 import { runFixedChunk, type FixedChunkResult } from './run-fixed.js';
 import type { IntSamples } from '../data/integer.js';
 import { ActivityCounter } from '../energy/activity.js';
+import { simulatePermutedChunk, type PermuteSettings } from './permute.js';
 
 export interface TaskKind<P, S, I, O> {
   init(payload: P): S;
@@ -54,5 +55,11 @@ const snnFixed: TaskKind<{ graph: Graph; checkpoints: number[]; countActivity?: 
   run: (s, chunk) => runFixedChunk(s.interp, chunk, s.checkpoints, s.countActivity ? () => new ActivityCounter(s.interp.graph, s.interp.engine) : undefined),
 };
 
+/** The temporal-misalignment experiment on a chunk (permute.ts). */
+const snnFloatPermuted: TaskKind<{ graph: Graph; settings: PermuteSettings }, { sim: FloatSimulator; settings: PermuteSettings }, SamplesChunk & { first: number }, Float64Array> = {
+  init: (p) => ({ sim: floatSimulator(p.graph), settings: p.settings }),
+  run: (s, chunk) => simulatePermutedChunk(s.sim, chunk, s.settings),
+};
+
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const TASKS: Record<string, TaskKind<any, any, any, any>> = { ann, 'ann-values': annValues, 'snn-float': snnFloat, 'snn-fixed': snnFixed };
+export const TASKS: Record<string, TaskKind<any, any, any, any>> = { ann, 'ann-values': annValues, 'snn-float': snnFloat, 'snn-fixed': snnFixed, 'snn-float-permuted': snnFloatPermuted };

@@ -8,6 +8,7 @@ import { describeMethod } from '../../methods.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
 import { phaseBars } from '../progress.js';
+import type { PermuteGranularity } from '../../exec/permute.js';
 import { conversionOptions, inputStepOf, integerOptions, loadCalib, loadEvalData, methodsFrom, parseSteps } from '../options.js';
 import { inputSpec } from '../../data/dataset.js';
 import { prepareAnn } from '../../pipeline.js';
@@ -26,6 +27,8 @@ export function evalCommand(y: Argv): Argv {
           .option('markdown', { type: 'string', describe: 'also write the results as a markdown table to this file' })
           .option('title', { type: 'string', describe: 'heading of the markdown table' })
           .option('target', { type: 'string', describe: 'also quantize for this target and report the integer network' })
+          .option('permute', { choices: ['neuron', 'layer'] as const, describe: 'also run the float SNN with every layer\'s spike trains shuffled in time, per neuron or one shuffle per layer (the temporal-misalignment experiment)' })
+          .option('seed', { type: 'number', default: 1, describe: 'seed of --permute' })
           .option('json', { type: 'boolean', default: false }),
       ),
     (args) =>
@@ -58,6 +61,7 @@ export function evalCommand(y: Argv): Argv {
           methods,
           threads: args.threads as number,
           ...(fixed ? { fixed } : {}),
+          ...(args.permute ? { permute: { seed: Number(args.seed), granularity: args.permute as PermuteGranularity } } : {}),
           progress: bars.progress,
         });
         bars.finish();
@@ -68,6 +72,7 @@ export function evalCommand(y: Argv): Argv {
             layers: result.methods[i].layers,
             snn: result.methods[i].snn,
             ...(result.methods[i].fixed ? { fixed: result.methods[i].fixed } : {}),
+            ...(result.methods[i].permuted ? { permuted: result.methods[i].permuted } : {}),
           });
           if (result.methods.length === 1) return printJson({ ann: result.ann, images: result.images, ...methodJson(0), seconds: Number(result.seconds.toFixed(2)) });
           return printJson({ ann: result.ann, images: result.images, methods: result.methods.map((_, i) => methodJson(i)), seconds: Number(result.seconds.toFixed(2)) });
@@ -77,6 +82,7 @@ export function evalCommand(y: Argv): Argv {
         for (const mr of result.methods) {
           out.push(`${mr.method.name.padEnd(24)}${mr.snn.map((p) => (p.accuracy * 100).toFixed(2).padStart(8)).join('')}`);
           if (mr.fixed) out.push(`${'  integer'.padEnd(24)}${mr.fixed.map((p) => (p.accuracy * 100).toFixed(2).padStart(8)).join('')}`);
+          if (mr.permuted) out.push(`${'  shuffled in time'.padEnd(24)}${mr.permuted.map((p) => (p.accuracy * 100).toFixed(2).padStart(8)).join('')}`);
         }
         out.push(`(${result.seconds.toFixed(1)} s)`);
         process.stdout.write(`${out.join('\n')}\n`);

@@ -116,9 +116,9 @@ describe('ftbc', () => {
 
   it('CLI: compile --calibration advanced --ftbc for the core (per-neuron initial membranes, per-step tables); the interpreter, the core simulator and the C agree bit for bit', () => {
     const out = join(mkdtempSync(join(tmpdir(), 'snnc-ftbc-')), 'out');
-    const c = snnc(['compile', modelPath('fmnist-cnn-bn'), '--calib', CALIB_IMAGES, '--calib-limit', '128', '--input-scale', '1/255', '-T', '6', '--calibration', 'advanced', '--ftbc', '--ftbc-batch-size', '64', '--target', 'core:generic', '--maxpool', 'avg', '-o', out]);
+    const c = snnc(['compile', modelPath('fmnist-cnn-bn'), '--calib', CALIB_IMAGES, '--calib-limit', '64', '--input-scale', '1/255', '-T', '4', '--calibration', 'advanced', '--ftbc', '--ftbc-batch-size', '32', '--target', 'core:generic', '--maxpool', 'avg', '-o', out]);
     expect(c.code).toBe(0);
-    expect(c.stdout).toContain('SNN Calibration (potential), FTBC (α=0.4, 3 batches of 64)');
+    expect(c.stdout).toContain('SNN Calibration (potential), FTBC (α=0.4, 3 batches of 32)');
     const v = snnc(['verify', out, '--data', TEST_IMAGES, '--input-scale', '1/255', '-n', '10', '--json']);
     expect(v.code).toBe(0);
     const j = JSON.parse(v.stdout);

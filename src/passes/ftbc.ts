@@ -25,7 +25,7 @@ import { SnncError } from '../../ir/diagnostics.js';
 import { attrNum, attrStr, attrVector } from '../../ir/ops.js';
 import type { Graph } from '../../ir/types.js';
 import type { Images } from '../data/dataset.js';
-import { annActivations, calibrationBatch, hiddenPopulations, observeBatch, stepBiasOf, thetaOf, withStepBias } from './layer-runs.js';
+import { annActivations, calibrationBatch, hiddenPopulations, observeBatch, stepBiasOf, populationGeometry, withStepBias } from './layer-runs.js';
 import type { Pass } from './pass.js';
 
 export interface FtbcSettings {
@@ -64,11 +64,7 @@ export const ftbc: Pass<FtbcOptions> = {
       const batch = calibrationBatch(o.calib, k, o.batchSize);
       const targets = annActivations(o.ann, batch, layers.map((n) => n.id));
       for (const layer of layers) {
-        const shape = layer.type.shape.slice(1);
-        const C = shape[0];
-        const size = shape.reduce((a, b) => a * b, 1);
-        const HW = size / C;
-        const theta = thetaOf(graph, layer, C);
+        const { C, size, HW, theta } = populationGeometry(graph, layer);
         const vinit = attrVector(layer, 'vinit', graph.consts, 0)!;
         const leak = attrNum(layer, 'leak', 1);
         const shift = attrNum(layer, 'shift', 0);

@@ -36,10 +36,13 @@ export function annActivations(ann: Graph, batch: SamplesChunk, ids: readonly st
   return out;
 }
 
-/** Per-channel θ of a population as C values. */
-export function thetaOf(g: Graph, n: Node, C: number): Float64Array {
+/** A population's channels, neurons per sample, positions per channel and per-channel θ. */
+export function populationGeometry(g: Graph, n: Node): { C: number; size: number; HW: number; theta: Float64Array } {
+  const shape = n.type.shape.slice(1);
+  const C = shape[0];
+  const size = shape.reduce((a, b) => a * b, 1);
   const th = attrVector(n, 'threshold', g.consts)!;
-  return th.length === C ? Float64Array.from(th) : new Float64Array(C).fill(th[0]);
+  return { C, size, HW: size / C, theta: th.length === C ? Float64Array.from(th) : new Float64Array(C).fill(th[0]) };
 }
 
 /**

@@ -20,7 +20,7 @@ import { SnncError } from '../../ir/diagnostics.js';
 import { attrVector } from '../../ir/ops.js';
 import type { Graph } from '../../ir/types.js';
 import type { Images } from '../data/dataset.js';
-import { annActivations, calibrationBatch, hiddenPopulations, observeBatch, stepBiasOf, thetaOf, withStepBias } from './layer-runs.js';
+import { annActivations, calibrationBatch, hiddenPopulations, observeBatch, stepBiasOf, populationGeometry, withStepBias } from './layer-runs.js';
 import type { Pass } from './pass.js';
 
 export type CalibrationLevel = 'light' | 'advanced';
@@ -49,11 +49,7 @@ export const snnCalibration: Pass<SnnCalibrationOptions> = {
     const targets = annActivations(o.ann, batch, layers.map((n) => n.id));
     let graph = g;
     for (const layer of layers) {
-      const shape = layer.type.shape.slice(1);
-      const C = shape[0];
-      const size = shape.reduce((a, b) => a * b, 1);
-      const HW = size / C;
-      const theta = thetaOf(graph, layer, C);
+      const { C, size, HW, theta } = populationGeometry(graph, layer);
       const a = targets.get(layer.id)!;
       const rate = new Float64Array(size); // Σ over samples and steps of the output, per neuron
       observeBatch(graph, batch, layer.id, (_s, t, out) => {

@@ -66,6 +66,12 @@ describe('snnc energy', () => {
     const within = snnc(['energy', out, '--data', TEST_IMAGES, '--input-scale', '1/255', '--limit', '4', '-T', '2,4', '--json']);
     expect(within.code).toBe(0);
     expect(JSON.parse(within.stdout).points).toHaveLength(2);
+    // a network calibrated for T = 4 (bias calibration depends on T) answers T = 4 only
+    const calibrated = `${out}-calibrated`;
+    expect(snnc(['compile', modelPath('fmnist-mlp'), '--calib', CALIB_IMAGES, '--calib-limit', '64', '--input-scale', '1/255', '-T', '4', '--calibration', 'light', '-o', calibrated]).code).toBe(0);
+    const dependent = snnc(['energy', calibrated, '--data', TEST_IMAGES, '--input-scale', '1/255', '--limit', '4', '-T', '2']);
+    expect(dependent.code).not.toBe(0);
+    expect(dependent.stderr).toContain('depends on T');
     const noCalib = snnc(['energy', modelPath('fmnist-mlp'), '--data', TEST_IMAGES, '--input-scale', '1/255', '-T', '4']);
     expect(noCalib.code).not.toBe(0);
     expect(noCalib.stderr).toContain('--calib');

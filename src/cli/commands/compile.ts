@@ -45,7 +45,7 @@ function sweepOf(args: Record<string, unknown>, T: number, tDependent: boolean):
   const Ts = parseSteps(String(args.sweep));
   const over = Ts.find((t) => t > T);
   if (over !== undefined) throw new SnncError('SNN0407', `--sweep ${over} is beyond the compiled T=${T}`);
-  if (tDependent && Ts.some((t) => t !== T)) throw new SnncError('SNN0407', `the θ/(2T) shift makes the network depend on T=${T}: --sweep can only be ${T}`);
+  if (tDependent && Ts.some((t) => t !== T)) throw new SnncError('SNN0407', `the method depends on T (θ/2T shift, MMSE thresholds or SNN Calibration), so the network is made for T=${T}: --sweep can only be ${T}`);
   return Ts;
 }
 
@@ -116,7 +116,7 @@ export function compileCommand(y: Argv): Argv {
         });
         const files = target.emit(fixed, prefix);
         const analysis = args.data ? await analyse(args, ann, fixed, target, dependsOnT(method)) : undefined;
-        const report = { target: target.name, steps: steps[0], method: { name: method.name, description: describeMethod(method) }, inputScale, calibrationRange: valueRange(calib), layers, ...(analysis ?? {}) };
+        const report = { target: target.name, steps: steps[0], method: { name: method.name, description: describeMethod(method), dependsOnT: dependsOnT(method) }, inputScale, calibrationRange: valueRange(calib), layers, ...(analysis ?? {}) };
         for (const l of layers) {
           if (l.accHeadroomBits < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: the worst-case input current needs ${(-l.accHeadroomBits).toFixed(1)} more bits than the ${desc.accBits}-bit accumulator; it would ${desc.overflow} and be counted\n`);
           if ((l.vHeadroomBits ?? 0) < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: threshold plus the worst-case current need ${(-l.vHeadroomBits!).toFixed(1)} more bits than the ${desc.vBits}-bit membrane; it would ${desc.overflow} and be counted\n`);

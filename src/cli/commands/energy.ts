@@ -64,12 +64,13 @@ function folderRuns(args: Record<string, unknown>, dir: string, steps: number[] 
   const Ts = steps ?? [T];
   const over = Ts.find((t) => t > T);
   if (over !== undefined) throw new SnncError('SNN0407', `${dir} was compiled for T=${T}; it cannot answer T=${over} (compile for a larger T, or pass the ONNX model)`);
-  if (folder.fixed.meta['convert.shift'] === 'true' && Ts.some((t) => t !== T)) throw new SnncError('SNN0407', `${dir} adds θ/(2T) at every step, so its dynamics depend on T=${T}; only -T ${T} can be read from it (pass the ONNX model for other T)`);
+  const method = folder.report.method as { description?: string; dependsOnT?: boolean } | undefined;
+  const tDependent = method?.dependsOnT ?? folder.fixed.meta['convert.shift'] === 'true';
+  if (tDependent && Ts.some((t) => t !== T)) throw new SnncError('SNN0407', `${dir} was made for T=${T} by a method that depends on T (θ/2T shift, MMSE thresholds or SNN Calibration); only -T ${T} can be read from it (pass the ONNX model for other T)`);
   if (args['input-step'] !== undefined || args.calib !== undefined) throw new SnncError('SNN0407', `${dir} is compiled: its input step and calibration are fixed (drop --calib / --input-step)`);
   const data = loadImages(String(args.data), inputSpec(folder.fixed), scaleOf(args), args.limit as number | undefined);
   checkScaleUsed(args, [{ path: String(args.data), images: data }]);
-  const method = (folder.report.method as { description?: string } | undefined)?.description ?? '';
-  return { runs: [{ fixed: folder.fixed, steps: Ts }], targetName: folder.target, method, data };
+  return { runs: [{ fixed: folder.fixed, steps: Ts }], targetName: folder.target, method: method?.description ?? '', data };
 }
 
 export function energyCommand(y: Argv): Argv {

@@ -1,5 +1,5 @@
 /**
- * The C back end on the fixture models (T = 32, 60 test images each) is bit-exact to the
+ * The C back end on the fixture models (T = 32, 40 test images each) is bit-exact to the
  * reference interpreter, built as users build it (-O2, warnings as errors, with UBSan's integer
  * checks); and hostile names cannot break or inject into the emitted C.
  */
@@ -21,7 +21,7 @@ import { CALIB_IMAGES, FIXTURE_MODELS, modelPath, ONNX_FIXTURES, TEST_IMAGES } f
 
 const FIXTURE_FLAGS = [...WARNINGS, '-O2', '-fsanitize=signed-integer-overflow,shift,integer-divide-by-zero', '-fno-sanitize-recover=all'];
 
-describe('C back end on the fixture models (T = 32, 60 test images each)', () => {
+describe('C back end on the fixture models (T = 32, 40 test images each)', () => {
   const root = mkdtempSync(join(tmpdir(), 'snnc-fixtures-'));
   const built: { prefix: string; graph: Graph }[] = [];
   let exe = '';
@@ -40,11 +40,11 @@ describe('C back end on the fixture models (T = 32, 60 test images each)', () =>
   FIXTURE_MODELS.forEach((name, k) => {
     it(name, () => {
       const g = built[k].graph;
-      const images = loadImages(TEST_IMAGES, { shape: g.nodes[0].type.shape }, 1 / 255, 60);
+      const images = loadImages(TEST_IMAGES, { shape: g.nodes[0].type.shape }, 1 / 255, 40);
       const r = verifyProgram(g, exe, root, integerSamples(g, images), k);
       expect(r.first).toBeUndefined();
       expect(r.bitExact).toBe(true);
-      expect(r.samples).toBe(60);
+      expect(r.samples).toBe(40);
     });
   });
 });

@@ -4,12 +4,11 @@
  * assumptions in one paragraph. `snnc energy` prints it; `snnc compile --data` stores it in
  * report.json; `snnc report` draws it.
  */
-import type { Graph } from '../../ir/types.js';
 import type { Target } from '../../targets/index.js';
 import type { IntSamples } from '../data/integer.js';
 import type { Activity } from './activity.js';
 import { assumptions, priceAnn, type AnnEnergy, type Breakdown } from './estimate.js';
-import { measureEnergy, type EnergyPoint, type MeasureOptions } from './measure.js';
+import { measureEnergy, type EnergyPoint, type EnergyRun, type MeasureOptions } from './measure.js';
 import { coreProfile, loadProfile, type EnergyProfile } from './profile.js';
 
 export const DEFAULT_PROFILE = '45nm-int8';
@@ -63,13 +62,13 @@ export function profilesFor(target: Target, profileName?: string): { snn: Energy
  * Runs: each compiled network with the T values it answers (one network answers every T ≤ its
  * own when its dynamics do not depend on T).
  */
-export async function buildEnergyReport(runs: readonly { fixed: Graph; steps: readonly number[] }[], samples: IntSamples, target: Target, o: MeasureOptions & { profile?: string }): Promise<EnergyReport> {
+export async function buildEnergyReport(runs: readonly EnergyRun[], samples: IntSamples, target: Target, o: MeasureOptions & { profile?: string }): Promise<EnergyReport> {
   const profiles = profilesFor(target, o.profile);
   const ann = priceAnn(runs[0].fixed, profiles.ann);
   const points: EnergyReport['points'][number][] = [];
   let last: { T: number; activity: Activity } | undefined;
   for (const r of runs) {
-    const { points: ps, activity } = await measureEnergy(r.fixed, samples, r.steps, profiles.snn, { ...o, ...(target.core ? { core: target.core } : {}) });
+    const { points: ps, activity } = await measureEnergy(r, samples, profiles.snn, { ...o, ...(target.core ? { core: target.core } : {}) });
     for (const p of ps) points.push({ ...p, ratio: ratios(p.snn.joules, ann.joules) });
     if (!last || r.fixed.steps! > last.T) last = { T: r.fixed.steps!, activity };
   }

@@ -7,6 +7,7 @@
  */
 import type { Graph } from '../../ir/types.js';
 import { compileForCore, CoreSimulator, CycleTally, runSample } from '../../targets/core/index.js';
+import type { CoreImage } from '../../targets/core/image.js';
 import type { CoreDesc } from '../../targets/core/desc.js';
 import { accuracy } from '../data/dataset.js';
 import type { IntSamples } from '../data/integer.js';
@@ -54,15 +55,23 @@ function spikesUpTo(a: Activity, T: number): Map<string, number> {
   return out;
 }
 
+/** One compiled network and the T values it answers. */
+export interface EnergyRun {
+  readonly fixed: Graph;
+  readonly steps: readonly number[];
+  /** Its core image when one was already built (a compiled folder's model.img); made here otherwise. */
+  readonly image?: CoreImage;
+}
+
 /** Runs `fixed` (compiled for T_max = fixed.steps) on the samples and prices every T in `steps`. */
-export async function measureEnergy(fixed: Graph, samples: IntSamples, steps: readonly number[], profile: EnergyProfile, o: MeasureOptions): Promise<{ points: EnergyPoint[]; activity: Activity }> {
+export async function measureEnergy({ fixed, steps, image }: EnergyRun, samples: IntSamples, profile: EnergyProfile, o: MeasureOptions): Promise<{ points: EnergyPoint[]; activity: Activity }> {
   const tick = (phase: string, total: number): ((n: number) => void) => o.onProgress?.(phase, total) ?? (() => {});
   const Ts = [...new Set(steps)].sort((a, b) => a - b);
   const run = await simulateFixed(fixed, samples, Ts, o.threads, tick(`count T=${fixed.steps}`, samples.count), true);
   const activity = run.activity!;
   let core: ((T: number) => CoreCounts) | undefined;
   if (o.core) {
-    const sim = new CoreSimulator(compileForCore(fixed, o.core).image);
+    const sim = new CoreSimulator(image ?? compileForCore(fixed, o.core).image);
     const tally = new CycleTally();
     const done = tick(`core simulator T=${fixed.steps}`, samples.count);
     for (let s = 0; s < samples.count; s++) {

@@ -4,7 +4,7 @@
  * batch that observe one value at every step.
  */
 import { attrVector } from '../../ir/ops.js';
-import type { Graph, Node } from '../../ir/types.js';
+import { isConstRef, type Graph, type Node } from '../../ir/types.js';
 import type { Images } from '../data/dataset.js';
 import { runAnn } from '../exec/ann.js';
 import { floatSimulator } from '../exec/snn-float.js';
@@ -79,6 +79,6 @@ export function withStepBias(g: Graph, n: Node, table: Float32Array, suffix: str
 export function stepBiasOf(g: Graph, n: Node, C: number): Float32Array {
   const sb = n.attrs.stepbias;
   const T = g.steps!;
-  if (typeof sb === 'object' && sb !== null && !Array.isArray(sb) && 'const' in sb) return Float32Array.from(g.consts.get(sb.const)!.data);
+  if (isConstRef(sb)) return Float32Array.from(g.consts.get(sb.const)!.data);
   return new Float32Array(T * C);
 }

@@ -20,6 +20,8 @@ import { runAnnBatched } from '../../exec/run-ann.js';
 import { recordRaster, type Raster } from '../../report/raster.js';
 import type { Graph } from '../../../ir/types.js';
 import type { Target } from '../../../targets/index.js';
+import type { ProgramFile } from '../../../targets/target.js';
+import { decodeImage, IMAGE_FILE } from '../../../targets/core/index.js';
 
 export function formatReport(layers: readonly LayerReport[]): string {
   const rows = [
@@ -50,7 +52,7 @@ function sweepOf(args: Record<string, unknown>, T: number, tDependent: boolean):
 }
 
 /** With --data: the energy section at each T of the sweep, the ANN's accuracy, and a raster of the first sample. */
-async function analyse(args: Record<string, unknown>, ann: Graph, fixed: Graph, target: Target, tDependent: boolean): Promise<{ energy: EnergyReport; annAccuracy?: number; raster: Raster }> {
+async function analyse(args: Record<string, unknown>, ann: Graph, fixed: Graph, target: Target, tDependent: boolean, files: readonly ProgramFile[]): Promise<{ energy: EnergyReport; annAccuracy?: number; raster: Raster }> {
   const data = loadImages(String(args.data), inputSpec(ann), scaleOf(args), args.limit as number | undefined);
   const samples = integerSamples(fixed, data);
   const labels = args.labels ? loadLabels(String(args.labels), samples.count, undefined, args.limit === undefined) : undefined;
@@ -60,7 +62,10 @@ async function analyse(args: Record<string, unknown>, ann: Graph, fixed: Graph, 
     const out = await runAnnBatched(ann, data, args.threads as number, bars.progress('ann', data.count));
     annAccuracy = accuracy(argmaxRows(out.data, data.count, out.data.length / data.count), labels);
   }
-  const energy = await buildEnergyReport([{ fixed, steps: sweepOf(args, fixed.steps!, tDependent) }], samples, target, {
+  // the image the target just emitted, not a second mapping of the same network
+  const img = files.find((f) => f.path === IMAGE_FILE)?.contents;
+  const image = img instanceof Uint8Array ? decodeImage(img) : undefined;
+  const energy = await buildEnergyReport([{ fixed, steps: sweepOf(args, fixed.steps!, tDependent), ...(image ? { image } : {}) }], samples, target, {
     threads: args.threads as number,
     ...(labels ? { labels } : {}),
     ...(args.profile ? { profile: String(args.profile) } : {}),
@@ -115,7 +120,7 @@ export function compileCommand(y: Argv): Argv {
           onReport: (r) => layers.push(r),
         });
         const files = target.emit(fixed, prefix);
-        const analysis = args.data ? await analyse(args, ann, fixed, target, dependsOnT(method)) : undefined;
+        const analysis = args.data ? await analyse(args, ann, fixed, target, dependsOnT(method), files) : undefined;
         const report = { target: target.name, steps: steps[0], method: { name: method.name, description: describeMethod(method), dependsOnT: dependsOnT(method) }, inputScale, calibrationRange: valueRange(calib), layers, ...(analysis ?? {}) };
         for (const l of layers) {
           if (l.accHeadroomBits < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: the worst-case input current needs ${(-l.accHeadroomBits).toFixed(1)} more bits than the ${desc.accBits}-bit accumulator; it would ${desc.overflow} and be counted\n`);

@@ -7,12 +7,15 @@
 import { statSync } from 'node:fs';
 import type { Argv } from 'yargs';
 import { SnncError } from '../../../ir/diagnostics.js';
-import type { Graph } from '../../../ir/types.js';
 import { targetByName, targetNames } from '../../../targets/index.js';
 import { readCompiledFolder } from '../../compiled-folder.js';
 import { inputSpec, loadImages, loadLabels, type Images } from '../../data/dataset.js';
 import { integerSamples } from '../../data/integer.js';
 import { buildEnergyReport, DEFAULT_PROFILE, formatEnergyReport } from '../../energy/energy-report.js';
+import type { EnergyRun } from '../../energy/measure.js';
+import { readFileOrFail } from '../../util/fs.js';
+import { decodeImage, IMAGE_FILE } from '../../../targets/core/index.js';
+import { join } from 'node:path';
 import { profileNames } from '../../energy/profile.js';
 import { dependsOnT, describeMethod } from '../../methods.js';
 import { loadGraph } from '../../model-io.js';
@@ -28,7 +31,7 @@ export function energyOptions(a: Argv): Argv {
 }
 
 /** The compiled networks that answer the requested T values: one when the dynamics do not depend on T. */
-async function compileRuns(args: Record<string, unknown>, steps: number[], bars: ReturnType<typeof phaseBars>): Promise<{ runs: { fixed: Graph; steps: number[] }[]; targetName: string; method: string; data: Images }> {
+async function compileRuns(args: Record<string, unknown>, steps: number[], bars: ReturnType<typeof phaseBars>): Promise<{ runs: EnergyRun[]; targetName: string; method: string; data: Images }> {
   const model = loadGraph(String(args.model));
   if (model.stage !== 'ann') throw new SnncError('SNN0407', `energy takes an ANN or a compiled folder; ${args.model} is at stage ${model.stage}`);
   if (args.calib === undefined) throw new SnncError('SNN0407', `energy of a model (${args.model}) converts it first and needs --calib; or pass a folder written by snnc compile`);
@@ -58,7 +61,7 @@ async function compileRuns(args: Record<string, unknown>, steps: number[], bars:
 }
 
 /** A compiled folder answers T ≤ its own, and only its own T when its dynamics depend on T (the θ/2T shift). */
-function folderRuns(args: Record<string, unknown>, dir: string, steps: number[] | undefined): { runs: { fixed: Graph; steps: number[] }[]; targetName: string; method: string; data: Images } {
+function folderRuns(args: Record<string, unknown>, dir: string, steps: number[] | undefined): { runs: EnergyRun[]; targetName: string; method: string; data: Images } {
   const folder = readCompiledFolder(dir);
   const T = folder.fixed.steps!;
   const Ts = steps ?? [T];
@@ -70,7 +73,8 @@ function folderRuns(args: Record<string, unknown>, dir: string, steps: number[] 
   if (args['input-step'] !== undefined || args.calib !== undefined) throw new SnncError('SNN0407', `${dir} is compiled: its input step and calibration are fixed (drop --calib / --input-step)`);
   const data = loadImages(String(args.data), inputSpec(folder.fixed), scaleOf(args), args.limit as number | undefined);
   checkScaleUsed(args, [{ path: String(args.data), images: data }]);
-  return { runs: [{ fixed: folder.fixed, steps: Ts }], targetName: folder.target, method: method?.description ?? '', data };
+  const image = folder.available.includes('core') ? decodeImage(readFileOrFail(join(dir, IMAGE_FILE)), join(dir, IMAGE_FILE)) : undefined;
+  return { runs: [{ fixed: folder.fixed, steps: Ts, ...(image ? { image } : {}) }], targetName: folder.target, method: method?.description ?? '', data };
 }
 
 export function energyCommand(y: Argv): Argv {

@@ -4,7 +4,7 @@
  * expected, what was found, where). Tests match codes, not prose.
  *
  * Ranges: SNN00xx IR text, SNN01xx verifier, SNN02xx quantization and targets, SNN03xx ONNX
- * import, SNN04xx data files and CLI input, SNN05xx conversion passes, SNN06xx verification runs.
+ * and NIR import (NIR from SNN0321), SNN04xx data files and CLI input, SNN05xx conversion passes, SNN06xx verification runs.
  */
 
 export type Category = 'usage' | 'model' | 'unsupported' | 'data' | 'overflow' | 'mismatch' | 'io';
@@ -51,6 +51,11 @@ export const DIAGNOSTICS = {
   SNN0307: { category: 'model', summary: 'ONNX: tensor data invalid (size, type or dims)' },
   SNN0308: { category: 'model', summary: 'ONNX: external data path rejected or unreadable' },
   SNN0309: { category: 'unsupported', summary: 'ONNX: dynamic dimension other than the batch axis' },
+  SNN0321: { category: 'model', summary: 'NIR: file is not a readable NIR graph (HDF5, layout or version)' },
+  SNN0322: { category: 'unsupported', summary: 'NIR: unsupported primitive' },
+  SNN0323: { category: 'model', summary: 'NIR: parameter missing, or shapes that do not match (a parameter, or the two ends of an edge)' },
+  SNN0324: { category: 'unsupported', summary: 'NIR: graph form or parameter value snnc cannot run (a cycle, several inputs, a per-neuron time constant, ...)' },
+  SNN0325: { category: 'unsupported', summary: 'NIR export: the network uses a feature NIR cannot express' },
 
   SNN0401: { category: 'data', summary: 'data: not a readable .npy file' },
   SNN0402: { category: 'data', summary: 'data: dtype not supported' },

@@ -33,22 +33,26 @@ export class FixedInterpreter {
   }
 
   /**
-   * Run one sample (integers in NCHW order at `offset`); `onStep(t)` sees the state after each
+   * Run one sample (integers in NCHW order at `offset`; T frames one after the other for a
+   * temporal input); `onStep(t)` sees the state after each
    * step. Returns the readout of the first output (its running sums after T steps).
    */
   run(input: ArrayLike<number>, offset = 0, onStep?: (t: number) => void): Float64Array {
-    const b = this.engine.plan.input;
-    for (let i = 0; i < b.size; i++) {
+    const engine = this.engine;
+    const n = engine.sampleSize();
+    for (let i = 0; i < n; i++) {
       const v = input[offset + i];
       if (!Number.isInteger(v) || v < this.range.min || v > this.range.max) {
         throw new SnncError('SNN0409', `input value ${v} at index ${i} is outside the integer input format [${this.range.min}, ${this.range.max}]`);
       }
     }
-    this.engine.begin();
-    this.engine.loadInput(input, offset);
-    this.engine.runStatic();
+    engine.begin();
+    if (!engine.temporal) engine.loadInput(input, offset);
+    engine.runStatic();
+    const frame = engine.plan.input.size;
     for (let t = 1; t <= this.steps; t++) {
-      this.engine.step(t);
+      if (engine.temporal) engine.loadInput(input, offset + (t - 1) * frame);
+      engine.step(t);
       onStep?.(t);
     }
     return this.engine.read(this.engine.plan.outputs[0].id) as Float64Array;

@@ -142,6 +142,7 @@ const NEURON_FLOAT_ATTRS = {
   shift: { type: 'float', doc: 'constant added to v at every step, in units of θ (Deng & Gu: 1/(2T))' },
   stepbias: { type: 'const', doc: 'per-step bias table [T, C] added at step t, in units of θ' },
   leak: { type: 'float', doc: 'multiplicative decay of v before each step (1 = IF, < 1 = LIF)' },
+  fire: { type: 'string', values: ['ge', 'gt'], doc: 'spike when v >= θ (ge, the default) or v > θ (gt, NIR\'s rule; quantize makes it v >= θ + 1 LSB, reset = zero only)' },
 } as const satisfies Record<string, AttrSpec>;
 
 const NEURON_FIXED_ATTRS = {
@@ -193,12 +194,14 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     attrs: {
       scale: { type: 'float', stages: ['snn-fixed'], required: true, doc: 'real value of one integer step' },
       perm: { type: 'ints', doc: 'the samples as supplied (e.g. NHWC) are transposed by perm to give this value (ONNX Transpose: shape[i] = supplied[perm[i]]); perm[0] = 0' },
+      temporal: { type: 'bool', stages: ['snn-float', 'snn-fixed'], doc: 'a sample is one frame per step (data [N, T, ...]): frame t feeds step t instead of one value repeated at every step' },
     },
     infer(ctx) {
       const shape = ctx.node.type.shape;
       // the spiking executors run sample by sample; an ann graph may compute on whole tensors
       if (ctx.stage !== 'ann') need(shape.length >= 2 && shape[0] === BATCH, `a spiking graph's input is batched: expected [N, ...] of rank >= 2, found ${formatShape(shape)}`);
       if (ctx.node.attrs.perm !== undefined) checkPerm(attrInts(ctx.node, 'perm'), shape.length);
+      need(!(ctx.node.attrs.perm !== undefined && ctx.node.attrs.temporal === true), 'a temporal input (one frame per step) takes its frames in the graph layout: no perm');
       return { shape, dtype: ctx.stage === 'snn-fixed' ? undefined : 'f32' };
     },
   },

@@ -1,4 +1,4 @@
-/** Loading and saving graphs: .onnx files are imported, .snnir files parsed (with their weights sidecar) and verified. */
+/** Loading and saving graphs: .onnx and .nir files are imported, .snnir files parsed (with their weights sidecar) and verified. */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { parseGraph } from '../ir/text/parse.js';
@@ -7,7 +7,21 @@ import { verifyOrThrow } from '../ir/verify.js';
 import type { Graph } from '../ir/types.js';
 import { importOnnxFile } from './frontend/onnx/import.js';
 import { readFileOrFail, writeFilesAtomic } from './util/fs.js';
+import type { NirImportOptions } from './frontend/nir/import.js';
 
+export interface ModelOptions {
+  /** NIR: seconds per step, steps, and whether the input is one frame per step. */
+  readonly nir?: Partial<Omit<NirImportOptions, 'name'>>;
+}
+
+/** Any model file: .nir (imported at stage snn-float), .onnx or .snnir. */
+export async function loadModel(path: string, o: ModelOptions = {}): Promise<Graph> {
+  if (!/\.nir$/i.test(path)) return loadGraph(path);
+  const { readNirFile } = await import('./frontend/nir/file.js');
+  return readNirFile(path, o.nir ?? {});
+}
+
+/** A .snnir or .onnx file (NIR files load with loadModel). */
 export function loadGraph(path: string): Graph {
   if (/\.snnir$/i.test(path)) {
     const text = readFileOrFail(path).toString('utf8');

@@ -90,7 +90,17 @@ export class Engine {
     this.spikes.fill(0);
   }
 
-  /** Load one sample (NCHW values at `offset`) into the input. */
+  /** Does the input take a new frame at every step (a sample is T frames)? */
+  get temporal(): boolean {
+    return !this.plan.input.isStatic;
+  }
+
+  /** Values in one sample: the input size, times T for a temporal input. */
+  sampleSize(): number {
+    return this.plan.input.size * (this.temporal ? this.plan.graph.steps! : 1);
+  }
+
+  /** Load one sample (NCHW values at `offset`) into the input; for a temporal input, one frame. */
   loadInput(values: ArrayLike<number>, offset = 0): void {
     const b = this.plan.input;
     toHwc(values, b.C, b.H, b.W, b.store.data, offset);

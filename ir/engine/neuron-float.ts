@@ -5,7 +5,7 @@
  *
  *   v_i(0) = vinit_i θ_c
  *   v_i(t) = leak v_i(t-1) + x_i(t) + (shift + stepbias[t][c]) θ_c
- *   s_i(t) = v_i(t) >= θ_c;  out_i(t) = θ_c s_i(t)
+ *   s_i(t) = v_i(t) >= θ_c  (fire = ge, the default)  or  v_i(t) > θ_c  (fire = gt);  out_i(t) = θ_c s_i(t)
  *   v_i(t) -= θ_c s_i(t)   (reset = subtract)   or   v_i(t) = 0 if s_i(t)   (reset = zero)
  *
  * where c is the channel of neuron i and x the input current (projection outputs, bias
@@ -43,13 +43,15 @@ function initialMembrane(op: NeuronOp, g: Graph, theta: Float32Array, arena: Are
 }
 
 class FloatNeurons implements Unit {
-  private readonly v: Float32Array;
+  /** Membranes, channel-last (HWC) like every map in the engine. */
+  readonly v: Float32Array;
   private readonly v0: Float32Array;
   private readonly theta: Float32Array;
   /** Per-step additive term per channel, rows t = 1..T (one row when constant over t). */
   private readonly adds: Float32Array[];
   private readonly leak: number;
   private readonly subtract: boolean;
+  private readonly strict: boolean;
   /** Four lanes at a time when the channels come in fours (absent in the engine's sizing pass). */
   private readonly kernel?: (...args: number[]) => number;
 
@@ -66,6 +68,7 @@ class FloatNeurons implements Unit {
     this.v = arena.f32(size);
     this.leak = attrNum(op.node, 'leak', 1);
     this.subtract = attrStr(op.node, 'reset') === 'subtract';
+    this.strict = attrStr(op.node, 'fire', 'ge') === 'gt';
     const shift = attrNum(op.node, 'shift', 0);
     const sb = op.node.attrs.stepbias;
     const rows = isConstRef(sb) ? g.consts.get(sb.const)!.data : undefined;
@@ -85,7 +88,7 @@ class FloatNeurons implements Unit {
     const x = this.op.in.store.data;
     const out = this.op.out.store;
     const add = this.adds[Math.min(t, this.adds.length) - 1];
-    const n = this.kernel!(x.byteOffset, this.v.byteOffset, out.data.byteOffset, out.ev.byteOffset, out.nev, this.v.length, this.theta.length, this.theta.byteOffset, add.byteOffset, this.leak, this.subtract ? 1 : 0);
+    const n = this.kernel!(x.byteOffset, this.v.byteOffset, out.data.byteOffset, out.ev.byteOffset, out.nev, this.v.length, this.theta.length, this.theta.byteOffset, add.byteOffset, this.leak, this.subtract ? 1 : 0, this.strict ? 1 : 0);
     out.nev = n;
     out.sparse = true;
     return n;

@@ -228,7 +228,8 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
   for (const node of g.nodes) {
     const vin = node.inputs.filter((r) => r.kind === 'value').map((r) => r.id);
     const stateful = node.op === 'if' || node.op === 'readout' || node.op === 'spikemaxpool' || node.op === 'delay';
-    const st = node.op === 'input' || (!stateful && vin.every((id) => isStatic.has(id)));
+    // a temporal input changes at every step, and with it everything computed from it
+    const st = node.op === 'input' ? node.attrs.temporal !== true : !stateful && vin.every((id) => isStatic.has(id));
     if (st) isStatic.add(node.id);
     const inBuf = (i = 0): Buf => bufs.get(node.inputs[i].id)!;
     const push = (op: PlanOp): void => {
@@ -236,7 +237,7 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
     };
     switch (node.op) {
       case 'input': {
-        input = makeBuf(arena, values, node, true);
+        input = makeBuf(arena, values, node, st);
         bufs.set(node.id, input);
         break;
       }

@@ -7,13 +7,14 @@ import { compileCommand } from './commands/compile.js';
 import { convertCommand } from './commands/convert.js';
 import { energyCommand } from './commands/energy.js';
 import { evalCommand } from './commands/eval.js';
+import { exportNirCommand } from './commands/export-nir.js';
 import { inspectCommand } from './commands/inspect.js';
 import { reportCommand } from './commands/report.js';
 import { simulateCommand } from './commands/simulate.js';
 import { verifyCommand } from './commands/verify.js';
 import { EXIT } from './common.js';
 
-const commands = [inspectCommand, annCommand, convertCommand, evalCommand, compileCommand, simulateCommand, verifyCommand, energyCommand, reportCommand];
+const commands = [inspectCommand, annCommand, convertCommand, evalCommand, compileCommand, exportNirCommand, simulateCommand, verifyCommand, energyCommand, reportCommand];
 
 let cli = yargs(hideBin(process.argv))
   .scriptName('snnc')

@@ -8,6 +8,8 @@ import { DEFAULT_CONVERT } from '../passes/convert.js';
 import { FTBC_DEFAULTS } from '../passes/ftbc.js';
 import type { ThresholdRule } from '../passes/balance-thresholds.js';
 import { defaultThreads } from '../exec/pool.js';
+import { NIR_DEFAULT_DT } from '../frontend/nir/import.js';
+import type { ModelOptions } from '../model-io.js';
 
 /** --input-scale, --limit, --threads: how samples are read and how many threads run them. */
 export function dataOptions(a: Argv): Argv {
@@ -22,8 +24,8 @@ export function conversionOptions(a: Argv): Argv {
   return methodOptions(
     dataOptions(
       a
-        .positional('model', { type: 'string', demandOption: true, describe: 'an .onnx file (or an ann-stage .snnir)' })
-        .option('calib', { type: 'string', demandOption: true, describe: 'calibration samples .npy' })
+        .positional('model', { type: 'string', demandOption: true, describe: 'an .onnx file (or an ann-stage .snnir); compile also takes a spiking .nir' })
+        .option('calib', { type: 'string', describe: 'calibration samples .npy (an ANN needs them; a spiking model from .nir does not)' })
         .option('calib-limit', { type: 'number', describe: 'use only the first N calibration samples' }),
     ),
   );
@@ -98,7 +100,19 @@ export function checkScaleUsed(args: Record<string, unknown>, files: readonly { 
   throw new SnncError('SNN0407', `${names} ${files.length > 1 ? 'hold' : 'holds'} float values, which are the model's input as they are; --input-scale maps uint8 pixels only (drop it; for the integer input's step, pass --input-step)`);
 }
 
+/** NIR import options (--dt, --nir-input) for a model file that may be .nir. */
+export function nirOptions(a: Argv): Argv {
+  return a
+    .option('dt', { type: 'number', default: NIR_DEFAULT_DT, describe: 'NIR: seconds per step (continuous-time τ and R are discretised with it; docs/nir.md)' })
+    .option('nir-input', { choices: ['temporal', 'static'] as const, default: 'temporal', describe: 'NIR: one input frame per step (data [N, T, ...]) or one value repeated at every step' });
+}
+
+export function modelOptionsOf(args: Record<string, unknown>, steps?: number): ModelOptions {
+  return { nir: { dt: Number(args.dt ?? NIR_DEFAULT_DT), input: (args['nir-input'] as 'temporal' | 'static' | undefined) ?? 'temporal', ...(steps !== undefined ? { steps } : {}) } };
+}
+
 export function loadCalib(args: Record<string, unknown>, input: InputSpec, alone = true): Images {
+  if (args.calib === undefined) throw new SnncError('SNN0407', 'an ANN is converted with calibration data: pass --calib X.npy');
   const calib = loadImages(String(args.calib), input, scaleOf(args), args['calib-limit'] as number | undefined);
   if (alone) checkScaleUsed(args, [{ path: String(args.calib), images: calib }]);
   return calib;

@@ -43,6 +43,8 @@ export function inputSpec(g: Graph): InputSpec {
   if (inputs.length !== 1) throw new SnncError('SNN0407', `the model has ${inputs.length} inputs; snnc feeds exactly one`);
   if (inputs[0].type.shape[0] !== BATCH) throw new SnncError('SNN0407', `the model input ${formatShape(inputs[0].type.shape)} has no batch axis: it computes on one whole tensor, not on samples of a data set`);
   const perm = inputs[0].attrs.perm;
+  // a temporal input takes one frame per step: a sample is [T, ...frame]
+  if (inputs[0].attrs.temporal === true) return { shape: [BATCH, g.steps!, ...inputs[0].type.shape.slice(1)] };
   return { shape: inputs[0].type.shape, ...(Array.isArray(perm) ? { perm: perm as readonly number[] } : {}) };
 }
 

@@ -3,7 +3,8 @@
  * event-driven engine, per sample, step-major. The static part of the graph (what depends only
  * on the analog input, e.g. the first convolution) runs once per chunk through the ANN kernels;
  * readout sums and spike counts are recorded at every checkpoint step, so one run of T steps
- * answers "what if we had stopped at t" for every t in the list.
+ * answers "what if we had stopped at t" for every t in the list. A temporal input (a sample of
+ * T frames, one per step) has no static part.
  */
 import { Engine } from '../../ir/engine/engine.js';
 import { floatSemantics } from '../../ir/engine/neuron-float.js';
@@ -36,7 +37,10 @@ export function floatSimulator(g: Graph): FloatSimulator {
 export function simulateFloatChunk(sim: FloatSimulator, chunk: SamplesChunk, checkpoints: readonly number[]): SnnChunkResult {
   const { engine, boundary } = sim;
   const T = Math.max(...checkpoints);
-  const statics = runAnn(sim.staticGraph, [{ shape: [chunk.count, ...chunk.sampleShape], data: chunk.data }]);
+  // a temporal input (one frame per step) has no static part: frame t is loaded before step t
+  const frame = engine.plan.input.size;
+  const sampleSize = engine.sampleSize();
+  const statics = engine.temporal ? [] : runAnn(sim.staticGraph, [{ shape: [chunk.count, ...chunk.sampleShape], data: chunk.data }]);
   const outBuf = engine.plan.outputs[0];
   const outSize = outBuf.size;
   const sums = checkpoints.map(() => new Float64Array(chunk.count * outSize));
@@ -50,6 +54,7 @@ export function simulateFloatChunk(sim: FloatSimulator, chunk: SamplesChunk, che
     });
     let cp = 0;
     for (let t = 1; t <= T; t++) {
+      if (engine.temporal) engine.loadInput(chunk.data, s * sampleSize + (t - 1) * frame);
       engine.step(t);
       while (cp < checkpoints.length && checkpoints[cp] === t) {
         engine.read(outBuf.id, row);

@@ -10,6 +10,9 @@
  *   w_q[o, i] = round(W[o, i] · a_in(i) · S_o)        (θ of the input folded into the weights)
  *   b_q[o]    = round(b[o] · S_o),  θ_q[o] = round(θ_o S_o),  vinit/shift/stepbias: round(x θ_q)
  *
+ * (a population that fires at v > θ, fire = gt, gets the integer threshold θ_q + 1: on integers
+ * v > θ_q is v >= θ_q + 1; it must reset to zero, since a subtract reset would remove θ_q.)
+ *
  * with S_o = min( (2^(wb-1)-1) / max_i |W a|  (clipped at a percentile when asked),
  *                 (2^(vb-1)-1) / θ_o ,  (2^(bb-1)-1) / max |b_o| ).
  * Per-tensor granularity takes the minimum over o; the readout always does (its argmax compares
@@ -267,7 +270,7 @@ export const quantize: Pass<QuantizeOptions> = {
       switch (n.op) {
         case 'input': {
           const dtype = `${o.target.input.signed ? 'i' : 'u'}${o.target.input.bits}`;
-          rw.keep(n, { attrs: { scale: o.inputScale }, type: { dtype, shape: n.type.shape } });
+          rw.keep(n, { attrs: { scale: o.inputScale, ...(n.attrs.temporal === true ? { temporal: true } : {}) }, type: { dtype, shape: n.type.shape } });
           break;
         }
         case 'conv2d':
@@ -316,9 +319,13 @@ export const quantize: Pass<QuantizeOptions> = {
           const S = accByNode.get(n.id)!.scale!;
           const thetaReal = amp.get(n.id)!;
           const thq = Float64Array.from(thetaReal, (t, c) => Math.max(1, roundHalfAway(t * S[c])));
-          if (thq.some((t) => t > vmax)) throw new SnncError('SNN0203', `threshold does not fit ${o.target.vBits}-bit membrane`, where);
+          // v > θ on integers is v >= θ + 1; with a subtract reset the two thresholds would differ
+          const strict = attrStr(n, 'fire', 'ge') === 'gt';
+          if (strict && attrStr(n, 'reset') !== 'zero') throw new SnncError('SNN0202', "a neuron that fires at v > θ (fire = gt) has an integer form only with reset = zero", where);
+          const fireAt = strict ? thq.map((t) => t + 1) : thq;
+          if (fireAt.some((t) => t > vmax)) throw new SnncError('SNN0203', `threshold does not fit ${o.target.vBits}-bit membrane`, where);
           const attrs: Record<string, AttrValue> = {
-            threshold: paramAttr(`${n.id}.theta`, thq),
+            threshold: paramAttr(`${n.id}.theta`, fireAt),
             reset: attrStr(n, 'reset'),
             accbits: o.target.accBits,
             vbits: o.target.vBits,

@@ -387,8 +387,20 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
   const inS = info(plan.input);
   const inNode = g.nodes.find((n) => n.op === 'input')!;
   const inRange = intRange(inNode.type.dtype);
+  // A temporal input: a sample is T frames; begin keeps a pointer, step t loads frame t.
+  const temporal = !plan.input.isStatic;
+  const frame = plan.input.size;
+  const sampleSize = temporal ? frame * g.steps! : frame;
+  if (temporal) state.push('const int32_t *frames;');
+  const loadFrame = (w: CWriter, src: string): void => {
+    w.line(`/* input: NCHW -> channel-last */`);
+    w.line(`for (int32_t ch = 0; ch < ${plan.input.C}; ch++) for (int32_t q = 0; q < ${plan.input.H * plan.input.W}; q++) s->x${inS.k}[q * ${plan.input.C} + ch] = ${src}[ch * ${plan.input.H * plan.input.W} + q];`);
+    w.line(`s->n${inS.k} = 0;`);
+    w.line(`for (int32_t i = 0; i < ${frame}; i++) if (s->x${inS.k}[i] != 0) s->e${inS.k}[s->n${inS.k}++] = i;`);
+  };
   for (const op of plan.staticOps) emitOp(begin, op);
   const step = new CWriter();
+  if (temporal) loadFrame(step, `(s->frames + (size_t)(t - 1) * ${frame})`);
   for (const op of plan.stepOps) emitOp(step, op);
   if (!outputExpr) throw new SnncError('SNN0205', 'the graph output must be a readout');
 
@@ -399,13 +411,17 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
   h.line(`#ifndef SNNC_GENERATED_${U}_H`).line(`#define SNNC_GENERATED_${U}_H`).line();
   h.line('#include <stdint.h>').line('#include "snnc_model.h"').line();
   h.line(`#define ${U}_STEPS ${g.steps}`);
-  h.line(`#define ${U}_INPUT_SIZE ${plan.input.size}`);
+  h.line(`#define ${U}_INPUT_SIZE ${sampleSize}${temporal ? ` /* ${g.steps} frames of ${frame}, one per step */` : ''}`);
   h.line(`#define ${U}_OUTPUT_SIZE ${plan.outputs[0].size}`).line();
   h.open('typedef struct');
   for (const s of state) h.line(s);
   h.close(`} ${p}_state;`).line();
   h.line(`void ${p}_init(${p}_state *s);`);
-  h.line(`/* Reset the state, load one sample (NCHW integers); -1 if a value is outside [${inRange.min}, ${inRange.max}]. */`);
+  h.line(
+    temporal
+      ? `/* Reset the state and keep a pointer to one sample (${g.steps} NCHW frames, read by the steps); -1 if a value is outside [${inRange.min}, ${inRange.max}]. */`
+      : `/* Reset the state, load one sample (NCHW integers); -1 if a value is outside [${inRange.min}, ${inRange.max}]. */`,
+  );
   h.line(`int ${p}_begin(${p}_state *s, const int32_t *input);`);
   h.line(`/* One step, t = 1..${U}_STEPS. */`);
   h.line(`void ${p}_step(${p}_state *s, int32_t t);`);
@@ -421,13 +437,11 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
   c.line(globals.toString());
   c.open(`void ${p}_init(${p}_state *s)`).line('memset(s, 0, sizeof(*s));').close().line();
   c.open(`int ${p}_begin(${p}_state *s, const int32_t *input)`);
-  c.line(`for (int32_t i = 0; i < ${plan.input.size}; i++) if (input[i] < ${inRange.min} || input[i] > ${inRange.max}) return -1;`);
+  c.line(`for (int32_t i = 0; i < ${sampleSize}; i++) if (input[i] < ${inRange.min} || input[i] > ${inRange.max}) return -1;`);
   for (const r of resets) c.line(r);
   for (const s of stores.values()) if (s.sparse && s !== inS) c.line(`s->n${s.k} = 0; memset(s->x${s.k}, 0, sizeof(s->x${s.k}));`);
-  c.line(`/* input: NCHW -> channel-last */`);
-  c.line(`for (int32_t ch = 0; ch < ${plan.input.C}; ch++) for (int32_t q = 0; q < ${plan.input.H * plan.input.W}; q++) s->x${inS.k}[q * ${plan.input.C} + ch] = input[ch * ${plan.input.H * plan.input.W} + q];`);
-  c.line(`s->n${inS.k} = 0;`);
-  c.line(`for (int32_t i = 0; i < ${plan.input.size}; i++) if (s->x${inS.k}[i] != 0) s->e${inS.k}[s->n${inS.k}++] = i;`);
+  if (temporal) c.line('s->frames = input;');
+  else loadFrame(c, 'input');
   c.line(begin.toString().trimEnd());
   c.line('return 0;');
   c.close().line();
@@ -454,7 +468,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
   for (const u of units) c.line(`{ ${cString(u.name)}, offsetof(${p}_state, ${u.acc}), offsetof(${p}_state, ${u.v}) },`);
   c.close('};');
   c.open(`const snnc_model ${p}_model =`);
-  c.line(`${cString(g.name)}, ${g.steps}, ${plan.input.size}, ${inRange.min}, ${inRange.max}, ${plan.outputs[0].size}, sizeof(${p}_state),`);
+  c.line(`${cString(g.name)}, ${g.steps}, ${sampleSize}, ${inRange.min}, ${inRange.max}, ${plan.outputs[0].size}, sizeof(${p}_state),`);
   c.line(`${populations.length}, ${p}_populations, ${units.length}, ${p}_units,`);
   c.line(`${p}_init_any, ${p}_begin_any, ${p}_step_any, ${p}_output_any`);
   c.close('};');

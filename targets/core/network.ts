@@ -195,6 +195,9 @@ export function coreNetwork(g: Graph): CoreNetwork {
     throw new SnncError('SNN0205', `'${n.op}' is not linear, and an event-driven core has no max-pool unit: convert with --maxpool avg, or compile for the c target`, `%${n.id}`);
   };
   for (const n of g.nodes) if (n.op === 'maxpool2d' || n.op === 'spikemaxpool') unsupported(n);
+  if (!plan.input.isStatic) {
+    throw new SnncError('SNN0205', 'the core loads a static input once per sample and has no per-step input stream yet: a temporal input (one frame per step) compiles for the c target', `%${plan.input.id}`);
+  }
   const ops = [...plan.staticOps, ...plan.stepOps];
   const unitOps = plan.stepOps.filter((op): op is Extract<PlanOp, { kind: 'neuron' | 'readout' }> => op.kind === 'neuron' || op.kind === 'readout');
   const unitIndex = new Map(unitOps.map((op, k) => [op.node.id, k]));

@@ -162,6 +162,9 @@ export class Fn {
   f32Ge(): this {
     return this.op(0x60);
   }
+  f32Gt(): this {
+    return this.op(0x5e);
+  }
   f32x4Splat(): this {
     return this.op(...SIMD(0x13));
   }
@@ -252,6 +255,9 @@ export class Fn {
   }
   f32x4Ge(): this {
     return this.op(...SIMD(0x46));
+  }
+  f32x4Gt(): this {
+    return this.op(...SIMD(0x44));
   }
   v128And(): this {
     return this.op(...SIMD(0x4e));

@@ -171,7 +171,7 @@ function resetFired(f: Fn, E: Elem): void {
   );
 }
 
-const NEURON_FLOAT_PARAMS: readonly [string, ValType][] = [['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['add', I32], ['leak', F32], ['subtract', I32]];
+const NEURON_FLOAT_PARAMS: readonly [string, ValType][] = [['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['add', I32], ['leak', F32], ['subtract', I32], ['strict', I32]];
 
 /**
  * The walk of both float population kernels: for each position, for each channel (or group of
@@ -203,20 +203,24 @@ function walkPopulation(f: Fn, stride: number, extra: readonly string[], body: (
 }
 
 /**
- * neuronFloat(x, v, o, ev, nPrev, size, C, th, add, leak, subtract) -> spikes, in float32:
- * u = v·leak + x + add[c]; u >= θ[c] ? (o = θ, v = subtract ? u − θ : 0) : (o = 0, v = u).
+ * neuronFloat(x, v, o, ev, nPrev, size, C, th, add, leak, subtract, strict) -> spikes, in float32:
+ * u = v·leak + x + add[c]; (strict ? u > θ[c] : u >= θ[c]) ? (o = θ, v = subtract ? u − θ : 0) : (o = 0, v = u).
  * Walks v, x (per neuron) and θ, add (per channel, rewound at every position) by pointer.
  */
 function neuronFloat(): Fn {
   const f = new Fn('neuronFloat', NEURON_FLOAT_PARAMS, [I32]);
-  f.locals(I32, 'e', 'n');
+  f.locals(I32, 'e', 'n', 'fires');
   f.locals(F32, 'u', 't');
   clearSpikes(f, E32);
   f.i32(0).set('n');
   walkPopulation(f, 4, [], (q) => {
     q.get('pv').loadF32().get('leak').f32Mul().get('px').loadF32().f32Add().get('pa').loadF32().f32Add().set('u');
     q.get('pt').loadF32().set('t');
-    q.get('u').get('t').f32Ge().ifElse((h) => {
+    q.get('strict').ifElse(
+      (k) => k.get('u').get('t').f32Gt().set('fires'),
+      (k) => k.get('u').get('t').f32Ge().set('fires'),
+    );
+    q.get('fires').ifElse((h) => {
       // i = (pv - v) / 4: record the spike, emit θ, reset
       h.get('ev').get('n').i32(2).shl().add().get('pv').get('v').sub().i32(2).shrS().storeI32();
       h.get('n').i32(1).add().set('n');
@@ -232,7 +236,7 @@ function neuronFloat(): Fn {
 /**
  * neuronFloatX4: neuronFloat four neurons at a time (f32x4), for C a multiple of 4, without
  * branches on the data. Lane by lane the same float32 operations in the same order, so the same
- * bits: u = v·leak + x + add; m = u >= θ; o = θ & m (every lane written, so last step's spikes
+ * bits: u = v·leak + x + add; m = u >= θ (u > θ when strict); o = θ & m (every lane written, so last step's spikes
  * need no clearing); v = subtract ? u − (θ & m) : u & ~m (u − 0 = u where nothing fired). Events:
  * each lane's index is written at ev[n] and n advances by its mask bit (at most ev[idx + 3] is
  * written, inside the list since n <= idx).
@@ -248,7 +252,10 @@ function neuronFloatX4(): Fn {
   walkPopulation(f, 16, ['po'], (q) => {
     q.get('pv').loadV128().get('vleak').f32x4Mul().get('px').loadV128().f32x4Add().get('pa').loadV128().f32x4Add().set('u');
     q.get('pt').loadV128().set('t');
-    q.get('u').get('t').f32x4Ge().set('m');
+    q.get('strict').ifElse(
+      (k) => k.get('u').get('t').f32x4Gt().set('m'),
+      (k) => k.get('u').get('t').f32x4Ge().set('m'),
+    );
     q.get('t').get('m').v128And().set('fired');
     q.get('po').get('fired').storeV128();
     q.get('m').i32x4Bitmask().set('bits');

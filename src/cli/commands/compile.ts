@@ -5,15 +5,15 @@ import type { Argv } from 'yargs';
 import { SnncError } from '../../../ir/diagnostics.js';
 import { printGraph } from '../../../ir/text/print.js';
 import { targetByName, targetNames } from '../../../targets/index.js';
-import { loadGraph } from '../../model-io.js';
-import { dependsOnT, describeMethod } from '../../methods.js';
+import { loadModel } from '../../model-io.js';
+import { dependsOnT, describeMethod, type Method } from '../../methods.js';
 import type { LayerReport } from '../../passes/quantize.js';
 import { calibrate, calibrationWork, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
 import { writeDirAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
 import { countingBar, phaseBars, Progress } from '../progress.js';
-import { conversionOptions, inputStepOf, integerOptions, loadCalib, methodFrom, parseSteps, scaleOf } from '../options.js';
-import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels, valueRange } from '../../data/dataset.js';
+import { conversionOptions, inputStepOf, integerOptions, loadCalib, methodFrom, modelOptionsOf, nirOptions, parseSteps, scaleOf } from '../options.js';
+import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels, parseScale, valueRange } from '../../data/dataset.js';
 import { integerSamples } from '../../data/integer.js';
 import { buildEnergyReport, DEFAULT_PROFILE, formatEnergyReport, type EnergyReport } from '../../energy/energy-report.js';
 import { runAnnBatched } from '../../exec/run-ann.js';
@@ -75,13 +75,44 @@ async function analyse(args: Record<string, unknown>, ann: Graph, fixed: Graph, 
   return { energy, ...(annAccuracy !== undefined ? { annAccuracy } : {}), raster: recordRaster(fixed, samples.data, 0, 0) };
 }
 
+interface SpikingSource {
+  readonly snn: Graph;
+  /** The ANN it was converted from (absent for a spiking model read from NIR or snnir). */
+  readonly ann?: Graph;
+  /** The conversion method (absent: the network was given as it is). */
+  readonly method?: Method;
+  readonly inputScale: number;
+  readonly calibrationRange?: ReturnType<typeof valueRange>;
+}
+
+/** An ANN: calibrate, convert by the method. */
+async function convertedModel(args: Record<string, unknown>, model: Graph, steps: number): Promise<SpikingSource> {
+  if (model.stage !== 'ann') throw new SnncError('SNN0407', `compile takes an ANN or a float spiking network; ${String(args.model)} is at stage ${model.stage}`);
+  const method = methodFrom(args);
+  const ann = prepareAnn(model);
+  const calib = loadCalib(args, inputSpec(ann));
+  const inputScale = inputStepOf(args, calib);
+  const progress = new Progress('calibrate', calib.count);
+  const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n));
+  progress.finish();
+  const snn = toSnn(ann, stats, method, steps, calib, method.ftbc || method.calibration ? countingBar('calibration', calibrationWork(ann, method, calib)) : undefined);
+  return { snn, ann, method, inputScale, calibrationRange: valueRange(calib) };
+}
+
+/** A float spiking network (from NIR or snnir): compiled as it is; its input step is --input-step (default 1, spikes). */
+function spikingModel(args: Record<string, unknown>, snn: Graph, steps: number): SpikingSource {
+  if (snn.steps !== steps) throw new SnncError('SNN0407', `${String(args.model)} runs ${snn.steps} steps, asked for -T ${steps}`);
+  const inputScale = args['input-step'] !== undefined ? parseScale(String(args['input-step']), '--input-step') : 1;
+  return { snn, inputScale };
+}
+
 export function compileCommand(y: Argv): Argv {
   return y.command(
     'compile <model>',
     'compile a model to an integer spiking network for a target',
     (a) =>
       conversionOptions(
-        integerOptions(a)
+        nirOptions(integerOptions(a))
           .option('T', { type: 'string', demandOption: true, describe: 'time steps' })
           .option('target', { type: 'string', default: 'c', describe: `target (${targetNames().join(', ')})` })
           .option('weight-clip', { type: 'number', default: 100, describe: 'percentile of |w| mapped to the largest weight (100: no clipping)' })
@@ -100,16 +131,8 @@ export function compileCommand(y: Argv): Argv {
         target.checkOptions(prefix);
         const steps = parseSteps(String(args.T));
         if (steps.length !== 1) throw new SnncError('SNN0407', 'compile takes one T');
-        const model = loadGraph(String(args.model));
-        if (model.stage !== 'ann') throw new SnncError('SNN0407', `compile takes an ANN; ${args.model} is at stage ${model.stage}`);
-        const method = methodFrom(args);
-        const ann = prepareAnn(model);
-        const calib = loadCalib(args, inputSpec(ann));
-        const inputScale = inputStepOf(args, calib);
-        const progress = new Progress('calibrate', calib.count);
-        const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n));
-        progress.finish();
-        const snn = toSnn(ann, stats, method, steps[0], calib, method.ftbc || method.calibration ? countingBar('calibration', calibrationWork(ann, method, calib)) : undefined);
+        const model = await loadModel(String(args.model), modelOptionsOf(args, steps[0]));
+        const { snn, ann, method, inputScale, calibrationRange } = model.stage === 'snn-float' ? spikingModel(args, model, steps[0]) : await convertedModel(args, model, steps[0]);
         const layers: LayerReport[] = [];
         const desc = target.desc();
         const fixed = toFixed(snn, desc, {
@@ -120,8 +143,10 @@ export function compileCommand(y: Argv): Argv {
           onReport: (r) => layers.push(r),
         });
         const files = target.emit(fixed, prefix);
-        const analysis = args.data ? await analyse(args, ann, fixed, target, dependsOnT(method), files) : undefined;
-        const report = { target: target.name, steps: steps[0], method: { name: method.name, description: describeMethod(method), dependsOnT: dependsOnT(method) }, inputScale, calibrationRange: valueRange(calib), layers, ...(analysis ?? {}) };
+        if (args.data && !ann) throw new SnncError('SNN0407', '--data analyses a converted ANN against its reference; a spiking model from NIR runs with snnc simulate and snnc verify');
+        const analysis = args.data && ann && method ? await analyse(args, ann, fixed, target, dependsOnT(method), files) : undefined;
+        const methodReport = method ? { name: method.name, description: describeMethod(method), dependsOnT: dependsOnT(method) } : { name: 'given', description: `the spiking network in ${String(args.model)}, compiled as it is`, dependsOnT: true };
+        const report = { target: target.name, steps: steps[0], method: methodReport, inputScale, ...(calibrationRange ? { calibrationRange } : {}), layers, ...(analysis ?? {}) };
         for (const l of layers) {
           if (l.accHeadroomBits < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: the worst-case input current needs ${(-l.accHeadroomBits).toFixed(1)} more bits than the ${desc.accBits}-bit accumulator; it would ${desc.overflow} and be counted\n`);
           if ((l.vHeadroomBits ?? 0) < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: threshold plus the worst-case current need ${(-l.vHeadroomBits!).toFixed(1)} more bits than the ${desc.vBits}-bit membrane; it would ${desc.overflow} and be counted\n`);
@@ -140,7 +165,7 @@ export function compileCommand(y: Argv): Argv {
         });
         const utilization = files.find((f) => f.path === 'utilization.txt')?.contents as string | undefined;
         if (args.json) return printJson({ ...report, prefix, output: out, files: files.map((f) => f.path), ...(utilization ? { utilization } : {}) });
-        process.stdout.write(`wrote ${out}/ (target ${target.name}, T=${steps[0]}, ${describeMethod(method)})\n${formatReport(layers)}${utilization ? `\n${utilization}` : ''}${analysis ? `\n${formatEnergyReport(analysis.energy)}` : ''}`);
+        process.stdout.write(`wrote ${out}/ (target ${target.name}, T=${steps[0]}, ${methodReport.description})\n${formatReport(layers)}${utilization ? `\n${utilization}` : ''}${analysis ? `\n${formatEnergyReport(analysis.energy)}` : ''}`);
       }),
   );
 }

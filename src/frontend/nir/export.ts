@@ -1,0 +1,235 @@
+/**
+ * snn-float -> NIR (the layout of NIR's reference writer, nir/serialization.py).
+ *
+ * A population `if` with threshold θ_c emits θ_c per spike; a NIR neuron emits 1. So each
+ * population is written as a neuron followed by Scale(θ): IF(r = 1/dt, v_threshold = θ, v_reset = 0)
+ * when it does not leak (v += dt·r·I = I, snnc's step), LIF(τ = dt/(1−λ), r = τ/dt, v_leak = 0)
+ * when it leaks by λ per step (v = λv + I). A projection is Conv2d, Linear (no bias) or Affine;
+ * an add is NIR's implicit sum of the edges into a node; a readout is an integrator I(r = 1/dt)
+ * (the sum; snnc reports it divided by t); average pools are AvgPool2d, a global one AvgPool2d
+ * over the whole map; flatten is Flatten(0, -1).
+ *
+ * NIR cannot say what happens at the first step, nor per step: an initial membrane (vinit), a
+ * per-step shift or bias table (shift, stepbias: the θ/2 and θ/2T shifts, SNN Calibration,
+ * FTBC) are refused with the option that avoids them. Two discrete-time choices that NIR leaves
+ * to each back end (in continuous time they coincide) are written as node metadata: reset by
+ * subtraction (`snnc.reset`) and firing at v >= θ rather than v > θ (`snnc.fire`); other readers
+ * run a reset to v_reset = 0 and fire at v > θ, and docs/nir.md says what that changes. The other
+ * `snnc.*` metadata only name things so that snnc reads back the graph it wrote, text for text.
+ */
+import { SnncError } from '../../../ir/diagnostics.js';
+import { attrInts, attrNum, attrStr, attrVector } from '../../../ir/ops.js';
+import { isConstRef, type Graph, type Node } from '../../../ir/types.js';
+import type { H5WriteNode } from './hdf5.js';
+
+/** The NIR release whose reference reader this layout follows (neuromorphs/NIR 7232ada). */
+export const NIR_VERSION = '1.0.7';
+
+type Group = Extract<H5WriteNode, { kind: 'group' }>;
+type Children = Map<string, H5WriteNode>;
+
+const group = (children: Children): Group => ({ kind: 'group', children });
+const floats = (shape: readonly number[], data: ArrayLike<number>, precision: 32 | 64 = 32): H5WriteNode => ({ kind: 'floats', shape, data, precision });
+const intsOf = (data: readonly number[]): H5WriteNode => ({ kind: 'ints', shape: [data.length], data });
+const str = (value: string): H5WriteNode => ({ kind: 'string', value });
+
+function refuse(n: Node, feature: string, fix: string): never {
+  throw new SnncError('SNN0325', `%${n.id}: ${feature} has no NIR form; ${fix}`);
+}
+
+export interface NirExportOptions {
+  /** Seconds per step: the time constants and resistances are written for it. */
+  readonly dt: number;
+}
+
+export function exportNir(g: Graph, o: NirExportOptions): Group {
+  if (g.stage !== 'snn-float') throw new SnncError('SNN0407', `NIR export writes an snn-float graph (after convert), found stage ${g.stage}`);
+  const byId = new Map(g.nodes.map((n) => [n.id, n]));
+  const constData = (id: string): Float64Array => Float64Array.from(g.consts.get(id)!.data);
+  const nodes: Children = new Map();
+  const edges: string[] = [];
+  /** NIR node whose output is IR value `id` (a population's is its Scale). */
+  const source = new Map<string, string>();
+  const used = new Set(g.nodes.map((n) => n.id));
+  const freshName = (hint: string): string => {
+    let s = hint;
+    for (let i = 1; used.has(s); i++) s = `${hint}_${i}`;
+    used.add(s);
+    return s;
+  };
+  const noBatch = (n: Node): number[] => n.type.shape.slice(1);
+  const meta = (entries: Record<string, string | undefined>): [string, H5WriteNode] => {
+    const m: Children = new Map();
+    for (const [k, v] of Object.entries(entries)) if (v !== undefined) m.set(k, str(v));
+    return ['metadata', group(m)];
+  };
+  const constName = (n: Node, i: number): string | undefined => n.inputs[i]?.id;
+  /** The NIR sources of an operand: an add is flattened into its operands (NIR sums the edges into a node). */
+  const sourcesOf = (id: string, adds: string[]): string[] => {
+    const p = byId.get(id);
+    if (p?.op === 'add') {
+      adds.push(p.id);
+      return p.inputs.flatMap((r) => sourcesOf(r.id, adds));
+    }
+    const s = source.get(id);
+    if (!s) throw new Error(`internal: %${id} has no NIR node`);
+    return [s];
+  };
+  const connect = (n: Node, to: string): string[] => {
+    const adds: string[] = [];
+    for (const src of sourcesOf(n.inputs[0].id, adds)) edges.push(src, to);
+    return adds;
+  };
+
+  /** The add nodes folded into a node's input sum, by id and source location (snnc reads them back). */
+  const recordSums = (name: string, adds: readonly string[]): void => {
+    if (!adds.length) return;
+    setMeta(nodes, name, 'snnc.sum', JSON.stringify(adds));
+    setMeta(nodes, name, 'snnc.sumloc', JSON.stringify(adds.map((id) => byId.get(id)!.loc ?? null)));
+  };
+
+  g.nodes.forEach((n, order) => {
+    const common = { 'snnc.order': String(order), 'snnc.loc': n.loc };
+    const add = (name: string, type: string, params: [string, H5WriteNode][], m: Record<string, string | undefined> = {}): void => {
+      nodes.set(name, group(new Map([['type', str(type)], ...params, meta({ ...common, ...m })])));
+    };
+    const perNeuron = (values: Float64Array, size: number, HW: number): Float64Array => Float64Array.from({ length: size }, (_, i) => values[values.length === 1 ? 0 : Math.floor(i / HW)]);
+    switch (n.op) {
+      case 'input':
+        if (n.attrs.perm) refuse(n, 'an input layout transpose (perm)', 'export the model in NCHW layout');
+        add(n.id, 'Input', [['shape', intsOf(noBatch(n))]]);
+        source.set(n.id, n.id);
+        break;
+      case 'conv2d': {
+        const pads = attrInts(n, 'pads');
+        if (pads[0] !== pads[2] || pads[1] !== pads[3]) refuse(n, `asymmetric padding [${pads}]`, 'NIR pads both sides alike');
+        const w = g.consts.get(n.inputs[1].id)!;
+        const Co = w.type.shape[0];
+        const bias = n.inputs[2] ? constData(n.inputs[2].id) : new Float64Array(Co);
+        const x = byId.get(n.inputs[0].id)!;
+        add(n.id, 'Conv2d', [
+          ['weight', floats(w.type.shape, w.data)],
+          ['bias', floats([Co], bias)],
+          ['stride', intsOf(attrInts(n, 'strides'))],
+          ['padding', intsOf([pads[0], pads[1]])],
+          ['dilation', intsOf(attrInts(n, 'dilations'))],
+          ['groups', { kind: 'ints', shape: [], data: [attrNum(n, 'group')] }],
+          ['input_shape', intsOf(x.type.shape.slice(2))],
+        ], { 'snnc.weight': constName(n, 1), 'snnc.bias': constName(n, 2) });
+        connect(n, n.id);
+        source.set(n.id, n.id);
+        break;
+      }
+      case 'dense': {
+        const w = g.consts.get(n.inputs[1].id)!;
+        const params: [string, H5WriteNode][] = [['weight', floats(w.type.shape, w.data)]];
+        if (n.inputs[2]) params.push(['bias', floats([w.type.shape[0]], constData(n.inputs[2].id))]);
+        if (noBatch(n).length !== 1) refuse(n, 'a dense layer over a map', 'flatten first');
+        add(n.id, n.inputs[2] ? 'Affine' : 'Linear', params, { 'snnc.weight': constName(n, 1), 'snnc.bias': constName(n, 2) });
+        connect(n, n.id);
+        source.set(n.id, n.id);
+        break;
+      }
+      case 'add':
+        break; // an implicit sum at the node that reads it
+      case 'if': {
+        if (attrVector(n, 'vinit', g.consts, 0)!.some((v) => v !== 0)) refuse(n, 'an initial membrane (vinit, e.g. the θ/2 shift or SNN Calibration\'s potential correction)', 'convert with --init 0 and without --calibration advanced');
+        if (attrNum(n, 'shift', 0) !== 0) refuse(n, 'a constant per-step shift (θ/2T)', 'convert without --shift');
+        if (n.attrs.stepbias !== undefined) refuse(n, 'a per-step bias table (SNN Calibration, FTBC)', 'convert without --calibration light and --ftbc');
+        const shape = noBatch(n);
+        const size = shape.reduce((a, b) => a * b, 1);
+        const C = shape.length === 3 ? shape[0] : size;
+        const HW = size / C;
+        const theta = perNeuron(attrVector(n, 'threshold', g.consts)!, size, HW);
+        const leak = attrNum(n, 'leak', 1);
+        const ones = (v: number): Float64Array => new Float64Array(size).fill(v);
+        const neuronMeta = {
+          'snnc.reset': attrStr(n, 'reset') === 'subtract' ? 'subtract' : undefined,
+          'snnc.fire': attrStr(n, 'fire', 'ge') === 'ge' ? 'ge' : undefined,
+          'snnc.threshold': isConstRef(n.attrs.threshold) ? n.attrs.threshold.const : undefined,
+        };
+        if (leak === 1) {
+          add(n.id, 'IF', [['r', floats(shape, ones(1 / o.dt), 64)], ['v_threshold', floats(shape, theta)], ['v_reset', floats(shape, ones(0))]], neuronMeta);
+        } else {
+          if (!(leak >= 0 && leak < 1)) refuse(n, `a leak factor ${leak} outside [0, 1)`, 'NIR time constants are positive');
+          const tau = o.dt / (1 - leak);
+          add(n.id, 'LIF', [['tau', floats(shape, ones(tau), 64)], ['r', floats(shape, ones(tau / o.dt), 64)], ['v_leak', floats(shape, ones(0))], ['v_threshold', floats(shape, theta)], ['v_reset', floats(shape, ones(0))]], neuronMeta);
+        }
+        recordSums(n.id, connect(n, n.id));
+        const amp = freshName(`${n.id}.amplitude`);
+        add(amp, 'Scale', [['scale', floats(shape, theta)]]);
+        edges.push(n.id, amp);
+        source.set(n.id, amp);
+        break;
+      }
+      case 'readout': {
+        const shape = noBatch(n);
+        const size = shape.reduce((a, b) => a * b, 1);
+        add(n.id, 'I', [['r', floats(shape, new Float64Array(size).fill(1 / o.dt), 64)]]);
+        recordSums(n.id, connect(n, n.id));
+        source.set(n.id, n.id);
+        break;
+      }
+      case 'flatten':
+      case 'reshape': {
+        const x = byId.get(n.inputs[0].id)!;
+        if (noBatch(n).length !== 1) refuse(n, `a reshape to [${noBatch(n)}]`, 'NIR flattens to a vector');
+        add(n.id, 'Flatten', [['start_dim', { kind: 'ints', shape: [], data: [0] }], ['end_dim', { kind: 'ints', shape: [], data: [-1] }], ['input_type', intsOf(noBatch(x))]]);
+        connect(n, n.id);
+        source.set(n.id, n.id);
+        break;
+      }
+      case 'avgpool2d': {
+        const pads = attrInts(n, 'pads');
+        if (pads[0] !== pads[2] || pads[1] !== pads[3]) refuse(n, `asymmetric padding [${pads}]`, 'NIR pads both sides alike');
+        if (n.attrs.ceilMode === true) refuse(n, 'ceil-mode pooling', 'export with floor mode');
+        if (pads.some((p) => p > 0) && n.attrs.countIncludePad !== true) refuse(n, 'an average pool that excludes padding from the divisor', 'NIR divides by the window size');
+        add(n.id, 'AvgPool2d', [['kernel_size', intsOf(attrInts(n, 'kernel'))], ['stride', intsOf(attrInts(n, 'strides'))], ['padding', intsOf([pads[0], pads[1]])]]);
+        connect(n, n.id);
+        source.set(n.id, n.id);
+        break;
+      }
+      case 'globalavgpool': {
+        const [, , H, W] = byId.get(n.inputs[0].id)!.type.shape;
+        add(n.id, 'AvgPool2d', [['kernel_size', intsOf([H, W])], ['stride', intsOf([H, W])], ['padding', intsOf([0, 0])]]);
+        connect(n, n.id);
+        source.set(n.id, n.id);
+        break;
+      }
+      case 'maxpool2d':
+      case 'spikemaxpool':
+        refuse(n, 'a max pool', 'convert with --maxpool avg');
+        break;
+      default:
+        refuse(n, `the op '${n.op}'`, 'NIR has no such primitive');
+    }
+  });
+
+  if (g.outputs.length !== 1) throw new SnncError('SNN0325', `NIR export writes one output, the graph has ${g.outputs.length}`);
+  const out = byId.get(g.outputs[0])!;
+  const outName = freshName('output');
+  nodes.set(outName, group(new Map([['type', str('Output')], ['shape', intsOf(noBatch(out))]])));
+  edges.push(source.get(out.id)!, outName);
+
+  const graphMeta: Children = new Map([
+    ['snnc.name', str(g.name)],
+    ['snnc.steps', str(String(g.steps))],
+    ['snnc.dt', str(String(o.dt))],
+    ['snnc.input', str(g.nodes.find((n) => n.op === 'input')!.attrs.temporal === true ? 'temporal' : 'static')],
+    ['snnc.consts', str([...g.consts.keys()].join(','))],
+  ]);
+  for (const [k, v] of Object.entries(g.meta)) graphMeta.set(`snnc.meta.${k}`, str(v));
+  const top: Children = new Map<string, H5WriteNode>([
+    ['type', str('NIRGraph')],
+    ['nodes', group(nodes)],
+    ['edges', { kind: 'strings', shape: [edges.length / 2, 2], data: edges }],
+    ['metadata', group(graphMeta)],
+  ]);
+  return group(new Map<string, H5WriteNode>([['version', str(NIR_VERSION)], ['node', group(top)]]));
+}
+
+function setMeta(nodes: Children, name: string, key: string, value: string): void {
+  const node = nodes.get(name) as Group;
+  const m = node.children.get('metadata') as Group;
+  (m.children as Children).set(key, str(value));
+}

@@ -1,0 +1,505 @@
+/**
+ * NIR -> snn-float.
+ *
+ * NIR states neurons in continuous time; snnc runs them at steps of dt (option, seconds) by
+ * forward Euler with the step's input, the rule Norse uses (docs/nir.md gives the error):
+ *
+ *   LIF   v(t) = v(t-1) + dt/τ · (v_leak − v(t-1) + R·I(t))  =  α v(t-1) + g I(t) + c
+ *         α = 1 − dt/τ,  g = dt·R/τ,  c = dt·v_leak/τ
+ *   IF    v(t) = v(t-1) + dt·R·I(t)                          (α = 1, g = dt·R, c = 0)
+ *   I     the same without threshold: a readout (snnc's readout reports the sum divided by t)
+ *   Threshold  z = I(t) > θ, no state                         (α = 0, g = 1, c = 0)
+ *   z = v > v_threshold, then v = v_reset (which must be 0).
+ *
+ * snnc's population emits θ_c per spike and compares its own membrane u. Taking u_i = σ_i v_i
+ * with σ_i = θ_c / v_threshold_i makes the two the same neuron: u fires at θ_c (fire = gt,
+ * NIR's strict comparison), the input gain σ_i g_i and the drive σ_i c_i are folded into the rows
+ * and bias of the projection that feeds it, and θ_c is chosen so that the spikes arrive with the
+ * amplitude the consumers expect: the value of a Scale node that follows the neuron (snnc's own
+ * export writes IF -> Scale(θ)), else 1. Event values (spikes, pooled spikes) carry a per-channel
+ * factor (a SumPool2d's k², a Scale) that is folded into the columns of the projection reading
+ * them. Per-neuron thresholds, resistances and leak voltages become per-neuron gains; τ must be
+ * one number per population (the IR has one leak factor per population).
+ *
+ * Metadata whose keys start with `snnc.` are written by snnc's exporter and only name things
+ * (ids, constant names, source locations, graph meta), except `snnc.reset` and `snnc.fire`,
+ * the discrete-time choices snnc made and NIR leaves to each back end (docs/nir.md).
+ */
+import { GraphBuilder, sanitizeId } from '../../../ir/builder.js';
+import { SnncError } from '../../../ir/diagnostics.js';
+import { windowOut } from '../../../ir/shape.js';
+import { BATCH, type AttrValue, type Graph, type Ref } from '../../../ir/types.js';
+import { verifyOrThrow } from '../../../ir/verify.js';
+import type { NirGraph, NirNode, NirTensor } from './nir-graph.js';
+
+export interface NirImportOptions {
+  /** Seconds per step (continuous-time parameters are discretised with it). */
+  readonly dt: number;
+  /** Time steps; a file written by snnc carries its own. */
+  readonly steps?: number;
+  /** One frame per step (data [N, T, ...], the NIR default) or one value repeated. */
+  readonly input?: 'temporal' | 'static';
+  /** Graph name when the file has none. */
+  readonly name: string;
+}
+
+export const NIR_DEFAULT_DT = 1e-4;
+
+/** A projection whose weights may still be scaled (rows by a neuron's gain, columns by its input's factor). */
+interface Projection {
+  readonly op: 'dense' | 'conv2d';
+  readonly weight: Float64Array;
+  readonly wshape: readonly number[];
+  bias?: Float64Array;
+  readonly outC: number;
+  readonly outHW: number;
+  gainFolded: boolean;
+  consumers: number;
+}
+
+interface Val {
+  /** IR value id. */
+  readonly id: string;
+  /** Shape without the batch axis. */
+  readonly shape: readonly number[];
+  readonly kind: 'input' | 'events' | 'current' | 'readout';
+  /** Per-channel factor of event values still to fold into the consumer's weights. */
+  readonly factor?: Float64Array;
+  readonly proj?: Projection;
+}
+
+interface PendingNode {
+  readonly id: string;
+  readonly op: string;
+  readonly inputs: readonly (string | { const: () => string })[];
+  readonly attrs: Record<string, AttrValue | (() => AttrValue)>;
+  readonly shape: readonly number[];
+  readonly loc?: string;
+}
+
+const numel = (s: readonly number[]): number => s.reduce((a, b) => a * b, 1);
+
+function unsupported(n: NirNode, why: string): never {
+  throw new SnncError('SNN0324', `NIR node ${n.name} (${n.type}): ${why}`);
+}
+function mismatch(n: NirNode, why: string): never {
+  throw new SnncError('SNN0323', `NIR node ${n.name} (${n.type}): ${why}`);
+}
+
+function param(n: NirNode, name: string): NirTensor {
+  const t = n.params.get(name);
+  if (!t) mismatch(n, `has no parameter ${name}`);
+  return t;
+}
+function ints(n: NirNode, name: string, count: number): number[] {
+  const t = param(n, name);
+  const v = Array.from(t.data);
+  const out = v.length === 1 ? Array(count).fill(v[0]) : v;
+  if (out.length !== count || out.some((x) => !Number.isInteger(x))) mismatch(n, `${name} must be ${count} integers, found [${v}]`);
+  return out;
+}
+/** A per-neuron parameter broadcast to `size` values (a scalar applies to every neuron). */
+function perNeuron(n: NirNode, name: string, size: number, fallback?: number): Float64Array {
+  const t = n.params.get(name);
+  if (!t) {
+    if (fallback === undefined) mismatch(n, `has no parameter ${name}`);
+    return new Float64Array(size).fill(fallback);
+  }
+  if (t.data.length === 1) return new Float64Array(size).fill(t.data[0]);
+  if (t.data.length !== size) mismatch(n, `${name} has ${t.data.length} values for ${size} neurons`);
+  return Float64Array.from(t.data);
+}
+
+/** The common value per channel of a per-neuron vector, or undefined when a channel's values differ. */
+function perChannel(v: Float64Array, C: number, rel = 1e-9): Float64Array | undefined {
+  const HW = v.length / C;
+  const out = new Float64Array(C);
+  for (let c = 0; c < C; c++) {
+    const x = v[c * HW];
+    for (let p = 1; p < HW; p++) if (Math.abs(v[c * HW + p] - x) > rel * Math.abs(x)) return undefined;
+    out[c] = x;
+  }
+  return out;
+}
+
+function jsonList(n: NirNode, key: string): unknown[] {
+  const raw = n.metadata.get(key);
+  if (raw === undefined) return [];
+  try {
+    const v: unknown = JSON.parse(raw);
+    return Array.isArray(v) ? v : [];
+  } catch {
+    return [];
+  }
+}
+
+/** Nodes in an order that respects the edges (ties: snnc.order, then file order); a cycle is refused. */
+function topologicalOrder(g: NirGraph): NirNode[] {
+  const names = [...g.nodes.keys()];
+  const rank = new Map(names.map((n, i) => [n, Number(g.nodes.get(n)!.metadata.get('snnc.order') ?? names.length + i)]));
+  const indeg = new Map(names.map((n) => [n, 0]));
+  for (const [, b] of g.edges) indeg.set(b, indeg.get(b)! + 1);
+  const ready = names.filter((n) => indeg.get(n) === 0);
+  const out: NirNode[] = [];
+  while (ready.length) {
+    ready.sort((a, b) => rank.get(a)! - rank.get(b)!);
+    const n = ready.shift()!;
+    out.push(g.nodes.get(n)!);
+    for (const [a, b] of g.edges) {
+      if (a !== n) continue;
+      indeg.set(b, indeg.get(b)! - 1);
+      if (indeg.get(b) === 0) ready.push(b);
+    }
+  }
+  if (out.length !== names.length) {
+    const stuck = names.filter((n) => indeg.get(n)! > 0);
+    throw new SnncError('SNN0324', `the NIR graph has a cycle through ${stuck.join(', ')}: recurrent graphs are not supported yet (snnc's IR and executors are feed-forward in time)`);
+  }
+  return out;
+}
+
+export function importNir(g: NirGraph, o: NirImportOptions): Graph {
+  if (!(o.dt > 0)) throw new SnncError('SNN0504', `--dt must be a positive number of seconds, found ${o.dt}`);
+  const steps = Number(g.metadata.get('snnc.steps') ?? o.steps);
+  if (!Number.isInteger(steps) || steps < 1) throw new SnncError('SNN0504', 'a NIR graph has no number of steps: pass -T');
+  const temporal = (g.metadata.get('snnc.input') ?? o.input ?? 'temporal') === 'temporal';
+  const b = new GraphBuilder(g.metadata.get('snnc.name') ?? sanitizeId(o.name), 'snn-float', steps);
+  for (const [k, v] of g.metadata) if (k.startsWith('snnc.meta.')) b.meta[k.slice('snnc.meta.'.length)] = v;
+
+  const preds = new Map<string, string[]>();
+  const succs = new Map<string, string[]>();
+  for (const n of g.nodes.keys()) {
+    preds.set(n, []);
+    succs.set(n, []);
+  }
+  for (const [a, c] of g.edges) {
+    preds.get(c)!.push(a);
+    succs.get(a)!.push(c);
+  }
+  const order = topologicalOrder(g);
+  const inputs = order.filter((n) => n.type === 'Input');
+  const outputs = order.filter((n) => n.type === 'Output');
+  if (inputs.length !== 1) throw new SnncError('SNN0324', `snnc runs graphs with one Input node, found ${inputs.length}`);
+  if (outputs.length !== 1) throw new SnncError('SNN0324', `snnc runs graphs with one Output node, found ${outputs.length}`);
+
+  const vals = new Map<string, Val>();
+  const pending: PendingNode[] = [];
+  const idOf = (n: NirNode): string => {
+    const id = b.fresh(n.name);
+    return id;
+  };
+  const loc = (n: NirNode): { loc?: string } => (n.metadata.has('snnc.loc') ? { loc: n.metadata.get('snnc.loc')! } : {});
+  const constName = (n: NirNode, key: string, fallback: string): string => n.metadata.get(`snnc.${key}`) ?? `${n.name}.${fallback}`;
+  const single = (n: NirNode): Val => {
+    const p = preds.get(n.name)!;
+    if (p.length !== 1) mismatch(n, `expects one incoming edge, found ${p.length}`);
+    return vals.get(p[0])!;
+  };
+  const events = (n: NirNode, v: Val): Val => {
+    if (v.kind === 'current' || v.kind === 'readout') unsupported(n, `reads %${v.id}, a synaptic current; pooling and flattening read spikes or the input`);
+    return v;
+  };
+  /** Fold an event value's channel factor into a projection's input columns (dense: features c·HW + p). */
+  const foldColumns = (n: NirNode, src: Val, weight: Float64Array, wshape: readonly number[], op: 'dense' | 'conv2d', groups = 1): void => {
+    if (!src.factor) return;
+    const f = src.factor;
+    if (op === 'dense') {
+      const [M, K] = wshape;
+      const HW = K / f.length;
+      for (let m = 0; m < M; m++) for (let k = 0; k < K; k++) weight[m * K + k] *= f[Math.floor(k / HW)];
+    } else {
+      const [Co, Cig, kh, kw] = wshape;
+      const perGroup = Co / groups;
+      for (let oc = 0; oc < Co; oc++) {
+        const g0 = Math.floor(oc / perGroup) * Cig;
+        for (let ic = 0; ic < Cig; ic++) for (let q = 0; q < kh * kw; q++) weight[((oc * Cig + ic) * kh * kw) + q] *= f[g0 + ic];
+      }
+    }
+    void n;
+  };
+  const projection = (n: NirNode, op: 'dense' | 'conv2d', src: Val, weight: Float64Array, wshape: readonly number[], bias: Float64Array | undefined, shape: readonly number[], attrs: Record<string, AttrValue>, groups = 1): void => {
+    const id = idOf(n);
+    foldColumns(n, src, weight, wshape, op, groups);
+    const outC = shape[0];
+    const proj: Projection = { op, weight, wshape, ...(bias ? { bias } : {}), outC, outHW: numel(shape) / outC, gainFolded: false, consumers: succs.get(n.name)!.length };
+    const wName = constName(n, 'weight', 'weight');
+    const inputsOf: PendingNode['inputs'] = [src.id, { const: () => b.constant(wName, { dtype: 'f32', shape: [...wshape] }, Float32Array.from(weight)) }];
+    pending.push({
+      id,
+      op,
+      get inputs() {
+        return proj.bias ? [...inputsOf, { const: () => b.constant(constName(n, 'bias', 'bias'), { dtype: 'f32', shape: [outC] }, Float32Array.from(proj.bias!)) }] : inputsOf;
+      },
+      attrs,
+      shape,
+      ...loc(n),
+    });
+    vals.set(n.name, { id, shape, kind: 'current', proj });
+  };
+  /** Fold a per-neuron gain and drive into the projections feeding a neuron or readout. */
+  const foldGain = (n: NirNode, ins: Val[], gain: Float64Array, drive: Float64Array): void => {
+    const near1 = (x: number): boolean => Math.abs(x - 1) <= 1e-6;
+    const projs = ins.filter((v) => v.proj);
+    for (const v of ins) if (!v.proj && !gain.every(near1)) unsupported(n, `its input %${v.id} has no weights to carry the input gain ${gain[0]} (dt·R/τ/v_threshold): put a Linear in front`);
+    if (!projs.length && drive.some((d) => d !== 0)) unsupported(n, 'a constant drive (v_leak) needs a projection with a bias in front');
+    projs.forEach((v, k) => {
+      const p = v.proj!;
+      if (p.gainFolded || (p.consumers > 1 && !gain.every(near1))) unsupported(n, `its input %${v.id} feeds several nodes, which would need different input gains`);
+      p.gainFolded = true;
+      const rowGain = p.op === 'dense' ? gain : perChannel(gain, p.outC);
+      if (!rowGain) unsupported(n, 'a convolution feeds it and its gain dt·R/τ/v_threshold varies within a channel');
+      const rowLen = p.weight.length / p.outC;
+      for (let r = 0; r < p.outC; r++) for (let j = 0; j < rowLen; j++) p.weight[r * rowLen + j] *= rowGain[r];
+      if (p.bias) for (let r = 0; r < p.outC; r++) p.bias[r] *= rowGain[r];
+      if (k === 0 && drive.some((d) => d !== 0)) {
+        const d = p.op === 'dense' ? drive : perChannel(drive, p.outC);
+        if (!d) unsupported(n, 'a convolution feeds it and its drive dt·v_leak/τ varies within a channel');
+        p.bias ??= new Float64Array(p.outC);
+        for (let r = 0; r < p.outC; r++) p.bias[r] += d[r];
+      }
+    });
+  };
+  /** The incoming values of a neuron or readout, summed by add nodes (NIR sums every edge into a node). */
+  const summed = (n: NirNode, shape: readonly number[]): { ref: string; ins: Val[] } => {
+    const ins = preds.get(n.name)!.map((p) => vals.get(p)!);
+    if (!ins.length) mismatch(n, 'has no incoming edge');
+    for (const v of ins) {
+      if (numel(v.shape) !== numel(shape)) throw new SnncError('SNN0323', `NIR edge into ${n.name}: %${v.id} has shape [${v.shape}], ${n.name} has ${numel(shape)} neurons`);
+      if (v.factor) unsupported(n, `reads scaled events %${v.id} directly; snnc folds a Scale or SumPool2d into the weights of the projection that reads it`);
+      if (v.kind === 'readout') unsupported(n, `reads the readout %${v.id}`);
+    }
+    let ref = ins[0].id;
+    // snnc's export names the add nodes it folded (outermost first) and their locations
+    const sumIds = jsonList(n, 'snnc.sum');
+    const sumLocs = jsonList(n, 'snnc.sumloc');
+    for (let k = 1; k < ins.length; k++) {
+      const at = ins.length - 1 - k;
+      const id = b.fresh((sumIds[at] as string | undefined) ?? `${n.name}_sum`);
+      const where = sumLocs[at];
+      pending.push({ id, op: 'add', inputs: [ref, ins[k].id], attrs: {}, shape: ins[0].shape, ...(typeof where === 'string' ? { loc: where } : sumLocs.length ? {} : loc(n)) });
+      ref = id;
+    }
+    return { ref, ins };
+  };
+
+  for (const n of order) {
+    switch (n.type) {
+      case 'Input': {
+        const shape = Array.from(param(n, 'shape').data);
+        if (shape.length < 1 || shape.some((d) => !Number.isInteger(d) || d < 1)) mismatch(n, `shape [${shape}] is not a tensor shape`);
+        if (shape.length !== 1 && shape.length !== 3) unsupported(n, `snnc's executors take vectors [F] or maps [C, H, W], found [${shape}]`);
+        const id = idOf(n);
+        pending.push({ id, op: 'input', inputs: [], attrs: temporal ? { temporal: true } : {}, shape, ...loc(n) });
+        vals.set(n.name, { id, shape, kind: 'input' });
+        break;
+      }
+      case 'Affine':
+      case 'Linear': {
+        const src = single(n);
+        const w = param(n, 'weight');
+        if (w.shape.length !== 2) mismatch(n, `weight must be [out, in], found [${w.shape}]`);
+        const [M, K] = w.shape;
+        if (src.shape.length !== 1) unsupported(n, `reads %${src.id} of shape [${src.shape}]; put a Flatten in front`);
+        if (src.shape[0] !== K) throw new SnncError('SNN0323', `NIR edge ${preds.get(n.name)![0]} -> ${n.name}: ${n.name} expects ${K} inputs, its source gives ${src.shape[0]}`);
+        let bias: Float64Array | undefined;
+        if (n.type === 'Affine') {
+          bias = Float64Array.from(param(n, 'bias').data);
+          if (bias.length !== M) mismatch(n, `bias has ${bias.length} values for ${M} outputs`);
+          if (bias.every((x) => x === 0) && n.metadata.get('snnc.bias') === undefined) bias = undefined;
+        }
+        projection(n, 'dense', src, Float64Array.from(w.data), [M, K], bias, [M], {});
+        break;
+      }
+      case 'Conv2d': {
+        const src = single(n);
+        const w = param(n, 'weight');
+        if (w.shape.length !== 4) mismatch(n, `weight must be [out, in/groups, kh, kw], found [${w.shape}]`);
+        if (src.shape.length !== 3) unsupported(n, `reads %${src.id} of shape [${src.shape}], expected a map [C, H, W]`);
+        const groups = ints(n, 'groups', 1)[0];
+        const [Co, Cig, kh, kw] = w.shape;
+        const [C, H, W] = src.shape;
+        if (Cig * groups !== C || Co % groups !== 0) throw new SnncError('SNN0323', `NIR edge into ${n.name}: weight [${w.shape}] with ${groups} groups expects ${Cig * groups} input channels, the source has ${C}`);
+        const stride = ints(n, 'stride', 2);
+        const padding = ints(n, 'padding', 2);
+        const dilation = ints(n, 'dilation', 2);
+        const ho = windowOut(H, kh, stride[0], padding[0], padding[0], dilation[0]);
+        const wo = windowOut(W, kw, stride[1], padding[1], padding[1], dilation[1]);
+        if (ho < 1 || wo < 1) mismatch(n, `kernel ${kh}x${kw} does not fit its ${H}x${W} input`);
+        let bias: Float64Array | undefined = Float64Array.from(param(n, 'bias').data);
+        if (bias.length === 1 && Co > 1) bias = new Float64Array(Co).fill(bias[0]);
+        if (bias.length !== Co) mismatch(n, `bias has ${bias.length} values for ${Co} output channels`);
+        if (bias.every((x) => x === 0) && n.metadata.get('snnc.bias') === undefined) bias = undefined;
+        const attrs = { strides: stride, pads: [padding[0], padding[1], padding[0], padding[1]], dilations: dilation, group: groups };
+        projection(n, 'conv2d', src, Float64Array.from(w.data), [Co, Cig, kh, kw], bias, [Co, ho, wo], attrs, groups);
+        break;
+      }
+      case 'SumPool2d':
+      case 'AvgPool2d': {
+        const src = events(n, single(n));
+        if (src.shape.length !== 3) unsupported(n, `reads %${src.id} of shape [${src.shape}], expected a map [C, H, W]`);
+        const [C, H, W] = src.shape;
+        const k = ints(n, 'kernel_size', 2);
+        const s = ints(n, 'stride', 2);
+        const p = ints(n, 'padding', 2);
+        const id = idOf(n);
+        const sumFactor = n.type === 'SumPool2d' ? k[0] * k[1] : 1;
+        const factor = src.factor || sumFactor !== 1 ? Float64Array.from({ length: C }, (_, c) => (src.factor ? src.factor[c] : 1) * sumFactor) : undefined;
+        if (k[0] === H && k[1] === W && p.every((x) => x === 0)) {
+          pending.push({ id, op: 'globalavgpool', inputs: [src.id], attrs: {}, shape: [C, 1, 1], ...loc(n) });
+          vals.set(n.name, { id, shape: [C, 1, 1], kind: 'events', ...(factor ? { factor } : {}) });
+          break;
+        }
+        const ho = windowOut(H, k[0], s[0], p[0], p[0], 1);
+        const wo = windowOut(W, k[1], s[1], p[1], p[1], 1);
+        if (ho < 1 || wo < 1) mismatch(n, `window ${k[0]}x${k[1]} does not fit its ${H}x${W} input`);
+        // NIR divides by the window size (PyTorch's count_include_pad); without padding the flag changes nothing
+        pending.push({ id, op: 'avgpool2d', inputs: [src.id], attrs: { kernel: k, strides: s, pads: [p[0], p[1], p[0], p[1]], ceilMode: false, countIncludePad: p.some((x) => x > 0) }, shape: [C, ho, wo], ...loc(n) });
+        vals.set(n.name, { id, shape: [C, ho, wo], kind: 'events', ...(factor ? { factor } : {}) });
+        break;
+      }
+      case 'Flatten': {
+        const src = events(n, single(n));
+        const rank = src.shape.length;
+        const norm = (d: number): number => (d < 0 ? d + rank : d);
+        const [s0, e0] = [ints(n, 'start_dim', 1)[0], ints(n, 'end_dim', 1)[0]];
+        if (norm(s0) !== 0 || norm(e0) !== rank - 1) unsupported(n, `flattens dims ${s0}..${e0} of [${src.shape}]; snnc flattens a whole sample to a vector (start_dim 0, end_dim -1)`);
+        const id = idOf(n);
+        const shape = [numel(src.shape)];
+        pending.push({ id, op: 'flatten', inputs: [src.id], attrs: { axis: 1 }, shape, ...loc(n) });
+        vals.set(n.name, { id, shape, kind: src.kind, ...(src.factor ? { factor: src.factor } : {}) });
+        break;
+      }
+      case 'Scale': {
+        const src = single(n);
+        if (vals.get(n.name)) break; // absorbed as the amplitude of the neuron before it
+        const s = perNeuron(n, 'scale', numel(src.shape));
+        if (src.kind === 'current' && src.proj && !src.proj.gainFolded && src.proj.consumers === 1) {
+          // a scaled current: fold into the rows of the projection
+          foldGain(n, [src], s, new Float64Array(s.length));
+          src.proj.gainFolded = false;
+          vals.set(n.name, src);
+          break;
+        }
+        if (src.kind === 'events' || src.kind === 'input') {
+          const C = src.shape.length === 3 ? src.shape[0] : src.shape[0];
+          const f = src.shape.length === 3 ? perChannel(s, C) : s;
+          if (!f) unsupported(n, 'scales a map with values that vary within a channel');
+          vals.set(n.name, { ...src, factor: Float64Array.from(f, (x, c) => x * (src.factor ? src.factor[c] : 1)) });
+          break;
+        }
+        unsupported(n, `scales %${src.id}, which snnc cannot fold into weights`);
+        break;
+      }
+      case 'IF':
+      case 'LIF':
+      case 'Threshold': {
+        const shapeOf = (): number[] => {
+          const first = vals.get(preds.get(n.name)![0]);
+          return first ? [...first.shape] : [];
+        };
+        const shape = shapeOf();
+        const size = numel(shape);
+        const vth = perNeuron(n, n.type === 'Threshold' ? 'threshold' : 'v_threshold', size);
+        const vreset = perNeuron(n, 'v_reset', size, 0);
+        if (vreset.some((x) => x !== 0)) unsupported(n, `v_reset ${vreset.find((x) => x !== 0)}: snnc's neurons reset to 0 (or subtract θ)`);
+        if (vth.some((x) => !(x > 0))) unsupported(n, `v_threshold must be positive, found ${vth.find((x) => !(x > 0))}`);
+        let leak = 1;
+        let gain: Float64Array;
+        let drive = new Float64Array(size);
+        if (n.type === 'IF') gain = perNeuron(n, 'r', size).map((r) => o.dt * r);
+        else if (n.type === 'Threshold') {
+          gain = new Float64Array(size).fill(1);
+          leak = 0;
+        } else {
+          const tau = perNeuron(n, 'tau', size);
+          if (tau.some((t) => Math.abs(t - tau[0]) > 1e-9 * Math.abs(tau[0]))) unsupported(n, `τ varies over the population (${Math.min(...tau)} .. ${Math.max(...tau)}); snnc has one leak factor per population`);
+          if (!(tau[0] >= o.dt)) unsupported(n, `τ = ${tau[0]} s is shorter than the step dt = ${o.dt} s: forward Euler would be unstable; pass a smaller --dt`);
+          leak = 1 - o.dt / tau[0];
+          const r = perNeuron(n, 'r', size);
+          const vl = perNeuron(n, 'v_leak', size);
+          gain = r.map((x) => (o.dt * x) / tau[0]);
+          drive = vl.map((x) => (o.dt * x) / tau[0]);
+        }
+        // the amplitude: a Scale right after the neuron (its only consumer) gives θ_c, else 1
+        const next = succs.get(n.name)!;
+        const C = shape.length === 3 ? shape[0] : size;
+        let theta: Float64Array = new Float64Array(C).fill(1);
+        let absorbed: NirNode | undefined;
+        if (next.length === 1 && g.nodes.get(next[0])!.type === 'Scale' && preds.get(next[0])!.length === 1) {
+          const sc = g.nodes.get(next[0])!;
+          const k = perChannel(perNeuron(sc, 'scale', size), C);
+          if (k && k.every((x) => x > 0)) {
+            theta = k;
+            absorbed = sc;
+          }
+        }
+        const HW = size / C;
+        const sigma = Float64Array.from(vth, (v, i) => theta[Math.floor(i / HW)] / v);
+        const { ref, ins } = summed(n, shape);
+        foldGain(n, ins, gain.map((x, i) => x * sigma[i]), drive.map((x, i) => x * sigma[i]));
+        const id = idOf(n);
+        const uniform = theta.every((t) => t === theta[0]);
+        const thName = n.metadata.get('snnc.threshold');
+        const threshold: AttrValue | (() => AttrValue) = thName || !uniform ? () => ({ const: b.constant(thName ?? `${n.name}.theta`, { dtype: 'f32', shape: [C] }, Float32Array.from(theta)) }) : theta[0];
+        const attrs: PendingNode['attrs'] = { reset: n.metadata.get('snnc.reset') === 'subtract' ? 'subtract' : 'zero', threshold };
+        if (leak !== 1) attrs.leak = Math.fround(leak);
+        if (n.metadata.get('snnc.fire') !== 'ge') attrs.fire = 'gt';
+        pending.push({ id, op: 'if', inputs: [ref], attrs, shape, ...loc(n) });
+        const v: Val = { id, shape, kind: 'events' };
+        vals.set(n.name, v);
+        if (absorbed) vals.set(absorbed.name, v);
+        break;
+      }
+      case 'I': {
+        const first = vals.get(preds.get(n.name)![0]);
+        const shape = first ? [...first.shape] : [];
+        const { ref, ins } = summed(n, shape);
+        foldGain(n, ins, perNeuron(n, 'r', numel(shape)).map((r) => o.dt * r), new Float64Array(numel(shape)));
+        const id = idOf(n);
+        pending.push({ id, op: 'readout', inputs: [ref], attrs: {}, shape, ...loc(n) });
+        vals.set(n.name, { id, shape, kind: 'readout' });
+        break;
+      }
+      case 'Output': {
+        const src = single(n);
+        const shape = Array.from(param(n, 'shape').data);
+        if (numel(shape) !== numel(src.shape)) throw new SnncError('SNN0323', `NIR edge into ${n.name}: the output holds ${numel(shape)} values, its source %${src.id} gives ${numel(src.shape)}`);
+        if (src.kind === 'readout') {
+          b.outputs = [src.id];
+          break;
+        }
+        if (src.factor) unsupported(n, 'reads scaled events; snnc reports spike rates of a population or a readout');
+        // spikes or a current at the output: snnc reports their mean over the steps (a readout)
+        const id = b.fresh(n.name);
+        pending.push({ id, op: 'readout', inputs: [src.id], attrs: {}, shape: src.shape, ...loc(n) });
+        b.outputs = [id];
+        break;
+      }
+      case 'LI':
+      case 'CubaLI':
+        unsupported(n, 'a leaky (non-spiking) readout: snnc\'s readout integrates without leak (NIR I); a leaky one is not in the IR yet');
+        break;
+      case 'CubaLIF':
+        unsupported(n, 'the synaptic current state of a current-based LIF is not in the IR yet (only the membrane is)');
+        break;
+      case 'Delay':
+        unsupported(n, 'a Delay of τ seconds is not supported yet (snnc\'s delay op is one step)');
+        break;
+      default:
+        throw new SnncError('SNN0322', `NIR node ${n.name}: primitive ${n.type} is not supported`);
+    }
+  }
+
+  for (const p of pending) {
+    const ins: Ref[] = p.inputs.map((r) => (typeof r === 'string' ? { kind: 'value', id: r } : { kind: 'const', id: r.const() }));
+    const attrs: Record<string, AttrValue> = {};
+    for (const [k, v] of Object.entries(p.attrs)) attrs[k] = typeof v === 'function' ? v() : v;
+    b.addNode({ id: p.id, op: p.op, inputs: ins, attrs, type: { dtype: 'f32', shape: [BATCH, ...p.shape] }, ...(p.loc !== undefined ? { loc: p.loc } : {}) });
+  }
+  // the constant table in the order snnc wrote it (a file from elsewhere: creation order)
+  const listed = (g.metadata.get('snnc.consts') ?? '').split(',').filter((id) => b.consts.has(id));
+  const consts = new Map([...listed, ...[...b.consts.keys()].filter((id) => !listed.includes(id))].map((id) => [id, b.consts.get(id)!]));
+  const graph: Graph = { name: b.name, stage: 'snn-float', steps, nodes: b.nodes, consts, outputs: b.outputs, meta: b.meta };
+  verifyOrThrow(graph);
+  return graph;
+}

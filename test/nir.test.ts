@@ -1,0 +1,280 @@
+/**
+ * NIR interop: the three NIR-paper fixtures import and, driven by the paper's input spike train,
+ * match a reference written here from the NIR equations (forward Euler at dt, docs/nir.md); they
+ * compile to C bit-exactly with their temporal input; snnc -> NIR -> snnc is the identity on the
+ * fixture models; the written files have the layout NIR's reference reader expects; bad files and
+ * unsupported graphs get coded errors and nothing written.
+ */
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Engine } from '../ir/engine/engine.js';
+import { floatSemantics } from '../ir/engine/neuron-float.js';
+import { FixedInterpreter } from '../ir/interp-fixed.js';
+import { printGraph } from '../ir/text/print.js';
+import type { Graph } from '../ir/types.js';
+import { cTarget } from '../targets/c/index.js';
+import { loadImages } from '../src/data/dataset.js';
+import { readHdf5, writeHdf5, type H5Group, type H5WriteNode } from '../src/frontend/nir/hdf5.js';
+import { exportNir } from '../src/frontend/nir/export.js';
+import { importNir, NIR_DEFAULT_DT } from '../src/frontend/nir/import.js';
+import { NIR_PARAMS, nirGraphOf, type NirGraph } from '../src/frontend/nir/nir-graph.js';
+import { readNirFile } from '../src/frontend/nir/file.js';
+import { importOnnxFile } from '../src/frontend/onnx/import.js';
+import { PRESETS } from '../src/methods.js';
+import { calibrate, prepareAnn, toFixed, toSnn } from '../src/pipeline.js';
+import { verifyProgram } from '../src/verify-c.js';
+import { buildProgram, WARNINGS, writeProgram } from './helpers/c-build.js';
+import { snnc } from './helpers/cli.js';
+import { CALIB_IMAGES, modelPath, ROOT } from './helpers/paths.js';
+
+const NIR_DIR = join(ROOT, 'test/fixtures/nir');
+const FIXTURES = ['lif_norse', 'lif_rockpool', 'two_lif_neurons'];
+/** Column 1 of the paper's trace: the input spike train, 1,000 steps of dt = 1e-4 s. */
+const csv = (name: string): number[][] =>
+  readFileSync(join(NIR_DIR, `${name}.csv`), 'utf8')
+    .trim()
+    .split('\n')
+    .map((l) => l.split(',').map(Number));
+const INPUT = csv('lif_norse').map((r) => r[0]);
+const T = INPUT.length;
+const spikeSteps = (rows: number[][]): number[] => rows.flatMap((r, i) => (r[2] !== 0 ? [i + 1] : []));
+
+async function nirOf(name: string): Promise<NirGraph> {
+  return nirGraphOf(await readHdf5(readFileSync(join(NIR_DIR, `${name}.nir`)), name), name);
+}
+
+/**
+ * The NIR equations, independently of snnc's importer (float64): along the chain from Input,
+ * Affine/Linear compute W x (+ b); a LIF does v += dt/τ (v_leak − v + R I), z = v > v_threshold,
+ * then v = v_reset where it fired. Returns each LIF's spikes (steps) and membrane after each step.
+ */
+function reference(g: NirGraph, input: readonly number[], dt: number): { spikes: number[][]; v: number[][]; vth: number[] } {
+  const next = (name: string): string | undefined => g.edges.find(([a]) => a === name)?.[1];
+  const chain: string[] = [];
+  for (let n = [...g.nodes.values()].find((x) => x.type === 'Input')!.name; n !== undefined; n = next(n)!) {
+    chain.push(n);
+    if (g.nodes.get(n)!.type === 'Output') break;
+  }
+  const lifs = chain.filter((n) => g.nodes.get(n)!.type === 'LIF');
+  const state = new Map(lifs.map((n) => [n, 0]));
+  const out = { spikes: lifs.map(() => [] as number[]), v: lifs.map(() => [] as number[]), vth: lifs.map((n) => g.nodes.get(n)!.params.get('v_threshold')!.data[0]) };
+  input.forEach((x, t) => {
+    let value = x;
+    for (const name of chain) {
+      const n = g.nodes.get(name)!;
+      const p = (k: string): number => n.params.get(k)!.data[0];
+      if (n.type === 'Affine') value = p('weight') * value + p('bias');
+      else if (n.type === 'Linear') value = p('weight') * value;
+      else if (n.type === 'LIF') {
+        let v = state.get(name)!;
+        v += (dt / p('tau')) * (p('v_leak') - v + p('r') * value);
+        const z = v > p('v_threshold') ? 1 : 0;
+        if (z) v = n.params.has('v_reset') ? p('v_reset') : 0;
+        state.set(name, v);
+        const k = lifs.indexOf(name);
+        if (z) out.spikes[k].push(t + 1);
+        out.v[k].push(v);
+        value = z;
+      }
+    }
+  });
+  return out;
+}
+
+/** snnc's float engine on a temporal graph: spikes (steps) and membranes in NIR units (u · v_threshold / θ, populations in chain order). */
+function runFloat(g: Graph, vth: readonly number[], input: readonly number[]): { spikes: number[][]; v: number[][] } {
+  const e = new Engine(g, floatSemantics);
+  const pops = e.populations;
+  const theta = pops.map((p) => Number(g.nodes.find((n) => n.id === p.id)!.attrs.threshold));
+  const out = { spikes: pops.map(() => [] as number[]), v: pops.map(() => [] as number[]) };
+  e.begin();
+  for (let t = 1; t <= input.length; t++) {
+    e.loadInput([input[t - 1]]);
+    e.step(t);
+    pops.forEach((p, k) => {
+      if (e.read(p.id)[0] !== 0) out.spikes[k].push(t);
+      out.v[k].push(((p.unit as unknown as { v: Float32Array }).v[0] * vth[k]) / theta[k]);
+    });
+  }
+  return out;
+}
+
+describe('the NIR paper fixtures', () => {
+  const graphs = new Map<string, Graph>();
+  beforeAll(async () => {
+    for (const f of FIXTURES) graphs.set(f, await readNirFile(join(NIR_DIR, `${f}.nir`), { steps: T }));
+  });
+
+  it('import as temporal float spiking networks with a gain, a leak and NIR\'s strict threshold', () => {
+    const g = graphs.get('lif_norse')!;
+    expect(g.stage).toBe('snn-float');
+    expect(g.nodes[0].attrs.temporal).toBe(true);
+    const lif = g.nodes.find((n) => n.op === 'if')!;
+    // τ = 2.5 ms, dt = 0.1 ms: leak 1 − dt/τ = 0.96; gain dt·R/τ / v_threshold = 0.04 / 0.1 = 0.4
+    expect(lif.attrs).toMatchObject({ fire: 'gt', reset: 'zero', threshold: 1, leak: Math.fround(0.96) });
+    expect(Math.abs(g.consts.get(g.nodes[1].inputs[1].id)!.data[0] - 0.4)).toBeLessThan(1e-7);
+    // v_leak = 1.2 drives lif1 of two_lif_neurons: dt/τ · v_leak / v_threshold = 0.012 per step, in the bias
+    const two = graphs.get('two_lif_neurons')!;
+    expect(Math.abs(two.consts.get('linear1.bias')!.data[0] - 0.012)).toBeLessThan(1e-8);
+  });
+
+  for (const f of FIXTURES) {
+    it(`${f}: float spikes equal the NIR-equation reference, membranes within 1e-5 · v_threshold (float32 against float64)`, async () => {
+      const nir = await nirOf(f);
+      const input = f === 'two_lif_neurons' ? INPUT.map(() => 0) : INPUT;
+      const ref = reference(nir, input, NIR_DEFAULT_DT);
+      const got = runFloat(graphs.get(f)!, ref.vth, input);
+      expect(got.spikes).toEqual(ref.spikes);
+      got.v.forEach((trace, k) => {
+        const worst = Math.max(...trace.map((v, t) => Math.abs(v - ref.v[k][t])));
+        expect(worst).toBeLessThan(1e-5 * ref.vth[k]);
+      });
+      if (f === 'two_lif_neurons') expect(ref.spikes[0].length).toBeGreaterThan(3); // lif1 fires from its v_leak drive alone
+    });
+  }
+
+  it('lif_norse spikes at the steps of the analytic solution and of Norse (the paper\'s CSVs)', () => {
+    const g = graphs.get('lif_norse')!;
+    const e = new Engine(g, floatSemantics);
+    const spikes: number[] = [];
+    e.begin();
+    for (let t = 1; t <= T; t++) {
+      e.loadInput([INPUT[t - 1]]);
+      e.step(t);
+      if (e.read(e.populations[0].id)[0] !== 0) spikes.push(t);
+    }
+    expect(spikes).toEqual(spikeSteps(csv('lif_exact')));
+    expect(spikes).toEqual(spikeSteps(csv('lif_norse')));
+  });
+
+  it('compile to integer C that is bit-exact to the interpreter, one input frame per step', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'snnc-nir-c-'));
+    const built = FIXTURES.map((f) => ({ prefix: f, graph: toFixed(graphs.get(f)!, cTarget(), { inputScale: 1, weightBits: 16 }) }));
+    writeProgram(dir, built);
+    const exe = await buildProgram(dir, FIXTURES, [...WARNINGS, '-O2']);
+    built.forEach(({ graph }, k) => {
+      const frames = FIXTURES[k] === 'two_lif_neurons' ? INPUT.map(() => 0) : INPUT;
+      const samples = { count: 2, size: T, data: Int32Array.from([...frames, ...frames.map((x, t) => (t % 7 === 0 ? 1 : x))]) };
+      const r = verifyProgram(graph, exe, dir, samples, k);
+      expect(r.first).toBeUndefined();
+      expect(r.bitExact).toBe(true);
+    });
+    // at 16-bit weights the integer neuron spikes where the float one does
+    const it16 = new FixedInterpreter(built[0].graph);
+    const got: number[] = [];
+    it16.run(INPUT, 0, (t) => {
+      if (it16.engine.read(it16.engine.populations[0].id)[0] !== 0) got.push(t);
+    });
+    expect(got).toEqual(spikeSteps(csv('lif_exact')));
+  });
+});
+
+describe('snnc -> NIR -> snnc', () => {
+  const models = ['fmnist-mlp', 'fmnist-resnet', 'fmnist-dwsep', 'fmnist-vgg-maxpool'];
+  const snns = new Map<string, Graph>();
+  beforeAll(async () => {
+    for (const m of models) {
+      const ann = prepareAnn(importOnnxFile(modelPath(m)));
+      const stats = await calibrate(ann, loadImages(CALIB_IMAGES, ann.nodes[0].type, 1 / 255, 32), 2);
+      snns.set(m, toSnn(ann, stats, { ...PRESETS['chp99.9-subtract-half'], vinit: 0, maxpool: 'avg' }, 8));
+    }
+  }, 300_000);
+
+  for (const m of models) {
+    it(`${m}: the re-imported graph is the same text and weights`, async () => {
+      const g = snns.get(m)!;
+      const bytes = await writeHdf5(exportNir(g, { dt: NIR_DEFAULT_DT }));
+      const back = importNir(nirGraphOf(await readHdf5(bytes, m), m), { dt: NIR_DEFAULT_DT, name: 'other' });
+      const a = printGraph(g, { sidecar: 'w.bin' });
+      const b = printGraph(back, { sidecar: 'w.bin' });
+      expect(b.text).toBe(a.text);
+      expect(Buffer.compare(Buffer.from(b.sidecar!), Buffer.from(a.sidecar!))).toBe(0);
+    });
+  }
+
+  it('writes the layout NIR\'s reference reader reads (nir/serialization.py read_node)', async () => {
+    const tree = await readHdf5(await writeHdf5(exportNir(snns.get('fmnist-resnet')!, { dt: NIR_DEFAULT_DT })), 'resnet');
+    const str = (g: H5Group, k: string): string => {
+      const d = g.children.get(k)!;
+      expect(d.kind).toBe('dataset');
+      return (d as { data: readonly string[] }).data[0];
+    };
+    expect(str(tree, 'version')).toMatch(/^\d+\.\d+\.\d+$/);
+    const node = tree.children.get('node') as H5Group;
+    expect(str(node, 'type')).toBe('NIRGraph');
+    const nodes = node.children.get('nodes') as H5Group;
+    const types = new Set<string>();
+    for (const [name, n] of nodes.children) {
+      const g = n as H5Group;
+      const type = str(g, 'type');
+      types.add(type);
+      expect(Object.keys(NIR_PARAMS), name).toContain(type);
+      for (const p of NIR_PARAMS[type]) expect(g.children.get(p)?.kind, `${name}.${p}`).toBe('dataset');
+      if (type === 'IF') for (const p of ['r', 'v_threshold', 'v_reset']) expect((g.children.get(p) as unknown as { shape: number[] }).shape).toEqual((g.children.get('r') as unknown as { shape: number[] }).shape);
+    }
+    expect([...types].sort()).toEqual(['Affine', 'AvgPool2d', 'Conv2d', 'Flatten', 'I', 'IF', 'Input', 'Output', 'Scale']);
+    const edges = node.children.get('edges') as unknown as { shape: number[]; data: readonly string[] };
+    expect(edges.shape[1]).toBe(2);
+    for (const e of edges.data) expect(nodes.children.has(e)).toBe(true);
+  });
+});
+
+describe('NIR errors', () => {
+  const node = (type: string, params: Record<string, H5WriteNode>): H5WriteNode => ({ kind: 'group', children: new Map<string, H5WriteNode>([['type', { kind: 'string', value: type }], ...Object.entries(params)]) });
+  const vec = (...v: number[]): H5WriteNode => ({ kind: 'floats', shape: [v.length], data: v });
+  const file = async (nodes: Record<string, H5WriteNode>, edges: [string, string][]): Promise<string> => {
+    const tree: H5WriteNode = {
+      kind: 'group',
+      children: new Map<string, H5WriteNode>([
+        ['version', { kind: 'string', value: '1.0.7' }],
+        ['node', { kind: 'group', children: new Map<string, H5WriteNode>([['type', { kind: 'string', value: 'NIRGraph' }], ['nodes', { kind: 'group', children: new Map(Object.entries(nodes)) }], ['edges', { kind: 'strings', shape: [edges.length, 2], data: edges.flat() }]]) }],
+      ]),
+    };
+    const path = join(mkdtempSync(join(tmpdir(), 'snnc-nir-bad-')), 'g.nir');
+    writeFileSync(path, await writeHdf5(tree as Extract<H5WriteNode, { kind: 'group' }>));
+    return path;
+  };
+  const io = { kind: 'ints', shape: [1], data: [2] } as const;
+  const lif = node('LIF', { tau: vec(0.01, 0.01), r: vec(1, 1), v_leak: vec(0, 0), v_threshold: vec(1, 1) });
+  const lin = node('Linear', { weight: { kind: 'floats', shape: [2, 2], data: [1, 0, 0, 1] } });
+
+  const cases: [string, () => Promise<string>, string][] = [
+    ['bytes that are not HDF5', async () => {
+      const p = join(mkdtempSync(join(tmpdir(), 'snnc-nir-bad-')), 'g.nir');
+      writeFileSync(p, 'this is not an HDF5 file');
+      return p;
+    }, 'SNN0321'],
+    ['an unsupported primitive (CubaLIF)', () => file({ in: node('Input', { shape: io }), l: lin, c: node('CubaLIF', { tau_syn: vec(1, 1), tau_mem: vec(1, 1), r: vec(1, 1), v_leak: vec(0, 0), v_threshold: vec(1, 1) }), out: node('Output', { shape: io }) }, [['in', 'l'], ['l', 'c'], ['c', 'out']]), 'SNN0324'],
+    ['an unknown primitive', () => file({ in: node('Input', { shape: io }), x: node('Dropout', {}), out: node('Output', { shape: io }) }, [['in', 'x'], ['x', 'out']]), 'SNN0322'],
+    ['an edge whose ends disagree in shape', () => file({ in: node('Input', { shape: { kind: 'ints', shape: [1], data: [3] } }), l: lin, n: lif, out: node('Output', { shape: io }) }, [['in', 'l'], ['l', 'n'], ['n', 'out']]), 'SNN0323'],
+    ['an edge to a missing node', () => file({ in: node('Input', { shape: io }), out: node('Output', { shape: io }) }, [['in', 'nowhere']]), 'SNN0323'],
+    ['a cycle (a recurrent graph)', () => file({ in: node('Input', { shape: io }), l: lin, n: lif, r: node('Linear', { weight: { kind: 'floats', shape: [2, 2], data: [0, 1, 1, 0] } }), out: node('Output', { shape: io }) }, [['in', 'l'], ['l', 'n'], ['n', 'r'], ['r', 'n'], ['n', 'out']]), 'SNN0324'],
+    ['a per-neuron time constant', () => file({ in: node('Input', { shape: io }), l: lin, n: node('LIF', { tau: vec(0.01, 0.02), r: vec(1, 1), v_leak: vec(0, 0), v_threshold: vec(1, 1) }), out: node('Output', { shape: io }) }, [['in', 'l'], ['l', 'n'], ['n', 'out']]), 'SNN0324'],
+  ];
+  for (const [what, make, code] of cases) {
+    it(`${what}: ${code}`, async () => {
+      const path = await make();
+      await expect(readNirFile(path, { steps: 4 })).rejects.toMatchObject({ code });
+    });
+  }
+
+  it('snnc compile of a bad NIR file exits with the code and writes nothing', async () => {
+    const path = await cases[5][1]();
+    const out = join(mkdtempSync(join(tmpdir(), 'snnc-nir-out-')), 'out');
+    const r = snnc(['compile', path, '-T', '4', '-o', out]);
+    expect(r.stderr).toContain('SNN0324');
+    expect(r.stderr).toContain('cycle');
+    expect(r.code).not.toBe(0);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('export refuses what NIR cannot say (an initial membrane), naming it, and writes nothing', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'snnc-nir-exp-')), 'm.nir');
+    const r = snnc(['export-nir', modelPath('fmnist-mlp'), '--calib', CALIB_IMAGES, '--input-scale', '1/255', '--calib-limit', '16', '-T', '4', '-o', out]);
+    expect(r.stderr).toContain('SNN0325');
+    expect(r.stderr).toContain('initial membrane');
+    expect(existsSync(out)).toBe(false);
+  });
+});

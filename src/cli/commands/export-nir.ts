@@ -5,7 +5,6 @@
 import type { Argv } from 'yargs';
 import { SnncError } from '../../../ir/diagnostics.js';
 import { inputSpec } from '../../data/dataset.js';
-import { writeNirFile } from '../../frontend/nir/file.js';
 import { NIR_DEFAULT_DT } from '../../frontend/nir/import.js';
 import { describeMethod } from '../../methods.js';
 import { loadModel } from '../../model-io.js';
@@ -46,6 +45,8 @@ export function exportNirCommand(y: Argv): Argv {
         } else if (model.steps !== steps[0]) {
           throw new SnncError('SNN0407', `${String(args.model)} runs ${model.steps} steps, asked for -T ${steps[0]}`);
         }
+        // h5wasm (4 MB of WebAssembly) loads only for the commands that read or write NIR
+        const { writeNirFile } = await import('../../frontend/nir/file.js');
         await writeNirFile(snn, String(args.output), { dt: Number(args.dt) });
         process.stdout.write(`wrote ${String(args.output)} (NIR, T=${steps[0]}, dt=${Number(args.dt)} s, ${how})\n`);
       }),

@@ -5,7 +5,7 @@ import type { Argv } from 'yargs';
 import { SnncError } from '../../../ir/diagnostics.js';
 import { readCompiledFolder } from '../../compiled-folder.js';
 import type { EnergyReport } from '../../energy/energy-report.js';
-import { reportHtml, type EvalJson, type UtilizationJson } from '../../report/html.js';
+import type { EvalJson, UtilizationJson } from '../../report/html.js';
 import type { Raster } from '../../report/raster.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { runCommand } from '../common.js';
@@ -35,6 +35,8 @@ export function reportCommand(y: Argv): Argv {
         const evaluation = args.eval ? readJson<EvalJson>(String(args.eval), 'snnc eval --json output') : undefined;
         if (evaluation && typeof evaluation.ann?.accuracy !== 'number') throw new SnncError('SNN0408', `${args.eval} is not the JSON of snnc eval --json (no ann.accuracy)`);
         const utilPath = join(dir, 'utilization.json');
+        // vega and vega-lite load only for this command
+        const { reportHtml } = await import('../../report/html.js');
         const html = await reportHtml({
           title: folder.fixed.name || basename(dir),
           target: folder.target,

@@ -28,7 +28,7 @@ import { buildProgram, SANITIZE, writeProgram } from './helpers/c-build.js';
 import { cTarget } from '../targets/c/index.js';
 import { loadCorePreset, parseCoreDesc, quantizerView, type CoreDesc } from '../targets/core/desc.js';
 import { compileForCore, CoreSimulator, decodeImage } from '../targets/core/index.js';
-import { encodeImage } from '../targets/core/image.js';
+import { encodeImage, IMAGE_VERSION } from '../targets/core/image.js';
 import { printText } from '../ir/text/print.js';
 import { randomGraph, randomSamples } from './helpers/random-graphs.js';
 import { snnc } from './helpers/cli.js';
@@ -88,10 +88,10 @@ describe('core memory image', () => {
 
   it('a version from the future and a forged count are refused before any allocation', () => {
     const future = c.bytes.slice();
-    new DataView(future.buffer).setUint32(8, 3, true);
-    expect(() => decodeImage(future)).toThrow(/version 3 image/);
+    new DataView(future.buffer).setUint32(8, IMAGE_VERSION + 1, true);
+    expect(() => decodeImage(future)).toThrow(new RegExp(`version ${IMAGE_VERSION + 1} image`));
     const forged = c.bytes.slice();
-    new DataView(forged.buffer).setUint32(8 + 4 * 16, 0x7fffffff, true); // unitCount
+    new DataView(forged.buffer).setUint32(8 + 4 * 18, 0x7fffffff, true); // unitCount (after the magic: 10 u32, clockHz f64, 6 u32)
     expect(() => decodeImage(forged)).toThrow(SnncError);
   });
 });

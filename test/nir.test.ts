@@ -15,6 +15,10 @@ import { FixedInterpreter } from '../ir/interp-fixed.js';
 import { printGraph } from '../ir/text/print.js';
 import type { Graph } from '../ir/types.js';
 import { cTarget } from '../targets/c/index.js';
+import { decodeImage, IMAGE_FILE } from '../targets/core/index.js';
+import { CoreSimulator } from '../targets/core/simulate.js';
+import { verifyCore } from '../src/verify-core.js';
+import { targetByName } from '../targets/index.js';
 import { loadImages } from '../src/data/dataset.js';
 import { readHdf5, writeHdf5, type H5Group, type H5WriteNode } from '../src/frontend/nir/hdf5.js';
 import { exportNir } from '../src/frontend/nir/export.js';
@@ -149,7 +153,7 @@ describe('the NIR paper fixtures', () => {
     expect(spikes).toEqual(spikeSteps(csv('lif_norse')));
   });
 
-  it('compile to integer C that is bit-exact to the interpreter, one input frame per step', async () => {
+  it('compile to integer C and to the core, bit-exact to the interpreter, one input frame per step', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'snnc-nir-c-'));
     const built = FIXTURES.map((f) => ({ prefix: f, graph: toFixed(graphs.get(f)!, cTarget(), { inputScale: 1, weightBits: 16 }) }));
     writeProgram(dir, built);
@@ -158,6 +162,15 @@ describe('the NIR paper fixtures', () => {
       const frames = FIXTURES[k] === 'two_lif_neurons' ? INPUT.map(() => 0) : INPUT;
       const samples = { count: 2, size: T, data: Int32Array.from([...frames, ...frames.map((x, t) => (t % 7 === 0 ? 1 : x))]) };
       const r = verifyProgram(graph, exe, dir, samples, k);
+      expect(r.first).toBeUndefined();
+      expect(r.bitExact).toBe(true);
+    });
+    // the cycle-level core simulator takes the same frames, one per step, and agrees step by step
+    built.forEach(({ graph }, k) => {
+      const frames = FIXTURES[k] === 'two_lif_neurons' ? INPUT.map(() => 0) : INPUT;
+      const image = decodeImage(targetByName('core:generic').emit(graph, 'm').find((f) => f.path === IMAGE_FILE)!.contents as Uint8Array);
+      expect(image.inputFrames).toBe(T);
+      const r = verifyCore(graph, new CoreSimulator(image), { count: 1, size: T, data: Int32Array.from(frames) });
       expect(r.first).toBeUndefined();
       expect(r.bitExact).toBe(true);
     });

@@ -128,6 +128,7 @@ export function buildImage(net: CoreNetwork, m: Mapping, d: CoreDesc): CoreImage
     inputC: net.inputShape.C,
     inputH: net.inputShape.H,
     inputW: net.inputShape.W,
+    inputFrames: net.inputFrames,
     output: net.output,
     unitCount: units.length,
     units,

@@ -12,7 +12,7 @@
 import { SnncError } from '../../ir/diagnostics.js';
 
 export const IMAGE_MAGIC = 'SNNCCORE';
-export const IMAGE_VERSION = 2;
+export const IMAGE_VERSION = 3;
 
 export interface ImageUnit {
   kind: number; // 0 population, 1 readout
@@ -90,6 +90,8 @@ export interface CoreImage {
   inputC: number;
   inputH: number;
   inputW: number;
+  /** 1: the input is one value per sample (delivered at load); T: one frame per step (delivered at each step). */
+  inputFrames: number;
   output: number;
   unitCount: number;
   units: ImageUnit[];
@@ -110,7 +112,7 @@ const n = (k: string) => (o: Obj) => o[k] as number;
 export const LAYOUT: Field[] = [
   ...['version', 'steps', 'meshWidth', 'meshHeight', 'cyclesPerEvent', 'cyclesPerSynOp', 'cyclesPerNeuronUpdate', 'cyclesPerHop', 'cyclesPerPacketSent', 'queueDepth'].map((name) => ({ name, type: 'u32' as const })),
   { name: 'clockHz', type: 'f64' },
-  ...['inputSize', 'inputC', 'inputH', 'inputW', 'output'].map((name) => ({ name, type: 'u32' as const })),
+  ...['inputSize', 'inputC', 'inputH', 'inputW', 'inputFrames', 'output'].map((name) => ({ name, type: 'u32' as const })),
   { name: 'unitCount', type: 'u32' },
   {
     name: 'units',
@@ -311,6 +313,7 @@ function checkImage(img: CoreImage): void {
   if (img.meshWidth < 1 || img.meshHeight < 1 || img.meshWidth * img.meshHeight > 65536) bad(`mesh ${img.meshWidth}x${img.meshHeight} out of range`);
   if (!(img.clockHz > 0 && Number.isFinite(img.clockHz))) bad(`clock ${img.clockHz} Hz is not a positive frequency`);
   if (img.inputSize !== img.inputC * img.inputH * img.inputW) bad(`input size ${img.inputSize} is not ${img.inputC}x${img.inputH}x${img.inputW}`);
+  if (img.inputFrames !== 1 && img.inputFrames !== img.steps) bad(`input frames ${img.inputFrames}: expected 1 (a static input) or the ${img.steps} steps`);
   if (img.output >= img.unitCount || img.units[img.output].kind !== 1) bad(`output unit ${img.output} is not a readout`);
   img.units.forEach((u, k) => {
     if (u.kind > 1 || u.channels < 1 || u.size % u.channels !== 0) bad(`unit ${k}: kind ${u.kind}, ${u.size} neurons in ${u.channels} channels`);

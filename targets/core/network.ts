@@ -2,7 +2,8 @@
  * An snn-fixed graph as a core sees it: units (IF populations and readouts) with per-neuron
  * parameters, and for every (source, unit) pair the effective synapses from the source's
  * neurons to the unit's neurons. Sources are the graph input (graded values, delivered once per
- * sample into a static current) and the populations (spikes, every step).
+ * sample into a static current, or for a temporal input one frame at every step) and the
+ * populations (spikes, every step).
  *
  * Every op between a source and a unit is linear and exact in integers (conv2d, dense, add, mul,
  * sum pooling, global sum pooling, concat, flatten, reshape), so the current of neuron i is
@@ -86,6 +87,8 @@ export interface CoreNetwork {
   readonly steps: number;
   readonly inputSize: number;
   readonly inputShape: { C: number; H: number; W: number };
+  /** Input frames per sample: 1 (a value delivered once, into a static current) or T (one per step). */
+  readonly inputFrames: number;
   readonly units: Unit[];
   readonly pools: PoolStage[];
   /** Index of the unit the graph outputs (a readout). */
@@ -195,9 +198,6 @@ export function coreNetwork(g: Graph): CoreNetwork {
     throw new SnncError('SNN0205', `'${n.op}' is not linear, and an event-driven core has no max-pool unit: convert with --maxpool avg, or compile for the c target`, `%${n.id}`);
   };
   for (const n of g.nodes) if (n.op === 'maxpool2d' || n.op === 'spikemaxpool') unsupported(n);
-  if (!plan.input.isStatic) {
-    throw new SnncError('SNN0205', 'the core loads a static input once per sample and has no per-step input stream yet: a temporal input (one frame per step) compiles for the c target', `%${plan.input.id}`);
-  }
   const ops = [...plan.staticOps, ...plan.stepOps];
   const unitOps = plan.stepOps.filter((op): op is Extract<PlanOp, { kind: 'neuron' | 'readout' }> => op.kind === 'neuron' || op.kind === 'readout');
   const unitIndex = new Map(unitOps.map((op, k) => [op.node.id, k]));
@@ -346,5 +346,5 @@ export function coreNetwork(g: Graph): CoreNetwork {
   const outIdx = unitIndex.get(g.outputs[0]);
   if (outIdx === undefined || units[outIdx].kind !== 'readout') throw new SnncError('SNN0205', 'the graph output must be a readout', `%${g.outputs[0]}`);
   const inB = plan.input;
-  return { name: g.name, steps: g.steps!, inputSize: inB.size, inputShape: { C: inB.C, H: inB.H, W: inB.W }, units, pools, output: outIdx };
+  return { name: g.name, steps: g.steps!, inputSize: inB.size, inputShape: { C: inB.C, H: inB.H, W: inB.W }, inputFrames: inB.isStatic ? 1 : g.steps!, units, pools, output: outIdx };
 }

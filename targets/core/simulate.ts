@@ -3,7 +3,8 @@
  * the IR, and must reproduce the reference interpreter's spikes and membranes bit for bit.
  *
  * Function. A sample first loads: each nonzero input value q_j travels as a graded packet to the
- * cores its route names, where the synapse table adds w·q_j into a per-neuron static current.
+ * cores its route names, where the synapse table adds w·q_j into a per-neuron static current (a
+ * temporal input instead sends frame t the same way at the start of step t, into that step's current).
  * Each step t then runs the levels in order (a unit's sources sit at lower levels). At level L,
  * every core holding a level-L slice updates its neurons — current = static + the spike
  * contributions delivered this step — with the integer semantics of docs/semantics.md (narrow
@@ -369,9 +370,11 @@ export class CoreSimulator {
     ph.bottleneck = back > front ? backCore : frontCore;
   }
 
-  /** Reset the state and load one sample (integers, NCHW order at `offset`); returns the load phase. */
+  /**
+   * Reset the state and load one sample (integers, NCHW order at `offset`; T frames for a
+   * temporal input); returns the load phase (empty for a temporal input: each step delivers its frame).
+   */
   load(input: ArrayLike<number>, offset = 0): PhaseStats {
-    const img = this.image;
     for (const s of this.units) {
       s.v.set(s.u.vinit);
       s.staticCurrent.fill(0);
@@ -379,8 +382,19 @@ export class CoreSimulator {
       s.spikes.fill(0);
       s.nfired = 0;
     }
-    // the input, channel-last like every map: position p, channel c
-    const { inputC: C, inputH: H, inputW: W } = img;
+    const ph = this.startPhase();
+    if (this.image.inputFrames === 1) this.deliverInput(input, offset, 'staticCurrent', ph);
+    else this.frames = { input, offset };
+    this.finishPhase(ph);
+    return ph;
+  }
+
+  /** The sample of a temporal input, read frame by frame by the steps. */
+  private frames?: { input: ArrayLike<number>; offset: number };
+
+  /** Graded packets of the nonzero input values (channel-last like every map: position p, channel c). */
+  private deliverInput(input: ArrayLike<number>, offset: number, into: 'staticCurrent' | 'current', ph: PhaseStats): void {
+    const { inputC: C, inputH: H, inputW: W } = this.image;
     const neurons = this.inputEvents;
     const values = this.inputValues;
     let n = 0;
@@ -393,10 +407,7 @@ export class CoreSimulator {
         }
       }
     }
-    const ph = this.startPhase();
-    this.send(0, -1, neurons, values, n, 'staticCurrent', ph);
-    this.finishPhase(ph);
-    return ph;
+    this.send(0, -1, neurons, values, n, into, ph);
   }
 
   private updateSlice(s: UnitState, start: number, count: number, t: number): void {
@@ -447,6 +458,27 @@ export class CoreSimulator {
     }
     const total: StepStats & PhaseStats = { cycles: 0, packets: 0, synops: 0, hops: 0, updates: 0, bottleneck: 0, maxQueue: 0, stalls: 0 };
     let worst = -1;
+    const add = (ph: PhaseStats): void => {
+      total.cycles += ph.cycles;
+      total.packets += ph.packets;
+      total.synops += ph.synops;
+      total.hops += ph.hops;
+      total.updates += ph.updates;
+      total.stalls += ph.stalls;
+      total.maxQueue = Math.max(total.maxQueue, ph.maxQueue);
+      if (ph.cycles > worst) {
+        worst = ph.cycles;
+        total.bottleneck = ph.bottleneck;
+      }
+    };
+    if (this.frames) {
+      // a temporal input: frame t travels as graded packets into this step's currents
+      const size = this.image.inputSize;
+      const ph = this.startPhase();
+      this.deliverInput(this.frames.input, this.frames.offset + (t - 1) * size, 'current', ph);
+      this.finishPhase(ph);
+      add(ph);
+    }
     for (let level = 1; level < this.levels.length; level++) {
       const cores = this.levels[level];
       if (!cores.length) continue;
@@ -466,17 +498,7 @@ export class CoreSimulator {
         for (const q of this.poolsOf[unit]) for (const c of cores) if (img.cores[c].unit === unit) this.sendPooled(q, c, s, ph);
       }
       this.finishPhase(ph);
-      total.cycles += ph.cycles;
-      total.packets += ph.packets;
-      total.synops += ph.synops;
-      total.hops += ph.hops;
-      total.updates += ph.updates;
-      total.stalls += ph.stalls;
-      total.maxQueue = Math.max(total.maxQueue, ph.maxQueue);
-      if (ph.cycles > worst) {
-        worst = ph.cycles;
-        total.bottleneck = ph.bottleneck;
-      }
+      add(ph);
     }
     return total;
   }

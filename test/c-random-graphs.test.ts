@@ -43,6 +43,7 @@ describe('C back end vs reference interpreter on 500 random graphs', () => {
     for (const { graph } of graphs) {
       for (const n of graph.nodes) {
         seen.add(n.op);
+        if (n.op === 'input') seen.add(n.attrs.temporal === true ? 'input:temporal' : 'input:static');
         if (n.op === 'if') {
           seen.add(`overflow:${n.attrs.overflow}`);
           seen.add(`reset:${n.attrs.reset}`);
@@ -57,7 +58,7 @@ describe('C back end vs reference interpreter on 500 random graphs', () => {
         }
       }
     }
-    for (const f of ['conv2d', 'dense', 'add', 'mul', 'sumpool2d', 'maxpool2d', 'spikemaxpool', 'globalsumpool', 'concat', 'flatten', 'if', 'readout', 'overflow:saturate', 'overflow:wrap', 'reset:zero', 'reset:subtract', 'leak:shift', 'leak:mul', 'round:floor', 'round:trunc', 'round:half-up', 'bias-rows:1', 'bias-rows:2', 'bias-rows:T', 'conv:grouped', 'conv:dilated', 'conv:strided']) {
+    for (const f of ['conv2d', 'dense', 'add', 'mul', 'sumpool2d', 'maxpool2d', 'spikemaxpool', 'globalsumpool', 'concat', 'flatten', 'if', 'readout', 'overflow:saturate', 'overflow:wrap', 'reset:zero', 'reset:subtract', 'leak:shift', 'leak:mul', 'round:floor', 'round:trunc', 'round:half-up', 'bias-rows:1', 'bias-rows:2', 'bias-rows:T', 'conv:grouped', 'conv:dilated', 'conv:strided', 'input:static', 'input:temporal']) {
       expect(seen.has(f), f).toBe(true);
     }
   });

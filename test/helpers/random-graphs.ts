@@ -4,7 +4,8 @@
  * max pooling, residual adds with identity shortcuts, channel concats, global pooling; integer
  * weights of 2..16 bits including the extremes; thresholds from 1 to large; bias tables with
  * 1, 2 or T rows, per channel or per neuron; narrow accumulators and membranes so that values
- * saturate or wrap; subtract / zero reset; shift and multiply leaks with every rounding.
+ * saturate or wrap; subtract / zero reset; shift and multiply leaks with every rounding; static
+ * inputs and temporal ones (one frame per step).
  */
 import { GraphBuilder } from '../../ir/builder.js';
 import { windowOut } from '../../ir/shape.js';
@@ -136,7 +137,9 @@ export function randomGraph(seed: number): RandomGraph {
   const spatial = r.chance(0.8);
   const C0 = r.int(1, 4);
   const inShape = spatial ? [C0, r.int(1, 9), r.int(1, 9)] : [r.int(1, 20)];
-  const inNode = b.node('input', 'input', [], { scale: 1 / 255 }, type(inShape, `${inSigned ? 'i' : 'u'}${inBits}`));
+  // a third of the graphs take one input frame per step (drawn apart, so the other draws stay as they were)
+  const temporal = new Rng(seed ^ 0x7e3a11).chance(0.3);
+  const inNode = b.node('input', 'input', [], { scale: 1 / 255, ...(temporal ? { temporal: true } : {}) }, type(inShape, `${inSigned ? 'i' : 'u'}${inBits}`));
   let x: Val = { ref: { kind: 'value', id: inNode.id }, shape: inShape, events: true };
 
   const layers = r.int(1, 4);
@@ -194,7 +197,7 @@ export function randomGraph(seed: number): RandomGraph {
 export function randomSamples(g: Graph, count: number, seed: number): { count: number; size: number; data: Int32Array } {
   const r = new Rng(seed ^ 0x5bd1e995);
   const input = g.nodes.find((n) => n.op === 'input')!;
-  const size = input.type.shape.slice(1).reduce((a, c) => a * c, 1);
+  const size = input.type.shape.slice(1).reduce((a, c) => a * c, 1) * (input.attrs.temporal === true ? g.steps! : 1);
   const bits = Number(input.type.dtype.slice(1));
   const signed = input.type.dtype.startsWith('i');
   const lo = signed ? -(2 ** (bits - 1)) : 0;

@@ -96,6 +96,9 @@ export function computeRanges(g: Graph): Map<string, Interval> {
       case 'readout':
         out = intRange(`i${node.attrs.sumbits as number}`);
         break;
+      case 'synapse':
+        out = intRange(`i${node.attrs.ibits as number}`);
+        break;
       case 'delay': {
         // the previous step's value, or 0 at the first step
         const x = get(node, 0);

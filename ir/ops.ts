@@ -498,6 +498,24 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
     infer: (ctx) => floatOr(ctx, ctx.inputs[0].shape, ctx.stage === 'snn-fixed' ? ctx.inputs[0].dtype : undefined),
   },
 
+  synapse: {
+    stages: SPIKING,
+    summary: 'synaptic current (a leaky integrator, the current state of a current-based LIF): i = decay(i) + x[t]; emits i',
+    operands: { min: 1, max: 1 },
+    operandKinds: ['value'],
+    attrs: {
+      decay: { type: 'float', stages: ['snn-float'], required: true, doc: 'multiplicative decay of i before each step, in [0, 1] (1 − dt/τ_syn)' },
+      ibits: { type: 'int', stages: ['snn-fixed'], required: true, doc: 'width of the current register' },
+      overflow: { type: 'string', stages: ['snn-fixed'], required: true, values: ['saturate', 'wrap'], doc: 'how i is narrowed to ibits' },
+      leak: { type: 'string', stages: ['snn-fixed'], values: ['none', 'shift', 'mul'], doc: 'the decay: none; shift: i -= rnd(i / 2^leakshift); mul: i = rnd(i * leakmul / 2^leakshift)' },
+      leakshift: { type: 'int', stages: ['snn-fixed'], doc: 'shift of the decay' },
+      leakmul: { type: 'int', stages: ['snn-fixed'], doc: 'multiplier of the decay (leak = mul)' },
+      round: { type: 'string', stages: ['snn-fixed'], values: ['floor', 'trunc', 'half-up'], doc: 'rounding of the decay division' },
+    },
+    stateful: true,
+    infer: (ctx) => floatOr(ctx, ctx.inputs[0].shape),
+  },
+
   if: {
     stages: SPIKING,
     summary:

@@ -184,6 +184,90 @@ describe('the NIR paper fixtures', () => {
   });
 });
 
+describe('a current-based LIF (CubaLIF): synaptic current, then membrane', () => {
+  const g = (m: Record<string, H5WriteNode>): H5WriteNode => ({ kind: 'group', children: new Map(Object.entries(m)) });
+  const str = (value: string): H5WriteNode => ({ kind: 'string', value });
+  const vec = (...v: number[]): H5WriteNode => ({ kind: 'floats', shape: [v.length], data: v, precision: 64 });
+  const P = { tauSyn: [0.005, 0.005], tauMem: [0.01, 0.01], r: [3, 2], vLeak: [0, 0], vth: [0.1, 0.05], win: [1, 0.8], w: [1, 1] };
+  let graph: Graph;
+  let path = '';
+  beforeAll(async () => {
+    const tree = g({
+      version: str('1.0.7'),
+      node: g({
+        type: str('NIRGraph'),
+        nodes: g({
+          in: g({ type: str('Input'), shape: { kind: 'ints', shape: [1], data: [1] } }),
+          lin: g({ type: str('Linear'), weight: { kind: 'floats', shape: [2, 1], data: P.w } }),
+          cuba: g({ type: str('CubaLIF'), tau_syn: vec(...P.tauSyn), tau_mem: vec(...P.tauMem), r: vec(...P.r), v_leak: vec(...P.vLeak), v_threshold: vec(...P.vth), w_in: vec(...P.win) }),
+          out: g({ type: str('Output'), shape: { kind: 'ints', shape: [1], data: [2] } }),
+        }),
+        edges: { kind: 'strings', shape: [3, 2], data: ['in', 'lin', 'lin', 'cuba', 'cuba', 'out'] },
+      }),
+    }) as Extract<H5WriteNode, { kind: 'group' }>;
+    path = join(mkdtempSync(join(tmpdir(), 'snnc-cuba-')), 'cuba.nir');
+    writeFileSync(path, await writeHdf5(tree));
+    graph = await readNirFile(path, { steps: T });
+  });
+
+  it('float spikes and membranes follow the NIR equations (float64 reference written here)', () => {
+    // τ_syn İ = −I + w_in S;  τ_mem v̇ = (v_leak − v) + R I;  forward Euler, the membrane takes this step's I
+    const I = [0, 0];
+    const v = [0, 0];
+    const ref: number[][] = [[], []];
+    const refV: number[][] = [[], []];
+    INPUT.forEach((x, t) => {
+      for (let k = 0; k < 2; k++) {
+        I[k] += (NIR_DEFAULT_DT / P.tauSyn[k]) * (-I[k] + P.win[k] * P.w[k] * x);
+        v[k] += (NIR_DEFAULT_DT / P.tauMem[k]) * (P.vLeak[k] - v[k] + P.r[k] * I[k]);
+        if (v[k] > P.vth[k]) {
+          v[k] = 0;
+          ref[k].push(t + 1);
+        }
+        refV[k].push(v[k]);
+      }
+    });
+    const e = new Engine(graph, floatSemantics);
+    const pop = e.populations[0];
+    const got: number[][] = [[], []];
+    let worst = 0;
+    e.begin();
+    for (let t = 1; t <= T; t++) {
+      e.loadInput([INPUT[t - 1]]);
+      e.step(t);
+      const s = e.read(pop.id);
+      const u = (pop.unit as unknown as { v: Float32Array }).v;
+      for (let k = 0; k < 2; k++) {
+        if (s[k] !== 0) got[k].push(t);
+        worst = Math.max(worst, Math.abs(u[k] * P.vth[k] - refV[k][t - 1]) / P.vth[k]);
+      }
+    }
+    expect(got).toEqual(ref);
+    expect(ref[0].length + ref[1].length).toBeGreaterThan(2);
+    expect(worst).toBeLessThan(1e-5);
+  });
+
+  it('compiles to C bit-exact with the interpreter; the core refuses it, naming the synaptic current', async () => {
+    const fixed = toFixed(graph, cTarget(), { inputScale: 1, weightBits: 16 });
+    expect(fixed.nodes.some((n) => n.op === 'synapse' && n.attrs.leak === 'mul')).toBe(true);
+    const dir = mkdtempSync(join(tmpdir(), 'snnc-cuba-c-'));
+    writeProgram(dir, [{ prefix: 'cuba', graph: fixed }]);
+    const exe = await buildProgram(dir, ['cuba'], [...WARNINGS, '-O2']);
+    const r = verifyProgram(fixed, exe, dir, { count: 1, size: T, data: Int32Array.from(INPUT) });
+    expect(r.first).toBeUndefined();
+    expect(r.bitExact).toBe(true);
+    expect(() => targetByName('core:generic').emit(fixed, 'm')).toThrow(/synaptic-current/);
+  });
+
+  it('exports as CubaLIF and re-imports as the same graph', async () => {
+    const bytes = await writeHdf5(exportNir(graph, { dt: NIR_DEFAULT_DT }));
+    const nir = nirGraphOf(await readHdf5(bytes, 'cuba'), 'cuba');
+    expect(nir.nodes.get('cuba')!.type).toBe('CubaLIF');
+    const back = importNir(nir, { dt: NIR_DEFAULT_DT, name: 'x' });
+    expect(printGraph(back, { sidecar: 'w.bin' }).text).toBe(printGraph(graph, { sidecar: 'w.bin' }).text);
+  });
+});
+
 describe('snnc -> NIR -> snnc', () => {
   const models = ['fmnist-mlp', 'fmnist-resnet', 'fmnist-dwsep', 'fmnist-vgg-maxpool'];
   const snns = new Map<string, Graph>();
@@ -259,7 +343,7 @@ describe('NIR errors', () => {
       writeFileSync(p, 'this is not an HDF5 file');
       return p;
     }, 'SNN0321'],
-    ['an unsupported primitive (CubaLIF)', () => file({ in: node('Input', { shape: io }), l: lin, c: node('CubaLIF', { tau_syn: vec(1, 1), tau_mem: vec(1, 1), r: vec(1, 1), v_leak: vec(0, 0), v_threshold: vec(1, 1) }), out: node('Output', { shape: io }) }, [['in', 'l'], ['l', 'c'], ['c', 'out']]), 'SNN0324'],
+    ['an unsupported primitive (CubaLI, a leaky readout)', () => file({ in: node('Input', { shape: io }), l: lin, c: node('CubaLI', { tau_syn: vec(1, 1), tau_mem: vec(1, 1), r: vec(1, 1), v_leak: vec(0, 0) }), out: node('Output', { shape: io }) }, [['in', 'l'], ['l', 'c'], ['c', 'out']]), 'SNN0324'],
     ['an unknown primitive', () => file({ in: node('Input', { shape: io }), x: node('Dropout', {}), out: node('Output', { shape: io }) }, [['in', 'x'], ['x', 'out']]), 'SNN0322'],
     ['an edge whose ends disagree in shape', () => file({ in: node('Input', { shape: { kind: 'ints', shape: [1], data: [3] } }), l: lin, n: lif, out: node('Output', { shape: io }) }, [['in', 'l'], ['l', 'n'], ['n', 'out']]), 'SNN0323'],
     ['an edge to a missing node', () => file({ in: node('Input', { shape: io }), out: node('Output', { shape: io }) }, [['in', 'nowhere']]), 'SNN0323'],

@@ -12,8 +12,9 @@ import { instantiateKernels, type KernelExports } from './wasm/kernels.js';
 
 export type NeuronOp = Extract<PlanOp, { kind: 'neuron' }>;
 export type ReadoutOp = Extract<PlanOp, { kind: 'readout' }>;
+export type SynapseOp = Extract<PlanOp, { kind: 'synapse' }>;
 
-/** A stateful unit: a population of neurons or a readout accumulator. */
+/** A stateful unit: a population of neurons, a synaptic current or a readout accumulator. */
 export interface Unit {
   reset(): void;
   /** Advance one step (t = 1..T); returns the number of spikes emitted. */
@@ -29,6 +30,7 @@ export interface UnitEnv {
 export interface StageSemantics {
   neuron(op: NeuronOp, g: Graph, env: UnitEnv): Unit;
   readout(op: ReadoutOp, g: Graph, env: UnitEnv): Unit;
+  synapse(op: SynapseOp, g: Graph, env: UnitEnv): Unit;
 }
 
 export class Engine {
@@ -55,6 +57,7 @@ export class Engine {
     for (const op of dry.stepOps) {
       if (op.kind === 'neuron') semantics.neuron(op, g, { arena: counting });
       else if (op.kind === 'readout') semantics.readout(op, g, { arena: counting });
+      else if (op.kind === 'synapse') semantics.synapse(op, g, { arena: counting });
     }
     const memory = Arena.memoryFor(counting);
     const arena = new Arena(memory);
@@ -67,8 +70,8 @@ export class Engine {
         this.unitOf.set(op, u);
         this.stateful.push(u);
         this.populations.push({ id: op.node.id, size: op.out.size, unit: u });
-      } else if (op.kind === 'readout') {
-        const u = semantics.readout(op, g, env);
+      } else if (op.kind === 'readout' || op.kind === 'synapse') {
+        const u = op.kind === 'readout' ? semantics.readout(op, g, env) : semantics.synapse(op, g, env);
         this.unitOf.set(op, u);
         this.stateful.push(u);
       } else if (op.kind === 'spikemaxpool') this.spikemaxpools.push(op);
@@ -77,7 +80,7 @@ export class Engine {
     this.spikes = new Float64Array(this.populations.length);
   }
 
-  /** Every stateful unit (populations and readouts) in graph order, with its node id. */
+  /** Every stateful unit (populations, synapses and readouts) in graph order, with its node id. */
   units(): { id: string; unit: Unit }[] {
     return this.plan.stepOps.filter((op) => this.unitOf.has(op)).map((op) => ({ id: op.node.id, unit: this.unitOf.get(op)! }));
   }
@@ -150,6 +153,7 @@ export class Engine {
       case 'concat':
         return concat(op);
       case 'readout':
+      case 'synapse':
       case 'neuron':
         this.unitOf.get(op)!.step(t);
         return;

@@ -15,12 +15,14 @@
  * value it changes is counted (accumulator and membrane separately): overflow is never silent.
  *
  * The readout: sum(t) = narrow(sum(t-1) + x(t) + B(t), sumbits), sum(0) = 0.
+ * The synaptic current: i(t) = narrow(leak(i(t-1)) + x(t), ibits), i(0) = 0 (a narrowing that
+ * changes i is counted as the unit's `v` overflow).
  * The population update runs as WebAssembly (wasm/kernels.ts, neuronFixed) except with a leak.
  */
 import { attrInt, attrStr, attrVector } from '../ops.js';
 import { isConstRef, type Graph, type Node } from '../types.js';
 import { leak as leakOf, maxOf, narrow, type Leak, type Overflow, type Rounding } from '../fixed-arith.js';
-import type { NeuronOp, ReadoutOp, StageSemantics, Unit, UnitEnv } from './engine.js';
+import type { NeuronOp, ReadoutOp, StageSemantics, SynapseOp, Unit, UnitEnv } from './engine.js';
 import type { Arena } from './arena.js';
 import type { Buf } from './plan.js';
 
@@ -228,9 +230,41 @@ class FixedReadout implements Unit {
   }
 }
 
+class FixedSynapse implements Unit {
+  readonly overflow: OverflowCounts = { acc: 0, v: 0 };
+  private readonly leak: Leak;
+  private readonly bits: number;
+  private readonly mode: Overflow;
+
+  constructor(private readonly op: SynapseOp) {
+    this.leak = leakOfNode(op.node);
+    this.bits = attrInt(op.node, 'ibits');
+    this.mode = attrStr(op.node, 'overflow') as Overflow;
+  }
+
+  reset(): void {
+    this.op.out.store.data.fill(0);
+  }
+
+  step(): number {
+    const x = this.op.in.store.data;
+    const out = this.op.out.store;
+    const s = out.data;
+    for (let i = 0; i < s.length; i++) {
+      const u = leakOf(s[i], this.leak) + x[i];
+      const w = narrow(u, this.bits, this.mode);
+      if (w !== u) this.overflow.v++;
+      s[i] = w;
+    }
+    out.sparse = false;
+    return 0;
+  }
+}
+
 export const fixedSemantics: StageSemantics = {
   neuron: (op, g, env) => new FixedNeurons(op, g, env),
   readout: (op, g, env) => new FixedReadout(op, g, env),
+  synapse: (op) => new FixedSynapse(op),
 };
 
 export function overflowOf(u: Unit): OverflowCounts | undefined {

@@ -10,13 +10,14 @@
  *
  * where c is the channel of neuron i and x the input current (projection outputs, bias
  * included). The readout is non-spiking: sum_t x(t); its value at step t is that sum / t.
+ * A synaptic current (synapse): i(t) = decay · i(t-1) + x(t), i(0) = 0, emitted as a current.
  * Values are float32 (each operation rounded to single precision). The population update runs
  * as WebAssembly (wasm/kernels.ts, neuronFloat, or neuronFloatX4 four lanes at a time when C is a
  * multiple of 4), in this order of operations: u = v·leak + x + add.
  */
 import { attrNum, attrStr, attrVector } from '../ops.js';
 import { isConstRef, type Graph } from '../types.js';
-import type { NeuronOp, ReadoutOp, StageSemantics, Unit, UnitEnv } from './engine.js';
+import type { NeuronOp, ReadoutOp, StageSemantics, SynapseOp, Unit, UnitEnv } from './engine.js';
 import type { Arena } from './arena.js';
 
 function perChannel(v: Float64Array, C: number, what: string, arena: Arena): Float32Array {
@@ -108,7 +109,26 @@ class FloatReadout implements Unit {
   }
 }
 
+class FloatSynapse implements Unit {
+  private readonly decay: number;
+  constructor(private readonly op: SynapseOp) {
+    this.decay = Math.fround(attrNum(op.node, 'decay'));
+  }
+  reset(): void {
+    this.op.out.store.data.fill(0);
+  }
+  step(): number {
+    const x = this.op.in.store.data;
+    const out = this.op.out.store;
+    const s = out.data;
+    for (let i = 0; i < s.length; i++) s[i] = Math.fround(Math.fround(s[i] * this.decay) + x[i]);
+    out.sparse = false;
+    return 0;
+  }
+}
+
 export const floatSemantics: StageSemantics = {
   neuron: (op, g, env) => new FloatNeurons(op, g, env),
   readout: (op) => new FloatReadout(op),
+  synapse: (op) => new FloatSynapse(op),
 };

@@ -93,6 +93,8 @@ export type PlanOp =
   | { kind: 'delay'; node: Node; in: Buf; out: Buf; prev: Values }
   | { kind: 'concat'; node: Node; ins: Buf[]; out: Buf }
   | { kind: 'neuron'; node: Node; in: Buf; out: Buf }
+  /** A synaptic current: `out` holds its state i. */
+  | { kind: 'synapse'; node: Node; in: Buf; out: Buf }
   | { kind: 'readout'; node: Node; in: Buf; out: Buf };
 
 export interface Plan {
@@ -227,7 +229,7 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
 
   for (const node of g.nodes) {
     const vin = node.inputs.filter((r) => r.kind === 'value').map((r) => r.id);
-    const stateful = node.op === 'if' || node.op === 'readout' || node.op === 'spikemaxpool' || node.op === 'delay';
+    const stateful = node.op === 'if' || node.op === 'readout' || node.op === 'spikemaxpool' || node.op === 'delay' || node.op === 'synapse';
     // a temporal input changes at every step, and with it everything computed from it
     const st = node.op === 'input' ? node.attrs.temporal !== true : !stateful && vin.every((id) => isStatic.has(id));
     if (st) isStatic.add(node.id);
@@ -374,10 +376,11 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
         stepOps.push({ kind: 'neuron', node, in: inBuf(), out });
         break;
       }
-      case 'readout': {
+      case 'readout':
+      case 'synapse': {
         const out = makeBuf(arena, values, node, false);
         bufs.set(node.id, out);
-        stepOps.push({ kind: 'readout', node, in: inBuf(), out });
+        stepOps.push({ kind: node.op, node, in: inBuf(), out });
         break;
       }
       default:

@@ -158,7 +158,9 @@ export class ActivityCounter {
         return projection(windowFanOut(op.geom.fanStart), op.in.C, false, op.in);
       case 'gpool':
         return projection(1, 1, false, op.in);
-      case 'add': {
+      case 'add':
+      case 'synapse': {
+        // a synaptic current's step (decay, then add the input) is priced like an add per element
         const a = blank(id, op.node.op, 'merge', op.out.size, false, T);
         return { a, count: (t) => void (a.merges[t - 1] += op.out.size) };
       }

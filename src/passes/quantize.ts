@@ -101,7 +101,7 @@ export const quantize: Pass<QuantizeOptions> = {
     const accOf = new Map<string, Accumulator>(); // projection / add id -> its accumulator
     const accs: Accumulator[] = [];
     const accByNode = new Map<string, Accumulator>(); // if / readout id -> its accumulator
-    const isCurrent = (n: Node): boolean => n.op === 'conv2d' || n.op === 'dense' || n.op === 'add';
+    const isCurrent = (n: Node): boolean => n.op === 'conv2d' || n.op === 'dense' || n.op === 'add' || n.op === 'synapse';
     for (const n of g.nodes) {
       const where = whereOf(n);
       const inAmp = (i = 0): Amp => {
@@ -163,6 +163,7 @@ export const quantize: Pass<QuantizeOptions> = {
         case 'conv2d':
         case 'dense':
         case 'add':
+        case 'synapse':
           break;
         default:
           throw new SnncError('SNN0202', `op '${n.op}' has no integer form`, where);
@@ -174,8 +175,9 @@ export const quantize: Pass<QuantizeOptions> = {
       accByNode.set(n.id, acc);
       const walk = (id: string): void => {
         const p = byId.get(id)!;
-        if (p.op === 'add') {
-          acc.adds.push(p);
+        if (p.op === 'add' || p.op === 'synapse') {
+          // a synaptic current integrates its input in the accumulator's units
+          if (p.op === 'add') acc.adds.push(p);
           claim(p);
           for (const r of p.inputs) {
             if (r.kind !== 'value') throw new SnncError('SNN0202', 'add of a constant has no integer form', whereOf(p));
@@ -306,6 +308,16 @@ export const quantize: Pass<QuantizeOptions> = {
             inputs.push(intConst(`${n.id}.bq`, [b.length], bq, 8));
           }
           rw.keep(n, { inputs, type: { dtype: 'i64', shape: n.type.shape } });
+          break;
+        }
+        case 'synapse': {
+          const acc = accOf.get(n.id);
+          if (!acc) throw new SnncError('SNN0202', `the synaptic current %${n.id} feeds no neuron or readout`, where);
+          const decay = attrNum(n, 'decay');
+          const input = amp.has(n.inputs[0].id) ? eventsAsCurrent(n.inputs[0], acc) : n.inputs[0];
+          const attrs: Record<string, AttrValue> = { ibits: o.target.accBits, overflow: o.target.overflow };
+          if (decay < 1) Object.assign(attrs, { leak: 'mul', leakmul: Math.round(decay * 2 ** 16), leakshift: 16, round: o.target.leakRounding });
+          rw.keep(n, { inputs: [input], attrs, type: { dtype: `i${o.target.accBits}`, shape: n.type.shape } });
           break;
         }
         case 'add': {

@@ -357,6 +357,24 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         w.line(`s->n${out.k} = n;`);
         break;
       }
+      case 'synapse': {
+        // i = narrow(leak(i) + x, ibits): the state is the op's own store
+        const inS = info(op.in);
+        state.push(`uint64_t ovf_acc${k};`, `uint64_t ovf_v${k};`);
+        resets.push(`memset(s->x${out.k}, 0, sizeof(s->x${out.k}));`);
+        units.push({ name: node.id, acc: `ovf_acc${k}`, v: `ovf_v${k}` });
+        const bits = attrInt(node, 'ibits');
+        const narrowFn = OVERFLOW_FN[attrStr(node, 'overflow') as 'saturate' | 'wrap'];
+        const leak = leakOfNode(node);
+        const cur = `(int64_t)s->x${out.k}[i]`;
+        const leakExpr = leak.kind === 'none' ? cur : leak.kind === 'shift' ? `snnc_leak_shift(${cur}, ${leak.shift}, ${ROUND_CONST[leak.round]})` : `snnc_leak_mul(${cur}, ${leak.mul}, ${leak.shift}, ${ROUND_CONST[leak.round]})`;
+        w.open(`for (int32_t i = 0; i < ${op.out.size}; i++)`);
+        w.line(`int64_t u = ${leakExpr} + (int64_t)s->x${inS.k}[i];`);
+        w.line(`if (u > ${maxOf(bits)}LL || u < ${-maxOf(bits) - 1}LL) { u = ${narrowFn}(u, ${bits}); s->ovf_v${k}++; }`);
+        w.line(`s->x${out.k}[i] = (${out.ctype})u;`);
+        w.close();
+        break;
+      }
       case 'readout': {
         const inS = info(op.in);
         const size = op.out.size;

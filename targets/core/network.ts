@@ -198,6 +198,8 @@ export function coreNetwork(g: Graph): CoreNetwork {
     throw new SnncError('SNN0205', `'${n.op}' is not linear, and an event-driven core has no max-pool unit: convert with --maxpool avg, or compile for the c target`, `%${n.id}`);
   };
   for (const n of g.nodes) if (n.op === 'maxpool2d' || n.op === 'spikemaxpool') unsupported(n);
+  const synapse = g.nodes.find((n) => n.op === 'synapse');
+  if (synapse) throw new SnncError('SNN0205', 'the core\'s neurons have a membrane and no synaptic-current state (a current-based LIF): compile for the c target', `%${synapse.id}`);
   const ops = [...plan.staticOps, ...plan.stepOps];
   const unitOps = plan.stepOps.filter((op): op is Extract<PlanOp, { kind: 'neuron' | 'readout' }> => op.kind === 'neuron' || op.kind === 'readout');
   const unitIndex = new Map(unitOps.map((op, k) => [op.node.id, k]));

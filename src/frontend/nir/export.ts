@@ -4,7 +4,7 @@
  * A population `if` with threshold θ_c emits θ_c per spike; a NIR neuron emits 1. So each
  * population is written as a neuron followed by Scale(θ): IF(r = 1/dt, v_threshold = θ, v_reset = 0)
  * when it does not leak (v += dt·r·I = I, snnc's step), LIF(τ = dt/(1−λ), r = τ/dt, v_leak = 0)
- * when it leaks by λ per step (v = λv + I). A projection is Conv2d, Linear (no bias) or Affine;
+ * when it leaks by λ per step (v = λv + I), CubaLIF when a synaptic current feeds it. A projection is Conv2d, Linear (no bias) or Affine;
  * an add is NIR's implicit sum of the edges into a node; a readout is an integrator I(r = 1/dt)
  * (the sum; snnc reports it divided by t); average pools are AvgPool2d, a global one AvgPool2d
  * over the whole map; flatten is Flatten(0, -1).
@@ -67,6 +67,7 @@ export function exportNir(g: Graph, o: NirExportOptions): Group {
   /** The NIR sources of an operand: an add is flattened into its operands (NIR sums the edges into a node). */
   const sourcesOf = (id: string, adds: string[]): string[] => {
     const p = byId.get(id);
+    if (p?.op === 'synapse') return sourcesOf(p.inputs[0].id, adds);
     if (p?.op === 'add') {
       adds.push(p.id);
       return p.inputs.flatMap((r) => sourcesOf(r.id, adds));
@@ -131,7 +132,8 @@ export function exportNir(g: Graph, o: NirExportOptions): Group {
         break;
       }
       case 'add':
-        break; // an implicit sum at the node that reads it
+      case 'synapse':
+        break; // an implicit sum, or the current state of the CubaLIF that reads it
       case 'if': {
         if (attrVector(n, 'vinit', g.consts, 0)!.some((v) => v !== 0)) refuse(n, 'an initial membrane (vinit, e.g. the θ/2 shift or SNN Calibration\'s potential correction)', 'convert with --init 0 and without --calibration advanced');
         if (attrNum(n, 'shift', 0) !== 0) refuse(n, 'a constant per-step shift (θ/2T)', 'convert without --shift');
@@ -148,7 +150,24 @@ export function exportNir(g: Graph, o: NirExportOptions): Group {
           'snnc.fire': attrStr(n, 'fire', 'ge') === 'ge' ? 'ge' : undefined,
           'snnc.threshold': isConstRef(n.attrs.threshold) ? n.attrs.threshold.const : undefined,
         };
-        if (leak === 1) {
+        const syn = byId.get(n.inputs[0].id);
+        if (syn?.op === 'synapse') {
+          // CubaLIF: I = β I + dt/τ_syn · w_in · S, v = λ v + dt/τ_mem · R · I; w_in = 1 and R = τ_mem τ_syn / dt² make both gains 1
+          const decay = attrNum(syn, 'decay');
+          if (!(decay >= 0 && decay < 1)) refuse(syn, `a synaptic decay ${decay} outside [0, 1)`, 'NIR time constants are positive');
+          if (!(leak >= 0 && leak < 1)) refuse(n, 'a current-based neuron whose membrane does not leak', 'NIR\'s CubaLIF has a finite τ_mem');
+          const tauSyn = o.dt / (1 - decay);
+          const tauMem = o.dt / (1 - leak);
+          add(n.id, 'CubaLIF', [
+            ['tau_syn', floats(shape, ones(tauSyn), 64)],
+            ['tau_mem', floats(shape, ones(tauMem), 64)],
+            ['r', floats(shape, ones((tauMem * tauSyn) / (o.dt * o.dt)), 64)],
+            ['v_leak', floats(shape, ones(0))],
+            ['v_threshold', floats(shape, theta)],
+            ['v_reset', floats(shape, ones(0))],
+            ['w_in', floats(shape, ones(1))],
+          ], { ...neuronMeta, 'snnc.synapse': syn.id, 'snnc.synapseloc': syn.loc });
+        } else if (leak === 1) {
           add(n.id, 'IF', [['r', floats(shape, ones(1 / o.dt), 64)], ['v_threshold', floats(shape, theta)], ['v_reset', floats(shape, ones(0))]], neuronMeta);
         } else {
           if (!(leak >= 0 && leak < 1)) refuse(n, `a leak factor ${leak} outside [0, 1)`, 'NIR time constants are positive');

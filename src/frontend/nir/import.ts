@@ -9,6 +9,8 @@
  *   IF    v(t) = v(t-1) + dt·R·I(t)                          (α = 1, g = dt·R, c = 0)
  *   I     the same without threshold: a readout (snnc's readout reports the sum divided by t)
  *   Threshold  z = I(t) > θ, no state                         (α = 0, g = 1, c = 0)
+ *   CubaLIF a synaptic current first, I(t) = β I(t-1) + dt/τ_syn · w_in · S(t), β = 1 − dt/τ_syn,
+ *         then the LIF membrane driven by this step's I (snnc's `synapse` op, then `if`)
  *   z = v > v_threshold, then v = v_reset (which must be 0).
  *
  * snnc's population emits θ_c per spike and compares its own membrane u. Taking u_i = σ_i v_i
@@ -120,6 +122,14 @@ function perChannel(v: Float64Array, C: number, rel = 1e-9): Float64Array | unde
     out[c] = x;
   }
   return out;
+}
+
+/** A time constant that is one number over the population and not shorter than dt. */
+function uniformTau(n: NirNode, name: string, size: number, dt: number): number {
+  const tau = perNeuron(n, name, size);
+  if (tau.some((t) => Math.abs(t - tau[0]) > 1e-9 * Math.abs(tau[0]))) unsupported(n, `${name} varies over the population (${Math.min(...tau)} .. ${Math.max(...tau)}); snnc has one decay factor per population`);
+  if (!(tau[0] >= dt)) unsupported(n, `${name} = ${tau[0]} s is shorter than the step dt = ${dt} s: forward Euler would be unstable; pass a smaller --dt`);
+  return tau[0];
 }
 
 function jsonList(n: NirNode, key: string): unknown[] {
@@ -392,6 +402,7 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
       }
       case 'IF':
       case 'LIF':
+      case 'CubaLIF':
       case 'Threshold': {
         const shapeOf = (): number[] => {
           const first = vals.get(preds.get(n.name)![0]);
@@ -404,6 +415,7 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
         if (vreset.some((x) => x !== 0)) unsupported(n, `v_reset ${vreset.find((x) => x !== 0)}: snnc's neurons reset to 0 (or subtract θ)`);
         if (vth.some((x) => !(x > 0))) unsupported(n, `v_threshold must be positive, found ${vth.find((x) => !(x > 0))}`);
         let leak = 1;
+        let synapseDecay: number | undefined;
         let gain: Float64Array;
         let drive = new Float64Array(size);
         if (n.type === 'IF') gain = perNeuron(n, 'r', size).map((r) => o.dt * r);
@@ -411,14 +423,19 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
           gain = new Float64Array(size).fill(1);
           leak = 0;
         } else {
-          const tau = perNeuron(n, 'tau', size);
-          if (tau.some((t) => Math.abs(t - tau[0]) > 1e-9 * Math.abs(tau[0]))) unsupported(n, `τ varies over the population (${Math.min(...tau)} .. ${Math.max(...tau)}); snnc has one leak factor per population`);
-          if (!(tau[0] >= o.dt)) unsupported(n, `τ = ${tau[0]} s is shorter than the step dt = ${o.dt} s: forward Euler would be unstable; pass a smaller --dt`);
-          leak = 1 - o.dt / tau[0];
+          const tauMem = uniformTau(n, n.type === 'CubaLIF' ? 'tau_mem' : 'tau', size, o.dt);
+          leak = 1 - o.dt / tauMem;
           const r = perNeuron(n, 'r', size);
           const vl = perNeuron(n, 'v_leak', size);
-          gain = r.map((x) => (o.dt * x) / tau[0]);
-          drive = vl.map((x) => (o.dt * x) / tau[0]);
+          gain = r.map((x) => (o.dt * x) / tauMem);
+          drive = vl.map((x) => (o.dt * x) / tauMem);
+          if (n.type === 'CubaLIF') {
+            // τ_syn İ = −I + w_in S: I(t) = (1 − dt/τ_syn) I(t−1) + dt/τ_syn · w_in · S(t), then the membrane
+            const tauSyn = uniformTau(n, 'tau_syn', size, o.dt);
+            synapseDecay = 1 - o.dt / tauSyn;
+            const win = perNeuron(n, 'w_in', size, 1);
+            gain = gain.map((x, i) => (x * o.dt * win[i]) / tauSyn);
+          }
         }
         // the amplitude: a Scale right after the neuron (its only consumer) gives θ_c, else 1
         const next = succs.get(n.name)!;
@@ -435,14 +452,28 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
         }
         const HW = size / C;
         const sigma = Float64Array.from(vth, (v, i) => theta[Math.floor(i / HW)] / v);
-        const { ref, ins } = summed(n, shape);
-        foldGain(n, ins, gain.map((x, i) => x * sigma[i]), drive.map((x, i) => x * sigma[i]));
+        const { ref: summedRef, ins } = summed(n, shape);
+        let ref = summedRef;
+        let shiftAttr: number | undefined;
+        if (synapseDecay === undefined) foldGain(n, ins, gain.map((x, i) => x * sigma[i]), drive.map((x, i) => x * sigma[i]));
+        else {
+          // the input gain goes before the (linear) synaptic current; the drive v_leak acts on the membrane: a shift
+          foldGain(n, ins, gain.map((x, i) => x * sigma[i]), new Float64Array(size));
+          const shift = drive.map((x, i) => (x * sigma[i]) / theta[Math.floor(i / HW)]);
+          if (shift.some((x) => Math.abs(x - shift[0]) > 1e-9 * Math.max(1e-30, Math.abs(shift[0])))) unsupported(n, 'v_leak / v_threshold varies over the population; a current-based neuron takes it as one shift per population');
+          if (shift[0] !== 0) shiftAttr = shift[0];
+          const sid = b.fresh(n.metadata.get('snnc.synapse') ?? `${n.name}_current`);
+          const sloc = n.metadata.get('snnc.synapseloc');
+          pending.push({ id: sid, op: 'synapse', inputs: [ref], attrs: { decay: Math.fround(synapseDecay) }, shape, ...(sloc !== undefined ? { loc: sloc } : n.metadata.has('snnc.synapse') ? {} : loc(n)) });
+          ref = sid;
+        }
         const id = idOf(n);
         const uniform = theta.every((t) => t === theta[0]);
         const thName = n.metadata.get('snnc.threshold');
         const threshold: AttrValue | (() => AttrValue) = thName || !uniform ? () => ({ const: b.constant(thName ?? `${n.name}.theta`, { dtype: 'f32', shape: [C] }, Float32Array.from(theta)) }) : theta[0];
         const attrs: PendingNode['attrs'] = { reset: n.metadata.get('snnc.reset') === 'subtract' ? 'subtract' : 'zero', threshold };
         if (leak !== 1) attrs.leak = Math.fround(leak);
+        if (shiftAttr !== undefined) attrs.shift = shiftAttr;
         if (n.metadata.get('snnc.fire') !== 'ge') attrs.fire = 'gt';
         pending.push({ id, op: 'if', inputs: [ref], attrs, shape, ...loc(n) });
         const v: Val = { id, shape, kind: 'events' };
@@ -478,9 +509,6 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
       case 'LI':
       case 'CubaLI':
         unsupported(n, 'a leaky (non-spiking) readout: snnc\'s readout integrates without leak (NIR I); a leaky one is not in the IR yet');
-        break;
-      case 'CubaLIF':
-        unsupported(n, 'the synaptic current state of a current-based LIF is not in the IR yet (only the membrane is)');
         break;
       case 'Delay':
         unsupported(n, 'a Delay of τ seconds is not supported yet (snnc\'s delay op is one step)');

@@ -1,6 +1,7 @@
 /** Loading and saving graphs: .onnx and .nir files are imported, .snnir files parsed (with their weights sidecar) and verified. */
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
+import { SnncError } from '../ir/diagnostics.js';
 import { parseGraph } from '../ir/text/parse.js';
 import { printGraph } from '../ir/text/print.js';
 import { verifyOrThrow } from '../ir/verify.js';
@@ -23,6 +24,9 @@ export async function loadModel(path: string, o: ModelOptions = {}): Promise<Gra
 
 /** A .snnir or .onnx file (NIR files load with loadModel). */
 export function loadGraph(path: string): Graph {
+  if (/\.nir$/i.test(path)) {
+    throw new SnncError('SNN0407', `${path} is a NIR file, a spiking network: this command takes an ANN (.onnx or an ann-stage .snnir); inspect, convert, compile and export-nir read NIR`);
+  }
   if (/\.snnir$/i.test(path)) {
     const text = readFileOrFail(path).toString('utf8');
     const g = parseGraph(text, { file: path, readSidecar: (name) => readFileSync(join(dirname(path), name)) });

@@ -100,8 +100,8 @@ export function computeRanges(g: Graph): Map<string, Interval> {
         out = intRange(`i${node.attrs.ibits as number}`);
         break;
       case 'delay': {
-        // the previous step's value, or 0 at the first step
-        const x = get(node, 0);
+        // the previous step's value, or 0 at the first step (a recurrent edge reads spikes: 0 or 1)
+        const x = r.has(node.inputs[0].id) ? get(node, 0) : { min: 0, max: 1 };
         out = { min: Math.min(x.min, 0), max: Math.max(x.max, 0) };
         break;
       }

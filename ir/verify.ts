@@ -3,7 +3,8 @@
  *
  * Checked:
  *  - graph: stage is known; `steps` >= 1 exactly at the spiking stages; outputs name defined values.
- *  - values: ids unique; operands refer to values defined earlier (topological order) or to
+ *  - values: ids unique; operands refer to values defined earlier (topological order; only a
+ *    delay may read a population defined later, a recurrent edge) or to
  *    constants; operand count and kind (value / constant) as the op table says.
  *  - ops: known, legal at the stage; attributes present when required, known, well typed, string
  *    attributes from their allowed set; the declared result type equals the inferred one.
@@ -159,6 +160,7 @@ export function verify(g: Graph): Diagnostic[] {
   for (const c of g.consts.values()) checkConst(c, sink);
 
   const types = new Map<string, TensorType>();
+  const later = new Map(g.nodes.map((n) => [n.id, n]));
   for (const node of g.nodes) {
     const where = whereOf(node);
     const before = sink.errors.length;
@@ -183,9 +185,16 @@ export function verify(g: Graph): Diagnostic[] {
     node.inputs.forEach((r, i) => {
       const kind = spec.operandKinds[Math.min(i, spec.operandKinds.length - 1)] ?? 'any';
       if (kind !== 'any' && kind !== r.kind) sink.error('SNN0108', `operand ${i} of '${node.op}' must be a ${kind === 'const' ? 'constant @name' : 'value %name'}`, where);
-      const t = r.kind === 'value' ? types.get(r.id) : g.consts.get(r.id)?.type;
-      if (!t) sink.error('SNN0103', `operand ${i} refers to undefined ${r.kind === 'value' ? `value %${r.id}` : `constant @${r.id}`}`, where);
-      else {
+      let t = r.kind === 'value' ? types.get(r.id) : g.consts.get(r.id)?.type;
+      // a recurrent edge: a delay may read the spikes of a population later in the step
+      const back = r.kind === 'value' && !t && node.op === 'delay' && spiking ? later.get(r.id) : undefined;
+      if (back) {
+        if (back.op === 'if' || back.op === 'delay') t = back.type;
+        else sink.error('SNN0103', `delay reads %${r.id}, defined later: a recurrent edge must read a population's spikes ('if'), found '${back.op}'`, where);
+      }
+      if (!t) {
+        if (!back) sink.error('SNN0103', `operand ${i} refers to undefined ${r.kind === 'value' ? `value %${r.id}` : `constant @${r.id}`}`, where);
+      } else {
         inTypes.push(t);
         inConst.push(r.kind === 'const');
       }

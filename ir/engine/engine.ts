@@ -149,7 +149,7 @@ export class Engine {
       case 'spikemaxpool':
         return spikeMaxPool(op);
       case 'delay':
-        return delay(op);
+        return delay(op, t);
       case 'concat':
         return concat(op);
       case 'readout':

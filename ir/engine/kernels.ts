@@ -196,13 +196,18 @@ export function concat(op: Extract<PlanOp, { kind: 'concat' }>): void {
 }
 
 /** Synaptic delay: out = the input of the previous step (0 at the first), then remember this step's input. */
-export function delay(op: Extract<PlanOp, { kind: 'delay' }>): void {
+export function delay(op: Extract<PlanOp, { kind: 'delay' }>, t: number): void {
   const out = op.out.store.data;
   const x = op.in.store.data;
-  const prev = op.prev;
-  for (let i = 0; i < out.length; i++) {
-    out[i] = prev[i];
-    prev[i] = x[i];
+  if (op.back) {
+    // a recurrent edge: the input still holds step t-1 (its producer runs later in the step)
+    for (let i = 0; i < out.length; i++) out[i] = t === 1 ? 0 : x[i];
+  } else {
+    const prev = op.prev;
+    for (let i = 0; i < out.length; i++) {
+      out[i] = prev[i];
+      prev[i] = x[i];
+    }
   }
   markSparse(op.out);
 }

@@ -89,8 +89,11 @@ export type PlanOp =
   | { kind: 'pool'; node: Node; mode: 'avg' | 'sum' | 'max'; in: Buf; out: Buf; geom: WindowGeom; divisor?: Float64Array }
   | { kind: 'gpool'; node: Node; mode: 'avg' | 'sum'; in: Buf; out: Buf }
   | { kind: 'spikemaxpool'; node: Node; in: Buf; out: Buf; geom: WindowGeom; counts: Float64Array }
-  /** `prev`: the input of the last step, the output of this one. */
-  | { kind: 'delay'; node: Node; in: Buf; out: Buf; prev: Values }
+  /**
+   * `prev`: the input of the last step, the output of this one. A recurrent edge (`back`: the
+   * input is computed later in the step) reads the input's buffer before it is overwritten.
+   */
+  | { kind: 'delay'; node: Node; in: Buf; out: Buf; prev: Values; back: boolean }
   | { kind: 'concat'; node: Node; ins: Buf[]; out: Buf }
   | { kind: 'neuron'; node: Node; in: Buf; out: Buf }
   /** A synaptic current: `out` holds its state i. */
@@ -225,6 +228,7 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
     return a;
   };
   const isStatic = new Set<string>();
+  const backEdges: Extract<PlanOp, { kind: 'delay' }>[] = [];
   let input: Buf | undefined;
 
   for (const node of g.nodes) {
@@ -357,10 +361,16 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
         break;
       }
       case 'delay': {
-        const src = inBuf();
+        const src = bufs.get(node.inputs[0].id);
         const out = makeBuf(arena, values, node, false);
         bufs.set(node.id, out);
-        stepOps.push({ kind: 'delay', node, in: src, out, prev: values(src.size) });
+        if (src) stepOps.push({ kind: 'delay', node, in: src, out, prev: values(src.size), back: false });
+        else {
+          // a recurrent edge: its input comes later in the step (patched below)
+          const op: PlanOp = { kind: 'delay', node, in: out, out, prev: values(0), back: true };
+          backEdges.push(op);
+          stepOps.push(op);
+        }
         break;
       }
       case 'concat': {
@@ -387,6 +397,7 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
         throw new Error(`internal: op '${node.op}' at stage ${g.stage} has no spiking kernel (the verifier's op table allows it)`);
     }
   }
+  for (const op of backEdges) op.in = bufs.get(op.node.inputs[0].id)!;
   if (!input) throw new Error('internal: spiking graph without input passed the rules');
   return { graph: g, arena, input, bufs, staticOps, stepOps, outputs: g.outputs.map((o) => bufs.get(o)!) };
 }

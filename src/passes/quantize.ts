@@ -102,6 +102,12 @@ export const quantize: Pass<QuantizeOptions> = {
     const accs: Accumulator[] = [];
     const accByNode = new Map<string, Accumulator>(); // if / readout id -> its accumulator
     const isCurrent = (n: Node): boolean => n.op === 'conv2d' || n.op === 'dense' || n.op === 'add' || n.op === 'synapse';
+    const spikeAmp = (n: Node): Amp => {
+      const theta = attrVector(n, 'threshold', g.consts)!;
+      return theta.length === 1 ? new Float64Array(channels(n.type)).fill(theta[0]) : Float64Array.from(theta);
+    };
+    // a recurrent edge (a delay of a later population) needs that population's spike amplitude first
+    for (const n of g.nodes) if (n.op === 'if') amp.set(n.id, spikeAmp(n));
     for (const n of g.nodes) {
       const where = whereOf(n);
       const inAmp = (i = 0): Amp => {
@@ -113,12 +119,12 @@ export const quantize: Pass<QuantizeOptions> = {
         case 'input':
           amp.set(n.id, new Float64Array(channels(n.type)).fill(o.inputScale));
           break;
-        case 'if': {
-          const theta = attrVector(n, 'threshold', g.consts)!;
-          amp.set(n.id, theta.length === 1 ? new Float64Array(channels(n.type)).fill(theta[0]) : Float64Array.from(theta));
+        case 'if':
           accs.push(collect(n));
           break;
-        }
+        case 'delay':
+          amp.set(n.id, inAmp());
+          break;
         case 'readout':
           accs.push(collect(n));
           break;
@@ -375,6 +381,7 @@ export const quantize: Pass<QuantizeOptions> = {
           rw.keep(n, { op: 'globalsumpool', attrs: {}, type: { dtype: 'i64', shape: n.type.shape } });
           break;
         case 'spikemaxpool':
+        case 'delay':
           rw.keep(n, { type: { dtype: 'u1', shape: n.type.shape } });
           break;
         default:

@@ -298,9 +298,14 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
       }
       case 'delay': {
         const inS = info(op.in);
-        state.push(`${inS.ctype} prev${k}[${op.in.size}];`);
-        resets.push(`memset(s->prev${k}, 0, sizeof(s->prev${k}));`);
-        w.line(`for (int32_t i = 0; i < ${op.in.size}; i++) { s->x${out.k}[i] = s->prev${k}[i]; s->prev${k}[i] = s->x${inS.k}[i]; }`);
+        if (op.back) {
+          // a recurrent edge: the input still holds step t-1 (its producer runs later in the step)
+          w.line(`for (int32_t i = 0; i < ${op.in.size}; i++) s->x${out.k}[i] = t == 1 ? 0 : s->x${inS.k}[i];`);
+        } else {
+          state.push(`${inS.ctype} prev${k}[${op.in.size}];`);
+          resets.push(`memset(s->prev${k}, 0, sizeof(s->prev${k}));`);
+          w.line(`for (int32_t i = 0; i < ${op.in.size}; i++) { s->x${out.k}[i] = s->prev${k}[i]; s->prev${k}[i] = s->x${inS.k}[i]; }`);
+        }
         scanEvents(w, op.out);
         break;
       }

@@ -64,21 +64,29 @@ export function exportNir(g: Graph, o: NirExportOptions): Group {
     return ['metadata', group(m)];
   };
   const constName = (n: Node, i: number): string | undefined => n.inputs[i]?.id;
-  /** The NIR sources of an operand: an add is flattened into its operands (NIR sums the edges into a node). */
-  const sourcesOf = (id: string, adds: string[]): string[] => {
+  /** Edges by IR value: resolved to NIR nodes at the end, when a recurrent edge's source exists too. */
+  const pendingEdges: [string, string][] = [];
+  /** Per NIR node, the recurrent edges into it: [IR value read a step late, the delay's id, its location]. */
+  const delaysInto = new Map<string, [string, string, string | null][]>();
+  /** The IR values an operand sums: an add is flattened into its operands (NIR sums the edges into a node). */
+  const sourcesOf = (id: string, adds: string[], to: string): string[] => {
     const p = byId.get(id);
-    if (p?.op === 'synapse') return sourcesOf(p.inputs[0].id, adds);
+    if (p?.op === 'synapse') return sourcesOf(p.inputs[0].id, adds, to);
     if (p?.op === 'add') {
       adds.push(p.id);
-      return p.inputs.flatMap((r) => sourcesOf(r.id, adds));
+      return p.inputs.flatMap((r) => sourcesOf(r.id, adds, to));
     }
-    const s = source.get(id);
-    if (!s) throw new Error(`internal: %${id} has no NIR node`);
-    return [s];
+    if (p?.op === 'delay') {
+      // a recurrent edge (the delay reads a population later in the step): NIR's cycle carries it
+      if (g.nodes.indexOf(byId.get(p.inputs[0].id)!) < g.nodes.indexOf(p)) refuse(p, 'a one-step delay on a forward path', 'NIR would need a Delay node; only recurrent edges are written');
+      delaysInto.set(to, [...(delaysInto.get(to) ?? []), [p.inputs[0].id, p.id, p.loc ?? null]]);
+      return [p.inputs[0].id];
+    }
+    return [id];
   };
   const connect = (n: Node, to: string): string[] => {
     const adds: string[] = [];
-    for (const src of sourcesOf(n.inputs[0].id, adds)) edges.push(src, to);
+    for (const src of sourcesOf(n.inputs[0].id, adds, to)) pendingEdges.push([src, to]);
     return adds;
   };
 
@@ -133,7 +141,8 @@ export function exportNir(g: Graph, o: NirExportOptions): Group {
       }
       case 'add':
       case 'synapse':
-        break; // an implicit sum, or the current state of the CubaLIF that reads it
+      case 'delay':
+        break; // an implicit sum, the current state of the CubaLIF that reads it, or a recurrent edge
       case 'if': {
         if (attrVector(n, 'vinit', g.consts, 0)!.some((v) => v !== 0)) refuse(n, 'an initial membrane (vinit, e.g. the θ/2 shift or SNN Calibration\'s potential correction)', 'convert with --init 0 and without --calibration advanced');
         if (attrNum(n, 'shift', 0) !== 0) refuse(n, 'a constant per-step shift (θ/2T)', 'convert without --shift');
@@ -229,6 +238,12 @@ export function exportNir(g: Graph, o: NirExportOptions): Group {
   const outName = freshName('output');
   nodes.set(outName, group(new Map([['type', str('Output')], ['shape', intsOf(noBatch(out))]])));
   edges.push(source.get(out.id)!, outName);
+  for (const [from, to] of pendingEdges) {
+    const s = source.get(from);
+    if (!s) throw new Error(`internal: %${from} has no NIR node`);
+    edges.push(s, to);
+  }
+  for (const [to, list] of delaysInto) setMeta(nodes, to, 'snnc.delays', JSON.stringify(list.map(([from, id, at]) => [source.get(from)!, id, at])));
 
   const graphMeta: Children = new Map([
     ['snnc.name', str(g.name)],

@@ -73,7 +73,7 @@ interface Val {
 interface PendingNode {
   readonly id: string;
   readonly op: string;
-  readonly inputs: readonly (string | { const: () => string })[];
+  readonly inputs: readonly (string | { const: () => string } | { later: string })[];
   readonly attrs: Record<string, AttrValue | (() => AttrValue)>;
   readonly shape: readonly number[];
   readonly loc?: string;
@@ -143,27 +143,76 @@ function jsonList(n: NirNode, key: string): unknown[] {
   }
 }
 
-/** Nodes in an order that respects the edges (ties: snnc.order, then file order); a cycle is refused. */
-function topologicalOrder(g: NirGraph): NirNode[] {
+const NEURONS = new Set(['IF', 'LIF', 'CubaLIF', 'Threshold']);
+
+/** The edges of one cycle through edges not in `cut` (indices into g.edges), or undefined. */
+function findCycle(g: NirGraph, cut: ReadonlySet<number>): number[] | undefined {
+  const color = new Map<string, 0 | 1 | 2>([...g.nodes.keys()].map((n) => [n, 0]));
+  const stack: number[] = []; // edge indices on the current path
+  const visit = (n: string): number[] | undefined => {
+    color.set(n, 1);
+    for (let e = 0; e < g.edges.length; e++) {
+      const [a, b] = g.edges[e];
+      if (a !== n || cut.has(e)) continue;
+      if (color.get(b) === 1) {
+        const from = stack.findIndex((x) => g.edges[x][0] === b);
+        return [...stack.slice(from < 0 ? stack.length : from), e];
+      }
+      if (color.get(b) === 0) {
+        stack.push(e);
+        const c = visit(b);
+        if (c) return c;
+        stack.pop();
+      }
+    }
+    color.set(n, 2);
+    return undefined;
+  };
+  for (const n of g.nodes.keys()) {
+    if (color.get(n) !== 0) continue;
+    const c = visit(n);
+    if (c) return c;
+  }
+  return undefined;
+}
+
+/**
+ * The recurrent edges: in every cycle, the edge that leaves a neuron (or the Scale that carries its
+ * spike amplitude) reads the previous step's spikes. A cycle without a neuron would be an
+ * instantaneous loop: refused.
+ */
+function recurrentEdges(g: NirGraph): Set<number> {
+  const cut = new Set<number>();
+  for (let cycle = findCycle(g, cut); cycle; cycle = findCycle(g, cut)) {
+    const k = cycle.findIndex((e) => NEURONS.has(g.nodes.get(g.edges[e][0])!.type));
+    if (k < 0) throw new SnncError('SNN0324', `the NIR graph has a cycle without a neuron (${cycle.map((e) => g.edges[e][0]).join(' -> ')}): an instantaneous loop has no step-by-step meaning`);
+    let e = cycle[k];
+    const next = cycle[(k + 1) % cycle.length];
+    const to = g.nodes.get(g.edges[e][1])!;
+    if (to.type === 'Scale' && g.edges[next][0] === to.name) e = next; // keep the neuron's amplitude Scale with it
+    cut.add(e);
+  }
+  return cut;
+}
+
+/** Nodes in an order that respects the edges but the recurrent ones (ties: snnc.order, then file order). */
+function topologicalOrder(g: NirGraph, recurrent: ReadonlySet<number>): NirNode[] {
   const names = [...g.nodes.keys()];
   const rank = new Map(names.map((n, i) => [n, Number(g.nodes.get(n)!.metadata.get('snnc.order') ?? names.length + i)]));
+  const edges = g.edges.filter((_, e) => !recurrent.has(e));
   const indeg = new Map(names.map((n) => [n, 0]));
-  for (const [, b] of g.edges) indeg.set(b, indeg.get(b)! + 1);
+  for (const [, b] of edges) indeg.set(b, indeg.get(b)! + 1);
   const ready = names.filter((n) => indeg.get(n) === 0);
   const out: NirNode[] = [];
   while (ready.length) {
     ready.sort((a, b) => rank.get(a)! - rank.get(b)!);
     const n = ready.shift()!;
     out.push(g.nodes.get(n)!);
-    for (const [a, b] of g.edges) {
+    for (const [a, b] of edges) {
       if (a !== n) continue;
       indeg.set(b, indeg.get(b)! - 1);
       if (indeg.get(b) === 0) ready.push(b);
     }
-  }
-  if (out.length !== names.length) {
-    const stuck = names.filter((n) => indeg.get(n)! > 0);
-    throw new SnncError('SNN0324', `the NIR graph has a cycle through ${stuck.join(', ')}: recurrent graphs are not supported yet (snnc's IR and executors are feed-forward in time)`);
   }
   return out;
 }
@@ -176,17 +225,20 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
   const b = new GraphBuilder(g.metadata.get('snnc.name') ?? sanitizeId(o.name), 'snn-float', steps);
   for (const [k, v] of g.metadata) if (k.startsWith('snnc.meta.')) b.meta[k.slice('snnc.meta.'.length)] = v;
 
+  const recurrent = recurrentEdges(g);
   const preds = new Map<string, string[]>();
   const succs = new Map<string, string[]>();
   for (const n of g.nodes.keys()) {
     preds.set(n, []);
     succs.set(n, []);
   }
-  for (const [a, c] of g.edges) {
-    preds.get(c)!.push(a);
+  // a recurrent edge a -> c reaches c through a delay: c's operand is the value named `delayKey(e)`
+  const delayKey = (e: number): string => `\u0000delay${e}`;
+  g.edges.forEach(([a, c], e) => {
+    preds.get(c)!.push(recurrent.has(e) ? delayKey(e) : a);
     succs.get(a)!.push(c);
-  }
-  const order = topologicalOrder(g);
+  });
+  const order = topologicalOrder(g, recurrent);
   const inputs = order.filter((n) => n.type === 'Input');
   const outputs = order.filter((n) => n.type === 'Output');
   if (inputs.length !== 1) throw new SnncError('SNN0324', `snnc runs graphs with one Input node, found ${inputs.length}`);
@@ -292,7 +344,26 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
     return { ref, ins };
   };
 
+  /** The delay of a recurrent edge e = a -> n: the previous step's spikes of the neuron a (or of the Scale after it). */
+  const delayOf = (e: number, n: NirNode): void => {
+    const a = g.nodes.get(g.edges[e][0])!;
+    const neuron = NEURONS.has(a.type) ? a : g.nodes.get(preds.get(a.name)![0] ?? '');
+    if (!neuron || !NEURONS.has(neuron.type)) unsupported(n, `the recurrent edge from ${a.name} does not leave a neuron`);
+    if (a !== neuron && succs.get(neuron.name)!.length !== 1) unsupported(n, `the recurrent edge leaves ${a.name}, a Scale of ${neuron.name}, which has other consumers`);
+    const th = neuron.params.get(neuron.type === 'Threshold' ? 'threshold' : 'v_threshold')!;
+    const shape = th.shape.length ? [...th.shape] : [1];
+    if (th.data.length !== numel(shape) || (shape.length !== 1 && shape.length !== 3)) unsupported(n, `the recurrent edge from ${neuron.name}: its population shape is not given by its parameters ([${th.shape}])`);
+    const named = jsonList(n, 'snnc.delays').find((d): d is [string, string, string | null] => Array.isArray(d) && d[0] === a.name);
+    const id = b.fresh(named?.[1] ?? `${a.name}_prev`);
+    const at = named ? (typeof named[2] === 'string' ? { loc: named[2] } : {}) : loc(n);
+    pending.push({ id, op: 'delay', inputs: [{ later: a.name }], attrs: {}, shape, ...at });
+    vals.set(delayKey(e), { id, shape, kind: 'events' });
+  };
+
   for (const n of order) {
+    g.edges.forEach(([, c], e) => {
+      if (c === n.name && recurrent.has(e)) delayOf(e, n);
+    });
     switch (n.type) {
       case 'Input': {
         const shape = Array.from(param(n, 'shape').data);
@@ -519,7 +590,7 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
   }
 
   for (const p of pending) {
-    const ins: Ref[] = p.inputs.map((r) => (typeof r === 'string' ? { kind: 'value', id: r } : { kind: 'const', id: r.const() }));
+    const ins: Ref[] = p.inputs.map((r) => (typeof r === 'string' ? { kind: 'value', id: r } : 'later' in r ? { kind: 'value', id: vals.get(r.later)!.id } : { kind: 'const', id: r.const() }));
     const attrs: Record<string, AttrValue> = {};
     for (const [k, v] of Object.entries(p.attrs)) attrs[k] = typeof v === 'function' ? v() : v;
     b.addNode({ id: p.id, op: p.op, inputs: ins, attrs, type: { dtype: 'f32', shape: [BATCH, ...p.shape] }, ...(p.loc !== undefined ? { loc: p.loc } : {}) });

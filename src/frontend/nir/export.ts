@@ -64,6 +64,7 @@ export function exportNir(g: Graph, o: NirExportOptions): Group {
     return ['metadata', group(m)];
   };
   const constName = (n: Node, i: number): string | undefined => n.inputs[i]?.id;
+  const isRecurrent = (d: Node): boolean => g.nodes.indexOf(byId.get(d.inputs[0].id)!) > g.nodes.indexOf(d);
   /** Edges by IR value: resolved to NIR nodes at the end, when a recurrent edge's source exists too. */
   const pendingEdges: [string, string][] = [];
   /** Per NIR node, the recurrent edges into it: [IR value read a step late, the delay's id, its location]. */
@@ -76,9 +77,8 @@ export function exportNir(g: Graph, o: NirExportOptions): Group {
       adds.push(p.id);
       return p.inputs.flatMap((r) => sourcesOf(r.id, adds, to));
     }
-    if (p?.op === 'delay') {
+    if (p?.op === 'delay' && isRecurrent(p)) {
       // a recurrent edge (the delay reads a population later in the step): NIR's cycle carries it
-      if (g.nodes.indexOf(byId.get(p.inputs[0].id)!) < g.nodes.indexOf(p)) refuse(p, 'a one-step delay on a forward path', 'NIR would need a Delay node; only recurrent edges are written');
       delaysInto.set(to, [...(delaysInto.get(to) ?? []), [p.inputs[0].id, p.id, p.loc ?? null]]);
       return [p.inputs[0].id];
     }
@@ -139,10 +139,15 @@ export function exportNir(g: Graph, o: NirExportOptions): Group {
         source.set(n.id, n.id);
         break;
       }
+      case 'delay':
+        if (isRecurrent(n)) break; // NIR's cycle
+        add(n.id, 'Delay', [['delay', floats(noBatch(n), new Float64Array(noBatch(n).reduce((a, b) => a * b, 1)).fill(o.dt), 64)]]);
+        connect(n, n.id);
+        source.set(n.id, n.id);
+        break;
       case 'add':
       case 'synapse':
-      case 'delay':
-        break; // an implicit sum, the current state of the CubaLIF that reads it, or a recurrent edge
+        break; // an implicit sum, or the current state of the CubaLIF that reads it
       case 'if': {
         if (attrVector(n, 'vinit', g.consts, 0)!.some((v) => v !== 0)) refuse(n, 'an initial membrane (vinit, e.g. the θ/2 shift or SNN Calibration\'s potential correction)', 'convert with --init 0 and without --calibration advanced');
         if (attrNum(n, 'shift', 0) !== 0) refuse(n, 'a constant per-step shift (θ/2T)', 'convert without --shift');

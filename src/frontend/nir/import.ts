@@ -9,6 +9,7 @@
  *   IF    v(t) = v(t-1) + dt·R·I(t)                          (α = 1, g = dt·R, c = 0)
  *   I     the same without threshold: a readout (snnc's readout reports the sum divided by t)
  *   Threshold  z = I(t) > θ, no state                         (α = 0, g = 1, c = 0)
+ *   Delay  y(t) = x(t − τ): τ/dt one-step delays (of spikes)
  *   CubaLIF a synaptic current first, I(t) = β I(t-1) + dt/τ_syn · w_in · S(t), β = 1 − dt/τ_syn,
  *         then the LIF membrane driven by this step's I (snnc's `synapse` op, then `if`)
  *   z = v > v_threshold, then v = v_reset (which must be 0).
@@ -581,9 +582,22 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
       case 'CubaLI':
         unsupported(n, 'a leaky (non-spiking) readout: snnc\'s readout integrates without leak (NIR I); a leaky one is not in the IR yet');
         break;
-      case 'Delay':
-        unsupported(n, 'a Delay of τ seconds is not supported yet (snnc\'s delay op is one step)');
+      case 'Delay': {
+        // y(t) = x(t − τ): τ/dt one-step delays of the spikes
+        const src = events(n, single(n));
+        const d = perNeuron(n, 'delay', numel(src.shape));
+        if (d.some((x) => x !== d[0])) unsupported(n, 'the delay varies over the elements; snnc delays a whole value at once');
+        const k = Math.round(d[0] / o.dt);
+        if (k < 1 || Math.abs(k * o.dt - d[0]) > 1e-6 * d[0]) unsupported(n, `a delay of ${d[0]} s is not a whole number of steps of dt = ${o.dt} s`);
+        let ref = src.id;
+        for (let j = k - 1; j >= 0; j--) {
+          const id = b.fresh(j === 0 ? n.name : `${n.name}_${j}`);
+          pending.push({ id, op: 'delay', inputs: [ref], attrs: {}, shape: src.shape, ...loc(n) });
+          ref = id;
+        }
+        vals.set(n.name, { ...src, id: ref });
         break;
+      }
       default:
         throw new SnncError('SNN0322', `NIR node ${n.name}: primitive ${n.type} is not supported`);
     }

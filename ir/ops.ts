@@ -528,10 +528,14 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   },
   readout: {
     stages: SPIKING,
-    summary: 'non-spiking accumulator: snn-float emits mean_t x[t]; snn-fixed emits sum_t (x[t] + bias[t]) narrowed to sumbits',
+    summary: 'non-spiking accumulator: snn-float emits s/t with s = leak·s + x[t]; snn-fixed emits s = narrow(leak(s) + x[t] + bias[t], sumbits) (no leak: the sum)',
     operands: { min: 1, max: 1 },
     operandKinds: ['value'],
     attrs: {
+      leak: { type: 'float', stages: ['snn-float'], doc: 'a leaky readout (NIR LI): the sum decays by this factor before each step (1 = no leak)' },
+      leakshift: { type: 'int', stages: ['snn-fixed'], doc: 'shift of the leak' },
+      leakmul: { type: 'int', stages: ['snn-fixed'], doc: 'multiplier of the leak (leak = mul)' },
+      round: { type: 'string', stages: ['snn-fixed'], values: ['floor', 'trunc', 'half-up'], doc: 'rounding of the leak division' },
       bias: { type: 'const', stages: ['snn-fixed'], doc: 'folded per-step bias table [R, C]' },
       sumbits: { type: 'int', stages: ['snn-fixed'], required: true, doc: 'width of the running sum' },
       overflow: { type: 'string', stages: ['snn-fixed'], required: true, values: ['saturate', 'wrap'], doc: 'narrowing of the running sum' },
@@ -552,5 +556,7 @@ export function neuronAttrs(stage: Stage): Readonly<Record<string, AttrSpec>> {
 
 export function attrSpecs(op: string, stage: Stage): Readonly<Record<string, AttrSpec>> {
   if (op === 'if') return neuronAttrs(stage);
+  // an integer readout's leak is a population's: none, shift or mul
+  if (op === 'readout' && stage === 'snn-fixed') return { ...OPS.readout.attrs, leak: NEURON_FIXED_ATTRS.leak };
   return OPS[op]?.attrs ?? {};
 }

@@ -14,7 +14,8 @@
  * present; per channel or per neuron). narrow saturates or wraps as `overflow` says, and every
  * value it changes is counted (accumulator and membrane separately): overflow is never silent.
  *
- * The readout: sum(t) = narrow(sum(t-1) + x(t) + B(t), sumbits), sum(0) = 0.
+ * The readout: sum(t) = narrow(leak(sum(t-1)) + x(t) + B(t), sumbits), sum(0) = 0 (leak: none
+ * unless a leaky readout, NIR's LI).
  * The synaptic current: i(t) = narrow(leak(i(t-1)) + x(t), ibits), i(0) = 0 (a narrowing that
  * changes i is counted as the unit's `v` overflow).
  * The population update runs as WebAssembly (wasm/kernels.ts, neuronFixed) except with a leak.
@@ -200,6 +201,7 @@ class FixedReadout implements Unit {
   private readonly terms: { perNeuron: boolean; rows: Float64Array[] };
   private readonly bits: number;
   private readonly mode: Overflow;
+  private readonly leak: Leak;
 
   constructor(
     private readonly op: ReadoutOp,
@@ -207,6 +209,7 @@ class FixedReadout implements Unit {
     env: UnitEnv,
   ) {
     this.terms = stepTerms(op.node, g, op.out, env.arena);
+    this.leak = leakOfNode(op.node);
     this.bits = attrInt(op.node, 'sumbits');
     this.mode = attrStr(op.node, 'overflow') as Overflow;
   }
@@ -221,7 +224,7 @@ class FixedReadout implements Unit {
     const row = this.terms.rows[Math.min(t, this.terms.rows.length) - 1];
     const C = this.op.out.C;
     for (let i = 0; i < s.length; i++) {
-      const u = s[i] + x[i] + (this.terms.perNeuron ? row[i] : row[i % C]);
+      const u = leakOf(s[i], this.leak) + x[i] + (this.terms.perNeuron ? row[i] : row[i % C]);
       const w = narrow(u, this.bits, this.mode);
       if (w !== u) this.overflow.v++;
       s[i] = w;

@@ -9,7 +9,8 @@
  *   v_i(t) -= θ_c s_i(t)   (reset = subtract)   or   v_i(t) = 0 if s_i(t)   (reset = zero)
  *
  * where c is the channel of neuron i and x the input current (projection outputs, bias
- * included). The readout is non-spiking: sum_t x(t); its value at step t is that sum / t.
+ * included). The readout is non-spiking: s(t) = leak · s(t-1) + x(t) (leak 1 unless a NIR LI: the
+ * sum); its value at step t is s(t) / t.
  * A synaptic current (synapse): i(t) = decay · i(t-1) + x(t), i(0) = 0, emitted as a current.
  * Values are float32 (each operation rounded to single precision). The population update runs
  * as WebAssembly (wasm/kernels.ts, neuronFloat, or neuronFloatX4 four lanes at a time when C is a
@@ -97,14 +98,18 @@ class FloatNeurons implements Unit {
 }
 
 class FloatReadout implements Unit {
-  constructor(private readonly op: ReadoutOp) {}
+  private readonly leak: number;
+  constructor(private readonly op: ReadoutOp) {
+    this.leak = Math.fround(attrNum(op.node, 'leak', 1));
+  }
   reset(): void {
     this.op.out.store.data.fill(0);
   }
   step(): number {
     const x = this.op.in.store.data;
     const s = this.op.out.store.data;
-    for (let i = 0; i < s.length; i++) s[i] += x[i];
+    if (this.leak === 1) for (let i = 0; i < s.length; i++) s[i] += x[i];
+    else for (let i = 0; i < s.length; i++) s[i] = Math.fround(s[i] * this.leak) + x[i];
     return 0;
   }
 }

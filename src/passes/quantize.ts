@@ -371,7 +371,9 @@ export const quantize: Pass<QuantizeOptions> = {
         }
         case 'readout': {
           const S = accByNode.get(n.id)!.scale!;
-          rw.keep(n, { inputs: currentInput(n), attrs: { sumbits: o.target.sumBits, overflow: o.target.overflow, scale: 1 / S[0] }, type: { dtype: `i${o.target.sumBits}`, shape: n.type.shape } });
+          const leak = attrNum(n, 'leak', 1);
+          const leakAttrs: Record<string, AttrValue> = leak < 1 ? { leak: 'mul', leakmul: Math.round(leak * 2 ** 16), leakshift: 16, round: o.target.leakRounding } : {};
+          rw.keep(n, { inputs: currentInput(n), attrs: { sumbits: o.target.sumBits, overflow: o.target.overflow, scale: 1 / S[0], ...leakAttrs }, type: { dtype: `i${o.target.sumBits}`, shape: n.type.shape } });
           break;
         }
         case 'avgpool2d':

@@ -395,7 +395,9 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         const narrowFn = OVERFLOW_FN[attrStr(node, 'overflow') as 'saturate' | 'wrap'];
         if (hasTerms) w.line(`const int32_t *row = ${p}_bias${k} + (t < ${R} ? t - 1 : ${R - 1}) * ${width};`);
         w.open(`for (int32_t i = 0; i < ${size}; i++)`);
-        w.line(`int64_t u = s->sum${k}[i] + (int64_t)s->x${inS.k}[i]${hasTerms ? ` + row[${terms.perNeuron ? 'i' : `i % ${op.out.C}`}]` : ''};`);
+        const rleak = leakOfNode(node);
+        const sumExpr = rleak.kind === 'none' ? `s->sum${k}[i]` : rleak.kind === 'shift' ? `snnc_leak_shift(s->sum${k}[i], ${rleak.shift}, ${ROUND_CONST[rleak.round]})` : `snnc_leak_mul(s->sum${k}[i], ${rleak.mul}, ${rleak.shift}, ${ROUND_CONST[rleak.round]})`;
+        w.line(`int64_t u = ${sumExpr} + (int64_t)s->x${inS.k}[i]${hasTerms ? ` + row[${terms.perNeuron ? 'i' : `i % ${op.out.C}`}]` : ''};`);
         w.line(`if (u > ${maxOf(bits)}LL || u < ${-maxOf(bits) - 1}LL) { u = ${narrowFn}(u, ${bits}); s->ovf_v${k}++; }`);
         w.line(`s->sum${k}[i] = u;`);
         w.close();

@@ -338,7 +338,7 @@ export function coreNetwork(g: Graph): CoreNetwork {
       vBits: population ? attrInt(n, 'vbits') : attrInt(n, 'sumbits'),
       overflow: attrStr(n, 'overflow') as 'saturate' | 'wrap',
       subtract: population ? attrStr(n, 'reset') === 'subtract' : false,
-      leak: population ? leakOfNode(n) : { kind: 'none', shift: 0, mul: 0, round: 'floor' },
+      leak: leakOfNode(n),
       threshold: population ? perNeuron(attrVector(n, 'threshold', g.consts)) : new Float64Array(buf.size),
       vinit: population ? perNeuron(attrVector(n, 'vinit', g.consts)) : new Float64Array(buf.size),
       bias,

@@ -419,7 +419,7 @@ export class CoreSimulator {
     if (u.kind === 1) {
       for (let i = start; i < start + count; i++) {
         const x = s.current[i] + bias[row + i];
-        const w0 = s.v[i] + x;
+        const w0 = (s.leak.kind === 'none' ? s.v[i] : leakOf(s.v[i], s.leak)) + x;
         const w = w0 > vHi || w0 < -vHi - 1 ? narrow(w0, u.vBits, s.mode) : w0;
         if (w !== w0) s.counters[1]++;
         s.v[i] = w;

@@ -5,7 +5,8 @@
  * population is written as a neuron followed by Scale(θ): IF(r = 1/dt, v_threshold = θ, v_reset = 0)
  * when it does not leak (v += dt·r·I = I, snnc's step), LIF(τ = dt/(1−λ), r = τ/dt, v_leak = 0)
  * when it leaks by λ per step (v = λv + I), CubaLIF when a synaptic current feeds it. A projection is Conv2d, Linear (no bias) or Affine;
- * an add is NIR's implicit sum of the edges into a node; a readout is an integrator I(r = 1/dt)
+ * an add is NIR's implicit sum of the edges into a node; a readout is an integrator I(r = 1/dt),
+ * a leaky one LI (CubaLI after a synaptic current)
  * (the sum; snnc reports it divided by t); average pools are AvgPool2d, a global one AvgPool2d
  * over the whole map; flatten is Flatten(0, -1).
  *
@@ -198,7 +199,21 @@ export function exportNir(g: Graph, o: NirExportOptions): Group {
       case 'readout': {
         const shape = noBatch(n);
         const size = shape.reduce((a, b) => a * b, 1);
-        add(n.id, 'I', [['r', floats(shape, new Float64Array(size).fill(1 / o.dt), 64)]]);
+        const ones = (v: number): Float64Array => new Float64Array(size).fill(v);
+        const leak = attrNum(n, 'leak', 1);
+        const syn = byId.get(n.inputs[0].id);
+        if (!(leak >= 0 && leak <= 1)) refuse(n, `a readout leak ${leak} outside [0, 1]`, 'NIR time constants are positive');
+        if (syn?.op === 'synapse') {
+          // CubaLI, gains 1 as for CubaLIF
+          const decay = attrNum(syn, 'decay');
+          if (leak === 1 || !(decay >= 0 && decay < 1)) refuse(n, 'a current-based readout without a membrane leak, or with a synaptic decay outside [0, 1)', 'NIR\'s CubaLI has finite time constants');
+          const tauSyn = o.dt / (1 - decay);
+          const tauMem = o.dt / (1 - leak);
+          add(n.id, 'CubaLI', [['tau_syn', floats(shape, ones(tauSyn), 64)], ['tau_mem', floats(shape, ones(tauMem), 64)], ['r', floats(shape, ones((tauMem * tauSyn) / (o.dt * o.dt)), 64)], ['v_leak', floats(shape, ones(0))], ['w_in', floats(shape, ones(1))]], { 'snnc.synapse': syn.id, 'snnc.synapseloc': syn.loc });
+        } else if (leak < 1) {
+          const tau = o.dt / (1 - leak);
+          add(n.id, 'LI', [['tau', floats(shape, ones(tau), 64)], ['r', floats(shape, ones(tau / o.dt), 64)], ['v_leak', floats(shape, ones(0))]]);
+        } else add(n.id, 'I', [['r', floats(shape, ones(1 / o.dt), 64)]]);
         recordSums(n.id, connect(n, n.id));
         source.set(n.id, n.id);
         break;

@@ -8,6 +8,7 @@
  *         α = 1 − dt/τ,  g = dt·R/τ,  c = dt·v_leak/τ
  *   IF    v(t) = v(t-1) + dt·R·I(t)                          (α = 1, g = dt·R, c = 0)
  *   I     the same without threshold: a readout (snnc's readout reports the sum divided by t)
+ *   LI    the LIF membrane without threshold: a leaky readout; CubaLI: a synaptic current, then LI
  *   Threshold  z = I(t) > θ, no state                         (α = 0, g = 1, c = 0)
  *   Delay  y(t) = x(t − τ): τ/dt one-step delays (of spikes)
  *   CubaLIF a synaptic current first, I(t) = β I(t-1) + dt/τ_syn · w_in · S(t), β = 1 − dt/τ_syn,
@@ -553,13 +554,38 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
         if (absorbed) vals.set(absorbed.name, v);
         break;
       }
-      case 'I': {
+      case 'I':
+      case 'LI':
+      case 'CubaLI': {
+        // a readout: I sums dt·R·I; LI leaks, v = (1 − dt/τ) v + dt/τ (v_leak + R I); CubaLI reads a synaptic current first
         const first = vals.get(preds.get(n.name)![0]);
         const shape = first ? [...first.shape] : [];
-        const { ref, ins } = summed(n, shape);
-        foldGain(n, ins, perNeuron(n, 'r', numel(shape)).map((r) => o.dt * r), new Float64Array(numel(shape)));
+        const size = numel(shape);
+        const { ref: summedRef, ins } = summed(n, shape);
+        const r = perNeuron(n, 'r', size);
+        let ref = summedRef;
+        const attrs: PendingNode['attrs'] = {};
+        if (n.type === 'I') foldGain(n, ins, r.map((x) => o.dt * x), new Float64Array(size));
+        else {
+          const tau = uniformTau(n, n.type === 'LI' ? 'tau' : 'tau_mem', size, o.dt);
+          const vl = perNeuron(n, 'v_leak', size);
+          let gain = r.map((x) => (o.dt * x) / tau);
+          const drive = vl.map((x) => (o.dt * x) / tau);
+          attrs.leak = Math.fround(1 - o.dt / tau);
+          if (n.type === 'CubaLI') {
+            if (drive.some((x) => x !== 0)) unsupported(n, 'v_leak ≠ 0: a current-based readout has no per-step drive after its synaptic current');
+            const tauSyn = uniformTau(n, 'tau_syn', size, o.dt);
+            const win = perNeuron(n, 'w_in', size, 1);
+            gain = gain.map((x, i) => (x * o.dt * win[i]) / tauSyn);
+            foldGain(n, ins, gain, new Float64Array(size));
+            const sid = b.fresh(n.metadata.get('snnc.synapse') ?? `${n.name}_current`);
+            const sloc = n.metadata.get('snnc.synapseloc');
+            pending.push({ id: sid, op: 'synapse', inputs: [ref], attrs: { decay: Math.fround(1 - o.dt / tauSyn) }, shape, ...(sloc !== undefined ? { loc: sloc } : n.metadata.has('snnc.synapse') ? {} : loc(n)) });
+            ref = sid;
+          } else foldGain(n, ins, gain, drive);
+        }
         const id = idOf(n);
-        pending.push({ id, op: 'readout', inputs: [ref], attrs: {}, shape, ...loc(n) });
+        pending.push({ id, op: 'readout', inputs: [ref], attrs, shape, ...loc(n) });
         vals.set(n.name, { id, shape, kind: 'readout' });
         break;
       }
@@ -578,10 +604,6 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
         b.outputs = [id];
         break;
       }
-      case 'LI':
-      case 'CubaLI':
-        unsupported(n, 'a leaky (non-spiking) readout: snnc\'s readout integrates without leak (NIR I); a leaky one is not in the IR yet');
-        break;
       case 'Delay': {
         // y(t) = x(t − τ): τ/dt one-step delays of the spikes
         const src = events(n, single(n));

@@ -76,6 +76,11 @@ export function spikingRuleViolations(g: Graph): RuleViolation[] {
         break;
     }
   }
-  for (const o of g.outputs) if (flatMap.has(o)) out.push({ message: `graph output %${o} is a flattened feature map (stored channel-last); end the graph with a dense layer or a [C,H,W] value`, where: `%${o}` });
+  for (const o of g.outputs) {
+    const s = byId.get(o) ? sampleShape(byId.get(o)!) : [];
+    if (flatMap.has(o) || (s.length === 3 && s[1] * s[2] > 1)) {
+      out.push({ message: `graph output %${o} is a feature map (stored channel-last, H·W > 1); end the graph with a dense layer or a global pool`, where: `%${o}` });
+    }
+  }
   return out;
 }

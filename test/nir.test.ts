@@ -439,6 +439,72 @@ describe('leaky readouts: LI and CubaLI', () => {
   });
 });
 
+describe('Conv1d over a sequence [C, L]', () => {
+  it('imports as a conv2d over [C, 1, L]; float spikes follow the NIR equations; C is bit-exact', async () => {
+    const g = (m: Record<string, H5WriteNode>): H5WriteNode => ({ kind: 'group', children: new Map(Object.entries(m)) });
+    const str = (value: string): H5WriteNode => ({ kind: 'string', value });
+    const ints1 = (...v: number[]): H5WriteNode => ({ kind: 'ints', shape: [v.length], data: v });
+    const [C, L, Co, K] = [2, 12, 3, 3];
+    const w = Array.from({ length: Co * C * K }, (_, i) => ((i * 7) % 5) / 4 - 0.4);
+    const vth = 0.9;
+    const tree = g({
+      version: str('1.0.7'),
+      node: g({
+        type: str('NIRGraph'),
+        nodes: g({
+          in: g({ type: str('Input'), shape: ints1(C, L) }),
+          conv: g({ type: str('Conv1d'), weight: { kind: 'floats', shape: [Co, C, K], data: w }, bias: { kind: 'floats', shape: [Co], data: [0.1, 0, -0.1] }, stride: ints1(1), padding: ints1(1), dilation: ints1(1), groups: { kind: 'ints', shape: [], data: [1] }, input_shape: ints1(L) }),
+          n: g({ type: str('IF'), r: { kind: 'floats', shape: [Co, L], data: new Array(Co * L).fill(1 / NIR_DEFAULT_DT), precision: 64 }, v_threshold: { kind: 'floats', shape: [Co, L], data: new Array(Co * L).fill(vth) } }),
+          f: g({ type: str('Flatten'), start_dim: { kind: 'ints', shape: [], data: [0] }, end_dim: { kind: 'ints', shape: [], data: [-1] }, input_type: ints1(Co, L) }),
+          fc: g({ type: str('Linear'), weight: { kind: 'floats', shape: [2, Co * L], data: Array.from({ length: 2 * Co * L }, (_, i) => (i % 7) / 7 - 0.3) } }),
+          i: g({ type: str('I'), r: { kind: 'floats', shape: [2], data: [1 / NIR_DEFAULT_DT, 1 / NIR_DEFAULT_DT], precision: 64 } }),
+          out: g({ type: str('Output'), shape: ints1(2) }),
+        }),
+        edges: { kind: 'strings', shape: [6, 2], data: ['in', 'conv', 'conv', 'n', 'n', 'f', 'f', 'fc', 'fc', 'i', 'i', 'out'] },
+      }),
+    }) as Extract<H5WriteNode, { kind: 'group' }>;
+    const path = join(mkdtempSync(join(tmpdir(), 'snnc-conv1d-')), 'c1.nir');
+    writeFileSync(path, await writeHdf5(tree));
+    const frames = Array.from({ length: 10 }, (_, t) => Array.from({ length: C * L }, (_, i) => ((i + t) % 3 === 0 ? 1 : 0)));
+    const graph = await readNirFile(path, { steps: frames.length });
+    expect(graph.nodes.find((n) => n.op === 'conv2d')!.type.shape).toEqual([-1, Co, 1, L]);
+    // reference: v += dt·r·(conv1d(x) + b) = conv1d(x) + b; z = v > v_th; reset to 0
+    const v = new Float64Array(Co * L);
+    const ref: number[][] = [];
+    for (const x of frames) {
+      const z: number[] = [];
+      for (let o = 0; o < Co; o++) {
+        for (let j = 0; j < L; j++) {
+          let a = [0.1, 0, -0.1][o];
+          for (let c = 0; c < C; c++) for (let k = 0; k < K; k++) {
+            const q = j + k - 1;
+            if (q >= 0 && q < L) a += w[(o * C + c) * K + k] * x[c * L + q];
+          }
+          v[o * L + j] += a;
+          z.push(v[o * L + j] > vth ? 1 : 0);
+          if (v[o * L + j] > vth) v[o * L + j] = 0;
+        }
+      }
+      ref.push(z);
+    }
+    const e = new Engine(graph, floatSemantics);
+    e.begin();
+    const got = frames.map((x, t) => {
+      e.loadInput(x);
+      e.step(t + 1);
+      return Array.from(e.read('n'));
+    });
+    expect(got).toEqual(ref);
+    const data = Int32Array.from(frames.flat());
+    const fixed = toFixed(graph, cTarget(), { inputScale: 1, weightBits: 12 });
+    const dir = mkdtempSync(join(tmpdir(), 'snnc-conv1d-c-'));
+    writeProgram(dir, [{ prefix: 'c1', graph: fixed }]);
+    const r = verifyProgram(fixed, await buildProgram(dir, ['c1'], [...WARNINGS, '-O2']), dir, { count: 1, size: data.length, data });
+    expect(r.first).toBeUndefined();
+    expect(r.bitExact).toBe(true);
+  });
+});
+
 describe('snnc -> NIR -> snnc', () => {
   const models = ['fmnist-mlp', 'fmnist-resnet', 'fmnist-dwsep', 'fmnist-vgg-maxpool'];
   const snns = new Map<string, Graph>();
@@ -514,6 +580,7 @@ describe('NIR errors', () => {
       writeFileSync(p, 'this is not an HDF5 file');
       return p;
     }, 'SNN0321'],
+    ['an output that is a feature map', () => file({ in: node('Input', { shape: { kind: 'ints', shape: [3], data: [1, 4, 4] } }), c: node('Conv2d', { weight: { kind: 'floats', shape: [2, 1, 1, 1], data: [1, 1] }, bias: vec(0, 0), stride: { kind: 'ints', shape: [2], data: [1, 1] }, padding: { kind: 'ints', shape: [2], data: [0, 0] }, dilation: { kind: 'ints', shape: [2], data: [1, 1] }, groups: { kind: 'ints', shape: [], data: [1] } }), n: node('IF', { r: { kind: 'floats', shape: [2, 4, 4], data: new Array(32).fill(1e4) }, v_threshold: { kind: 'floats', shape: [2, 4, 4], data: new Array(32).fill(1) } }), out: node('Output', { shape: { kind: 'ints', shape: [3], data: [2, 4, 4] } }) }, [['in', 'c'], ['c', 'n'], ['n', 'out']]), 'SNN0324'],
     ['a nested graph', () => file({ in: node('Input', { shape: io }), sub: node('NIRGraph', {}), out: node('Output', { shape: io }) }, [['in', 'sub'], ['sub', 'out']]), 'SNN0322'],
     ['a Delay that is not a whole number of steps', () => file({ in: node('Input', { shape: io }), d: node('Delay', { delay: vec(1.5e-4, 1.5e-4) }), out: node('Output', { shape: io }) }, [['in', 'd'], ['d', 'out']]), 'SNN0324'],
     ['an unknown primitive', () => file({ in: node('Input', { shape: io }), x: node('Dropout', {}), out: node('Output', { shape: io }) }, [['in', 'x'], ['x', 'out']]), 'SNN0322'],

@@ -353,7 +353,7 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
     if (!neuron || !NEURONS.has(neuron.type)) unsupported(n, `the recurrent edge from ${a.name} does not leave a neuron`);
     if (a !== neuron && succs.get(neuron.name)!.length !== 1) unsupported(n, `the recurrent edge leaves ${a.name}, a Scale of ${neuron.name}, which has other consumers`);
     const th = neuron.params.get(neuron.type === 'Threshold' ? 'threshold' : 'v_threshold')!;
-    const shape = th.shape.length ? [...th.shape] : [1];
+    const shape = th.shape.length === 2 ? [th.shape[0], 1, th.shape[1]] : th.shape.length ? [...th.shape] : [1];
     if (th.data.length !== numel(shape) || (shape.length !== 1 && shape.length !== 3)) unsupported(n, `the recurrent edge from ${neuron.name}: its population shape is not given by its parameters ([${th.shape}])`);
     const named = jsonList(n, 'snnc.delays').find((d): d is [string, string, string | null] => Array.isArray(d) && d[0] === a.name);
     const id = b.fresh(named?.[1] ?? `${a.name}_prev`);
@@ -370,7 +370,9 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
       case 'Input': {
         const shape = Array.from(param(n, 'shape').data);
         if (shape.length < 1 || shape.some((d) => !Number.isInteger(d) || d < 1)) mismatch(n, `shape [${shape}] is not a tensor shape`);
-        if (shape.length !== 1 && shape.length !== 3) unsupported(n, `snnc's executors take vectors [F] or maps [C, H, W], found [${shape}]`);
+        if (shape.length < 1 || shape.length > 3) unsupported(n, `snnc's executors take vectors [F], sequences [C, L] or maps [C, H, W], found [${shape}]`);
+        // a sequence [C, L] (what Conv1d reads) is a map [C, 1, L]: the same values in the same order
+        if (shape.length === 2) shape.splice(1, 0, 1);
         const id = idOf(n);
         pending.push({ id, op: 'input', inputs: [], attrs: temporal ? { temporal: true } : {}, shape, ...loc(n) });
         vals.set(n.name, { id, shape, kind: 'input' });
@@ -393,18 +395,22 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
         projection(n, 'dense', src, Float64Array.from(w.data), [M, K], bias, [M], {});
         break;
       }
+      case 'Conv1d':
       case 'Conv2d': {
+        // a Conv1d over [C, L] is a Conv2d over [C, 1, L] with a [1, k] kernel
+        const one = n.type === 'Conv1d';
         const src = single(n);
         const w = param(n, 'weight');
-        if (w.shape.length !== 4) mismatch(n, `weight must be [out, in/groups, kh, kw], found [${w.shape}]`);
-        if (src.shape.length !== 3) unsupported(n, `reads %${src.id} of shape [${src.shape}], expected a map [C, H, W]`);
+        if (w.shape.length !== (one ? 3 : 4)) mismatch(n, `weight must be [out, in/groups, ${one ? 'k' : 'kh, kw'}], found [${w.shape}]`);
+        if (src.shape.length !== 3 || (one && src.shape[1] !== 1)) unsupported(n, `reads %${src.id} of shape [${src.shape}], expected ${one ? 'a sequence [C, L]' : 'a map [C, H, W]'}`);
         const groups = ints(n, 'groups', 1)[0];
-        const [Co, Cig, kh, kw] = w.shape;
+        const [Co, Cig, kh, kw] = one ? [w.shape[0], w.shape[1], 1, w.shape[2]] : w.shape;
         const [C, H, W] = src.shape;
         if (Cig * groups !== C || Co % groups !== 0) throw new SnncError('SNN0323', `NIR edge into ${n.name}: weight [${w.shape}] with ${groups} groups expects ${Cig * groups} input channels, the source has ${C}`);
-        const stride = ints(n, 'stride', 2);
-        const padding = ints(n, 'padding', 2);
-        const dilation = ints(n, 'dilation', 2);
+        const pair = (name: string, fill: number): number[] => (one ? [fill, ints(n, name, 1)[0]] : ints(n, name, 2));
+        const stride = pair('stride', 1);
+        const padding = pair('padding', 0);
+        const dilation = pair('dilation', 1);
         const ho = windowOut(H, kh, stride[0], padding[0], padding[0], dilation[0]);
         const wo = windowOut(W, kw, stride[1], padding[1], padding[1], dilation[1]);
         if (ho < 1 || wo < 1) mismatch(n, `kernel ${kh}x${kw} does not fit its ${H}x${W} input`);
@@ -598,6 +604,7 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
           break;
         }
         if (src.factor) unsupported(n, 'reads scaled events; snnc reports spike rates of a population or a readout');
+        if (src.shape.length === 3 && src.shape[1] * src.shape[2] > 1) unsupported(n, `reads the map %${src.id} [${src.shape}]; snnc's outputs are vectors: end the graph with Flatten and a Linear, or a pool over the whole map`);
         // spikes or a current at the output: snnc reports their mean over the steps (a readout)
         const id = b.fresh(n.name);
         pending.push({ id, op: 'readout', inputs: [src.id], attrs: {}, shape: src.shape, ...loc(n) });

@@ -45,6 +45,25 @@ const INPUT = csv('lif_norse').map((r) => r[0]);
 const T = INPUT.length;
 const spikeSteps = (rows: number[][]): number[] => rows.flatMap((r, i) => (r[2] !== 0 ? [i + 1] : []));
 
+// ---- NIR files written here, in the layout of NIR's reference writer
+const h5group = (m: Record<string, H5WriteNode>): H5WriteNode => ({ kind: 'group', children: new Map(Object.entries(m)) });
+const h5str = (value: string): H5WriteNode => ({ kind: 'string', value });
+const h5vec = (...v: number[]): H5WriteNode => ({ kind: 'floats', shape: [v.length], data: v, precision: 64 });
+const h5ints = (...v: number[]): H5WriteNode => ({ kind: 'ints', shape: [v.length], data: v });
+const h5matrix = (shape: number[], data: number[]): H5WriteNode => ({ kind: 'floats', shape, data });
+/** A NIR node: its type and parameters. */
+const nirNode = (type: string, params: Record<string, H5WriteNode>): H5WriteNode => h5group({ type: h5str(type), ...params });
+/** The path of a new NIR file holding these nodes and edges. */
+async function nirFile(nodes: Record<string, H5WriteNode>, edges: [string, string][], name = 'g.nir'): Promise<string> {
+  const tree = h5group({
+    version: h5str('1.0.7'),
+    node: h5group({ type: h5str('NIRGraph'), nodes: h5group(nodes), edges: { kind: 'strings', shape: [edges.length, 2], data: edges.flat() } }),
+  }) as Extract<H5WriteNode, { kind: 'group' }>;
+  const path = join(mkdtempSync(join(tmpdir(), 'snnc-nir-')), name);
+  writeFileSync(path, await writeHdf5(tree));
+  return path;
+}
+
 async function nirOf(name: string): Promise<NirGraph> {
   return nirGraphOf(await readHdf5(readFileSync(join(NIR_DIR, `${name}.nir`)), name), name);
 }
@@ -185,28 +204,18 @@ describe('the NIR paper fixtures', () => {
 });
 
 describe('a current-based LIF (CubaLIF): synaptic current, then membrane', () => {
-  const g = (m: Record<string, H5WriteNode>): H5WriteNode => ({ kind: 'group', children: new Map(Object.entries(m)) });
-  const str = (value: string): H5WriteNode => ({ kind: 'string', value });
-  const vec = (...v: number[]): H5WriteNode => ({ kind: 'floats', shape: [v.length], data: v, precision: 64 });
   const P = { tauSyn: [0.005, 0.005], tauMem: [0.01, 0.01], r: [3, 2], vLeak: [0, 0], vth: [0.1, 0.05], win: [1, 0.8], w: [1, 1] };
   let graph: Graph;
-  let path = '';
   beforeAll(async () => {
-    const tree = g({
-      version: str('1.0.7'),
-      node: g({
-        type: str('NIRGraph'),
-        nodes: g({
-          in: g({ type: str('Input'), shape: { kind: 'ints', shape: [1], data: [1] } }),
-          lin: g({ type: str('Linear'), weight: { kind: 'floats', shape: [2, 1], data: P.w } }),
-          cuba: g({ type: str('CubaLIF'), tau_syn: vec(...P.tauSyn), tau_mem: vec(...P.tauMem), r: vec(...P.r), v_leak: vec(...P.vLeak), v_threshold: vec(...P.vth), w_in: vec(...P.win) }),
-          out: g({ type: str('Output'), shape: { kind: 'ints', shape: [1], data: [2] } }),
-        }),
-        edges: { kind: 'strings', shape: [3, 2], data: ['in', 'lin', 'lin', 'cuba', 'cuba', 'out'] },
-      }),
-    }) as Extract<H5WriteNode, { kind: 'group' }>;
-    path = join(mkdtempSync(join(tmpdir(), 'snnc-cuba-')), 'cuba.nir');
-    writeFileSync(path, await writeHdf5(tree));
+    const path = await nirFile(
+      {
+        in: nirNode('Input', { shape: h5ints(1) }),
+        lin: nirNode('Linear', { weight: h5matrix([2, 1], P.w) }),
+        cuba: nirNode('CubaLIF', { tau_syn: h5vec(...P.tauSyn), tau_mem: h5vec(...P.tauMem), r: h5vec(...P.r), v_leak: h5vec(...P.vLeak), v_threshold: h5vec(...P.vth), w_in: h5vec(...P.win) }),
+        out: nirNode('Output', { shape: h5ints(2) }),
+      },
+      [['in', 'lin'], ['lin', 'cuba'], ['cuba', 'out']],
+    );
     graph = await readNirFile(path, { steps: T });
   });
 
@@ -275,27 +284,17 @@ describe('a recurrent graph (a cycle through a neuron)', () => {
   const P = { tau: 0.002, r: 1, vth: [0.2, 0.15, 0.25] };
   const frames = Array.from({ length: 64 }, (_, t) => [t % 3 === 0 ? 1 : 0, t % 5 < 2 ? 1 : 0]);
   let graph: Graph;
-  let path = '';
   beforeAll(async () => {
-    const g = (m: Record<string, H5WriteNode>): H5WriteNode => ({ kind: 'group', children: new Map(Object.entries(m)) });
-    const str = (value: string): H5WriteNode => ({ kind: 'string', value });
-    const vec = (...v: number[]): H5WriteNode => ({ kind: 'floats', shape: [v.length], data: v, precision: 64 });
-    const tree = g({
-      version: str('1.0.7'),
-      node: g({
-        type: str('NIRGraph'),
-        nodes: g({
-          in: g({ type: str('Input'), shape: { kind: 'ints', shape: [1], data: [2] } }),
-          w: g({ type: str('Linear'), weight: { kind: 'floats', shape: [3, 2], data: W } }),
-          lif: g({ type: str('LIF'), tau: vec(P.tau, P.tau, P.tau), r: vec(P.r, P.r, P.r), v_leak: vec(0, 0, 0), v_threshold: vec(...P.vth) }),
-          v: g({ type: str('Linear'), weight: { kind: 'floats', shape: [3, 3], data: V } }),
-          out: g({ type: str('Output'), shape: { kind: 'ints', shape: [1], data: [3] } }),
-        }),
-        edges: { kind: 'strings', shape: [5, 2], data: ['in', 'w', 'w', 'lif', 'lif', 'v', 'v', 'lif', 'lif', 'out'] },
-      }),
-    }) as Extract<H5WriteNode, { kind: 'group' }>;
-    path = join(mkdtempSync(join(tmpdir(), 'snnc-rec-')), 'rec.nir');
-    writeFileSync(path, await writeHdf5(tree));
+    const path = await nirFile(
+      {
+        in: nirNode('Input', { shape: h5ints(2) }),
+        w: nirNode('Linear', { weight: h5matrix([3, 2], W) }),
+        lif: nirNode('LIF', { tau: h5vec(P.tau, P.tau, P.tau), r: h5vec(P.r, P.r, P.r), v_leak: h5vec(0, 0, 0), v_threshold: h5vec(...P.vth) }),
+        v: nirNode('Linear', { weight: h5matrix([3, 3], V) }),
+        out: nirNode('Output', { shape: h5ints(3) }),
+      },
+      [['in', 'w'], ['w', 'lif'], ['lif', 'v'], ['v', 'lif'], ['lif', 'out']],
+    );
     graph = await readNirFile(path, { steps: frames.length });
   });
 
@@ -356,27 +355,19 @@ describe('leaky readouts: LI and CubaLI', () => {
   const dt = NIR_DEFAULT_DT;
   const frames = Array.from({ length: 80 }, (_, t) => [t % 4 === 0 ? 1 : 0]);
   const build = async (readout: 'LI' | 'CubaLI'): Promise<Graph> => {
-    const g = (m: Record<string, H5WriteNode>): H5WriteNode => ({ kind: 'group', children: new Map(Object.entries(m)) });
-    const str = (value: string): H5WriteNode => ({ kind: 'string', value });
-    const vec = (...v: number[]): H5WriteNode => ({ kind: 'floats', shape: [v.length], data: v, precision: 64 });
-    const ro: Record<string, H5WriteNode> = readout === 'LI' ? { tau: vec(0.004, 0.004), r: vec(1, 2), v_leak: vec(0.1, 0) } : { tau_syn: vec(0.002, 0.002), tau_mem: vec(0.004, 0.004), r: vec(1, 2), v_leak: vec(0, 0), w_in: vec(1, 1) };
-    const tree = g({
-      version: str('1.0.7'),
-      node: g({
-        type: str('NIRGraph'),
-        nodes: g({
-          in: g({ type: str('Input'), shape: { kind: 'ints', shape: [1], data: [1] } }),
-          a: g({ type: str('Linear'), weight: { kind: 'floats', shape: [2, 1], data: [1, 0.7] } }),
-          lif: g({ type: str('LIF'), tau: vec(0.002, 0.002), r: vec(1, 1), v_leak: vec(0, 0), v_threshold: vec(0.05, 0.04) }),
-          b: g({ type: str('Linear'), weight: { kind: 'floats', shape: [2, 2], data: [1, -0.5, 0.25, 1] } }),
-          ro: g({ type: str(readout), ...ro }),
-          out: g({ type: str('Output'), shape: { kind: 'ints', shape: [1], data: [2] } }),
-        }),
-        edges: { kind: 'strings', shape: [5, 2], data: ['in', 'a', 'a', 'lif', 'lif', 'b', 'b', 'ro', 'ro', 'out'] },
-      }),
-    }) as Extract<H5WriteNode, { kind: 'group' }>;
-    const path = join(mkdtempSync(join(tmpdir(), 'snnc-li-')), `${readout}.nir`);
-    writeFileSync(path, await writeHdf5(tree));
+    const ro: Record<string, H5WriteNode> =
+      readout === 'LI' ? { tau: h5vec(0.004, 0.004), r: h5vec(1, 2), v_leak: h5vec(0.1, 0) } : { tau_syn: h5vec(0.002, 0.002), tau_mem: h5vec(0.004, 0.004), r: h5vec(1, 2), v_leak: h5vec(0, 0), w_in: h5vec(1, 1) };
+    const path = await nirFile(
+      {
+        in: nirNode('Input', { shape: h5ints(1) }),
+        a: nirNode('Linear', { weight: h5matrix([2, 1], [1, 0.7]) }),
+        lif: nirNode('LIF', { tau: h5vec(0.002, 0.002), r: h5vec(1, 1), v_leak: h5vec(0, 0), v_threshold: h5vec(0.05, 0.04) }),
+        b: nirNode('Linear', { weight: h5matrix([2, 2], [1, -0.5, 0.25, 1]) }),
+        ro: nirNode(readout, ro),
+        out: nirNode('Output', { shape: h5ints(2) }),
+      },
+      [['in', 'a'], ['a', 'lif'], ['lif', 'b'], ['b', 'ro'], ['ro', 'out']],
+    );
     return readNirFile(path, { steps: frames.length });
   };
 
@@ -441,30 +432,21 @@ describe('leaky readouts: LI and CubaLI', () => {
 
 describe('Conv1d over a sequence [C, L]', () => {
   it('imports as a conv2d over [C, 1, L]; float spikes follow the NIR equations; C is bit-exact', async () => {
-    const g = (m: Record<string, H5WriteNode>): H5WriteNode => ({ kind: 'group', children: new Map(Object.entries(m)) });
-    const str = (value: string): H5WriteNode => ({ kind: 'string', value });
-    const ints1 = (...v: number[]): H5WriteNode => ({ kind: 'ints', shape: [v.length], data: v });
     const [C, L, Co, K] = [2, 12, 3, 3];
     const w = Array.from({ length: Co * C * K }, (_, i) => ((i * 7) % 5) / 4 - 0.4);
     const vth = 0.9;
-    const tree = g({
-      version: str('1.0.7'),
-      node: g({
-        type: str('NIRGraph'),
-        nodes: g({
-          in: g({ type: str('Input'), shape: ints1(C, L) }),
-          conv: g({ type: str('Conv1d'), weight: { kind: 'floats', shape: [Co, C, K], data: w }, bias: { kind: 'floats', shape: [Co], data: [0.1, 0, -0.1] }, stride: ints1(1), padding: ints1(1), dilation: ints1(1), groups: { kind: 'ints', shape: [], data: [1] }, input_shape: ints1(L) }),
-          n: g({ type: str('IF'), r: { kind: 'floats', shape: [Co, L], data: new Array(Co * L).fill(1 / NIR_DEFAULT_DT), precision: 64 }, v_threshold: { kind: 'floats', shape: [Co, L], data: new Array(Co * L).fill(vth) } }),
-          f: g({ type: str('Flatten'), start_dim: { kind: 'ints', shape: [], data: [0] }, end_dim: { kind: 'ints', shape: [], data: [-1] }, input_type: ints1(Co, L) }),
-          fc: g({ type: str('Linear'), weight: { kind: 'floats', shape: [2, Co * L], data: Array.from({ length: 2 * Co * L }, (_, i) => (i % 7) / 7 - 0.3) } }),
-          i: g({ type: str('I'), r: { kind: 'floats', shape: [2], data: [1 / NIR_DEFAULT_DT, 1 / NIR_DEFAULT_DT], precision: 64 } }),
-          out: g({ type: str('Output'), shape: ints1(2) }),
-        }),
-        edges: { kind: 'strings', shape: [6, 2], data: ['in', 'conv', 'conv', 'n', 'n', 'f', 'f', 'fc', 'fc', 'i', 'i', 'out'] },
-      }),
-    }) as Extract<H5WriteNode, { kind: 'group' }>;
-    const path = join(mkdtempSync(join(tmpdir(), 'snnc-conv1d-')), 'c1.nir');
-    writeFileSync(path, await writeHdf5(tree));
+    const path = await nirFile(
+      {
+        in: nirNode('Input', { shape: h5ints(C, L) }),
+        conv: nirNode('Conv1d', { weight: h5matrix([Co, C, K], w), bias: h5vec(0.1, 0, -0.1), stride: h5ints(1), padding: h5ints(1), dilation: h5ints(1), groups: { kind: 'ints', shape: [], data: [1] }, input_shape: h5ints(L) }),
+        n: nirNode('IF', { r: h5matrix([Co, L], new Array(Co * L).fill(1 / NIR_DEFAULT_DT)), v_threshold: h5matrix([Co, L], new Array(Co * L).fill(vth)) }),
+        f: nirNode('Flatten', { start_dim: { kind: 'ints', shape: [], data: [0] }, end_dim: { kind: 'ints', shape: [], data: [-1] }, input_type: h5ints(Co, L) }),
+        fc: nirNode('Linear', { weight: h5matrix([2, Co * L], Array.from({ length: 2 * Co * L }, (_, i) => (i % 7) / 7 - 0.3)) }),
+        i: nirNode('I', { r: h5vec(1 / NIR_DEFAULT_DT, 1 / NIR_DEFAULT_DT) }),
+        out: nirNode('Output', { shape: h5ints(2) }),
+      },
+      [['in', 'conv'], ['conv', 'n'], ['n', 'f'], ['f', 'fc'], ['fc', 'i'], ['i', 'out']],
+    );
     const frames = Array.from({ length: 10 }, (_, t) => Array.from({ length: C * L }, (_, i) => ((i + t) % 3 === 0 ? 1 : 0)));
     const graph = await readNirFile(path, { steps: frames.length });
     expect(graph.nodes.find((n) => n.op === 'conv2d')!.type.shape).toEqual([-1, Co, 1, L]);
@@ -556,23 +538,9 @@ describe('snnc -> NIR -> snnc', () => {
 });
 
 describe('NIR errors', () => {
-  const node = (type: string, params: Record<string, H5WriteNode>): H5WriteNode => ({ kind: 'group', children: new Map<string, H5WriteNode>([['type', { kind: 'string', value: type }], ...Object.entries(params)]) });
-  const vec = (...v: number[]): H5WriteNode => ({ kind: 'floats', shape: [v.length], data: v });
-  const file = async (nodes: Record<string, H5WriteNode>, edges: [string, string][]): Promise<string> => {
-    const tree: H5WriteNode = {
-      kind: 'group',
-      children: new Map<string, H5WriteNode>([
-        ['version', { kind: 'string', value: '1.0.7' }],
-        ['node', { kind: 'group', children: new Map<string, H5WriteNode>([['type', { kind: 'string', value: 'NIRGraph' }], ['nodes', { kind: 'group', children: new Map(Object.entries(nodes)) }], ['edges', { kind: 'strings', shape: [edges.length, 2], data: edges.flat() }]]) }],
-      ]),
-    };
-    const path = join(mkdtempSync(join(tmpdir(), 'snnc-nir-bad-')), 'g.nir');
-    writeFileSync(path, await writeHdf5(tree as Extract<H5WriteNode, { kind: 'group' }>));
-    return path;
-  };
-  const io = { kind: 'ints', shape: [1], data: [2] } as const;
-  const lif = node('LIF', { tau: vec(0.01, 0.01), r: vec(1, 1), v_leak: vec(0, 0), v_threshold: vec(1, 1) });
-  const lin = node('Linear', { weight: { kind: 'floats', shape: [2, 2], data: [1, 0, 0, 1] } });
+  const io = h5ints(2);
+  const lif = nirNode('LIF', { tau: h5vec(0.01, 0.01), r: h5vec(1, 1), v_leak: h5vec(0, 0), v_threshold: h5vec(1, 1) });
+  const lin = nirNode('Linear', { weight: { kind: 'floats', shape: [2, 2], data: [1, 0, 0, 1] } });
 
   const cases: [string, () => Promise<string>, string][] = [
     ['bytes that are not HDF5', async () => {
@@ -580,14 +548,14 @@ describe('NIR errors', () => {
       writeFileSync(p, 'this is not an HDF5 file');
       return p;
     }, 'SNN0321'],
-    ['an output that is a feature map', () => file({ in: node('Input', { shape: { kind: 'ints', shape: [3], data: [1, 4, 4] } }), c: node('Conv2d', { weight: { kind: 'floats', shape: [2, 1, 1, 1], data: [1, 1] }, bias: vec(0, 0), stride: { kind: 'ints', shape: [2], data: [1, 1] }, padding: { kind: 'ints', shape: [2], data: [0, 0] }, dilation: { kind: 'ints', shape: [2], data: [1, 1] }, groups: { kind: 'ints', shape: [], data: [1] } }), n: node('IF', { r: { kind: 'floats', shape: [2, 4, 4], data: new Array(32).fill(1e4) }, v_threshold: { kind: 'floats', shape: [2, 4, 4], data: new Array(32).fill(1) } }), out: node('Output', { shape: { kind: 'ints', shape: [3], data: [2, 4, 4] } }) }, [['in', 'c'], ['c', 'n'], ['n', 'out']]), 'SNN0324'],
-    ['a nested graph', () => file({ in: node('Input', { shape: io }), sub: node('NIRGraph', {}), out: node('Output', { shape: io }) }, [['in', 'sub'], ['sub', 'out']]), 'SNN0322'],
-    ['a Delay that is not a whole number of steps', () => file({ in: node('Input', { shape: io }), d: node('Delay', { delay: vec(1.5e-4, 1.5e-4) }), out: node('Output', { shape: io }) }, [['in', 'd'], ['d', 'out']]), 'SNN0324'],
-    ['an unknown primitive', () => file({ in: node('Input', { shape: io }), x: node('Dropout', {}), out: node('Output', { shape: io }) }, [['in', 'x'], ['x', 'out']]), 'SNN0322'],
-    ['an edge whose ends disagree in shape', () => file({ in: node('Input', { shape: { kind: 'ints', shape: [1], data: [3] } }), l: lin, n: lif, out: node('Output', { shape: io }) }, [['in', 'l'], ['l', 'n'], ['n', 'out']]), 'SNN0323'],
-    ['an edge to a missing node', () => file({ in: node('Input', { shape: io }), out: node('Output', { shape: io }) }, [['in', 'nowhere']]), 'SNN0323'],
-    ['a cycle without a neuron (an instantaneous loop)', () => file({ in: node('Input', { shape: io }), l: lin, n: lif, r: node('Linear', { weight: { kind: 'floats', shape: [2, 2], data: [0, 1, 1, 0] } }), out: node('Output', { shape: io }) }, [['in', 'l'], ['l', 'r'], ['r', 'l'], ['l', 'n'], ['n', 'out']]), 'SNN0324'],
-    ['a per-neuron time constant', () => file({ in: node('Input', { shape: io }), l: lin, n: node('LIF', { tau: vec(0.01, 0.02), r: vec(1, 1), v_leak: vec(0, 0), v_threshold: vec(1, 1) }), out: node('Output', { shape: io }) }, [['in', 'l'], ['l', 'n'], ['n', 'out']]), 'SNN0324'],
+    ['an output that is a feature map', () => nirFile({ in: nirNode('Input', { shape: { kind: 'ints', shape: [3], data: [1, 4, 4] } }), c: nirNode('Conv2d', { weight: { kind: 'floats', shape: [2, 1, 1, 1], data: [1, 1] }, bias: h5vec(0, 0), stride: { kind: 'ints', shape: [2], data: [1, 1] }, padding: { kind: 'ints', shape: [2], data: [0, 0] }, dilation: { kind: 'ints', shape: [2], data: [1, 1] }, groups: { kind: 'ints', shape: [], data: [1] } }), n: nirNode('IF', { r: { kind: 'floats', shape: [2, 4, 4], data: new Array(32).fill(1e4) }, v_threshold: { kind: 'floats', shape: [2, 4, 4], data: new Array(32).fill(1) } }), out: nirNode('Output', { shape: { kind: 'ints', shape: [3], data: [2, 4, 4] } }) }, [['in', 'c'], ['c', 'n'], ['n', 'out']]), 'SNN0324'],
+    ['a nested graph', () => nirFile({ in: nirNode('Input', { shape: io }), sub: nirNode('NIRGraph', {}), out: nirNode('Output', { shape: io }) }, [['in', 'sub'], ['sub', 'out']]), 'SNN0322'],
+    ['a Delay that is not a whole number of steps', () => nirFile({ in: nirNode('Input', { shape: io }), d: nirNode('Delay', { delay: h5vec(1.5e-4, 1.5e-4) }), out: nirNode('Output', { shape: io }) }, [['in', 'd'], ['d', 'out']]), 'SNN0324'],
+    ['an unknown primitive', () => nirFile({ in: nirNode('Input', { shape: io }), x: nirNode('Dropout', {}), out: nirNode('Output', { shape: io }) }, [['in', 'x'], ['x', 'out']]), 'SNN0322'],
+    ['an edge whose ends disagree in shape', () => nirFile({ in: nirNode('Input', { shape: { kind: 'ints', shape: [1], data: [3] } }), l: lin, n: lif, out: nirNode('Output', { shape: io }) }, [['in', 'l'], ['l', 'n'], ['n', 'out']]), 'SNN0323'],
+    ['an edge to a missing node', () => nirFile({ in: nirNode('Input', { shape: io }), out: nirNode('Output', { shape: io }) }, [['in', 'nowhere']]), 'SNN0323'],
+    ['a cycle without a neuron (an instantaneous loop)', () => nirFile({ in: nirNode('Input', { shape: io }), l: lin, n: lif, r: nirNode('Linear', { weight: { kind: 'floats', shape: [2, 2], data: [0, 1, 1, 0] } }), out: nirNode('Output', { shape: io }) }, [['in', 'l'], ['l', 'r'], ['r', 'l'], ['l', 'n'], ['n', 'out']]), 'SNN0324'],
+    ['a per-neuron time constant', () => nirFile({ in: nirNode('Input', { shape: io }), l: lin, n: nirNode('LIF', { tau: h5vec(0.01, 0.02), r: h5vec(1, 1), v_leak: h5vec(0, 0), v_threshold: h5vec(1, 1) }), out: nirNode('Output', { shape: io }) }, [['in', 'l'], ['l', 'n'], ['n', 'out']]), 'SNN0324'],
   ];
   for (const [what, make, code] of cases) {
     it(`${what}: ${code}`, async () => {

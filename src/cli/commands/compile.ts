@@ -6,13 +6,14 @@ import { SnncError } from '../../../ir/diagnostics.js';
 import { printGraph } from '../../../ir/text/print.js';
 import { targetByName, targetNames } from '../../../targets/index.js';
 import { loadModel } from '../../model-io.js';
-import { dependsOnT, describeMethod, type Method } from '../../methods.js';
+import { dependsOnT, describeMethod } from '../../methods.js';
 import type { LayerReport } from '../../passes/quantize.js';
-import { calibrate, calibrationWork, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
+import { toFixed } from '../../pipeline.js';
 import { writeDirAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
-import { countingBar, phaseBars, Progress } from '../progress.js';
-import { conversionOptions, inputStepOf, integerOptions, loadCalib, methodFrom, modelOptionsOf, nirOptions, parseSteps, scaleOf } from '../options.js';
+import { phaseBars } from '../progress.js';
+import { spikingNetwork } from '../spiking-network.js';
+import { conversionOptions, inputStepOf, integerOptions, modelOptionsOf, nirOptions, parseSteps, scaleOf } from '../options.js';
 import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels, parseScale, valueRange } from '../../data/dataset.js';
 import { integerSamples } from '../../data/integer.js';
 import { buildEnergyReport, DEFAULT_PROFILE, formatEnergyReport, type EnergyReport } from '../../energy/energy-report.js';
@@ -75,37 +76,6 @@ async function analyse(args: Record<string, unknown>, ann: Graph, fixed: Graph, 
   return { energy, ...(annAccuracy !== undefined ? { annAccuracy } : {}), raster: recordRaster(fixed, samples.data, 0, 0) };
 }
 
-interface SpikingSource {
-  readonly snn: Graph;
-  /** The ANN it was converted from (absent for a spiking model read from NIR or snnir). */
-  readonly ann?: Graph;
-  /** The conversion method (absent: the network was given as it is). */
-  readonly method?: Method;
-  readonly inputScale: number;
-  readonly calibrationRange?: ReturnType<typeof valueRange>;
-}
-
-/** An ANN: calibrate, convert by the method. */
-async function convertedModel(args: Record<string, unknown>, model: Graph, steps: number): Promise<SpikingSource> {
-  if (model.stage !== 'ann') throw new SnncError('SNN0407', `compile takes an ANN or a float spiking network; ${String(args.model)} is at stage ${model.stage}`);
-  const method = methodFrom(args);
-  const ann = prepareAnn(model);
-  const calib = loadCalib(args, inputSpec(ann));
-  const inputScale = inputStepOf(args, calib);
-  const progress = new Progress('calibrate', calib.count);
-  const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n));
-  progress.finish();
-  const snn = toSnn(ann, stats, method, steps, calib, method.ftbc || method.calibration ? countingBar('calibration', calibrationWork(ann, method, calib)) : undefined);
-  return { snn, ann, method, inputScale, calibrationRange: valueRange(calib) };
-}
-
-/** A float spiking network (from NIR or snnir): compiled as it is; its input step is --input-step (default 1, spikes). */
-function spikingModel(args: Record<string, unknown>, snn: Graph, steps: number): SpikingSource {
-  if (snn.steps !== steps) throw new SnncError('SNN0407', `${String(args.model)} runs ${snn.steps} steps, asked for -T ${steps}`);
-  const inputScale = args['input-step'] !== undefined ? parseScale(String(args['input-step']), '--input-step') : 1;
-  return { snn, inputScale };
-}
-
 export function compileCommand(y: Argv): Argv {
   return y.command(
     'compile <model>',
@@ -132,7 +102,10 @@ export function compileCommand(y: Argv): Argv {
         const steps = parseSteps(String(args.T));
         if (steps.length !== 1) throw new SnncError('SNN0407', 'compile takes one T');
         const model = await loadModel(String(args.model), modelOptionsOf(args, steps[0]));
-        const { snn, ann, method, inputScale, calibrationRange } = model.stage === 'snn-float' ? spikingModel(args, model, steps[0]) : await convertedModel(args, model, steps[0]);
+        const { snn, ann, method, calib } = await spikingNetwork(args, model, steps[0], 'compile');
+        // a spiking model's input step is --input-step (default 1: spikes)
+        const inputScale = calib ? inputStepOf(args, calib) : args['input-step'] !== undefined ? parseScale(String(args['input-step']), '--input-step') : 1;
+        const calibrationRange = calib ? valueRange(calib) : undefined;
         const layers: LayerReport[] = [];
         const desc = target.desc();
         const fixed = toFixed(snn, desc, {

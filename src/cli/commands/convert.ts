@@ -3,12 +3,10 @@ import type { Argv } from 'yargs';
 import { SnncError } from '../../../ir/diagnostics.js';
 import { loadModel, saveGraph } from '../../model-io.js';
 import { describeMethod } from '../../methods.js';
-import { calibrate, calibrationWork, prepareAnn, toSnn } from '../../pipeline.js';
 import { summarize } from '../../report/summary.js';
 import { printJson, runCommand } from '../common.js';
-import { countingBar, Progress } from '../progress.js';
-import { inputSpec } from '../../data/dataset.js';
-import { conversionOptions, loadCalib, methodFrom, modelOptionsOf, nirOptions, parseSteps } from '../options.js';
+import { spikingNetwork } from '../spiking-network.js';
+import { conversionOptions, modelOptionsOf, nirOptions, parseSteps } from '../options.js';
 
 export function convertCommand(y: Argv): Argv {
   return y.command(
@@ -26,24 +24,11 @@ export function convertCommand(y: Argv): Argv {
         const steps = parseSteps(String(args.T));
         if (steps.length !== 1) throw new SnncError('SNN0407', 'convert takes one T');
         const model = await loadModel(args.model as string, modelOptionsOf(args, steps[0]));
-        if (model.stage === 'snn-float' && /\.nir$/i.test(String(args.model))) {
-          // a NIR network is already a float spiking network: write it as IR text
-          saveGraph(model, args.output as string);
-          if (args.json) return printJson(summarize(model));
-          process.stdout.write(`wrote ${args.output} (stage snn-float, T=${model.steps}, imported from NIR)\n`);
-          return;
-        }
-        if (model.stage !== 'ann') throw new SnncError('SNN0407', `convert takes an ANN; ${args.model} is at stage ${model.stage}`);
-        const method = methodFrom(args);
-        const ann = prepareAnn(model);
-        const calib = loadCalib(args, inputSpec(ann));
-        const progress = new Progress('calibrate', calib.count);
-        const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n));
-        progress.finish();
-        const snn = toSnn(ann, stats, method, steps[0], calib, method.ftbc || method.calibration ? countingBar('calibration', calibrationWork(ann, method, calib)) : undefined);
+        const { snn, method } = await spikingNetwork(args, model, model.stage === 'snn-float' ? model.steps! : steps[0], 'convert');
         saveGraph(snn, args.output as string);
-        if (args.json) return printJson({ ...summarize(snn), method: { name: method.name, description: describeMethod(method) } });
-        process.stdout.write(`wrote ${args.output} (stage snn-float, T=${steps[0]}, ${describeMethod(method)})\n`);
+        const how = method ? describeMethod(method) : `as given in ${String(args.model)}`;
+        if (args.json) return printJson({ ...summarize(snn), method: method ? { name: method.name, description: how } : { name: 'given', description: how } });
+        process.stdout.write(`wrote ${args.output} (stage snn-float, T=${snn.steps}, ${how})\n`);
       }),
   );
 }

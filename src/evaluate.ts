@@ -95,6 +95,36 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
   return { ann: { accuracy: annAcc }, images: o.data.count, methods, seconds: (performance.now() - start) / 1000 };
 }
 
+export interface SpikingEvalResult {
+  readonly images: number;
+  readonly layers: string[];
+  readonly snn: SnnPoint[];
+  readonly fixed?: { readonly T: number; readonly accuracy: number }[];
+  readonly seconds: number;
+}
+
+/**
+ * Accuracy of a given float spiking network (e.g. imported from NIR) at each checkpoint T, and of
+ * its integer form when a target is given: there is no ANN to compare with, and no conversion.
+ */
+export async function evaluateSpiking(snn: Graph, o: Omit<EvalOptions, 'calib' | 'methods' | 'permute'>): Promise<SpikingEvalResult> {
+  const start = performance.now();
+  const tick = (phase: string, total: number): ((n: number) => void) => o.progress?.(phase, total) ?? (() => {});
+  const cps = [...new Set(o.steps)].sort((a, b) => a - b);
+  const over = cps.find((t) => t > snn.steps!);
+  if (over !== undefined) throw new SnncError('SNN0407', `T=${over} is beyond the network's ${snn.steps} steps`);
+  const r = await simulateFloat(snn, o.data, cps, o.threads, tick('snn', o.data.count));
+  const points = r.checkpoints.map((t, k) => ({ T: t, accuracy: accuracy(r.predictions[k], o.labels), spikeRate: r.spikeRates[k] }));
+  let fixed: { T: number; accuracy: number }[] | undefined;
+  if (o.fixed) {
+    const f = o.fixed;
+    const g = toFixed(snn, f.target, { inputScale: f.inputScale, ...(f.weightBits ? { weightBits: f.weightBits } : {}), ...(f.granularity ? { granularity: f.granularity } : {}) });
+    const q = await simulateFixed(g, integerSamples(g, o.data), cps, o.threads, tick('integer', o.data.count));
+    fixed = q.checkpoints.map((t, k) => ({ T: t, accuracy: accuracy(q.predictions[k], o.labels) }));
+  }
+  return { images: o.data.count, layers: r.populations.map((p) => p.id), snn: points, ...(fixed ? { fixed } : {}), seconds: (performance.now() - start) / 1000 };
+}
+
 /** A markdown table: one row per method (plus the ANN), one column per T. */
 export function markdownTable(title: string, r: EvalResult, describe: (m: Method) => string): string {
   const Ts = r.methods[0]?.snn.map((p) => p.T) ?? [];

@@ -20,6 +20,7 @@ import { CoreSimulator } from '../targets/core/simulate.js';
 import { verifyCore } from '../src/verify-core.js';
 import { targetByName } from '../targets/index.js';
 import { loadImages } from '../src/data/dataset.js';
+import { evaluateSpiking } from '../src/evaluate.js';
 import { readHdf5, writeHdf5, type H5Group, type H5WriteNode } from '../src/frontend/nir/hdf5.js';
 import { exportNir } from '../src/frontend/nir/export.js';
 import { importNir, NIR_DEFAULT_DT } from '../src/frontend/nir/import.js';
@@ -329,6 +330,29 @@ describe('a recurrent graph (a cycle through a neuron)', () => {
     });
     expect(got).toEqual(ref);
     expect(ref.flat().filter((z) => z).length).toBeGreaterThan(5);
+  });
+
+  it('eval runs its frames through the worker pool: the float engine\'s own predictions score 100 %', async () => {
+    const samples = 6;
+    const data = new Float32Array(samples * frames.length * 2);
+    // sample j drives input 0 every (j+1)th step and input 1 every (6-j)th: different winners
+    for (let j = 0; j < samples; j++) for (let t = 0; t < frames.length; t++) {
+      data[(j * frames.length + t) * 2] = t % (j + 1) === 0 ? 1 : 0;
+      data[(j * frames.length + t) * 2 + 1] = t % (6 - j) === 0 ? 1 : 0;
+    }
+    const e = new Engine(graph, floatSemantics);
+    const labels = Int32Array.from({ length: samples }, (_, k) => {
+      e.begin();
+      for (let t = 1; t <= frames.length; t++) {
+        e.loadInput(data, (k * frames.length + t - 1) * 2);
+        e.step(t);
+      }
+      const out = Array.from(e.read(graph.outputs[0]));
+      return out.indexOf(Math.max(...out));
+    });
+    const r = await evaluateSpiking(graph, { data: { count: samples, sampleShape: [frames.length, 2], data }, labels, steps: [frames.length], threads: 2 });
+    expect(r.snn[0].accuracy).toBe(1);
+    expect(new Set(labels).size).toBeGreaterThan(1);
   });
 
   it('compiles to C and to the core, both bit-exact with the interpreter; exports and re-imports as the same graph', async () => {

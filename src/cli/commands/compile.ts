@@ -13,8 +13,8 @@ import { writeDirAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
 import { phaseBars } from '../progress.js';
 import { spikingNetwork } from '../spiking-network.js';
-import { conversionOptions, inputStepOf, integerOptions, modelOptionsOf, nirOptions, parseSteps, scaleOf } from '../options.js';
-import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels, parseScale, valueRange } from '../../data/dataset.js';
+import { conversionOptions, inputStepOf, integerOptions, modelOptionsOf, nirOptions, parseSteps, scaleOf, spikingInputStep } from '../options.js';
+import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels, valueRange } from '../../data/dataset.js';
 import { integerSamples } from '../../data/integer.js';
 import { buildEnergyReport, DEFAULT_PROFILE, formatEnergyReport, type EnergyReport } from '../../energy/energy-report.js';
 import { runAnnBatched } from '../../exec/run-ann.js';
@@ -104,7 +104,7 @@ export function compileCommand(y: Argv): Argv {
         const model = await loadModel(String(args.model), modelOptionsOf(args, steps[0]));
         const { snn, ann, method, calib } = await spikingNetwork(args, model, steps[0], 'compile');
         // a spiking model's input step is --input-step (default 1: spikes)
-        const inputScale = calib ? inputStepOf(args, calib) : args['input-step'] !== undefined ? parseScale(String(args['input-step']), '--input-step') : 1;
+        const inputScale = calib ? inputStepOf(args, calib) : spikingInputStep(args);
         const calibrationRange = calib ? valueRange(calib) : undefined;
         const layers: LayerReport[] = [];
         const desc = target.desc();

@@ -1,17 +1,39 @@
 /** `snnc eval MODEL --calib X --data X --labels Y -T 1,2,4,...`: ANN vs SNN accuracy at each T. */
 import type { Argv } from 'yargs';
 import { SnncError } from '../../../ir/diagnostics.js';
-import { evaluate, markdownTable, type EvalOptions } from '../../evaluate.js';
+import { evaluate, evaluateSpiking, markdownTable, type EvalOptions } from '../../evaluate.js';
 import { targetByName } from '../../../targets/index.js';
-import { loadGraph } from '../../model-io.js';
+import { loadModel } from '../../model-io.js';
 import { describeMethod } from '../../methods.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
 import { phaseBars } from '../progress.js';
 import type { PermuteGranularity } from '../../exec/permute.js';
-import { conversionOptions, inputStepOf, integerOptions, loadCalib, loadEvalData, methodsFrom, parseSteps } from '../options.js';
+import { conversionOptions, inputStepOf, integerOptions, loadCalib, loadEvalData, methodsFrom, modelOptionsOf, nirOptions, parseSteps, spikingInputStep } from '../options.js';
 import { inputSpec } from '../../data/dataset.js';
+import type { Graph } from '../../../ir/types.js';
 import { prepareAnn } from '../../pipeline.js';
+
+/** A given spiking network (from NIR): its accuracy at each T, float and, with --target, integer. */
+async function evalSpiking(args: Record<string, unknown>, snn: Graph, steps: number[]): Promise<void> {
+  const spec = inputSpec(snn);
+  const { data, labels } = loadEvalData(args, spec);
+  const fixed: EvalOptions['fixed'] = args.target
+    ? {
+        target: targetByName(String(args.target)).desc(),
+        inputScale: spikingInputStep(args),
+        ...(args['weight-bits'] !== undefined ? { weightBits: Number(args['weight-bits']) } : {}),
+        ...(args.granularity ? { granularity: args.granularity as 'channel' | 'tensor' } : {}),
+      }
+    : undefined;
+  const bars = phaseBars();
+  const r = await evaluateSpiking(snn, { data, labels, steps, threads: args.threads as number, ...(fixed ? { fixed } : {}), progress: bars.progress });
+  bars.finish();
+  if (args.json) return printJson({ model: String(args.model), images: r.images, layers: r.layers, snn: r.snn, ...(r.fixed ? { fixed: r.fixed } : {}), seconds: Number(r.seconds.toFixed(2)) });
+  const pct = (a: number): string => `${(a * 100).toFixed(2)} %`;
+  const lines = [`${String(args.model)}: the spiking network as given, ${r.images} samples`, ...r.snn.map((p, k) => `  T=${p.T}: ${pct(p.accuracy)}${r.fixed ? `, integer ${pct(r.fixed[k].accuracy)}` : ''}`)];
+  process.stdout.write(`${lines.join('\n')}\n`);
+}
 
 export function evalCommand(y: Argv): Argv {
   return y.command(
@@ -19,7 +41,7 @@ export function evalCommand(y: Argv): Argv {
     'accuracy of the ANN and of its spiking conversion at each T',
     (a) =>
       conversionOptions(
-        integerOptions(a)
+        nirOptions(integerOptions(a))
           .option('data', { type: 'string', demandOption: true, describe: 'test samples .npy' })
           .option('labels', { type: 'string', demandOption: true, describe: 'test labels .npy' })
           .option('T', { type: 'string', default: '1,2,4,8,16,32,64', describe: 'time steps, comma separated' })
@@ -34,8 +56,9 @@ export function evalCommand(y: Argv): Argv {
     (args) =>
       runCommand(async () => {
         const steps = parseSteps(String(args.T));
-        const model = loadGraph(args.model as string);
-        if (model.stage !== 'ann') throw new SnncError('SNN0407', `eval takes an ANN; ${args.model} is at stage ${model.stage}`);
+        const model = await loadModel(args.model as string, modelOptionsOf(args, Math.max(...steps)));
+        if (model.stage === 'snn-float') return evalSpiking(args, model, steps);
+        if (model.stage !== 'ann') throw new SnncError('SNN0407', `eval takes an ANN or a float spiking network; ${args.model} is at stage ${model.stage}`);
         const methods = methodsFrom(args);
         const ann = prepareAnn(model);
         const spec = inputSpec(ann);

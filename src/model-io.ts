@@ -25,7 +25,7 @@ export async function loadModel(path: string, o: ModelOptions = {}): Promise<Gra
 /** A .snnir or .onnx file (NIR files load with loadModel). */
 export function loadGraph(path: string): Graph {
   if (/\.nir$/i.test(path)) {
-    throw new SnncError('SNN0407', `${path} is a NIR file, a spiking network: this command takes an ANN (.onnx or an ann-stage .snnir); inspect, convert, compile and export-nir read NIR`);
+    throw new SnncError('SNN0407', `${path} is a NIR file, a spiking network: this command takes an ANN (.onnx or an ann-stage .snnir); inspect, convert, eval, compile and export-nir read NIR (energy, simulate and verify take the folder compile writes)`);
   }
   if (/\.snnir$/i.test(path)) {
     const text = readFileOrFail(path).toString('utf8');

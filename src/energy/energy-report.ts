@@ -73,7 +73,7 @@ export async function buildEnergyReport(runs: readonly EnergyRun[], samples: Int
     if (!last || r.fixed.steps! > last.T) last = { T: r.fixed.steps!, activity };
   }
   points.sort((a, b) => a.T - b.T);
-  return { target: target.name, images: samples.count, profile: profileJson(profiles.snn), annProfile: profileJson(profiles.ann), assumptions: assumptions(profiles.snn, profiles.ann), ann, points, perStep: last ? perStep(last.activity) : [] };
+  return { target: target.name, images: samples.count, profile: profileJson(profiles.snn), annProfile: profileJson(profiles.ann), assumptions: assumptions(profiles.snn, profiles.ann, runs[0].fixed.nodes.some((n) => n.op === 'input' && n.attrs.temporal === true)), ann, points, perStep: last ? perStep(last.activity) : [] };
 }
 
 const uj = (j: number): string => (j * 1e6).toFixed(3);

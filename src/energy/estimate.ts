@@ -155,10 +155,13 @@ export function priceAnn(g: Graph, p: EnergyProfile): AnnEnergy {
 }
 
 /** The assumptions behind an estimate, in one paragraph. */
-export function assumptions(snn: EnergyProfile, ann: EnergyProfile): string {
+/** What the energy figures assume; `temporal`: the input is one frame per step (a spiking network given as such, e.g. from NIR). */
+export function assumptions(snn: EnergyProfile, ann: EnergyProfile, temporal = false): string {
   const common =
-    `The ANN reference is priced with ${ann.name}: every MAC of its convolutions and dense layers, one weight read per MAC, and one activation written and read per output. ` +
-    'The analog input layer runs once per inference (the input is constant over the T steps), as MACs. ' +
+    `The ANN reference is priced with ${ann.name}: every MAC of its convolutions and dense layers, one weight read per MAC, and one activation written and read per output` +
+    (temporal
+      ? ' (one pass of the same projections: a network given as spiking has no ANN of its own). The input is one frame per step: the layers it feeds run at every step, as synaptic ops of its nonzero values. '
+      : '. The analog input layer runs once per inference (the input is constant over the T steps), as MACs. ') +
     'Counts are means per inference over the data given; energies are per inference.';
   if (snn.basis === 'core') {
     return (

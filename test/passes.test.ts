@@ -6,6 +6,7 @@ import { runAnn } from '../src/exec/ann.js';
 import { importOnnxFile } from '../src/frontend/onnx/import.js';
 import { computeThresholds, mmseThreshold, percentile, thresholdOf } from '../src/passes/balance-thresholds.js';
 import { collectActivations } from '../src/passes/calibrate.js';
+import { ChannelStats, HISTOGRAM_BITS, LayerStats } from '../src/passes/activation-stats.js';
 import { prepareAnn } from '../src/pipeline.js';
 import { testImages } from './helpers/data.js';
 import { CALIB_IMAGES, FIXTURE_MODELS, modelPath } from './helpers/paths.js';
@@ -65,7 +66,7 @@ describe('thresholds', () => {
     const s1 = await collectActivations(g, calib, 1);
     const s2 = await collectActivations(g, calib, 2);
     const relu = g.nodes.find((n) => n.op === 'relu')!.id;
-    expect(Array.from(s2.get(relu)!.values[3])).toEqual(Array.from(s1.get(relu)!.values[3]));
+    expect(Array.from(s2.get(relu)!.perChannel[3].values()!)).toEqual(Array.from(s1.get(relu)!.perChannel[3].values()!));
     const max = computeThresholds(s1, { kind: 'max' }, 8).get(relu)!;
     const p = computeThresholds(s1, { kind: 'percentile', p: 99.9 }, 8).get(relu)!;
     const ch = computeThresholds(s1, { kind: 'channel-percentile', p: 99.9 }, 8).get(relu)!;
@@ -87,10 +88,49 @@ describe('thresholds', () => {
     //  V <= 1.5: q(3) <= 1.5 alone costs 2.25. So θ = 1.98 (i = 33 gives 2.01 > 2, where q(1) = 0).
     expect(mmseThreshold(Float32Array.of(1, 2, 3), 2)).toBeCloseTo(1.98, 9);
     // and per channel through computeThresholds
-    const stats = new Map([['x', { channels: 2, values: [Float32Array.of(1, 2, 3), Float32Array.of(4)] }]]);
+    const layer = new LayerStats(2);
+    [1, 2, 3].forEach((v) => layer.add(0, v));
+    layer.add(1, 4);
+    const stats = new Map([['x', layer]]);
     const ch = computeThresholds(stats, { kind: 'channel-mmse' }, 2).get('x')!;
     expect(ch[0]).toBeCloseTo(1.98, 6);
     expect(ch[1]).toBeCloseTo(4, 6); // one value: V = M quantises it exactly
+  });
+
+  it('past its budget a layer keeps histograms: quantiles within 2^-8 of the exact ones, bounded memory, any order', () => {
+    // log-normal activations over six decades, 200,000 of them, two channels
+    let seed = 7;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) + 0.5) / 2 ** 32;
+    const data = Float32Array.from({ length: 200_000 }, () => Math.exp(2.5 * Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand())));
+    const exact = new LayerStats(2);
+    const sketched = new LayerStats(2, 50_000);
+    const shuffled = new LayerStats(2, 50_000);
+    data.forEach((v, i) => {
+      exact.add(i % 2, v);
+      sketched.add(i % 2, v);
+    });
+    for (let i = data.length - 1; i >= 0; i--) shuffled.add(i % 2, data[i]);
+    expect(exact.sketched).toBe(false);
+    expect(sketched.sketched).toBe(true);
+    for (const p of [1, 50, 99, 99.9, 99.99, 100]) {
+      for (const c of [0, 1]) {
+        const want = exact.perChannel[c].percentile(p, percentile);
+        const got = sketched.perChannel[c].percentile(p, percentile);
+        expect(Math.abs(got - want) / want, `p ${p} channel ${c}`).toBeLessThanOrEqual(2 ** -HISTOGRAM_BITS);
+        expect(shuffled.perChannel[c].percentile(p, percentile)).toBe(got);
+      }
+      const layerWant = exact.layer().percentile(p, percentile);
+      expect(Math.abs(sketched.layer().percentile(p, percentile) - layerWant) / layerWant).toBeLessThanOrEqual(2 ** -HISTOGRAM_BITS);
+    }
+    expect(sketched.perChannel[0].max).toBe(exact.perChannel[0].max);
+    // memory: bins between the smallest and the largest value, 256 per binade, whatever the count
+    const h = sketched.perChannel[0].histogram();
+    expect(h.counts.length).toBeLessThanOrEqual(256 * (Math.log2(sketched.perChannel[0].max / exact.perChannel[0].percentile(0, percentile)) + 2));
+    // MMSE from the histogram lands on the exact choice or its grid neighbour (1 % apart)
+    const e = mmseThreshold(exact.perChannel[1], 8);
+    const s = mmseThreshold(sketched.perChannel[1], 8);
+    expect(Math.abs(s - e) / e).toBeLessThanOrEqual(0.0101);
+    expect(ChannelStats.of([0, 1, 2]).count).toBe(2);
   });
 
   it('a layer that never activates is an error naming it', () => {

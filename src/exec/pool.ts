@@ -12,7 +12,12 @@ export function defaultThreads(): number {
 }
 
 export interface Pool<I, O> {
-  map(inputs: readonly I[], onDone?: (index: number) => void): Promise<O[]>;
+  /**
+   * Results in input order. With `fold`, each result is handed to it in input order instead and
+   * not kept (a result that arrives early waits; no more than 2·threads chunks are ahead of the
+   * fold), so memory does not grow with the number of inputs.
+   */
+  map(inputs: readonly I[], onDone?: (index: number) => void, fold?: (output: O, index: number) => void): Promise<O[]>;
   close(): Promise<void>;
 }
 
@@ -36,12 +41,16 @@ export function createPool<P, I, O>(kind: string, payload: P, threads: number): 
   if (threads <= 1) {
     const state = task.init(payload);
     return {
-      map: async (inputs, onDone) =>
-        inputs.map((x, i) => {
+      map: async (inputs, onDone, fold) => {
+        const results: O[] = [];
+        inputs.forEach((x, i) => {
           const out = task.run(state, x) as O;
           onDone?.(i);
-          return out;
-        }),
+          if (fold) fold(out, i);
+          else results.push(out);
+        });
+        return results;
+      },
       close: async () => {},
     };
   }
@@ -57,17 +66,37 @@ export function createPool<P, I, O>(kind: string, payload: P, threads: number): 
     return w;
   });
   return {
-    map(inputs, onDone) {
+    map(inputs, onDone, fold) {
       return new Promise<O[]>((resolve, reject) => {
-        const results = new Array<O>(inputs.length);
+        const results = new Array<O>(fold ? 0 : inputs.length);
+        const early = new Map<number, O>(); // folded results that arrived before their turn
+        let folded = 0;
+        const idle: Worker[] = [];
         let next = 0;
         let finished = 0;
         let failed = false;
         if (inputs.length === 0) return resolve(results);
         const feed = (w: Worker): void => {
           if (next >= inputs.length || failed) return;
+          if (fold && next - folded >= 2 * workers.length) {
+            idle.push(w); // back-pressure: wait for the fold to catch up
+            return;
+          }
           const id = next++;
           w.postMessage({ type: 'run', id, input: inputs[id] });
+        };
+        const take = (id: number, out: O): void => {
+          if (!fold) {
+            results[id] = out;
+            return;
+          }
+          early.set(id, out);
+          while (early.has(folded)) {
+            const o = early.get(folded)!;
+            early.delete(folded);
+            fold(o, folded++);
+          }
+          while (idle.length && next - folded < 2 * workers.length) feed(idle.pop()!);
         };
         for (const w of workers) {
           w.removeAllListeners('message');
@@ -78,7 +107,12 @@ export function createPool<P, I, O>(kind: string, payload: P, threads: number): 
               failed = true;
               return reject(rebuild(m.error));
             }
-            results[m.id] = m.output as O;
+            try {
+              take(m.id, m.output as O);
+            } catch (e) {
+              failed = true;
+              return reject(e);
+            }
             onDone?.(m.id);
             if (++finished === inputs.length) resolve(results);
             else feed(w);
@@ -101,6 +135,16 @@ export function createPool<P, I, O>(kind: string, payload: P, threads: number): 
  * Map the chunks through task `kind` on at most `threads` workers (never more than there are
  * chunks) and close the pool; `onProgress` gets each finished chunk's sample count.
  */
+/** As mapChunks, but each chunk's result goes to `fold` in chunk order and is not kept. */
+export async function foldChunks<P, I extends { readonly count: number }, O>(kind: string, payload: P, parts: readonly I[], threads: number, fold: (output: O, index: number) => void, onProgress?: (samples: number) => void): Promise<void> {
+  const pool = createPool<P, I, O>(kind, payload, Math.min(threads, parts.length));
+  try {
+    await pool.map(parts, (i) => onProgress?.(parts[i].count), fold);
+  } finally {
+    await pool.close();
+  }
+}
+
 export async function mapChunks<P, I extends { readonly count: number }, O>(kind: string, payload: P, parts: readonly I[], threads: number, onProgress?: (samples: number) => void): Promise<O[]> {
   const pool = createPool<P, I, O>(kind, payload, Math.min(threads, parts.length));
   try {

@@ -1,65 +1,60 @@
 /**
  * calibrate: run the ANN on calibration samples and keep, for every activation that becomes a
  * neuron (relu / qcfs outputs, and the graph outputs for spike-count readouts), the positive
- * values per channel. Threshold rules (balance-thresholds.ts) are computed from these.
+ * values per channel (activation-stats.ts: exact within a budget, histograms past it). Threshold
+ * rules (balance-thresholds.ts) are computed from these.
  */
 import { SnncError } from '../../ir/diagnostics.js';
 import type { Graph } from '../../ir/types.js';
 import type { Images } from '../data/dataset.js';
-import { mapChunks } from '../exec/pool.js';
+import { foldChunks } from '../exec/pool.js';
+import { EXACT_LIMIT, LayerStats } from './activation-stats.js';
 import { chunks } from '../exec/run-ann.js';
 import type { SamplesChunk } from '../exec/tasks.js';
 import { isNeuronSource } from './activations.js';
 
-export interface LayerActivations {
-  readonly channels: number;
-  /** Positive activations of each channel, over all calibration samples. */
-  readonly values: Float32Array[];
-}
-
-export type ActivationStats = Map<string, LayerActivations>;
+/** Per population: its channels' positive activations (exact, or as histograms past a budget). */
+export type ActivationStats = Map<string, LayerStats>;
 
 /** Ids of the values whose statistics a conversion needs. */
 export function calibrationTargets(g: Graph): string[] {
   return [...g.nodes.filter(isNeuronSource).map((n) => n.id), ...g.outputs];
 }
 
-class Growable {
-  private buf = new Float32Array(1024);
-  length = 0;
-  push(v: number): void {
-    if (this.length === this.buf.length) {
-      const b = new Float32Array(this.buf.length * 2);
-      b.set(this.buf);
-      this.buf = b;
-    }
-    this.buf[this.length++] = v;
-  }
-  take(): Float32Array {
-    return this.buf.slice(0, this.length);
-  }
-}
-
-export async function collectActivations(g: Graph, images: Images, threads: number, onProgress?: (n: number) => void): Promise<ActivationStats> {
+/**
+ * Streams the calibration set through the ANN: each chunk's activations are folded into the
+ * statistics in chunk order and dropped, so memory does not grow with the number of images
+ * beyond the statistics themselves (bounded by activation-stats.ts).
+ */
+export async function collectActivations(g: Graph, images: Images, threads: number, onProgress?: (n: number) => void, exactLimit = EXACT_LIMIT): Promise<ActivationStats> {
   if (images.count === 0) throw new SnncError('SNN0406', 'calibration set is empty');
   const ids = calibrationTargets(g);
-  const parts = chunks(images);
-  const outs = await mapChunks<{ graph: Graph; ids: string[] }, SamplesChunk, Record<string, Float32Array>>('ann-values', { graph: g, ids }, parts, threads, onProgress);
-  const grow = new Map<string, Growable[]>();
   const shapes = new Map(g.nodes.map((n) => [n.id, n.type.shape]));
+  const stats: ActivationStats = new Map();
+  const layout = new Map<string, { C: number; inner: number }>();
   for (const id of ids) {
     const shape = shapes.get(id)!;
     const C = shape.length >= 2 ? shape[1] : 1;
-    const inner = shape.slice(2).reduce((a, b) => a * b, 1);
-    const gs = Array.from({ length: C }, () => new Growable());
-    grow.set(id, gs);
-    for (const out of outs) {
-      const d = out[id];
-      for (let i = 0; i < d.length; i++) {
-        const v = d[i];
-        if (v > 0) gs[Math.floor(i / inner) % C].push(v);
-      }
-    }
+    layout.set(id, { C, inner: shape.slice(2).reduce((a, b) => a * b, 1) });
+    stats.set(id, new LayerStats(C, exactLimit));
   }
-  return new Map([...grow].map(([id, gs]) => [id, { channels: gs.length, values: gs.map((x) => x.take()) }]));
+  await foldChunks<{ graph: Graph; ids: string[] }, SamplesChunk, Record<string, Float32Array>>(
+    'ann-values',
+    { graph: g, ids },
+    chunks(images),
+    threads,
+    (out) => {
+      for (const id of ids) {
+        const { C, inner } = layout.get(id)!;
+        const layer = stats.get(id)!;
+        const d = out[id];
+        for (let i = 0; i < d.length; i++) {
+          const v = d[i];
+          if (v > 0) layer.add(Math.floor(i / inner) % C, v);
+        }
+      }
+    },
+    onProgress,
+  );
+  return stats;
 }

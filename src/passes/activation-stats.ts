@@ -1,0 +1,199 @@
+/**
+ * Activation statistics in bounded memory: the positive activations of one channel, kept exactly
+ * while the layer's total stays under a budget, and as a histogram past it.
+ *
+ * The histogram's bins are the float32 values that share their exponent and their top
+ * HISTOGRAM_BITS mantissa bits: bin [x0, x0 · (1 + 2^-HISTOGRAM_BITS)). A quantile read from it
+ * (the rank's place inside its bin, taken as evenly spread) is within a relative 2^-HISTOGRAM_BITS
+ * (0.4 %) of the exact one, whatever the data; the maximum is tracked exactly. Counts are exact,
+ * so the result does not depend on the order values arrive in. Memory: one float64 per bin
+ * between the channel's smallest and largest bin (256 per binade), never per value.
+ */
+
+/** Positive activations a layer keeps exactly before its channels switch to histograms. */
+export const EXACT_LIMIT = 1 << 23;
+/** Mantissa bits that index a bin: relative bin width 2^-8. */
+export const HISTOGRAM_BITS = 8;
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+const binOf = (v: number): number => {
+  f32[0] = v;
+  return u32[0] >>> (23 - HISTOGRAM_BITS);
+};
+const lowerEdge = (bin: number): number => {
+  u32[0] = bin << (23 - HISTOGRAM_BITS);
+  return f32[0];
+};
+
+export class Histogram {
+  lo = 0;
+  counts = new Float64Array(0);
+
+  add(v: number, n = 1): void {
+    const b = binOf(v);
+    if (this.counts.length === 0) {
+      this.lo = b;
+      this.counts = new Float64Array(1);
+    } else if (b < this.lo || b >= this.lo + this.counts.length) {
+      const lo = Math.min(this.lo, b);
+      const hi = Math.max(this.lo + this.counts.length, b + 1);
+      const grown = new Float64Array(hi - lo);
+      grown.set(this.counts, this.lo - lo);
+      this.lo = lo;
+      this.counts = grown;
+    }
+    this.counts[b - this.lo] += n;
+  }
+
+  merge(h: Histogram): void {
+    for (let i = 0; i < h.counts.length; i++) if (h.counts[i] > 0) this.add(lowerEdge(h.lo + i), h.counts[i]);
+  }
+
+  /** The value of rank r (0-based) among the counted ones, spread evenly inside its bin. */
+  valueAt(r: number, max: number): number {
+    let seen = 0;
+    for (let i = 0; i < this.counts.length; i++) {
+      const c = this.counts[i];
+      if (r < seen + c) {
+        const x0 = lowerEdge(this.lo + i);
+        const x1 = Math.min(lowerEdge(this.lo + i + 1), max);
+        return x0 + ((x1 - x0) * (r - seen + 0.5)) / c;
+      }
+      seen += c;
+    }
+    return max;
+  }
+
+  /** Bin centres with their counts (for scores that sum over the values). */
+  *centres(max: number): Generator<[number, number]> {
+    for (let i = 0; i < this.counts.length; i++) {
+      if (this.counts[i] > 0) yield [Math.min((lowerEdge(this.lo + i) + lowerEdge(this.lo + i + 1)) / 2, max), this.counts[i]];
+    }
+  }
+}
+
+/** The positive activations of one channel (or of a whole layer, merged). */
+export class ChannelStats {
+  count = 0;
+  max = 0;
+  private exact: Float32Array | undefined = new Float32Array(16);
+  private hist: Histogram | undefined;
+
+  get isExact(): boolean {
+    return this.exact !== undefined;
+  }
+
+  add(v: number): void {
+    if (v > this.max) this.max = v;
+    if (this.exact) {
+      if (this.count === this.exact.length) {
+        const grown = new Float32Array(this.exact.length * 2);
+        grown.set(this.exact);
+        this.exact = grown;
+      }
+      this.exact[this.count] = v;
+    } else this.hist!.add(v);
+    this.count++;
+  }
+
+  static of(values: ArrayLike<number>): ChannelStats {
+    const s = new ChannelStats();
+    for (let i = 0; i < values.length; i++) if (values[i] > 0) s.add(values[i]);
+    return s;
+  }
+
+  /** Drop the values, keep the histogram (irreversible). */
+  sketch(): void {
+    if (!this.exact) return;
+    const h = new Histogram();
+    for (let i = 0; i < this.count; i++) h.add(this.exact[i]);
+    this.hist = h;
+    this.exact = undefined;
+  }
+
+  /** The exact values (undefined once sketched). */
+  values(): Float32Array | undefined {
+    return this.exact?.subarray(0, this.count);
+  }
+
+  /** The histogram of the values (made from them while they are exact). */
+  histogram(): Histogram {
+    if (this.hist) return this.hist;
+    const h = new Histogram();
+    for (const v of this.values()!) h.add(v);
+    return h;
+  }
+
+  /** Several channels as one (a layer's statistics): exact if they all are. */
+  static merge(parts: readonly ChannelStats[]): ChannelStats {
+    const out = new ChannelStats();
+    if (parts.every((p) => p.isExact)) {
+      const all = new Float32Array(parts.reduce((s, p) => s + p.count, 0));
+      let at = 0;
+      for (const p of parts) {
+        all.set(p.values()!, at);
+        at += p.count;
+      }
+      out.exact = all;
+    } else {
+      out.exact = undefined;
+      out.hist = new Histogram();
+      for (const p of parts) out.hist.merge(p.histogram());
+    }
+    out.count = parts.reduce((s, p) => s + p.count, 0);
+    out.max = parts.reduce((m, p) => Math.max(m, p.max), 0);
+    return out;
+  }
+
+  /** numpy's percentile with linear interpolation: exact, or from the histogram within 2^-HISTOGRAM_BITS relative. */
+  percentile(p: number, exactPercentile: (values: Float32Array, p: number) => number): number {
+    if (this.count === 0) return NaN;
+    if (p >= 100) return this.max;
+    if (this.exact) return exactPercentile(this.values()!.slice(), p);
+    const pos = ((this.count - 1) * p) / 100;
+    const k = Math.floor(pos);
+    const lo = this.hist!.valueAt(k, this.max);
+    if (k + 1 >= this.count || pos === k) return lo;
+    return lo + (this.hist!.valueAt(k + 1, this.max) - lo) * (pos - k);
+  }
+
+  /** Σ f(x) over the values (bin centres weighted by their counts once sketched), sampled at `stride` when exact. */
+  sum(f: (x: number) => number, stride = 1): number {
+    let s = 0;
+    if (this.exact) {
+      const v = this.values()!;
+      for (let k = 0; k < v.length; k += stride) s += f(v[k]);
+      return s;
+    }
+    for (const [x, n] of this.hist!.centres(this.max)) s += n * f(x);
+    return s;
+  }
+}
+
+/** A layer's channels; past EXACT_LIMIT values in all, every channel is sketched. */
+export class LayerStats {
+  readonly perChannel: ChannelStats[];
+  sketched = false;
+  private total = 0;
+
+  constructor(
+    readonly channels: number,
+    private readonly exactLimit = EXACT_LIMIT,
+  ) {
+    this.perChannel = Array.from({ length: channels }, () => new ChannelStats());
+  }
+
+  add(c: number, v: number): void {
+    this.perChannel[c].add(v);
+    if (++this.total > this.exactLimit && !this.sketched) {
+      for (const s of this.perChannel) s.sketch();
+      this.sketched = true;
+    }
+  }
+
+  /** The whole layer as one channel. */
+  layer(): ChannelStats {
+    return ChannelStats.merge(this.perChannel);
+  }
+}

@@ -34,6 +34,7 @@ import { SnncError } from '../../../ir/diagnostics.js';
 import { windowOut } from '../../../ir/shape.js';
 import { BATCH, type AttrValue, type Graph, type Ref } from '../../../ir/types.js';
 import { verifyOrThrow } from '../../../ir/verify.js';
+import { NEURONS, recurrentEdges, topologicalOrder } from './graph-order.js';
 import type { NirGraph, NirNode, NirTensor } from './nir-graph.js';
 
 export interface NirImportOptions {
@@ -56,7 +57,6 @@ interface Projection {
   readonly wshape: readonly number[];
   bias?: Float64Array;
   readonly outC: number;
-  readonly outHW: number;
   gainFolded: boolean;
   consumers: number;
 }
@@ -145,80 +145,6 @@ function jsonList(n: NirNode, key: string): unknown[] {
   }
 }
 
-const NEURONS = new Set(['IF', 'LIF', 'CubaLIF', 'Threshold']);
-
-/** The edges of one cycle through edges not in `cut` (indices into g.edges), or undefined. */
-function findCycle(g: NirGraph, cut: ReadonlySet<number>): number[] | undefined {
-  const color = new Map<string, 0 | 1 | 2>([...g.nodes.keys()].map((n) => [n, 0]));
-  const stack: number[] = []; // edge indices on the current path
-  const visit = (n: string): number[] | undefined => {
-    color.set(n, 1);
-    for (let e = 0; e < g.edges.length; e++) {
-      const [a, b] = g.edges[e];
-      if (a !== n || cut.has(e)) continue;
-      if (color.get(b) === 1) {
-        const from = stack.findIndex((x) => g.edges[x][0] === b);
-        return [...stack.slice(from < 0 ? stack.length : from), e];
-      }
-      if (color.get(b) === 0) {
-        stack.push(e);
-        const c = visit(b);
-        if (c) return c;
-        stack.pop();
-      }
-    }
-    color.set(n, 2);
-    return undefined;
-  };
-  for (const n of g.nodes.keys()) {
-    if (color.get(n) !== 0) continue;
-    const c = visit(n);
-    if (c) return c;
-  }
-  return undefined;
-}
-
-/**
- * The recurrent edges: in every cycle, the edge that leaves a neuron (or the Scale that carries its
- * spike amplitude) reads the previous step's spikes. A cycle without a neuron would be an
- * instantaneous loop: refused.
- */
-function recurrentEdges(g: NirGraph): Set<number> {
-  const cut = new Set<number>();
-  for (let cycle = findCycle(g, cut); cycle; cycle = findCycle(g, cut)) {
-    const k = cycle.findIndex((e) => NEURONS.has(g.nodes.get(g.edges[e][0])!.type));
-    if (k < 0) throw new SnncError('SNN0324', `the NIR graph has a cycle without a neuron (${cycle.map((e) => g.edges[e][0]).join(' -> ')}): an instantaneous loop has no step-by-step meaning`);
-    let e = cycle[k];
-    const next = cycle[(k + 1) % cycle.length];
-    const to = g.nodes.get(g.edges[e][1])!;
-    if (to.type === 'Scale' && g.edges[next][0] === to.name) e = next; // keep the neuron's amplitude Scale with it
-    cut.add(e);
-  }
-  return cut;
-}
-
-/** Nodes in an order that respects the edges but the recurrent ones (ties: snnc.order, then file order). */
-function topologicalOrder(g: NirGraph, recurrent: ReadonlySet<number>): NirNode[] {
-  const names = [...g.nodes.keys()];
-  const rank = new Map(names.map((n, i) => [n, Number(g.nodes.get(n)!.metadata.get('snnc.order') ?? names.length + i)]));
-  const edges = g.edges.filter((_, e) => !recurrent.has(e));
-  const indeg = new Map(names.map((n) => [n, 0]));
-  for (const [, b] of edges) indeg.set(b, indeg.get(b)! + 1);
-  const ready = names.filter((n) => indeg.get(n) === 0);
-  const out: NirNode[] = [];
-  while (ready.length) {
-    ready.sort((a, b) => rank.get(a)! - rank.get(b)!);
-    const n = ready.shift()!;
-    out.push(g.nodes.get(n)!);
-    for (const [a, b] of edges) {
-      if (a !== n) continue;
-      indeg.set(b, indeg.get(b)! - 1);
-      if (indeg.get(b) === 0) ready.push(b);
-    }
-  }
-  return out;
-}
-
 export function importNir(g: NirGraph, o: NirImportOptions): Graph {
   if (!(o.dt > 0)) throw new SnncError('SNN0504', `--dt must be a positive number of seconds, found ${o.dt}`);
   const steps = Number(g.metadata.get('snnc.steps') ?? o.steps);
@@ -248,10 +174,7 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
 
   const vals = new Map<string, Val>();
   const pending: PendingNode[] = [];
-  const idOf = (n: NirNode): string => {
-    const id = b.fresh(n.name);
-    return id;
-  };
+  const idOf = (n: NirNode): string => b.fresh(n.name);
   const loc = (n: NirNode): { loc?: string } => (n.metadata.has('snnc.loc') ? { loc: n.metadata.get('snnc.loc')! } : {});
   const constName = (n: NirNode, key: string, fallback: string): string => n.metadata.get(`snnc.${key}`) ?? `${n.name}.${fallback}`;
   const single = (n: NirNode): Val => {
@@ -264,7 +187,7 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
     return v;
   };
   /** Fold an event value's channel factor into a projection's input columns (dense: features c·HW + p). */
-  const foldColumns = (n: NirNode, src: Val, weight: Float64Array, wshape: readonly number[], op: 'dense' | 'conv2d', groups = 1): void => {
+  const foldColumns = (src: Val, weight: Float64Array, wshape: readonly number[], op: 'dense' | 'conv2d', groups = 1): void => {
     if (!src.factor) return;
     const f = src.factor;
     if (op === 'dense') {
@@ -279,13 +202,12 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
         for (let ic = 0; ic < Cig; ic++) for (let q = 0; q < kh * kw; q++) weight[((oc * Cig + ic) * kh * kw) + q] *= f[g0 + ic];
       }
     }
-    void n;
   };
   const projection = (n: NirNode, op: 'dense' | 'conv2d', src: Val, weight: Float64Array, wshape: readonly number[], bias: Float64Array | undefined, shape: readonly number[], attrs: Record<string, AttrValue>, groups = 1): void => {
     const id = idOf(n);
-    foldColumns(n, src, weight, wshape, op, groups);
+    foldColumns(src, weight, wshape, op, groups);
     const outC = shape[0];
-    const proj: Projection = { op, weight, wshape, ...(bias ? { bias } : {}), outC, outHW: numel(shape) / outC, gainFolded: false, consumers: succs.get(n.name)!.length };
+    const proj: Projection = { op, weight, wshape, ...(bias ? { bias } : {}), outC, gainFolded: false, consumers: succs.get(n.name)!.length };
     const wName = constName(n, 'weight', 'weight');
     const inputsOf: PendingNode['inputs'] = [src.id, { const: () => b.constant(wName, { dtype: 'f32', shape: [...wshape] }, Float32Array.from(weight)) }];
     pending.push({
@@ -300,6 +222,14 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
     });
     vals.set(n.name, { id, shape, kind: 'current', proj });
   };
+  /** Multiply a projection's rows (and bias) by a per-output gain (per channel for a convolution). */
+  const scaleRows = (n: NirNode, p: Projection, gain: Float64Array, what: string): void => {
+    const rowGain = p.op === 'dense' ? gain : perChannel(gain, p.outC);
+    if (!rowGain) unsupported(n, `a convolution feeds it and its ${what} varies within a channel`);
+    const rowLen = p.weight.length / p.outC;
+    for (let r = 0; r < p.outC; r++) for (let j = 0; j < rowLen; j++) p.weight[r * rowLen + j] *= rowGain[r];
+    if (p.bias) for (let r = 0; r < p.outC; r++) p.bias[r] *= rowGain[r];
+  };
   /** Fold a per-neuron gain and drive into the projections feeding a neuron or readout. */
   const foldGain = (n: NirNode, ins: Val[], gain: Float64Array, drive: Float64Array): void => {
     const near1 = (x: number): boolean => Math.abs(x - 1) <= 1e-6;
@@ -310,11 +240,7 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
       const p = v.proj!;
       if (p.gainFolded || (p.consumers > 1 && !gain.every(near1))) unsupported(n, `its input %${v.id} feeds several nodes, which would need different input gains`);
       p.gainFolded = true;
-      const rowGain = p.op === 'dense' ? gain : perChannel(gain, p.outC);
-      if (!rowGain) unsupported(n, 'a convolution feeds it and its gain dt·R/τ/v_threshold varies within a channel');
-      const rowLen = p.weight.length / p.outC;
-      for (let r = 0; r < p.outC; r++) for (let j = 0; j < rowLen; j++) p.weight[r * rowLen + j] *= rowGain[r];
-      if (p.bias) for (let r = 0; r < p.outC; r++) p.bias[r] *= rowGain[r];
+      scaleRows(n, p, gain, 'gain dt·R/τ/v_threshold');
       if (k === 0 && drive.some((d) => d !== 0)) {
         const d = p.op === 'dense' ? drive : perChannel(drive, p.outC);
         if (!d) unsupported(n, 'a convolution feeds it and its drive dt·v_leak/τ varies within a channel');
@@ -464,14 +390,13 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
         const s = perNeuron(n, 'scale', numel(src.shape));
         if (src.kind === 'current' && src.proj && !src.proj.gainFolded && src.proj.consumers === 1) {
           // a scaled current: fold into the rows of the projection
-          foldGain(n, [src], s, new Float64Array(s.length));
-          src.proj.gainFolded = false;
+          scaleRows(n, src.proj, s, 'scale');
           vals.set(n.name, src);
           break;
         }
         if (src.kind === 'events' || src.kind === 'input') {
-          const C = src.shape.length === 3 ? src.shape[0] : src.shape[0];
-          const f = src.shape.length === 3 ? perChannel(s, C) : s;
+          // scaled events: a factor per channel, folded into the columns of the projection that reads them
+          const f = src.shape.length === 3 ? perChannel(s, src.shape[0]) : s;
           if (!f) unsupported(n, 'scales a map with values that vary within a channel');
           vals.set(n.name, { ...src, factor: Float64Array.from(f, (x, c) => x * (src.factor ? src.factor[c] : 1)) });
           break;

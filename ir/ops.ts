@@ -141,7 +141,7 @@ const NEURON_FLOAT_ATTRS = {
   vinit: { type: 'float|const', doc: 'initial membrane in units of θ (0.5 = θ/2); scalar, per channel or per neuron' },
   shift: { type: 'float', doc: 'constant added to v at every step, in units of θ (Deng & Gu: 1/(2T))' },
   stepbias: { type: 'const', doc: 'per-step bias table [T, C] added at step t, in units of θ' },
-  leak: { type: 'float', doc: 'multiplicative decay of v before each step (1 = IF, < 1 = LIF)' },
+  leak: { type: 'float|const', doc: 'multiplicative decay of v before each step (1 = IF, < 1 = LIF); scalar, per channel or per neuron' },
   fire: { type: 'string', values: ['ge', 'gt'], doc: 'spike when v >= θ (ge, the default) or v > θ (gt, NIR\'s rule; quantize makes it v >= θ + 1 LSB, reset = zero only)' },
 } as const satisfies Record<string, AttrSpec>;
 
@@ -157,7 +157,7 @@ const NEURON_FIXED_ATTRS = {
   stepbias: { type: 'const', doc: 'integer per-step table [T, C] (before fold-temporal-bias)' },
   leak: { type: 'string', values: ['none', 'shift', 'mul'], doc: 'none (IF); shift: v -= rnd(v / 2^leakshift); mul: v = rnd(v * leakmul / 2^leakshift)' },
   leakshift: { type: 'int', doc: 'shift of the leak' },
-  leakmul: { type: 'int', doc: 'multiplier of the leak (leak = mul)' },
+  leakmul: { type: 'float|const', doc: 'multiplier of the leak (leak = mul): an integer, or a constant per channel or per neuron' },
   round: { type: 'string', values: ['floor', 'trunc', 'half-up'], doc: 'rounding of the leak division' },
 } as const satisfies Record<string, AttrSpec>;
 

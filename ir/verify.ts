@@ -120,8 +120,11 @@ function checkNeuronParams(g: Graph, node: Node, sink: DiagnosticSink): void {
     }
   }
   if (g.stage === 'snn-float') {
+    // a leak of 0 keeps no memory (NIR's Threshold); per channel or per neuron as a constant
     const leak = node.attrs.leak;
-    if (typeof leak === 'number' && !(leak > 0 && leak <= 1)) sink.error('SNN0108', `leak ${leak} must be in (0, 1]`, where);
+    const leaks = typeof leak === 'number' ? [leak] : isConstRef(leak) ? Array.from(g.consts.get(leak.const)?.data ?? []) : [];
+    const bad = leaks.find((l) => !(l >= 0 && l <= 1));
+    if (bad !== undefined) sink.error('SNN0108', `leak ${bad} must be in [0, 1]`, where);
     return;
   }
   for (const name of ['accbits', 'vbits'] as const) {
@@ -132,11 +135,14 @@ function checkNeuronParams(g: Graph, node: Node, sink: DiagnosticSink): void {
   if (leak !== 'none') {
     const k = node.attrs.leakshift;
     if (typeof k !== 'number' || !(k >= 0 && k <= 30)) sink.error('SNN0106', 'leak needs leakshift in 0..30', where);
-    if (leak === 'mul' && typeof node.attrs.leakmul !== 'number') sink.error('SNN0106', 'leak = "mul" needs leakmul', where);
-    const m = node.attrs.leakmul;
+    const lm = node.attrs.leakmul;
+    if (leak === 'mul' && typeof lm !== 'number' && !isConstRef(lm)) sink.error('SNN0106', 'leak = "mul" needs leakmul', where);
+    // one multiplier, or a constant with one per channel or per neuron
+    const muls = typeof lm === 'number' ? [lm] : isConstRef(lm) ? Array.from(g.consts.get(lm.const)?.data ?? []) : [];
     const vb = node.attrs.vbits;
-    if (leak === 'mul' && typeof m === 'number' && typeof vb === 'number' && !(Number.isInteger(m) && m >= 0 && Math.abs(m) * 2 ** (vb - 1) < 2 ** 53)) {
-      sink.error('SNN0112', `leakmul ${m} times a ${vb}-bit membrane exceeds 2^53: not exactly representable`, where);
+    const m = muls.find((x) => !(Number.isInteger(x) && x >= 0 && typeof vb === 'number' && x * 2 ** (vb - 1) < 2 ** 53));
+    if (leak === 'mul' && m !== undefined && typeof vb === 'number') {
+      sink.error('SNN0112', `leakmul ${m} times a ${vb}-bit membrane exceeds 2^53 or is not a non-negative integer: not exactly representable`, where);
     }
     if (node.attrs.round === undefined) sink.error('SNN0106', 'a leaking neuron needs round', where);
   }

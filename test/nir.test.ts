@@ -454,6 +454,93 @@ describe('leaky readouts: LI and CubaLI', () => {
   });
 });
 
+describe('a membrane time constant per neuron', () => {
+  it('imports as a leak per neuron: float spikes follow the NIR equations, C is bit-exact, the core refuses it, it round-trips', async () => {
+    const tau = [0.002, 0.0025, 0.01];
+    const vth = [0.05, 0.08, 0.08];
+    const W = [1, 1, 1];
+    const path = await nirFile(
+      {
+        in: nirNode('Input', { shape: h5ints(1) }),
+        w: nirNode('Linear', { weight: h5matrix([3, 1], W) }),
+        lif: nirNode('LIF', { tau: h5vec(...tau), r: h5vec(1, 1, 1), v_leak: h5vec(0, 0, 0), v_threshold: h5vec(...vth) }),
+        out: nirNode('Output', { shape: h5ints(3) }),
+      },
+      [['in', 'w'], ['w', 'lif'], ['lif', 'out']],
+    );
+    const frames = INPUT.slice(0, 600);
+    const graph = await readNirFile(path, { steps: frames.length });
+    const lif = graph.nodes.find((n) => n.op === 'if')!;
+    expect(graph.consts.get((lif.attrs.leak as { const: string }).const)!.data.length).toBe(3);
+    const v = [0, 0, 0];
+    const ref: number[][] = [[], [], []];
+    frames.forEach((x, t) => {
+      for (let i = 0; i < 3; i++) {
+        v[i] += (NIR_DEFAULT_DT / tau[i]) * (-v[i] + W[i] * x);
+        if (v[i] > vth[i]) {
+          v[i] = 0;
+          ref[i].push(t + 1);
+        }
+      }
+    });
+    const e = new Engine(graph, floatSemantics);
+    const got: number[][] = [[], [], []];
+    e.begin();
+    frames.forEach((x, t) => {
+      e.loadInput([x]);
+      e.step(t + 1);
+      e.read('lif').forEach((z, i) => z !== 0 && got[i].push(t + 1));
+    });
+    expect(got).toEqual(ref);
+    expect(new Set(ref.map((r) => r.length)).size).toBe(3); // three different rates
+    const fixed = toFixed(graph, cTarget(), { inputScale: 1, weightBits: 16 });
+    const dir = mkdtempSync(join(tmpdir(), 'snnc-tau-c-'));
+    writeProgram(dir, [{ prefix: 'tau', graph: fixed }]);
+    const r = verifyProgram(fixed, await buildProgram(dir, ['tau'], [...WARNINGS, '-O2']), dir, { count: 1, size: frames.length, data: Int32Array.from(frames) });
+    expect(r.first).toBeUndefined();
+    expect(r.bitExact).toBe(true);
+    expect(() => targetByName('core:generic').emit(toFixed(graph, targetByName('core:generic').desc(), { inputScale: 1 }), 'm')).toThrow(/one leak per population/);
+    const back = importNir(nirGraphOf(await readHdf5(await writeHdf5(exportNir(graph, { dt: NIR_DEFAULT_DT })), 'tau'), 'tau'), { dt: NIR_DEFAULT_DT, name: 'x' });
+    expect(printGraph(back, { sidecar: 'w.bin' }).text).toBe(printGraph(graph, { sidecar: 'w.bin' }).text);
+  });
+});
+
+describe('Threshold: a neuron without memory', () => {
+  it('spikes exactly where W x > θ at that step; C is bit-exact', async () => {
+    const W = [0.7, 0.3, 0.5, 0.5];
+    const path = await nirFile(
+      {
+        in: nirNode('Input', { shape: h5ints(2) }),
+        w: nirNode('Linear', { weight: h5matrix([2, 2], W) }),
+        th: nirNode('Threshold', { threshold: h5vec(0.5, 0.5) }),
+        out: nirNode('Output', { shape: h5ints(2) }),
+      },
+      [['in', 'w'], ['w', 'th'], ['th', 'out']],
+    );
+    const frames = Array.from({ length: 16 }, (_, t) => [t & 1, (t >> 1) & 1]);
+    const graph = await readNirFile(path, { steps: frames.length });
+    const e = new Engine(graph, floatSemantics);
+    e.begin();
+    frames.forEach((x, t) => {
+      e.loadInput(x);
+      e.step(t + 1);
+      // 0.7 + 0.3 = 1 > 0.5; 0.7 > 0.5; 0.3 ≤ 0.5 — and 0.5 + 0.5 = 1 > 0.5, but 0.5 alone is not (strict)
+      const want = [W[0] * x[0] + W[1] * x[1] > 0.5 ? 1 : 0, W[2] * x[0] + W[3] * x[1] > 0.5 ? 1 : 0];
+      expect(Array.from(e.read('th')).map((z) => (z !== 0 ? 1 : 0))).toEqual(want);
+    });
+    const fixed = toFixed(graph, cTarget(), { inputScale: 1, weightBits: 12 });
+    const dir = mkdtempSync(join(tmpdir(), 'snnc-th-c-'));
+    writeProgram(dir, [{ prefix: 'th', graph: fixed }]);
+    const data = Int32Array.from(frames.flat());
+    expect(verifyProgram(fixed, await buildProgram(dir, ['th'], [...WARNINGS, '-O2']), dir, { count: 1, size: data.length, data }).bitExact).toBe(true);
+    // and the integer network keeps the strict comparison at the tie
+    const it = new FixedInterpreter(fixed);
+    const ties: number[] = [];
+    it.run(data, 0, () => ties.push(it.engine.read('th')[1]));
+    expect(ties).toEqual(frames.map((x) => (W[2] * x[0] + W[3] * x[1] > 0.5 ? 1 : 0)));
+  });
+});
+
 describe('Conv1d over a sequence [C, L]', () => {
   it('imports as a conv2d over [C, 1, L]; float spikes follow the NIR equations; C is bit-exact', async () => {
     const [C, L, Co, K] = [2, 12, 3, 3];
@@ -579,7 +666,7 @@ describe('NIR errors', () => {
     ['an edge whose ends disagree in shape', () => nirFile({ in: nirNode('Input', { shape: { kind: 'ints', shape: [1], data: [3] } }), l: lin, n: lif, out: nirNode('Output', { shape: io }) }, [['in', 'l'], ['l', 'n'], ['n', 'out']]), 'SNN0323'],
     ['an edge to a missing node', () => nirFile({ in: nirNode('Input', { shape: io }), out: nirNode('Output', { shape: io }) }, [['in', 'nowhere']]), 'SNN0323'],
     ['a cycle without a neuron (an instantaneous loop)', () => nirFile({ in: nirNode('Input', { shape: io }), l: lin, n: lif, r: nirNode('Linear', { weight: { kind: 'floats', shape: [2, 2], data: [0, 1, 1, 0] } }), out: nirNode('Output', { shape: io }) }, [['in', 'l'], ['l', 'r'], ['r', 'l'], ['l', 'n'], ['n', 'out']]), 'SNN0324'],
-    ['a per-neuron time constant', () => nirFile({ in: nirNode('Input', { shape: io }), l: lin, n: nirNode('LIF', { tau: h5vec(0.01, 0.02), r: h5vec(1, 1), v_leak: h5vec(0, 0), v_threshold: h5vec(1, 1) }), out: nirNode('Output', { shape: io }) }, [['in', 'l'], ['l', 'n'], ['n', 'out']]), 'SNN0324'],
+    ['a synaptic time constant that varies per neuron', () => nirFile({ in: nirNode('Input', { shape: io }), l: lin, n: nirNode('CubaLIF', { tau_syn: h5vec(0.01, 0.02), tau_mem: h5vec(0.01, 0.01), r: h5vec(1, 1), v_leak: h5vec(0, 0), v_threshold: h5vec(1, 1) }), out: nirNode('Output', { shape: io }) }, [['in', 'l'], ['l', 'n'], ['n', 'out']]), 'SNN0324'],
   ];
   for (const [what, make, code] of cases) {
     it(`${what}: ${code}`, async () => {

@@ -5,7 +5,7 @@
  * Integrate-and-fire population, per neuron i of channel c, at step t = 1..T:
  *
  *   a = narrow(x_i(t), accbits)                 synaptic accumulator (x: exact integer current)
- *   u = leak(v_i) + a + B_i(t)                  exact
+ *   u = leak(v_i) + a + B_i(t)                  exact (a mul leak's multiplier: scalar, per channel or per neuron)
  *   v = narrow(u, vbits)                        membrane register
  *   s_i(t) = v >= θ_i                           spike (0 / 1)
  *   v_i = s ? (reset = subtract ? v - θ_i : 0) : v
@@ -22,7 +22,7 @@
  */
 import { attrInt, attrStr, attrVector } from '../ops.js';
 import { isConstRef, type Graph, type Node } from '../types.js';
-import { leak as leakOf, maxOf, narrow, type Leak, type Overflow, type Rounding } from '../fixed-arith.js';
+import { leak as leakOf, maxOf, narrow, shiftRound, type Leak, type Overflow, type Rounding } from '../fixed-arith.js';
 import type { NeuronOp, ReadoutOp, StageSemantics, SynapseOp, Unit, UnitEnv } from './engine.js';
 import type { Arena } from './arena.js';
 import type { Buf } from './plan.js';
@@ -89,9 +89,16 @@ export function stepTerms(node: Node, g: Graph, buf: Buf, arena?: Arena): { perN
   return { perNeuron, rows };
 }
 
+/** A node's leak; with a multiplier per channel or per neuron (`leakmul` a constant), `mul` is 0 and leakMuls() has them. */
 export function leakOfNode(node: Node): Leak {
   const kind = attrStr(node, 'leak', 'none') as Leak['kind'];
-  return { kind, shift: attrInt(node, 'leakshift', 0), mul: attrInt(node, 'leakmul', 0), round: attrStr(node, 'round', 'floor') as Rounding };
+  const mul = node.attrs.leakmul;
+  return { kind, shift: attrInt(node, 'leakshift', 0), mul: typeof mul === 'number' ? mul : 0, round: attrStr(node, 'round', 'floor') as Rounding };
+}
+
+/** The leak multipliers of a population when given per channel or per neuron (HWC), else undefined. */
+export function leakMuls(node: Node, g: Graph, buf: Buf, arena?: Arena): { perNeuron: boolean; data: Float64Array } | undefined {
+  return isConstRef(node.attrs.leakmul) ? layoutParam(attrVector(node, 'leakmul', g.consts)!, buf, arena) : undefined;
 }
 
 class FixedNeurons implements Unit {
@@ -108,6 +115,7 @@ class FixedNeurons implements Unit {
   private readonly mode: Overflow;
   private readonly subtract: boolean;
   private readonly leak: Leak;
+  private readonly muls: { perNeuron: boolean; data: Float64Array } | undefined;
 
   constructor(
     private readonly op: NeuronOp,
@@ -131,6 +139,7 @@ class FixedNeurons implements Unit {
     this.mode = attrStr(n, 'overflow') as Overflow;
     this.subtract = attrStr(n, 'reset') === 'subtract';
     this.leak = leakOfNode(n);
+    this.muls = leakMuls(n, g, buf, arena);
   }
 
   get overflow(): OverflowCounts {
@@ -177,7 +186,9 @@ class FixedNeurons implements Unit {
         a = narrow(a, accBits, mode);
         this.counters[0]++;
       }
-      let w = leakOf(v[i], this.leak) + a + (perNeuron ? row[i] : row[c]);
+      const muls = this.muls;
+      const leaked = muls ? shiftRound(v[i] * (muls.perNeuron ? muls.data[i] : muls.data[c]), this.leak.shift, this.leak.round) : leakOf(v[i], this.leak);
+      let w = leaked + a + (perNeuron ? row[i] : row[c]);
       if (w > vHi || w < -vHi - 1) {
         w = narrow(w, vBits, mode);
         this.counters[1]++;

@@ -4,7 +4,7 @@
  * Integrate-and-fire population with per-channel threshold θ_c, spikes carrying θ_c:
  *
  *   v_i(0) = vinit_i θ_c
- *   v_i(t) = leak v_i(t-1) + x_i(t) + (shift + stepbias[t][c]) θ_c
+ *   v_i(t) = leak_i v_i(t-1) + x_i(t) + (shift + stepbias[t][c]) θ_c     (leak: scalar, per channel or per neuron)
  *   s_i(t) = v_i(t) >= θ_c  (fire = ge, the default)  or  v_i(t) > θ_c  (fire = gt);  out_i(t) = θ_c s_i(t)
  *   v_i(t) -= θ_c s_i(t)   (reset = subtract)   or   v_i(t) = 0 if s_i(t)   (reset = zero)
  *
@@ -26,6 +26,16 @@ function perChannel(v: Float64Array, C: number, what: string, arena: Arena): Flo
   const out = arena.f32(C);
   if (v.length === C) out.set(v);
   else out.fill(v[0]);
+  return out;
+}
+
+/** A parameter given as a scalar, per channel or per neuron (NCHW), as one float32 per neuron in HWC order. */
+function perNeuron(raw: Float64Array, buf: { C: number; size: number }, arena: Arena): Float32Array {
+  const { C, size } = buf;
+  const HW = size / C;
+  if (raw.length !== 1 && raw.length !== C && raw.length !== size) throw new Error(`internal: ${raw.length} values for ${C} channels / ${size} neurons`);
+  const out = arena.f32(size);
+  for (let c = 0; c < C; c++) for (let p = 0; p < HW; p++) out[p * C + c] = raw.length === size ? raw[c * HW + p] : raw.length === C ? raw[c] : raw[0];
   return out;
 }
 
@@ -51,7 +61,8 @@ class FloatNeurons implements Unit {
   private readonly theta: Float32Array;
   /** Per-step additive term per channel, rows t = 1..T (one row when constant over t). */
   private readonly adds: Float32Array[];
-  private readonly leak: number;
+  /** The leak of every neuron (HWC), walked like v. */
+  private readonly leak: Float32Array;
   private readonly subtract: boolean;
   private readonly strict: boolean;
   /** Four lanes at a time when the channels come in fours (absent in the engine's sizing pass). */
@@ -68,7 +79,7 @@ class FloatNeurons implements Unit {
     this.theta = perChannel(attrVector(op.node, 'threshold', g.consts)!, C, 'threshold', arena);
     this.v0 = initialMembrane(op, g, this.theta, arena);
     this.v = arena.f32(size);
-    this.leak = attrNum(op.node, 'leak', 1);
+    this.leak = perNeuron(attrVector(op.node, 'leak', g.consts, 1)!, op.out, arena);
     this.subtract = attrStr(op.node, 'reset') === 'subtract';
     this.strict = attrStr(op.node, 'fire', 'ge') === 'gt';
     const shift = attrNum(op.node, 'shift', 0);
@@ -90,7 +101,7 @@ class FloatNeurons implements Unit {
     const x = this.op.in.store.data;
     const out = this.op.out.store;
     const add = this.adds[Math.min(t, this.adds.length) - 1];
-    const n = this.kernel!(x.byteOffset, this.v.byteOffset, out.data.byteOffset, out.ev.byteOffset, out.nev, this.v.length, this.theta.length, this.theta.byteOffset, add.byteOffset, this.leak, this.subtract ? 1 : 0, this.strict ? 1 : 0);
+    const n = this.kernel!(x.byteOffset, this.v.byteOffset, out.data.byteOffset, out.ev.byteOffset, out.nev, this.v.length, this.theta.length, this.theta.byteOffset, add.byteOffset, this.leak.byteOffset, this.subtract ? 1 : 0, this.strict ? 1 : 0);
     out.nev = n;
     out.sparse = true;
     return n;

@@ -364,8 +364,12 @@ export const quantize: Pass<QuantizeOptions> = {
             const C = thq.length;
             attrs.stepbias = { const: (intConst(`${n.id}.stepbias`, c.type.shape, Float64Array.from(c.data, (v, i) => roundHalfAway(v * thq[i % C])), 8) as { id: string }).id };
           }
-          const leak = attrNum(n, 'leak', 1);
-          if (leak < 1) Object.assign(attrs, { leak: 'mul', leakmul: Math.round(leak * 2 ** 16), leakshift: 16, round: o.target.leakRounding });
+          // the leak λ as a multiplier of 2^-16: one, or one per channel or per neuron
+          const leak = attrVector(n, 'leak', g.consts, 1)!;
+          if (leak.some((l) => l < 1)) {
+            const muls = Float64Array.from(leak, (l) => Math.round(l * 2 ** 16));
+            Object.assign(attrs, { leak: 'mul', leakmul: leak.length === 1 ? muls[0] : { const: (intConst(`${n.id}.leakmul`, [muls.length], muls) as { id: string }).id }, leakshift: 16, round: o.target.leakRounding });
+          }
           rw.keep(n, { inputs: currentInput(n), attrs, type: { dtype: 'u1', shape: n.type.shape } });
           break;
         }

@@ -14,7 +14,7 @@
 import { SnncError } from '../../ir/diagnostics.js';
 import { buildPlan, type Buf, type Plan, type PlanOp, type Store, type WindowGeom } from '../../ir/engine/plan.js';
 import { Arena } from '../../ir/engine/arena.js';
-import { layoutParam, leakOfNode, stepTerms } from '../../ir/engine/neuron-fixed.js';
+import { layoutParam, leakMuls, leakOfNode, stepTerms } from '../../ir/engine/neuron-fixed.js';
 import { maxOf } from '../../ir/fixed-arith.js';
 import { attrInt, attrStr, attrVector } from '../../ir/ops.js';
 import { intFormat, intRange, type Graph, type Node } from '../../ir/types.js';
@@ -340,8 +340,12 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         const vBits = attrInt(node, 'vbits');
         const narrowFn = OVERFLOW_FN[attrStr(node, 'overflow') as 'saturate' | 'wrap'];
         const leak = leakOfNode(node);
+        // a multiplier per channel or per neuron is a table
+        const muls = leakMuls(node, g, op.out);
+        if (muls) globals.line(`static const int32_t ${p}_lm${k}[${muls.data.length}] = ${arrayLiteral(muls.data)};`);
+        const mul = muls ? `${p}_lm${k}[${muls.perNeuron ? 'i' : 'c'}]` : String(leak.mul);
         const leakExpr =
-          leak.kind === 'none' ? '(int64_t)v[i]' : leak.kind === 'shift' ? `snnc_leak_shift(v[i], ${leak.shift}, ${ROUND_CONST[leak.round]})` : `snnc_leak_mul(v[i], ${leak.mul}, ${leak.shift}, ${ROUND_CONST[leak.round]})`;
+          leak.kind === 'none' ? '(int64_t)v[i]' : leak.kind === 'shift' ? `snnc_leak_shift(v[i], ${leak.shift}, ${ROUND_CONST[leak.round]})` : `snnc_leak_mul(v[i], ${mul}, ${leak.shift}, ${ROUND_CONST[leak.round]})`;
         const subtract = attrStr(node, 'reset') === 'subtract';
         w.line(`const ${inS.ctype} *x = s->x${inS.k};`);
         w.line(`int32_t *v = s->v${k};`);

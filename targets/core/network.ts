@@ -23,7 +23,7 @@ import { Arena } from '../../ir/engine/arena.js';
 import { layoutParam, leakOfNode, stepTerms } from '../../ir/engine/neuron-fixed.js';
 import { buildPlan, type Buf, type PlanOp } from '../../ir/engine/plan.js';
 import { attrInt, attrStr, attrVector } from '../../ir/ops.js';
-import type { Graph, Node } from '../../ir/types.js';
+import { isConstRef, type Graph, type Node } from '../../ir/types.js';
 import type { Leak } from '../../ir/fixed-arith.js';
 
 /** Effective synapses from one source to one unit, by source neuron (CSR). */
@@ -198,6 +198,8 @@ export function coreNetwork(g: Graph): CoreNetwork {
     throw new SnncError('SNN0205', `'${n.op}' is not linear, and an event-driven core has no max-pool unit: convert with --maxpool avg, or compile for the c target`, `%${n.id}`);
   };
   for (const n of g.nodes) if (n.op === 'maxpool2d' || n.op === 'spikemaxpool') unsupported(n);
+  const perNeuronLeak = g.nodes.find((n) => n.op === 'if' && isConstRef(n.attrs.leakmul));
+  if (perNeuronLeak) throw new SnncError('SNN0205', 'the core has one leak per population, and this one leaks per channel or per neuron: compile for the c target', `%${perNeuronLeak.id}`);
   const synapse = g.nodes.find((n) => n.op === 'synapse');
   if (synapse) throw new SnncError('SNN0205', 'the core\'s neurons have a membrane and no synaptic-current state (a current-based LIF): compile for the c target', `%${synapse.id}`);
   const ops = [...plan.staticOps, ...plan.stepOps];

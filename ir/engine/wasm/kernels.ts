@@ -171,7 +171,7 @@ function resetFired(f: Fn, E: Elem): void {
   );
 }
 
-const NEURON_FLOAT_PARAMS: readonly [string, ValType][] = [['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['add', I32], ['leak', F32], ['subtract', I32], ['strict', I32]];
+const NEURON_FLOAT_PARAMS: readonly [string, ValType][] = [['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['add', I32], ['leak', I32], ['subtract', I32], ['strict', I32]];
 
 /**
  * The walk of both float population kernels: for each position, for each channel (or group of
@@ -204,17 +204,18 @@ function walkPopulation(f: Fn, stride: number, extra: readonly string[], body: (
 
 /**
  * neuronFloat(x, v, o, ev, nPrev, size, C, th, add, leak, subtract, strict) -> spikes, in float32:
- * u = v·leak + x + add[c]; (strict ? u > θ[c] : u >= θ[c]) ? (o = θ, v = subtract ? u − θ : 0) : (o = 0, v = u).
+ * u = v·leak[i] + x + add[c] (leak: per neuron, walked like v); (strict ? u > θ[c] : u >= θ[c]) ? (o = θ, v = subtract ? u − θ : 0) : (o = 0, v = u).
  * Walks v, x (per neuron) and θ, add (per channel, rewound at every position) by pointer.
  */
 function neuronFloat(): Fn {
   const f = new Fn('neuronFloat', NEURON_FLOAT_PARAMS, [I32]);
-  f.locals(I32, 'e', 'n', 'fires');
+  f.locals(I32, 'e', 'n', 'fires', 'pl');
   f.locals(F32, 'u', 't');
   clearSpikes(f, E32);
   f.i32(0).set('n');
-  walkPopulation(f, 4, [], (q) => {
-    q.get('pv').loadF32().get('leak').f32Mul().get('px').loadF32().f32Add().get('pa').loadF32().f32Add().set('u');
+  f.get('leak').set('pl');
+  walkPopulation(f, 4, ['pl'], (q) => {
+    q.get('pv').loadF32().get('pl').loadF32().f32Mul().get('px').loadF32().f32Add().get('pa').loadF32().f32Add().set('u');
     q.get('pt').loadF32().set('t');
     q.get('strict').ifElse(
       (k) => k.get('u').get('t').f32Gt().set('fires'),
@@ -243,14 +244,14 @@ function neuronFloat(): Fn {
  */
 function neuronFloatX4(): Fn {
   const f = new Fn('neuronFloatX4', NEURON_FLOAT_PARAMS, [I32]);
-  f.locals(I32, 'n', 'po', 'bits', 'idx');
-  f.locals(V128, 'u', 't', 'm', 'fired', 'vleak');
+  f.locals(I32, 'n', 'po', 'bits', 'idx', 'pl');
+  f.locals(V128, 'u', 't', 'm', 'fired');
   f.i32(0).set('n');
   f.i32(0).set('idx');
-  f.get('leak').f32x4Splat().set('vleak');
+  f.get('leak').set('pl');
   f.get('o').set('po');
-  walkPopulation(f, 16, ['po'], (q) => {
-    q.get('pv').loadV128().get('vleak').f32x4Mul().get('px').loadV128().f32x4Add().get('pa').loadV128().f32x4Add().set('u');
+  walkPopulation(f, 16, ['po', 'pl'], (q) => {
+    q.get('pv').loadV128().get('pl').loadV128().f32x4Mul().get('px').loadV128().f32x4Add().get('pa').loadV128().f32x4Add().set('u');
     q.get('pt').loadV128().set('t');
     q.get('strict').ifElse(
       (k) => k.get('u').get('t').f32x4Gt().set('m'),

@@ -103,7 +103,8 @@ export function exportNir(g: Graph, o: NirExportOptions): Group {
     const add = (name: string, type: string, params: [string, H5WriteNode][], m: Record<string, string | undefined> = {}): void => {
       nodes.set(name, group(new Map([['type', str(type)], ...params, meta({ ...common, ...m })])));
     };
-    const perNeuron = (values: Float64Array, size: number, HW: number): Float64Array => Float64Array.from({ length: size }, (_, i) => values[values.length === 1 ? 0 : Math.floor(i / HW)]);
+    /** A scalar, per-channel or per-neuron parameter, one value per neuron (NCHW). */
+    const perNeuron = (values: Float64Array, size: number, HW: number): Float64Array => Float64Array.from({ length: size }, (_, i) => values[values.length === 1 ? 0 : values.length === size ? i : Math.floor(i / HW)]);
     switch (n.op) {
       case 'input':
         if (n.attrs.perm) refuse(n, 'an input layout transpose (perm)', 'export the model in NCHW layout');
@@ -158,36 +159,38 @@ export function exportNir(g: Graph, o: NirExportOptions): Group {
         const C = shape.length === 3 ? shape[0] : size;
         const HW = size / C;
         const theta = perNeuron(attrVector(n, 'threshold', g.consts)!, size, HW);
-        const leak = attrNum(n, 'leak', 1);
+        // the leak λ of every neuron; τ = dt / (1 − λ) makes one NIR step at dt one snnc step
+        const leak = perNeuron(attrVector(n, 'leak', g.consts, 1)!, size, HW);
+        const leaks = leak.some((l) => l !== 1);
+        if (leaks && leak.some((l) => !(l >= 0 && l < 1))) refuse(n, `a leak factor ${leak.find((l) => !(l >= 0 && l < 1))} outside [0, 1) next to leaking neurons`, 'NIR time constants are positive and finite');
+        const tauOf = leak.map((l) => o.dt / (1 - l));
         const ones = (v: number): Float64Array => new Float64Array(size).fill(v);
         const neuronMeta = {
           'snnc.reset': attrStr(n, 'reset') === 'subtract' ? 'subtract' : undefined,
           'snnc.fire': attrStr(n, 'fire', 'ge') === 'ge' ? 'ge' : undefined,
           'snnc.threshold': isConstRef(n.attrs.threshold) ? n.attrs.threshold.const : undefined,
+          'snnc.leak': isConstRef(n.attrs.leak) ? n.attrs.leak.const : undefined,
         };
         const syn = byId.get(n.inputs[0].id);
         if (syn?.op === 'synapse') {
           // CubaLIF: I = β I + dt/τ_syn · w_in · S, v = λ v + dt/τ_mem · R · I; w_in = 1 and R = τ_mem τ_syn / dt² make both gains 1
           const decay = attrNum(syn, 'decay');
           if (!(decay >= 0 && decay < 1)) refuse(syn, `a synaptic decay ${decay} outside [0, 1)`, 'NIR time constants are positive');
-          if (!(leak >= 0 && leak < 1)) refuse(n, 'a current-based neuron whose membrane does not leak', 'NIR\'s CubaLIF has a finite τ_mem');
+          if (!leaks) refuse(n, 'a current-based neuron whose membrane does not leak', 'NIR\'s CubaLIF has a finite τ_mem');
           const tauSyn = o.dt / (1 - decay);
-          const tauMem = o.dt / (1 - leak);
           add(n.id, 'CubaLIF', [
             ['tau_syn', floats(shape, ones(tauSyn), 64)],
-            ['tau_mem', floats(shape, ones(tauMem), 64)],
-            ['r', floats(shape, ones((tauMem * tauSyn) / (o.dt * o.dt)), 64)],
+            ['tau_mem', floats(shape, tauOf, 64)],
+            ['r', floats(shape, tauOf.map((t) => (t * tauSyn) / (o.dt * o.dt)), 64)],
             ['v_leak', floats(shape, ones(0))],
             ['v_threshold', floats(shape, theta)],
             ['v_reset', floats(shape, ones(0))],
             ['w_in', floats(shape, ones(1))],
           ], { ...neuronMeta, 'snnc.synapse': syn.id, 'snnc.synapseloc': syn.loc });
-        } else if (leak === 1) {
+        } else if (!leaks) {
           add(n.id, 'IF', [['r', floats(shape, ones(1 / o.dt), 64)], ['v_threshold', floats(shape, theta)], ['v_reset', floats(shape, ones(0))]], neuronMeta);
         } else {
-          if (!(leak >= 0 && leak < 1)) refuse(n, `a leak factor ${leak} outside [0, 1)`, 'NIR time constants are positive');
-          const tau = o.dt / (1 - leak);
-          add(n.id, 'LIF', [['tau', floats(shape, ones(tau), 64)], ['r', floats(shape, ones(tau / o.dt), 64)], ['v_leak', floats(shape, ones(0))], ['v_threshold', floats(shape, theta)], ['v_reset', floats(shape, ones(0))]], neuronMeta);
+          add(n.id, 'LIF', [['tau', floats(shape, tauOf, 64)], ['r', floats(shape, tauOf.map((t) => t / o.dt), 64)], ['v_leak', floats(shape, ones(0))], ['v_threshold', floats(shape, theta)], ['v_reset', floats(shape, ones(0))]], neuronMeta);
         }
         recordSums(n.id, connect(n, n.id));
         const amp = freshName(`${n.id}.amplitude`);

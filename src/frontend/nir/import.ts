@@ -418,7 +418,7 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
         const vreset = perNeuron(n, 'v_reset', size, 0);
         if (vreset.some((x) => x !== 0)) unsupported(n, `v_reset ${vreset.find((x) => x !== 0)}: snnc's neurons reset to 0 (or subtract θ)`);
         if (vth.some((x) => !(x > 0))) unsupported(n, `v_threshold must be positive, found ${vth.find((x) => !(x > 0))}`);
-        let leak = 1;
+        let leak: number | Float64Array = 1;
         let synapseDecay: number | undefined;
         let gain: Float64Array;
         let drive = new Float64Array(size);
@@ -427,12 +427,15 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
           gain = new Float64Array(size).fill(1);
           leak = 0;
         } else {
-          const tauMem = uniformTau(n, n.type === 'CubaLIF' ? 'tau_mem' : 'tau', size, o.dt);
-          leak = 1 - o.dt / tauMem;
+          // the membrane's τ may differ per neuron: a leak per neuron (or per channel, or one)
+          const tauMem = perNeuron(n, n.type === 'CubaLIF' ? 'tau_mem' : 'tau', size);
+          const short = tauMem.findIndex((t) => !(t >= o.dt));
+          if (short >= 0) unsupported(n, `τ = ${tauMem[short]} s is shorter than the step dt = ${o.dt} s: forward Euler would be unstable; pass a smaller --dt`);
+          leak = tauMem.map((t) => 1 - o.dt / t);
           const r = perNeuron(n, 'r', size);
           const vl = perNeuron(n, 'v_leak', size);
-          gain = r.map((x) => (o.dt * x) / tauMem);
-          drive = vl.map((x) => (o.dt * x) / tauMem);
+          gain = r.map((x, i) => (o.dt * x) / tauMem[i]);
+          drive = vl.map((x, i) => (o.dt * x) / tauMem[i]);
           if (n.type === 'CubaLIF') {
             // τ_syn İ = −I + w_in S: I(t) = (1 − dt/τ_syn) I(t−1) + dt/τ_syn · w_in · S(t), then the membrane
             const tauSyn = uniformTau(n, 'tau_syn', size, o.dt);
@@ -476,7 +479,17 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
         const thName = n.metadata.get('snnc.threshold');
         const threshold: AttrValue | (() => AttrValue) = thName || !uniform ? () => ({ const: b.constant(thName ?? `${n.name}.theta`, { dtype: 'f32', shape: [C] }, Float32Array.from(theta)) }) : theta[0];
         const attrs: PendingNode['attrs'] = { reset: n.metadata.get('snnc.reset') === 'subtract' ? 'subtract' : 'zero', threshold };
-        if (leak !== 1) attrs.leak = Math.fround(leak);
+        // one leak, or one per channel, or one per neuron: the least that says it
+        const leaks = typeof leak === 'number' ? Float64Array.of(leak) : leak;
+        if (leaks.some((l) => l !== 1)) {
+          const byChannel = perChannel(leaks, C, 0);
+          if (leaks.every((l) => l === leaks[0])) attrs.leak = Math.fround(leaks[0]);
+          else {
+            const values = byChannel ?? leaks;
+            const leakName = n.metadata.get('snnc.leak') ?? `${n.name}.leak`;
+            attrs.leak = () => ({ const: b.constant(leakName, { dtype: 'f32', shape: [values.length] }, Float32Array.from(values)) });
+          }
+        }
         if (shiftAttr !== undefined) attrs.shift = shiftAttr;
         if (n.metadata.get('snnc.fire') !== 'ge') attrs.fire = 'gt';
         pending.push({ id, op: 'if', inputs: [ref], attrs, shape, ...loc(n) });

@@ -14,6 +14,7 @@
  *   CubaLIF a synaptic current first, I(t) = β I(t-1) + dt/τ_syn · w_in · S(t), β = 1 − dt/τ_syn,
  *         then the LIF membrane driven by this step's I (snnc's `synapse` op, then `if`)
  *   z = v > v_threshold, then v = v_reset (which must be 0).
+ *   Conv1d over [C, L] is a Conv2d over [C, 1, L].
  *
  * snnc's population emits θ_c per spike and compares its own membrane u. Taking u_i = σ_i v_i
  * with σ_i = θ_c / v_threshold_i makes the two the same neuron: u fires at θ_c (fire = gt,
@@ -22,8 +23,9 @@
  * amplitude the consumers expect: the value of a Scale node that follows the neuron (snnc's own
  * export writes IF -> Scale(θ)), else 1. Event values (spikes, pooled spikes) carry a per-channel
  * factor (a SumPool2d's k², a Scale) that is folded into the columns of the projection reading
- * them. Per-neuron thresholds, resistances and leak voltages become per-neuron gains; τ must be
- * one number per population (the IR has one leak factor per population).
+ * them. Per-neuron thresholds, resistances and leak voltages become per-neuron gains; a membrane
+ * τ per neuron becomes a leak per channel or per neuron (a synaptic or readout τ must be one
+ * number per population). Every cycle passes through a recurrent edge (graph-order.ts).
  *
  * Metadata whose keys start with `snnc.` are written by snnc's exporter and only name things
  * (ids, constant names, source locations, graph meta), except `snnc.reset` and `snnc.fire`,

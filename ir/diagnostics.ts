@@ -56,6 +56,7 @@ export const DIAGNOSTICS = {
   SNN0323: { category: 'model', summary: 'NIR: parameter missing, or shapes that do not match (a parameter, or the two ends of an edge)' },
   SNN0324: { category: 'unsupported', summary: 'NIR: graph form or parameter value snnc cannot run (a cycle, several inputs, a per-neuron time constant, ...)' },
   SNN0325: { category: 'unsupported', summary: 'NIR export: the network uses a feature NIR cannot express' },
+  SNN0326: { category: 'model', summary: 'NIR: an IF or I node integrates a tiny part of its input per step at this dt (is R per step? pass --dt) (warning)' },
 
   SNN0401: { category: 'data', summary: 'data: not a readable .npy file' },
   SNN0402: { category: 'data', summary: 'data: dtype not supported' },

@@ -675,6 +675,17 @@ describe('NIR errors', () => {
     });
   }
 
+  it('an IF whose R looks per-step imports with a warning naming --dt (SNN0326); R = 1/dt does not warn', async () => {
+    const ifWith = (r: number): Promise<string> =>
+      nirFile({ in: nirNode('Input', { shape: io }), l: lin, n: nirNode('IF', { r: h5vec(r, r), v_threshold: h5vec(1, 1) }), out: nirNode('Output', { shape: io }) }, [['in', 'l'], ['l', 'n'], ['n', 'out']]);
+    const warnings: string[] = [];
+    await readNirFile(await ifWith(1), { steps: 4, onWarning: (code, m) => warnings.push(`${code} ${m}`) });
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0]).toMatch(/SNN0326 .*--dt 1/);
+    await readNirFile(await ifWith(1 / NIR_DEFAULT_DT), { steps: 4, onWarning: (code, m) => warnings.push(`${code} ${m}`) });
+    expect(warnings).toHaveLength(1);
+  });
+
   it('snnc compile of a bad NIR file exits with the code and writes nothing', async () => {
     const path = await cases.find(([what]) => what.startsWith('a cycle'))![1]();
     const out = join(mkdtempSync(join(tmpdir(), 'snnc-nir-out-')), 'out');

@@ -108,7 +108,7 @@ export function nirOptions(a: Argv): Argv {
 }
 
 export function modelOptionsOf(args: Record<string, unknown>, steps?: number): ModelOptions {
-  return { nir: { dt: Number(args.dt ?? NIR_DEFAULT_DT), input: (args['nir-input'] as 'temporal' | 'static' | undefined) ?? 'temporal', ...(steps !== undefined ? { steps } : {}) } };
+  return { nir: { dt: Number(args.dt ?? NIR_DEFAULT_DT), input: (args['nir-input'] as 'temporal' | 'static' | undefined) ?? 'temporal', ...(steps !== undefined ? { steps } : {}), onWarning: (code, message) => warn(code, message) } };
 }
 
 export function loadCalib(args: Record<string, unknown>, input: InputSpec, alone = true): Images {

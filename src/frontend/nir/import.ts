@@ -48,6 +48,8 @@ export interface NirImportOptions {
   readonly input?: 'temporal' | 'static';
   /** Graph name when the file has none. */
   readonly name: string;
+  /** Told about what imports but may not be what the writer meant (SNN0326). */
+  readonly onWarning?: (code: 'SNN0326', message: string) => void;
 }
 
 export const NIR_DEFAULT_DT = 1e-4;
@@ -274,6 +276,14 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
     return { ref, ins };
   };
 
+  /**
+   * IF and I have no time constant: v̇ = R I integrates dt·R of the input per step. Frameworks that
+   * read R as a per-step gain write R ≈ 1, which at dt = 1e-4 s integrates 1e-4 per step: say so.
+   */
+  const warnDtFree = (n: NirNode, gain: Float64Array): void => {
+    const g = Math.max(...gain.map(Math.abs));
+    if (g > 0 && g < 1e-2) o.onWarning?.('SNN0326', `NIR node ${n.name} (${n.type}): dt·R = ${g} — each step integrates ${g} of the input. NIR's ${n.type} is v̇ = R·I; if R was meant per step, pass --dt 1`);
+  };
   /** The delay of a recurrent edge e = a -> n: the previous step's spikes of the neuron a (or of the Scale after it). */
   const delayOf = (e: number, n: NirNode): void => {
     const a = g.nodes.get(g.edges[e][0])!;
@@ -424,7 +434,10 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
         let synapseDecay: number | undefined;
         let gain: Float64Array;
         let drive = new Float64Array(size);
-        if (n.type === 'IF') gain = perNeuron(n, 'r', size).map((r) => o.dt * r);
+        if (n.type === 'IF') {
+          gain = perNeuron(n, 'r', size).map((r) => o.dt * r);
+          warnDtFree(n, gain);
+        }
         else if (n.type === 'Threshold') {
           gain = new Float64Array(size).fill(1);
           leak = 0;
@@ -511,7 +524,11 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
         const r = perNeuron(n, 'r', size);
         let ref = summedRef;
         const attrs: PendingNode['attrs'] = {};
-        if (n.type === 'I') foldGain(n, ins, r.map((x) => o.dt * x), new Float64Array(size));
+        if (n.type === 'I') {
+          const gain = r.map((x) => o.dt * x);
+          warnDtFree(n, gain);
+          foldGain(n, ins, gain, new Float64Array(size));
+        }
         else {
           const tau = uniformTau(n, n.type === 'LI' ? 'tau' : 'tau_mem', size, o.dt);
           const vl = perNeuron(n, 'v_leak', size);

@@ -4,7 +4,8 @@
  * A population `if` with threshold θ_c emits θ_c per spike; a NIR neuron emits 1. So each
  * population is written as a neuron followed by Scale(θ): IF(r = 1/dt, v_threshold = θ, v_reset = 0)
  * when it does not leak (v += dt·r·I = I, snnc's step), LIF(τ = dt/(1−λ), r = τ/dt, v_leak = 0)
- * when it leaks by λ per step (v = λv + I), CubaLIF when a synaptic current feeds it. A projection is Conv2d, Linear (no bias) or Affine;
+ * when it leaks by λ per step (v = λv + I; λ, and so τ, per neuron when the leak is), CubaLIF when a
+ * synaptic current feeds it. A projection is Conv2d, Linear (no bias) or Affine;
  * an add is NIR's implicit sum of the edges into a node; a readout is an integrator I(r = 1/dt),
  * a leaky one LI (CubaLI after a synaptic current)
  * (the sum; snnc reports it divided by t); average pools are AvgPool2d, a global one AvgPool2d

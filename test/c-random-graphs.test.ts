@@ -48,6 +48,7 @@ describe('C back end vs reference interpreter on 500 random graphs', () => {
           seen.add(`overflow:${n.attrs.overflow}`);
           seen.add(`reset:${n.attrs.reset}`);
           seen.add(`leak:${n.attrs.leak ?? 'none'}`);
+          if (typeof n.attrs.leakmul === 'object') seen.add('leak:per-channel-or-neuron');
           if (n.attrs.round) seen.add(`round:${n.attrs.round}`);
           if (n.attrs.bias) seen.add(`bias-rows:${graph.consts.get((n.attrs.bias as { const: string }).const)!.type.shape[0] > 2 ? 'T' : graph.consts.get((n.attrs.bias as { const: string }).const)!.type.shape[0]}`);
         }
@@ -58,7 +59,7 @@ describe('C back end vs reference interpreter on 500 random graphs', () => {
         }
       }
     }
-    for (const f of ['conv2d', 'dense', 'add', 'mul', 'sumpool2d', 'maxpool2d', 'spikemaxpool', 'globalsumpool', 'concat', 'flatten', 'if', 'readout', 'overflow:saturate', 'overflow:wrap', 'reset:zero', 'reset:subtract', 'leak:shift', 'leak:mul', 'round:floor', 'round:trunc', 'round:half-up', 'bias-rows:1', 'bias-rows:2', 'bias-rows:T', 'conv:grouped', 'conv:dilated', 'conv:strided', 'input:static', 'input:temporal']) {
+    for (const f of ['conv2d', 'dense', 'add', 'mul', 'sumpool2d', 'maxpool2d', 'spikemaxpool', 'globalsumpool', 'concat', 'flatten', 'if', 'readout', 'overflow:saturate', 'overflow:wrap', 'reset:zero', 'reset:subtract', 'leak:shift', 'leak:mul', 'round:floor', 'round:trunc', 'round:half-up', 'bias-rows:1', 'bias-rows:2', 'bias-rows:T', 'conv:grouped', 'conv:dilated', 'conv:strided', 'input:static', 'input:temporal', 'leak:per-channel-or-neuron']) {
       expect(seen.has(f), f).toBe(true);
     }
   });

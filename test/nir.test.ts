@@ -455,7 +455,7 @@ describe('leaky readouts: LI and CubaLI', () => {
 });
 
 describe('a membrane time constant per neuron', () => {
-  it('imports as a leak per neuron: float spikes follow the NIR equations, C is bit-exact, the core refuses it, it round-trips', async () => {
+  it('imports as a leak per neuron: float spikes follow the NIR equations, C and the core are bit-exact, it round-trips', async () => {
     const tau = [0.002, 0.0025, 0.01];
     const vth = [0.05, 0.08, 0.08];
     const W = [1, 1, 1];
@@ -499,7 +499,14 @@ describe('a membrane time constant per neuron', () => {
     const r = verifyProgram(fixed, await buildProgram(dir, ['tau'], [...WARNINGS, '-O2']), dir, { count: 1, size: frames.length, data: Int32Array.from(frames) });
     expect(r.first).toBeUndefined();
     expect(r.bitExact).toBe(true);
-    expect(() => targetByName('core:generic').emit(toFixed(graph, targetByName('core:generic').desc(), { inputScale: 1 }), 'm')).toThrow(/one leak per population/);
+    // the core holds a leak multiplier per neuron too (image version 4)
+    const core = targetByName('core:generic');
+    const onCore = toFixed(graph, core.desc(), { inputScale: 1 });
+    const image = decodeImage(core.emit(onCore, 'm').find((f) => f.path === IMAGE_FILE)!.contents as Uint8Array);
+    expect(image.units.find((u) => u.kind === 0)!.leakMulCount).toBe(3);
+    const rc = verifyCore(onCore, new CoreSimulator(image), { count: 1, size: frames.length, data: Int32Array.from(frames) });
+    expect(rc.first).toBeUndefined();
+    expect(rc.bitExact).toBe(true);
     const back = importNir(nirGraphOf(await readHdf5(await writeHdf5(exportNir(graph, { dt: NIR_DEFAULT_DT })), 'tau'), 'tau'), { dt: NIR_DEFAULT_DT, name: 'x' });
     expect(printGraph(back, { sidecar: 'w.bin' }).text).toBe(printGraph(graph, { sidecar: 'w.bin' }).text);
   });

@@ -47,6 +47,8 @@ export function buildImage(net: CoreNetwork, m: Mapping, d: CoreDesc): CoreImage
       leakShift: u.leak.shift,
       leakMul: u.leak.mul,
       leakRound: ROUND[u.leak.round],
+      leakMulCount: u.leakMuls ? u.size : 0,
+      leakMuls: u.leakMuls ? Int32Array.from(u.leakMuls) : new Int32Array(0),
       threshold: population ? fits(u, 'threshold', u.threshold, d.thresholdBits.value, d.thresholdBits.source) : new Int32Array(u.size),
       vinit: fits(u, 'initial membrane', u.vinit, u.vBits, 'its membrane width'),
       biasRows: u.bias.length,

@@ -12,7 +12,7 @@
 import { SnncError } from '../../ir/diagnostics.js';
 
 export const IMAGE_MAGIC = 'SNNCCORE';
-export const IMAGE_VERSION = 3;
+export const IMAGE_VERSION = 4;
 
 export interface ImageUnit {
   kind: number; // 0 population, 1 readout
@@ -27,6 +27,9 @@ export interface ImageUnit {
   leakShift: number;
   leakMul: number;
   leakRound: number; // 0 floor, 1 trunc, 2 half-up
+  /** 0, or `size`: a leak multiplier per neuron (then leakMul is unused). */
+  leakMulCount: number;
+  leakMuls: Int32Array;
   threshold: Int32Array;
   vinit: Int32Array;
   biasRows: number;
@@ -119,7 +122,8 @@ export const LAYOUT: Field[] = [
     type: 'list',
     count: n('unitCount'),
     fields: [
-      ...['kind', 'size', 'channels', 'level', 'accBits', 'vBits', 'overflow', 'subtract', 'leakKind', 'leakShift', 'leakMul', 'leakRound'].map((name) => ({ name, type: 'u32' as const })),
+      ...['kind', 'size', 'channels', 'level', 'accBits', 'vBits', 'overflow', 'subtract', 'leakKind', 'leakShift', 'leakMul', 'leakRound', 'leakMulCount'].map((name) => ({ name, type: 'u32' as const })),
+      { name: 'leakMuls', type: 'i32[]', count: n('leakMulCount') },
       { name: 'threshold', type: 'i32[]', count: n('size') },
       { name: 'vinit', type: 'i32[]', count: n('size') },
       { name: 'biasRows', type: 'u32' },
@@ -319,6 +323,8 @@ function checkImage(img: CoreImage): void {
     if (u.kind > 1 || u.channels < 1 || u.size % u.channels !== 0) bad(`unit ${k}: kind ${u.kind}, ${u.size} neurons in ${u.channels} channels`);
     if (u.accBits < 2 || u.accBits > 48 || u.vBits < 2 || u.vBits > 48 || u.overflow > 1 || u.subtract > 1) bad(`unit ${k}: widths or modes out of range`);
     if (u.leakKind > 2 || u.leakShift > 30 || u.leakRound > 2 || u.leakMul * 2 ** (u.vBits - 1) >= 2 ** 53) bad(`unit ${k}: leak out of range`);
+    if (u.leakMulCount !== 0 && u.leakMulCount !== u.size) bad(`unit ${k}: ${u.leakMulCount} leak multipliers for ${u.size} neurons`);
+    if (u.leakMuls.some((m) => m < 0 || m * 2 ** (u.vBits - 1) >= 2 ** 53)) bad(`unit ${k}: a leak multiplier out of range`);
     if (u.biasRows < 1 || u.biasRows > img.steps) bad(`unit ${k}: ${u.biasRows} bias rows for ${img.steps} steps`);
     if (u.kind === 0 && u.threshold.some((t) => t <= 0)) bad(`unit ${k}: a threshold is not positive`);
     if (u.level < 1 || u.level > img.unitCount) bad(`unit ${k}: level ${u.level} out of range`);

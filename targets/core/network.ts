@@ -51,6 +51,8 @@ export interface Unit {
   readonly overflow: 'saturate' | 'wrap';
   readonly subtract: boolean;
   readonly leak: Leak;
+  /** Per neuron (HWC), when the leak multiplier is given per channel or per neuron. */
+  readonly leakMuls?: Float64Array;
   /** Per neuron, HWC (populations). */
   readonly threshold: Float64Array;
   readonly vinit: Float64Array;
@@ -198,8 +200,6 @@ export function coreNetwork(g: Graph): CoreNetwork {
     throw new SnncError('SNN0205', `'${n.op}' is not linear, and an event-driven core has no max-pool unit: convert with --maxpool avg, or compile for the c target`, `%${n.id}`);
   };
   for (const n of g.nodes) if (n.op === 'maxpool2d' || n.op === 'spikemaxpool') unsupported(n);
-  const perNeuronLeak = g.nodes.find((n) => n.op === 'if' && isConstRef(n.attrs.leakmul));
-  if (perNeuronLeak) throw new SnncError('SNN0205', 'the core has one leak per population, and this one leaks per channel or per neuron: compile for the c target', `%${perNeuronLeak.id}`);
   const synapse = g.nodes.find((n) => n.op === 'synapse');
   if (synapse) throw new SnncError('SNN0205', 'the core\'s neurons have a membrane and no synaptic-current state (a current-based LIF): compile for the c target', `%${synapse.id}`);
   const ops = [...plan.staticOps, ...plan.stepOps];
@@ -341,6 +341,8 @@ export function coreNetwork(g: Graph): CoreNetwork {
       overflow: attrStr(n, 'overflow') as 'saturate' | 'wrap',
       subtract: population ? attrStr(n, 'reset') === 'subtract' : false,
       leak: leakOfNode(n),
+      // a leak multiplier per channel or per neuron, one per neuron (HWC), or none
+      leakMuls: isConstRef(n.attrs.leakmul) ? perNeuron(attrVector(n, 'leakmul', g.consts)) : undefined,
       threshold: population ? perNeuron(attrVector(n, 'threshold', g.consts)) : new Float64Array(buf.size),
       vinit: population ? perNeuron(attrVector(n, 'vinit', g.consts)) : new Float64Array(buf.size),
       bias,

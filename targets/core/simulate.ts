@@ -25,7 +25,7 @@
  * (a sender waits while a full queue drains). A step is the sum of its phases (a barrier ends
  * it); the load phase runs once per sample.
  */
-import { leak as leakOf, narrow, type Leak, type Overflow } from '../../ir/fixed-arith.js';
+import { leak as leakOf, narrow, shiftRound, type Leak, type Overflow } from '../../ir/fixed-arith.js';
 import type { CoreImage, ImageUnit } from './image.js';
 import { xyLinks } from './mesh.js';
 import { poolSource } from './network.js';
@@ -432,7 +432,8 @@ export class CoreSimulator {
         a = narrow(a, u.accBits, s.mode);
         s.counters[0]++;
       }
-      let w = (s.leak.kind === 'none' ? s.v[i] : leakOf(s.v[i], s.leak)) + a + bias[row + i];
+      const leaked = s.leak.kind === 'none' ? s.v[i] : u.leakMulCount ? shiftRound(s.v[i] * u.leakMuls[i], s.leak.shift, s.leak.round) : leakOf(s.v[i], s.leak);
+      let w = leaked + a + bias[row + i];
       if (w > vHi || w < -vHi - 1) {
         w = narrow(w, u.vBits, s.mode);
         s.counters[1]++;

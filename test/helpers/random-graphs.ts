@@ -74,7 +74,15 @@ export function randomGraph(seed: number): RandomGraph {
       attrs.leak = leak;
       attrs.leakshift = r.int(0, 8);
       attrs.round = r.pick(['floor', 'trunc', 'half-up']);
-      if (leak === 'mul') attrs.leakmul = r.int(0, 300);
+      if (leak === 'mul') {
+        attrs.leakmul = r.int(0, 300);
+        // a multiplier per channel or per neuron now and then (drawn apart, so the other draws stay as they were)
+        const side = new Rng(seed ^ (0x1eaf + b.nodes.length));
+        if (side.chance(0.4)) {
+          const n = side.chance(0.5) ? C : size;
+          attrs.leakmul = { const: b.constant(`${hint}.leakmul`, { dtype: 'i16', shape: [n] }, Int32Array.from({ length: n }, () => side.int(0, 300))) };
+        }
+      }
     }
     const n = b.node(hint, 'if', [x.ref], attrs, type(x.shape, 'u1'));
     return { ref: { kind: 'value', id: n.id }, shape: x.shape, events: true };

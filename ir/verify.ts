@@ -80,6 +80,44 @@ function channelCount(t: TensorType): number {
   return t.shape.length >= 2 ? t.shape[1] : 1;
 }
 
+/**
+ * The leak of a population (`if`), a readout or a synaptic current. snn-float: a factor in [0, 1]
+ * (0 keeps no memory, NIR's Threshold) — `leak`, or a synapse's `decay` — one, or for a population
+ * one per channel or per neuron. snn-fixed: leakshift in 0..30, a rounding, and leakmul a
+ * non-negative integer (or, for a population, one per channel or per neuron) whose product with the
+ * register stays below 2^53.
+ */
+function checkLeak(g: Graph, node: Node, sink: DiagnosticSink, sizes?: { perChannel: number; perNeuron: number }): void {
+  const where = whereOf(node);
+  const values = (v: AttrValue | undefined): number[] => (typeof v === 'number' ? [v] : isConstRef(v) ? Array.from(g.consts.get(v.const)?.data ?? []) : []);
+  const sizeOk = (name: string, v: AttrValue | undefined): void => {
+    if (!isConstRef(v)) return;
+    const n = values(v).length;
+    if (!sizes) sink.error('SNN0108', `${name} must be one number for '${node.op}'`, where);
+    else if (n !== 1 && n !== sizes.perChannel && n !== sizes.perNeuron) sink.error('SNN0108', `${name} has ${n} values, expected 1, ${sizes.perChannel} (channels) or ${sizes.perNeuron} (neurons)`, where);
+  };
+  if (g.stage === 'snn-float') {
+    const name = node.op === 'synapse' ? 'decay' : 'leak';
+    const bad = values(node.attrs[name]).find((l) => !(l >= 0 && l <= 1));
+    if (bad !== undefined) sink.error('SNN0108', `${name} ${bad} must be in [0, 1]`, where);
+    sizeOk(name, node.attrs[name]);
+    return;
+  }
+  const leak = node.attrs.leak ?? 'none';
+  if (leak === 'none') return;
+  const k = node.attrs.leakshift;
+  if (typeof k !== 'number' || !(k >= 0 && k <= 30)) sink.error('SNN0106', 'leak needs leakshift in 0..30', where);
+  const lm = node.attrs.leakmul;
+  if (leak === 'mul' && typeof lm !== 'number' && !isConstRef(lm)) sink.error('SNN0106', 'leak = "mul" needs leakmul', where);
+  sizeOk('leakmul', lm);
+  const bits = node.attrs[node.op === 'if' ? 'vbits' : node.op === 'synapse' ? 'ibits' : 'sumbits'];
+  const m = values(lm).find((x) => !(Number.isInteger(x) && x >= 0 && typeof bits === 'number' && x * 2 ** (bits - 1) < 2 ** 53));
+  if (leak === 'mul' && m !== undefined && typeof bits === 'number') {
+    sink.error('SNN0112', `leakmul ${m} times a ${bits}-bit register exceeds 2^53 or is not a non-negative integer: not exactly representable`, where);
+  }
+  if (node.attrs.round === undefined) sink.error('SNN0106', 'a leak needs round', where);
+}
+
 function checkNeuronParams(g: Graph, node: Node, sink: DiagnosticSink): void {
   const where = whereOf(node);
   const C = channelCount(node.type);
@@ -119,32 +157,11 @@ function checkNeuronParams(g: Graph, node: Node, sink: DiagnosticSink): void {
       sink.error('SNN0108', `bias table has shape ${formatShape(c.type.shape)}, expected [R,${C}] or [R,...neuron shape] with 1 <= R <= ${T}`, where);
     }
   }
-  if (g.stage === 'snn-float') {
-    // a leak of 0 keeps no memory (NIR's Threshold); per channel or per neuron as a constant
-    const leak = node.attrs.leak;
-    const leaks = typeof leak === 'number' ? [leak] : isConstRef(leak) ? Array.from(g.consts.get(leak.const)?.data ?? []) : [];
-    const bad = leaks.find((l) => !(l >= 0 && l <= 1));
-    if (bad !== undefined) sink.error('SNN0108', `leak ${bad} must be in [0, 1]`, where);
-    return;
-  }
+  checkLeak(g, node, sink, { perChannel: C, perNeuron });
+  if (g.stage === 'snn-float') return;
   for (const name of ['accbits', 'vbits'] as const) {
     const b = node.attrs[name];
     if (typeof b === 'number' && !(b >= 2 && b <= 48)) sink.error('SNN0108', `${name} ${b} must be between 2 and 48`, where);
-  }
-  const leak = node.attrs.leak ?? 'none';
-  if (leak !== 'none') {
-    const k = node.attrs.leakshift;
-    if (typeof k !== 'number' || !(k >= 0 && k <= 30)) sink.error('SNN0106', 'leak needs leakshift in 0..30', where);
-    const lm = node.attrs.leakmul;
-    if (leak === 'mul' && typeof lm !== 'number' && !isConstRef(lm)) sink.error('SNN0106', 'leak = "mul" needs leakmul', where);
-    // one multiplier, or a constant with one per channel or per neuron
-    const muls = typeof lm === 'number' ? [lm] : isConstRef(lm) ? Array.from(g.consts.get(lm.const)?.data ?? []) : [];
-    const vb = node.attrs.vbits;
-    const m = muls.find((x) => !(Number.isInteger(x) && x >= 0 && typeof vb === 'number' && x * 2 ** (vb - 1) < 2 ** 53));
-    if (leak === 'mul' && m !== undefined && typeof vb === 'number') {
-      sink.error('SNN0112', `leakmul ${m} times a ${vb}-bit membrane exceeds 2^53 or is not a non-negative integer: not exactly representable`, where);
-    }
-    if (node.attrs.round === undefined) sink.error('SNN0106', 'a leaking neuron needs round', where);
   }
   for (const name of ['threshold', 'vinit', 'shift'] as const) {
     const v = node.attrs[name];
@@ -195,8 +212,9 @@ export function verify(g: Graph): Diagnostic[] {
       // a recurrent edge: a delay may read the spikes of a population later in the step
       const back = r.kind === 'value' && !t && node.op === 'delay' && spiking ? later.get(r.id) : undefined;
       if (back) {
-        if (back.op === 'if' || back.op === 'delay') t = back.type;
-        else sink.error('SNN0103', `delay reads %${r.id}, defined later: a recurrent edge must read a population's spikes ('if'), found '${back.op}'`, where);
+        const spikes = back.op === 'if' || (back.op === 'delay' && later.get(back.inputs[0]?.id ?? '')?.op === 'if');
+        if (spikes) t = back.type;
+        else sink.error('SNN0103', `delay reads %${r.id}, defined later: a recurrent edge must read a population's spikes ('if', or a delay of them), found '${back.op}'`, where);
       }
       if (!t) {
         if (!back) sink.error('SNN0103', `operand ${i} refers to undefined ${r.kind === 'value' ? `value %${r.id}` : `constant @${r.id}`}`, where);
@@ -235,6 +253,9 @@ export function verify(g: Graph): Diagnostic[] {
         sink.error('SNN0108', `${node.op}: ${e.message}`, where);
       }
       if (node.op === 'if') checkNeuronParams(g, node, sink);
+      if (node.op === 'readout' || node.op === 'synapse') checkLeak(g, node, sink);
+      const ibits = node.attrs.ibits;
+      if (node.op === 'synapse' && typeof ibits === 'number' && !(ibits >= 2 && ibits <= 48)) sink.error('SNN0108', `ibits ${ibits} must be between 2 and 48`, where);
       const sumbits = node.attrs.sumbits;
       if (node.op === 'readout' && typeof sumbits === 'number' && !(sumbits >= 2 && sumbits <= 53)) {
         sink.error('SNN0108', `sumbits ${sumbits} must be between 2 and 53 (the reference interpreter is exact below 2^53)`, where);

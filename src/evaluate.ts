@@ -55,6 +55,13 @@ export interface EvalOptions {
   readonly progress?: (phase: string, total: number) => (n: number) => void;
 }
 
+/** The float spiking network quantized for a target, and its accuracy on the data at each checkpoint. */
+async function integerAccuracy(snn: Graph, f: NonNullable<EvalOptions['fixed']>, o: Pick<EvalOptions, 'data' | 'labels' | 'threads'>, cps: readonly number[], onProgress: (n: number) => void): Promise<{ T: number; accuracy: number }[]> {
+  const g = toFixed(snn, f.target, { inputScale: f.inputScale, ...(f.weightBits ? { weightBits: f.weightBits } : {}), ...(f.granularity ? { granularity: f.granularity } : {}) });
+  const q = await simulateFixed(g, integerSamples(g, o.data), cps, o.threads, onProgress);
+  return q.checkpoints.map((t, k) => ({ T: t, accuracy: accuracy(q.predictions[k], o.labels) }));
+}
+
 /** `ann`: the network after prepareAnn, in whose input layout the data sets are. */
 export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> {
   const start = performance.now();
@@ -83,12 +90,7 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
         const sums = await simulatePermuted(snn, o.data, { ...o.permute!, steps: t }, o.threads, tick(`${m.name} permuted T=${t}`, o.data.count));
         permuted.push({ T: t, accuracy: accuracy(argmaxRows(sums, o.data.count, classes), o.labels) });
       }
-      if (o.fixed) {
-        const f = o.fixed;
-        const g = toFixed(snn, f.target, { inputScale: f.inputScale, ...(f.weightBits ? { weightBits: f.weightBits } : {}), ...(f.granularity ? { granularity: f.granularity } : {}) });
-        const q = await simulateFixed(g, integerSamples(g, o.data), cps, o.threads, tick(`${m.name} integer`, o.data.count));
-        q.checkpoints.forEach((t, k) => fixed.push({ T: t, accuracy: accuracy(q.predictions[k], o.labels) }));
-      }
+      if (o.fixed) fixed.push(...(await integerAccuracy(snn, o.fixed, o, cps, tick(`${m.name} integer`, o.data.count))));
     }
     methods.push({ method: m, layers, snn: points, ...(o.fixed ? { fixed } : {}), ...(o.permute ? { permuted } : {}) });
   }
@@ -115,13 +117,7 @@ export async function evaluateSpiking(snn: Graph, o: Omit<EvalOptions, 'calib' |
   if (over !== undefined) throw new SnncError('SNN0407', `T=${over} is beyond the network's ${snn.steps} steps`);
   const r = await simulateFloat(snn, o.data, cps, o.threads, tick('snn', o.data.count));
   const points = r.checkpoints.map((t, k) => ({ T: t, accuracy: accuracy(r.predictions[k], o.labels), spikeRate: r.spikeRates[k] }));
-  let fixed: { T: number; accuracy: number }[] | undefined;
-  if (o.fixed) {
-    const f = o.fixed;
-    const g = toFixed(snn, f.target, { inputScale: f.inputScale, ...(f.weightBits ? { weightBits: f.weightBits } : {}), ...(f.granularity ? { granularity: f.granularity } : {}) });
-    const q = await simulateFixed(g, integerSamples(g, o.data), cps, o.threads, tick('integer', o.data.count));
-    fixed = q.checkpoints.map((t, k) => ({ T: t, accuracy: accuracy(q.predictions[k], o.labels) }));
-  }
+  const fixed = o.fixed ? await integerAccuracy(snn, o.fixed, o, cps, tick('integer', o.data.count)) : undefined;
   return { images: o.data.count, layers: r.populations.map((p) => p.id), snn: points, ...(fixed ? { fixed } : {}), seconds: (performance.now() - start) / 1000 };
 }
 

@@ -172,7 +172,7 @@ class FixedNeurons implements Unit {
     const o = out.data;
     const ev = out.ev;
     for (let e = 0; e < out.nev; e++) o[ev[e]] = 0;
-    const { v, theta: th, accBits, vBits, mode, subtract } = this;
+    const { v, theta: th, accBits, vBits, mode, subtract, leak, muls } = this;
     const C = this.op.out.C;
     const perNeuron = this.terms.perNeuron;
     const thPerNeuron = this.thetaPerNeuron;
@@ -186,8 +186,7 @@ class FixedNeurons implements Unit {
         a = narrow(a, accBits, mode);
         this.counters[0]++;
       }
-      const muls = this.muls;
-      const leaked = muls ? shiftRound(v[i] * (muls.perNeuron ? muls.data[i] : muls.data[c]), this.leak.shift, this.leak.round) : leakOf(v[i], this.leak);
+      const leaked = muls ? shiftRound(v[i] * (muls.perNeuron ? muls.data[i] : muls.data[c]), leak.shift, leak.round) : leakOf(v[i], leak);
       let w = leaked + a + (perNeuron ? row[i] : row[c]);
       if (w > vHi || w < -vHi - 1) {
         w = narrow(w, vBits, mode);

@@ -39,6 +39,14 @@ export function integerOptions(a: Argv): Argv {
     .option('granularity', { choices: ['channel', 'tensor'] as const, describe: 'one weight scale per output channel or per layer (default: the target’s)' });
 }
 
+/** The --weight-bits and --granularity asked for (the target's own when absent). */
+export function integerFormats(args: Record<string, unknown>): { weightBits?: number; granularity?: 'channel' | 'tensor' } {
+  return {
+    ...(args['weight-bits'] !== undefined ? { weightBits: Number(args['weight-bits']) } : {}),
+    ...(args.granularity ? { granularity: args.granularity as 'channel' | 'tensor' } : {}),
+  };
+}
+
 export function methodOptions(a: Argv): Argv {
   return a
     .option('threshold', { choices: ['max', 'percentile', 'channel-percentile', 'mmse', 'channel-mmse'] as const, default: 'channel-percentile', describe: 'threshold balancing rule (per layer or per channel; mmse: SNN Calibration\'s search for T steps)' })

@@ -131,10 +131,6 @@ export function createPool<P, I, O>(kind: string, payload: P, threads: number): 
   };
 }
 
-/**
- * Map the chunks through task `kind` on at most `threads` workers (never more than there are
- * chunks) and close the pool; `onProgress` gets each finished chunk's sample count.
- */
 /** As mapChunks, but each chunk's result goes to `fold` in chunk order and is not kept. */
 export async function foldChunks<P, I extends { readonly count: number }, O>(kind: string, payload: P, parts: readonly I[], threads: number, fold: (output: O, index: number) => void, onProgress?: (samples: number) => void): Promise<void> {
   const pool = createPool<P, I, O>(kind, payload, Math.min(threads, parts.length));
@@ -145,6 +141,10 @@ export async function foldChunks<P, I extends { readonly count: number }, O>(kin
   }
 }
 
+/**
+ * Map the chunks through task `kind` on at most `threads` workers (never more than there are
+ * chunks) and close the pool; `onProgress` gets each finished chunk's sample count.
+ */
 export async function mapChunks<P, I extends { readonly count: number }, O>(kind: string, payload: P, parts: readonly I[], threads: number, onProgress?: (samples: number) => void): Promise<O[]> {
   const pool = createPool<P, I, O>(kind, payload, Math.min(threads, parts.length));
   try {

@@ -79,6 +79,8 @@ export class ChannelStats {
   max = 0;
   private exact: Float32Array | undefined = new Float32Array(16);
   private hist: Histogram | undefined;
+  /** A merged copy (a layer's): a percentile may reorder its values in place. */
+  private scratch = false;
 
   get isExact(): boolean {
     return this.exact !== undefined;
@@ -136,6 +138,7 @@ export class ChannelStats {
         at += p.count;
       }
       out.exact = all;
+      out.scratch = true;
     } else {
       out.exact = undefined;
       out.hist = new Histogram();
@@ -150,7 +153,7 @@ export class ChannelStats {
   percentile(p: number, exactPercentile: (values: Float32Array, p: number) => number): number {
     if (this.count === 0) return NaN;
     if (p >= 100) return this.max;
-    if (this.exact) return exactPercentile(this.values()!.slice(), p);
+    if (this.exact) return exactPercentile(this.scratch ? this.values()! : this.values()!.slice(), p);
     const pos = ((this.count - 1) * p) / 100;
     const k = Math.floor(pos);
     const lo = this.hist!.valueAt(k, this.max);

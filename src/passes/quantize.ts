@@ -259,6 +259,16 @@ export const quantize: Pass<QuantizeOptions> = {
       if (values.every((v) => v === first)) return first;
       return { const: (intConst(hint, [values.length], values, 8) as { id: string }).id };
     };
+    /**
+     * A leak factor λ (one, or one per channel or per neuron) as the integer leak v = rnd(v·m / 2^16),
+     * m = round(λ·2^16); no attributes when nothing leaks.
+     */
+    const integerLeak = (hint: string, factors: Float64Array): Record<string, AttrValue> => {
+      if (factors.every((l) => l >= 1)) return {};
+      const muls = Float64Array.from(factors, (l) => Math.round(l * 2 ** 16));
+      const leakmul = muls.length === 1 ? muls[0] : { const: (intConst(`${hint}.leakmul`, [muls.length], muls) as { id: string }).id };
+      return { leak: 'mul', leakmul, leakshift: 16, round: o.target.leakRounding };
+    };
     /** Events worth a_c per unit, as a current in the accumulator's units: mul(events, round(a S)). */
     const eventsAsCurrent = (r: Ref, acc: Accumulator): Ref => {
       const leaf = byId.get(r.id)!;
@@ -321,8 +331,7 @@ export const quantize: Pass<QuantizeOptions> = {
           if (!acc) throw new SnncError('SNN0202', `the synaptic current %${n.id} feeds no neuron or readout`, where);
           const decay = attrNum(n, 'decay');
           const input = amp.has(n.inputs[0].id) ? eventsAsCurrent(n.inputs[0], acc) : n.inputs[0];
-          const attrs: Record<string, AttrValue> = { ibits: o.target.accBits, overflow: o.target.overflow };
-          if (decay < 1) Object.assign(attrs, { leak: 'mul', leakmul: Math.round(decay * 2 ** 16), leakshift: 16, round: o.target.leakRounding });
+          const attrs: Record<string, AttrValue> = { ibits: o.target.accBits, overflow: o.target.overflow, ...integerLeak(n.id, Float64Array.of(decay)) };
           rw.keep(n, { inputs: [input], attrs, type: { dtype: `i${o.target.accBits}`, shape: n.type.shape } });
           break;
         }
@@ -364,19 +373,13 @@ export const quantize: Pass<QuantizeOptions> = {
             const C = thq.length;
             attrs.stepbias = { const: (intConst(`${n.id}.stepbias`, c.type.shape, Float64Array.from(c.data, (v, i) => roundHalfAway(v * thq[i % C])), 8) as { id: string }).id };
           }
-          // the leak λ as a multiplier of 2^-16: one, or one per channel or per neuron
-          const leak = attrVector(n, 'leak', g.consts, 1)!;
-          if (leak.some((l) => l < 1)) {
-            const muls = Float64Array.from(leak, (l) => Math.round(l * 2 ** 16));
-            Object.assign(attrs, { leak: 'mul', leakmul: leak.length === 1 ? muls[0] : { const: (intConst(`${n.id}.leakmul`, [muls.length], muls) as { id: string }).id }, leakshift: 16, round: o.target.leakRounding });
-          }
+          Object.assign(attrs, integerLeak(n.id, attrVector(n, 'leak', g.consts, 1)!));
           rw.keep(n, { inputs: currentInput(n), attrs, type: { dtype: 'u1', shape: n.type.shape } });
           break;
         }
         case 'readout': {
           const S = accByNode.get(n.id)!.scale!;
-          const leak = attrNum(n, 'leak', 1);
-          const leakAttrs: Record<string, AttrValue> = leak < 1 ? { leak: 'mul', leakmul: Math.round(leak * 2 ** 16), leakshift: 16, round: o.target.leakRounding } : {};
+          const leakAttrs = integerLeak(n.id, Float64Array.of(attrNum(n, 'leak', 1)));
           rw.keep(n, { inputs: currentInput(n), attrs: { sumbits: o.target.sumBits, overflow: o.target.overflow, scale: 1 / S[0], ...leakAttrs }, type: { dtype: `i${o.target.sumBits}`, shape: n.type.shape } });
           break;
         }

@@ -15,7 +15,7 @@ import { SnncError } from '../../ir/diagnostics.js';
 import { buildPlan, type Buf, type Plan, type PlanOp, type Store, type WindowGeom } from '../../ir/engine/plan.js';
 import { Arena } from '../../ir/engine/arena.js';
 import { layoutParam, leakMuls, leakOfNode, stepTerms } from '../../ir/engine/neuron-fixed.js';
-import { maxOf } from '../../ir/fixed-arith.js';
+import { maxOf, type Leak } from '../../ir/fixed-arith.js';
 import { attrInt, attrStr, attrVector } from '../../ir/ops.js';
 import { intFormat, intRange, type Graph, type Node } from '../../ir/types.js';
 
@@ -100,6 +100,13 @@ function arrayLiteral(values: ArrayLike<number>, perLine = 24): string {
 
 const OVERFLOW_FN = { saturate: 'snnc_saturate', wrap: 'snnc_wrap' } as const;
 const ROUND_CONST = { floor: 'SNNC_ROUND_FLOOR', trunc: 'SNNC_ROUND_TRUNC', 'half-up': 'SNNC_ROUND_HALF_UP' } as const;
+
+/** The C expression of a leak applied to `value` (an int64 expression); `mul`: the multiplier's expression when not the scalar one. */
+function leakC(leak: Leak, value: string, mul = String(leak.mul)): string {
+  if (leak.kind === 'none') return value;
+  if (leak.kind === 'shift') return `snnc_leak_shift(${value}, ${leak.shift}, ${ROUND_CONST[leak.round]})`;
+  return `snnc_leak_mul(${value}, ${mul}, ${leak.shift}, ${ROUND_CONST[leak.round]})`;
+}
 
 interface StoreInfo {
   readonly k: number;
@@ -344,8 +351,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         const muls = leakMuls(node, g, op.out);
         if (muls) globals.line(`static const int32_t ${p}_lm${k}[${muls.data.length}] = ${arrayLiteral(muls.data)};`);
         const mul = muls ? `${p}_lm${k}[${muls.perNeuron ? 'i' : 'c'}]` : String(leak.mul);
-        const leakExpr =
-          leak.kind === 'none' ? '(int64_t)v[i]' : leak.kind === 'shift' ? `snnc_leak_shift(v[i], ${leak.shift}, ${ROUND_CONST[leak.round]})` : `snnc_leak_mul(v[i], ${mul}, ${leak.shift}, ${ROUND_CONST[leak.round]})`;
+        const leakExpr = leakC(leak, '(int64_t)v[i]', mul);
         const subtract = attrStr(node, 'reset') === 'subtract';
         w.line(`const ${inS.ctype} *x = s->x${inS.k};`);
         w.line(`int32_t *v = s->v${k};`);
@@ -375,10 +381,8 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         const bits = attrInt(node, 'ibits');
         const narrowFn = OVERFLOW_FN[attrStr(node, 'overflow') as 'saturate' | 'wrap'];
         const leak = leakOfNode(node);
-        const cur = `(int64_t)s->x${out.k}[i]`;
-        const leakExpr = leak.kind === 'none' ? cur : leak.kind === 'shift' ? `snnc_leak_shift(${cur}, ${leak.shift}, ${ROUND_CONST[leak.round]})` : `snnc_leak_mul(${cur}, ${leak.mul}, ${leak.shift}, ${ROUND_CONST[leak.round]})`;
         w.open(`for (int32_t i = 0; i < ${op.out.size}; i++)`);
-        w.line(`int64_t u = ${leakExpr} + (int64_t)s->x${inS.k}[i];`);
+        w.line(`int64_t u = ${leakC(leak, `(int64_t)s->x${out.k}[i]`)} + (int64_t)s->x${inS.k}[i];`);
         w.line(`if (u > ${maxOf(bits)}LL || u < ${-maxOf(bits) - 1}LL) { u = ${narrowFn}(u, ${bits}); s->ovf_v${k}++; }`);
         w.line(`s->x${out.k}[i] = (${out.ctype})u;`);
         w.close();
@@ -399,9 +403,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         const narrowFn = OVERFLOW_FN[attrStr(node, 'overflow') as 'saturate' | 'wrap'];
         if (hasTerms) w.line(`const int32_t *row = ${p}_bias${k} + (t < ${R} ? t - 1 : ${R - 1}) * ${width};`);
         w.open(`for (int32_t i = 0; i < ${size}; i++)`);
-        const rleak = leakOfNode(node);
-        const sumExpr = rleak.kind === 'none' ? `s->sum${k}[i]` : rleak.kind === 'shift' ? `snnc_leak_shift(s->sum${k}[i], ${rleak.shift}, ${ROUND_CONST[rleak.round]})` : `snnc_leak_mul(s->sum${k}[i], ${rleak.mul}, ${rleak.shift}, ${ROUND_CONST[rleak.round]})`;
-        w.line(`int64_t u = ${sumExpr} + (int64_t)s->x${inS.k}[i]${hasTerms ? ` + row[${terms.perNeuron ? 'i' : `i % ${op.out.C}`}]` : ''};`);
+        w.line(`int64_t u = ${leakC(leakOfNode(node), `s->sum${k}[i]`)} + (int64_t)s->x${inS.k}[i]${hasTerms ? ` + row[${terms.perNeuron ? 'i' : `i % ${op.out.C}`}]` : ''};`);
         w.line(`if (u > ${maxOf(bits)}LL || u < ${-maxOf(bits) - 1}LL) { u = ${narrowFn}(u, ${bits}); s->ovf_v${k}++; }`);
         w.line(`s->sum${k}[i] = u;`);
         w.close();

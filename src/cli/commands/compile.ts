@@ -13,7 +13,7 @@ import { writeDirAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
 import { phaseBars } from '../progress.js';
 import { spikingNetwork } from '../spiking-network.js';
-import { conversionOptions, inputStepOf, integerOptions, modelOptionsOf, nirOptions, parseSteps, scaleOf, spikingInputStep } from '../options.js';
+import { conversionOptions, inputStepOf, integerFormats, integerOptions, modelOptionsOf, nirOptions, parseSteps, scaleOf, spikingInputStep } from '../options.js';
 import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels, valueRange } from '../../data/dataset.js';
 import { integerSamples } from '../../data/integer.js';
 import { buildEnergyReport, DEFAULT_PROFILE, formatEnergyReport, type EnergyReport } from '../../energy/energy-report.js';
@@ -110,8 +110,7 @@ export function compileCommand(y: Argv): Argv {
         const desc = target.desc();
         const fixed = toFixed(snn, desc, {
           inputScale,
-          ...(args['weight-bits'] !== undefined ? { weightBits: Number(args['weight-bits']) } : {}),
-          ...(args.granularity ? { granularity: args.granularity as 'channel' | 'tensor' } : {}),
+          ...integerFormats(args),
           weightClip: Number(args['weight-clip']),
           onReport: (r) => layers.push(r),
         });

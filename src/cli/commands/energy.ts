@@ -21,7 +21,7 @@ import { dependsOnT, describeMethod } from '../../methods.js';
 import { loadGraph } from '../../model-io.js';
 import { calibrate, calibrationWork, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
 import { printJson, runCommand } from '../common.js';
-import { checkScaleUsed, dataOptions, inputStepOf, integerOptions, loadCalib, methodFrom, methodOptions, parseSteps, scaleOf } from '../options.js';
+import { checkScaleUsed, dataOptions, inputStepOf, integerFormats, integerOptions, loadCalib, methodFrom, methodOptions, parseSteps, scaleOf } from '../options.js';
 import { phaseBars } from '../progress.js';
 
 export function energyOptions(a: Argv): Argv {
@@ -52,8 +52,7 @@ async function compileRuns(args: Record<string, unknown>, steps: number[], bars:
     const snn = toSnn(ann, stats, method, T, calib, method.ftbc || method.calibration ? bars.progress(`calibration T=${T}`, calibrationWork(ann, method, calib)) : undefined);
     const fixed = toFixed(snn, target.desc(), {
       inputScale,
-      ...(args['weight-bits'] !== undefined ? { weightBits: Number(args['weight-bits']) } : {}),
-      ...(args.granularity ? { granularity: args.granularity as 'channel' | 'tensor' } : {}),
+      ...integerFormats(args),
     });
     return { fixed, steps: ts };
   });

@@ -9,7 +9,7 @@ import { writeFileAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
 import { phaseBars } from '../progress.js';
 import type { PermuteGranularity } from '../../exec/permute.js';
-import { conversionOptions, inputStepOf, integerOptions, loadCalib, loadEvalData, methodsFrom, modelOptionsOf, nirOptions, parseSteps, spikingInputStep } from '../options.js';
+import { conversionOptions, inputStepOf, integerFormats, integerOptions, loadCalib, loadEvalData, methodsFrom, modelOptionsOf, nirOptions, parseSteps, spikingInputStep } from '../options.js';
 import { inputSpec } from '../../data/dataset.js';
 import type { Graph } from '../../../ir/types.js';
 import { prepareAnn } from '../../pipeline.js';
@@ -22,8 +22,7 @@ async function evalSpiking(args: Record<string, unknown>, snn: Graph, steps: num
     ? {
         target: targetByName(String(args.target)).desc(),
         inputScale: spikingInputStep(args),
-        ...(args['weight-bits'] !== undefined ? { weightBits: Number(args['weight-bits']) } : {}),
-        ...(args.granularity ? { granularity: args.granularity as 'channel' | 'tensor' } : {}),
+        ...integerFormats(args),
       }
     : undefined;
   const bars = phaseBars();
@@ -71,8 +70,7 @@ export function evalCommand(y: Argv): Argv {
           fixed = {
             target: target.desc(),
             inputScale,
-            ...(args['weight-bits'] !== undefined ? { weightBits: Number(args['weight-bits']) } : {}),
-            ...(args.granularity ? { granularity: args.granularity as 'channel' | 'tensor' } : {}),
+            ...integerFormats(args),
           };
         }
         const bars = phaseBars();

@@ -39,6 +39,11 @@ function refuse(n: Node, feature: string, fix: string): never {
   throw new SnncError('SNN0325', `%${n.id}: ${feature} has no NIR form; ${fix}`);
 }
 
+/** A scalar, per-channel or per-neuron parameter, one value per neuron (NCHW). */
+function perNeuron(values: Float64Array, size: number, HW: number): Float64Array {
+  return Float64Array.from({ length: size }, (_, i) => values[values.length === 1 ? 0 : values.length === size ? i : Math.floor(i / HW)]);
+}
+
 export interface NirExportOptions {
   /** Seconds per step: the time constants and resistances are written for it. */
   readonly dt: number;
@@ -104,8 +109,6 @@ export function exportNir(g: Graph, o: NirExportOptions): Group {
     const add = (name: string, type: string, params: [string, H5WriteNode][], m: Record<string, string | undefined> = {}): void => {
       nodes.set(name, group(new Map([['type', str(type)], ...params, meta({ ...common, ...m })])));
     };
-    /** A scalar, per-channel or per-neuron parameter, one value per neuron (NCHW). */
-    const perNeuron = (values: Float64Array, size: number, HW: number): Float64Array => Float64Array.from({ length: size }, (_, i) => values[values.length === 1 ? 0 : values.length === size ? i : Math.floor(i / HW)]);
     switch (n.op) {
       case 'input':
         if (n.attrs.perm) refuse(n, 'an input layout transpose (perm)', 'export the model in NCHW layout');

@@ -30,6 +30,11 @@ export class Arena {
     return this.memory ? new Int32Array(this.memory.buffer, at, n) : new Int32Array(n);
   }
 
+  u8(n: number): Uint8Array {
+    const at = this.take(n);
+    return this.memory ? new Uint8Array(this.memory.buffer, at, n) : new Uint8Array(n);
+  }
+
   get bytes(): number {
     return this.offset;
   }

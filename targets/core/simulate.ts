@@ -25,10 +25,11 @@
  * (a sender waits while a full queue drains). A step is the sum of its phases (a barrier ends
  * it); the load phase runs once per sample.
  */
-import { leak as leakOf, narrow, shiftRound, type Leak, type Overflow } from '../../ir/fixed-arith.js';
+import { leak as leakOf, narrow, type Leak, type Overflow } from '../../ir/fixed-arith.js';
 import type { CoreImage, ImageUnit } from './image.js';
 import { xyLinks } from './mesh.js';
 import { poolSource } from './network.js';
+import { CoreMemory, type UnitMemory } from './core-memory.js';
 
 const LEAKS = ['none', 'shift', 'mul'] as const;
 const ROUNDS = ['floor', 'trunc', 'half-up'] as const;
@@ -58,42 +59,26 @@ export interface StepStats {
   readonly stalls: number;
 }
 
-interface UnitState {
+/** A unit: its image entry, its memory, and the step's bookkeeping. */
+interface UnitState extends UnitMemory {
   readonly u: ImageUnit;
-  readonly v: Float64Array;
-  readonly staticCurrent: Float64Array;
-  readonly current: Float64Array;
-  /** Delayed synapses' contributions to the next step's current. */
-  readonly next: Float64Array;
-  readonly spikes: Uint8Array;
-  readonly fired: Int32Array;
+  readonly index: number;
+  /** Whether delayed synapses delivered into `next` this step. */
+  delayed: boolean;
   nfired: number;
   readonly leak: Leak;
   readonly mode: Overflow;
-  readonly counters: [number, number];
-}
-
-/** dst[base + t] += value · w over the runs lo..hi of an axon (the synapse fetch and accumulate). */
-function accumulate(dst: Float64Array, base: number, weight: Int32Array, runTarget: Int32Array, runLength: Int32Array, runWeight: Int32Array, lo: number, hi: number, value: number): number {
-  let words = 0;
-  for (let r = lo; r < hi; r++) {
-    const t0 = base + runTarget[r];
-    const w0 = runWeight[r];
-    const len = runLength[r];
-    for (let q = 0; q < len; q++) dst[t0 + q] += value * weight[w0 + q];
-    words += len;
-  }
-  return words;
 }
 
 export class CoreSimulator {
   private readonly units: UnitState[];
-  /** Per core, per slot 2·sourceIndex + delayed: the axon of each source neuron, or -1. */
-  private readonly axonOf: (Int32Array | undefined)[][];
-  /** Per source, its route table and, per route entry, the (from, to) core pair slot once known. */
-  private readonly routeOf: Map<number, { start: Int32Array; cores: Int32Array; slot: Int32Array }>;
-  /** Per core, the offset in `weight` of each run (prefix sums of the run lengths). */
-  private readonly runWeight: Int32Array[];
+  /**
+   * Per source, its route table and, per route entry (a source neuron's packet to one core): the
+   * axon it arrives on there, undelayed and delayed (-1: none), and the (from, to) core pair slot once known.
+   */
+  private readonly routeOf: Map<number, { start: Int32Array; cores: Int32Array; now: Int32Array; late: Int32Array; slot: Int32Array }>;
+  /** The cores' synapse tables and the units' currents, with the fetch-and-accumulate. */
+  private readonly memory: CoreMemory;
   private readonly inputEvents: Int32Array;
   private readonly inputValues: Float64Array;
   /** The value of a spike event, for every possible spike. */
@@ -133,23 +118,21 @@ export class CoreSimulator {
   readonly unitActivity: { readonly loadSynops: Float64Array; readonly synops: Float64Array; readonly packets: Float64Array; readonly hops: Float64Array; readonly updates: Float64Array };
 
   constructor(readonly image: CoreImage) {
-    this.units = image.units.map((u) => ({
+    this.memory = new CoreMemory(image);
+    this.units = image.units.map((u, k) => ({
+      ...this.memory.units[k],
       u,
-      v: new Float64Array(u.size),
-      staticCurrent: new Float64Array(u.size),
-      current: new Float64Array(u.size),
-      next: new Float64Array(u.size),
-      spikes: new Uint8Array(u.size),
-      fired: new Int32Array(u.size),
+      index: k,
+      delayed: false,
       nfired: 0,
       leak: { kind: LEAKS[u.leakKind], shift: u.leakShift, mul: u.leakMul, round: ROUNDS[u.leakRound] },
       mode: u.overflow === 1 ? 'wrap' : 'saturate',
-      counters: [0, 0],
     }));
     this.coreOfNeuron = image.units.map((u) => new Int32Array(u.size));
     image.cores.forEach((c, k) => this.coreOfNeuron[c.unit].fill(k, c.start, c.start + c.count));
-    this.axonOf = image.cores.map((c) => {
-      // slot 2·source + delayed: an (undelayed) axon and a delayed one may hear the same neuron
+    // per core, per slot 2·sourceIndex + delayed: the axon of each source neuron, or -1
+    const axonOf = image.cores.map((c) => {
+      // an (undelayed) axon and a delayed one may hear the same neuron
       const table: (Int32Array | undefined)[] = new Array(2 * (1 + image.unitCount + image.poolCount));
       for (let a = 0; a < c.axons; a++) {
         const src = c.axonSource[a];
@@ -159,7 +142,20 @@ export class CoreSimulator {
       }
       return table;
     });
-    this.routeOf = new Map(image.routes.map((r) => [r.source, { start: r.start, cores: r.cores, slot: new Int32Array(r.entries).fill(-1) }]));
+    this.routeOf = new Map(
+      image.routes.map((r) => {
+        const slot = 2 * this.sourceIndex(r.source);
+        const now = new Int32Array(r.entries);
+        const late = new Int32Array(r.entries);
+        for (let j = 0; j < r.size; j++) {
+          for (let e = r.start[j]; e < r.start[j + 1]; e++) {
+            now[e] = axonOf[r.cores[e]][slot]?.[j] ?? -1;
+            late[e] = axonOf[r.cores[e]][slot + 1]?.[j] ?? -1;
+          }
+        }
+        return [r.source, { start: r.start, cores: r.cores, now, late, slot: new Int32Array(r.entries).fill(-1) }];
+      }),
+    );
     const maxLevel = Math.max(...image.units.map((u) => u.level));
     this.levels = Array.from({ length: maxLevel + 1 }, () => []);
     image.cores.forEach((c, k) => this.levels[image.units[c.unit].level].push(k));
@@ -167,11 +163,6 @@ export class CoreSimulator {
     this.busy = new Float64Array(image.coreCount);
     const perUnit = (): Float64Array => new Float64Array(image.unitCount);
     this.unitActivity = { loadSynops: perUnit(), synops: perUnit(), packets: perUnit(), hops: perUnit(), updates: perUnit() };
-    this.runWeight = image.cores.map((c) => {
-      const w = new Int32Array(c.runs + 1);
-      for (let r = 0; r < c.runs; r++) w[r + 1] = w[r] + c.runLength[r];
-      return w;
-    });
     this.poolsOf = image.units.map(() => []);
     image.pools.forEach((p, q) => this.poolsOf[p.unit].push(q));
     this.partial = image.pools.map((p) => new Float64Array(p.cells));
@@ -230,7 +221,9 @@ export class CoreSimulator {
     const img = this.image;
     const perEvent = img.cyclesPerEvent;
     const perSyn = img.cyclesPerSynOp;
-    const { start, cores, slot } = route;
+    const { start, cores, now, late, slot } = route;
+    const syn = this.memory;
+    const target = syn.base[into];
     // a route entry of the input or of a population always leaves the same core: keep its pair slot
     const fixedSender = source >= -1;
     let packets = 0;
@@ -244,7 +237,13 @@ export class CoreSimulator {
       const src = typeof from === 'number' ? from : from[j];
       for (let r = start[j]; r < start[j + 1]; r++) {
         const c = cores[r];
-        const words = this.deliver(c, source, j, value, into);
+        const u = img.cores[c].unit;
+        let words = 0;
+        if (now[r] >= 0) words += syn.deliver(c, now[r], value, target);
+        if (late[r] >= 0) {
+          words += syn.deliver(c, late[r], value, syn.base.next);
+          this.units[u].delayed = true;
+        }
         this.sent[src]++;
         this.received[c]++;
         this.recvCycles[c] += perEvent + words * perSyn;
@@ -252,7 +251,6 @@ export class CoreSimulator {
         synops += words;
         const k = fixedSender ? (slot[r] >= 0 ? slot[r] : (slot[r] = this.pairOf(src, c))) : this.pairOf(src, c);
         if (this.pairCount[k]++ === 0) this.pairsTouched.push(k);
-        const u = img.cores[c].unit;
         const h = this.pairLinks[k].length;
         hops += h;
         unitSynops[u] += words;
@@ -293,19 +291,6 @@ export class CoreSimulator {
     this.compute[c] += adds * this.image.cyclesPerSynOp;
     this.send(c, poolSource(q), touched, values, n, 'current', ph);
     for (let k = 0; k < n; k++) partial[touched[k]] = 0;
-  }
-
-  /** Synapse fetch and accumulate for one packet at core `c`; returns the words fetched. */
-  private deliver(c: number, source: number, j: number, value: number, into: 'staticCurrent' | 'current'): number {
-    const core = this.image.cores[c];
-    const unit = this.units[core.unit];
-    const slot = 2 * this.sourceIndex(source);
-    let words = 0;
-    const now = this.axonOf[c][slot]?.[j] ?? -1;
-    if (now >= 0) words += accumulate(into === 'current' ? unit.current : unit.staticCurrent, core.start, core.weight, core.runTarget, core.runLength, this.runWeight[c], core.axonStart[now], core.axonStart[now + 1], value);
-    const late = this.axonOf[c][slot + 1]?.[j] ?? -1;
-    if (late >= 0) words += accumulate(unit.next, core.start, core.weight, core.runTarget, core.runLength, this.runWeight[c], core.axonStart[late], core.axonStart[late + 1], value);
-    return words;
   }
 
   /** The slot of the core pair (from, to), numbered on first use. */
@@ -379,6 +364,7 @@ export class CoreSimulator {
       s.v.set(s.u.vinit);
       s.staticCurrent.fill(0);
       s.next.fill(0);
+      s.delayed = false;
       s.spikes.fill(0);
       s.nfired = 0;
     }
@@ -410,39 +396,22 @@ export class CoreSimulator {
     this.send(0, -1, neurons, values, n, into, ph);
   }
 
+  /** Update neurons start .. start + count of a unit at step t (a population in the core memory's kernel). */
   private updateSlice(s: UnitState, start: number, count: number, t: number): void {
     const u = s.u;
-    const bias = u.bias;
-    const row = (Math.min(t, u.biasRows) - 1) * u.size; // the bias row of step t
-    const accHi = 2 ** (u.accBits - 1) - 1;
-    const vHi = 2 ** (u.vBits - 1) - 1;
-    if (u.kind === 1) {
-      for (let i = start; i < start + count; i++) {
-        const x = s.current[i] + bias[row + i];
-        const w0 = (s.leak.kind === 'none' ? s.v[i] : leakOf(s.v[i], s.leak)) + x;
-        const w = w0 > vHi || w0 < -vHi - 1 ? narrow(w0, u.vBits, s.mode) : w0;
-        if (w !== w0) s.counters[1]++;
-        s.v[i] = w;
-      }
+    if (u.kind === 0) {
+      s.nfired = this.memory.update(s.index, start, count, t, s.nfired);
       return;
     }
+    // a readout adds its current and this step's bias into its narrowed running sum
+    const bias = u.bias;
+    const row = (Math.min(t, u.biasRows) - 1) * u.size;
+    const vHi = 2 ** (u.vBits - 1) - 1;
     for (let i = start; i < start + count; i++) {
-      let a = s.current[i];
-      if (a > accHi || a < -accHi - 1) {
-        a = narrow(a, u.accBits, s.mode);
-        s.counters[0]++;
-      }
-      const leaked = s.leak.kind === 'none' ? s.v[i] : u.leakMulCount ? shiftRound(s.v[i] * u.leakMuls[i], s.leak.shift, s.leak.round) : leakOf(s.v[i], s.leak);
-      let w = leaked + a + bias[row + i];
-      if (w > vHi || w < -vHi - 1) {
-        w = narrow(w, u.vBits, s.mode);
-        s.counters[1]++;
-      }
-      if (w >= u.threshold[i]) {
-        w = u.subtract ? w - u.threshold[i] : 0;
-        s.spikes[i] = 1;
-        s.fired[s.nfired++] = i;
-      }
+      const x = s.current[i] + bias[row + i];
+      const w0 = (s.leak.kind === 'none' ? s.v[i] : leakOf(s.v[i], s.leak)) + x;
+      const w = w0 > vHi || w0 < -vHi - 1 ? narrow(w0, u.vBits, s.mode) : w0;
+      if (w !== w0) s.counters[1]++;
       s.v[i] = w;
     }
   }
@@ -452,8 +421,12 @@ export class CoreSimulator {
     const img = this.image;
     for (const s of this.units) {
       // this step's current: the static part and what delayed synapses delivered last step
-      for (let i = 0; i < s.current.length; i++) s.current[i] = s.staticCurrent[i] + s.next[i];
-      s.next.fill(0);
+      s.current.set(s.staticCurrent);
+      if (s.delayed) {
+        for (let i = 0; i < s.current.length; i++) s.current[i] += s.next[i];
+        s.next.fill(0);
+        s.delayed = false;
+      }
       for (let e = 0; e < s.nfired; e++) s.spikes[s.fired[e]] = 0;
       s.nfired = 0;
     }

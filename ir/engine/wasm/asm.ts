@@ -193,6 +193,18 @@ export class Fn {
   f64Mul(): this {
     return this.op(0xa2);
   }
+  f64Div(): this {
+    return this.op(0xa3);
+  }
+  f64Floor(): this {
+    return this.op(0x9c);
+  }
+  f64Trunc(): this {
+    return this.op(0x9d);
+  }
+  storeI8(offset = 0): this {
+    return this.op(0x3a, 0, ...leb(offset));
+  }
   f64Min(): this {
     return this.op(0xa4);
   }
@@ -277,6 +289,17 @@ export class Fn {
   }
   f64x2Mul(): this {
     return this.op(...SIMD(0xf2));
+  }
+  /** Load 8 bytes into the low half of a vector (the high half zero). */
+  loadV64Zero(offset = 0): this {
+    return this.op(...SIMD(0x5d), 3, ...leb(offset));
+  }
+  /** The two low i32 lanes, as two f64 (exact). */
+  f64x2FromLowI32x4(): this {
+    return this.op(...SIMD(0xfe));
+  }
+  f64FromI32(): this {
+    return this.op(0xb7);
   }
   /** Push `get(a) + get(b) << shift` (an address). */
   addr(base: string, index: string, shift: number): this {

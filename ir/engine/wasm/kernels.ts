@@ -297,8 +297,8 @@ function addVec(E: Elem): Fn {
   return f;
 }
 
-/** Narrow the f64 integer on top of the stack to `bits` (wrap) or [lo, hi] (saturate); bump the counter at `counter`. */
-function narrow(f: Fn, value: string, lo: string, hi: string, bits: string, wrap: string, counter: string): void {
+/** Narrow the f64 integer in local `value` to `bits` (wrap) or [lo, hi] (saturate); bump the f64 counter at pointer `counter`. */
+export function narrow(f: Fn, value: string, lo: string, hi: string, bits: string, wrap: string, counter: string): void {
   f.get(value).get(hi).f64Gt().get(value).get(lo).f64Lt().or().ifElse((g) => {
     g.get(wrap).ifElse(
       (h) => {

@@ -30,7 +30,7 @@ if (mode === 'child') {
   for (let i = 0; i < n; i++) data.set(base.data.subarray((i % base.count) * size, ((i % base.count) + 1) * size), i * size);
   const images: Images = { count: n, sampleShape: base.sampleShape, data };
   const before = process.memoryUsage().rss;
-  const stats = await collectActivations(ann, images, 1, undefined, limit);
+  const stats = await collectActivations(ann, images, 1, undefined, { exactLimit: limit });
   const sketched = [...stats.values()].filter((s) => s.sketched).length;
   process.stdout.write(JSON.stringify({ peakMB: process.resourceUsage().maxRSS / 1024, startMB: before / 2 ** 20, inputMB: (data.byteLength * 2) / 2 ** 20, sketched, layers: stats.size }));
 } else {

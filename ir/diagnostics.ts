@@ -74,6 +74,8 @@ export const DIAGNOSTICS = {
   SNN0503: { category: 'data', summary: 'calibrate: activation statistics unusable (layer never active)' },
   SNN0504: { category: 'usage', summary: 'pass: missing or invalid pass option' },
   SNN0505: { category: 'model', summary: 'pass: verifier failed after a pass (compiler bug)' },
+  SNN0506: { category: 'mismatch', summary: 'calibrate: the onnxruntime forward disagrees with the float executor' },
+  SNN0507: { category: 'unsupported', summary: 'calibrate: an op of the ann graph has no onnxruntime form' },
 
   SNN0601: { category: 'mismatch', summary: 'verify: executors disagree' },
   SNN0701: { category: 'model', summary: 'core image: not a snnc core image, or another version' },

@@ -15,6 +15,7 @@ import { simulateFixed } from './exec/run-fixed.js';
 import { simulatePermuted, type PermuteSettings } from './exec/permute.js';
 import { integerSamples } from './data/integer.js';
 import type { TargetDesc } from '../targets/target.js';
+import type { AnnForward } from './exec/ort-forward.js';
 
 export interface SnnPoint {
   readonly T: number;
@@ -47,6 +48,8 @@ export interface EvalOptions {
   readonly steps: readonly number[];
   readonly methods: readonly Method[];
   readonly threads: number;
+  /** Calibration's forward pass (default auto). */
+  readonly annForward?: AnnForward;
   /** Also quantize for this target and run the integer interpreter. */
   readonly fixed?: { readonly target: TargetDesc; readonly weightBits?: number; readonly granularity?: 'channel' | 'tensor'; readonly inputScale: number };
   /** Also run the temporal-misalignment experiment (permute.ts) at every T. */
@@ -71,7 +74,7 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
   const bad = o.labels.findIndex((l) => l >= classes);
   if (bad >= 0) throw new SnncError('SNN0404', `label ${o.labels[bad]} at index ${bad} is not one of the model's ${classes} classes`);
   const annAcc = accuracy(argmaxRows(annOut.data, o.data.count, classes), o.labels);
-  const stats: ActivationStats = await calibrate(ann, o.calib, o.threads, tick('calibrate', o.calib.count));
+  const stats: ActivationStats = await calibrate(ann, o.calib, o.threads, tick('calibrate', o.calib.count), o.annForward);
   const steps = [...new Set(o.steps)].sort((a, b) => a - b);
   const methods: MethodResult[] = [];
   for (const m of o.methods) {

@@ -28,6 +28,7 @@ import { runPass } from './passes/pass.js';
 import { recognizeQcfs } from './passes/recognize-qcfs.js';
 import { foldTemporalBias } from './passes/fold-temporal-bias.js';
 import { insertDelays } from './passes/insert-delays.js';
+import type { AnnForward } from './exec/ort-forward.js';
 import { quantize, type LayerReport } from './passes/quantize.js';
 
 /** ann -> ann ready for conversion. */
@@ -38,8 +39,9 @@ export function prepareAnn(g: Graph): Graph {
   return x;
 }
 
-export function calibrate(ann: Graph, calib: Images, threads: number, onProgress?: (n: number) => void): Promise<ActivationStats> {
-  return collectActivations(ann, calib, threads, onProgress);
+/** Activation statistics of the ann on the calibration data; `forward` picks the forward pass (ort-forward.ts). */
+export function calibrate(ann: Graph, calib: Images, threads: number, onProgress?: (n: number) => void, forward: AnnForward = 'auto'): Promise<ActivationStats> {
+  return collectActivations(ann, calib, threads, onProgress, { forward });
 }
 
 /** ann' + statistics -> snn-float with T steps; a method with FTBC also reads the calibration data. */

@@ -10,6 +10,7 @@ import type { ThresholdRule } from '../passes/balance-thresholds.js';
 import { defaultThreads } from '../exec/pool.js';
 import { NIR_DEFAULT_DT } from '../frontend/nir/import.js';
 import type { ModelOptions } from '../model-io.js';
+import { ANN_FORWARDS, AUTO_MACS, type AnnForward } from '../exec/ort-forward.js';
 
 /** --input-scale, --limit, --threads: how samples are read and how many threads run them. */
 export function dataOptions(a: Argv): Argv {
@@ -26,10 +27,18 @@ export function conversionOptions(a: Argv): Argv {
       a
         .positional('model', { type: 'string', demandOption: true, describe: 'an .onnx file (or an ann-stage .snnir); compile also takes a spiking .nir' })
         .option('calib', { type: 'string', describe: 'calibration samples .npy (an ANN needs them; a spiking model from .nir does not)' })
-        .option('calib-limit', { type: 'number', describe: 'use only the first N calibration samples' }),
+        .option('calib-limit', { type: 'number', describe: 'use only the first N calibration samples' })
+        .option('ann-forward', annForwardOption),
     ),
   );
 }
+
+/** Which forward pass calibration runs (src/exec/ort-forward.ts). */
+export const annForwardOption = {
+  choices: ANN_FORWARDS,
+  default: 'auto' as AnnForward,
+  describe: `calibration's forward pass: the float executor (snnc), onnxruntime checked against it, or auto (onnxruntime past ${AUTO_MACS / 1e6} M multiply-accumulates per sample)`,
+} as const;
 
 /** The integer formats asked of a target (eval --target, compile). */
 export function integerOptions(a: Argv): Argv {

@@ -10,6 +10,7 @@ import type { Method } from '../methods.js';
 import { calibrate, calibrationWork, prepareAnn, toSnn } from '../pipeline.js';
 import { loadCalib, methodFrom } from './options.js';
 import { countingBar, Progress } from './progress.js';
+import type { AnnForward } from '../exec/ort-forward.js';
 
 export interface SpikingNetwork {
   readonly snn: Graph;
@@ -29,7 +30,7 @@ export async function spikingNetwork(args: Record<string, unknown>, model: Graph
   const ann = prepareAnn(model);
   const calib = loadCalib(args, inputSpec(ann));
   const progress = new Progress('calibrate', calib.count);
-  const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n));
+  const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n), args['ann-forward'] as AnnForward);
   progress.finish();
   const snn = toSnn(ann, stats, method, steps, calib, method.ftbc || method.calibration ? countingBar('calibration', calibrationWork(ann, method, calib)) : undefined);
   return { snn, ann, method, calib };

@@ -16,6 +16,17 @@
  * largest, fmnist-vgg-maxpool's first layers, hold about 15 million).
  */
 export const EXACT_LIMIT = 1 << 25;
+/**
+ * Positive activations a whole network keeps exactly (float32, 512 MB), shared evenly by its
+ * layers (an ImageNet-size network's layers switch to histograms early; every bundled model's
+ * layers still fit: at most 8 calibrated layers, 16.7 million each).
+ */
+export const EXACT_TOTAL = 1 << 27;
+
+/** The exact budget of each of `layers` calibrated layers. */
+export function exactLimitPerLayer(layers: number): number {
+  return Math.min(EXACT_LIMIT, Math.floor(EXACT_TOTAL / Math.max(1, layers)));
+}
 /** Mantissa bits that index a bin: relative bin width 2^-8. */
 export const HISTOGRAM_BITS = 8;
 
@@ -35,7 +46,11 @@ export class Histogram {
   counts = new Float64Array(0);
 
   add(v: number, n = 1): void {
-    const b = binOf(v);
+    this.addBin(binOf(v), n);
+  }
+
+  /** Count n values in bin b (the top bits of a positive float32: binOf). */
+  addBin(b: number, n = 1): void {
     if (this.counts.length === 0) {
       this.lo = b;
       this.counts = new Float64Array(1);
@@ -101,6 +116,40 @@ export class ChannelStats {
       this.exact[this.count] = v;
     } else this.hist!.add(v);
     this.count++;
+  }
+
+  /** add(d[i]) for the positive d[i], from <= i < to, in order (the same state as adding them one by one). */
+  addRun(d: Float32Array, from: number, to: number): void {
+    let n = this.count;
+    let max = this.max;
+    if (this.exact) {
+      if (n + (to - from) > this.exact.length) {
+        const grown = new Float32Array(Math.max(2 * this.exact.length, n + (to - from)));
+        grown.set(this.exact.subarray(0, n));
+        this.exact = grown;
+      }
+      const ex = this.exact;
+      for (let i = from; i < to; i++) {
+        const v = d[i];
+        if (v > 0) {
+          ex[n++] = v;
+          if (v > max) max = v;
+        }
+      }
+    } else {
+      const h = this.hist!;
+      const bits = new Uint32Array(d.buffer, d.byteOffset, d.length);
+      for (let i = from; i < to; i++) {
+        const v = d[i];
+        if (v > 0) {
+          h.addBin(bits[i] >>> (23 - HISTOGRAM_BITS));
+          n++;
+          if (v > max) max = v;
+        }
+      }
+    }
+    this.count = n;
+    this.max = max;
   }
 
   static of(values: ArrayLike<number>): ChannelStats {
@@ -195,6 +244,18 @@ export class LayerStats {
     this.perChannel[c].add(v);
     if (++this.total > this.exactLimit && !this.sketched) {
       for (const s of this.perChannel) s.sketch();
+      this.sketched = true;
+    }
+  }
+
+  /** add(c, d[i]) for from <= i < to: the layer switches to histograms once its total passes the budget. */
+  addRun(c: number, d: Float32Array, from: number, to: number): void {
+    const s = this.perChannel[c];
+    const before = s.count;
+    s.addRun(d, from, to);
+    this.total += s.count - before;
+    if (this.total > this.exactLimit && !this.sketched) {
+      for (const ch of this.perChannel) ch.sketch();
       this.sketched = true;
     }
   }

@@ -2,16 +2,19 @@
  * calibrate: run the ANN on calibration samples and keep, for every activation that becomes a
  * neuron (relu / qcfs outputs, and the graph outputs for spike-count readouts), the positive
  * values per channel (activation-stats.ts: exact within a budget, histograms past it). Threshold
- * rules (balance-thresholds.ts) are computed from these.
+ * rules (balance-thresholds.ts) are computed from these. The forward pass is the float executor
+ * or, for ImageNet-size networks, onnxruntime checked against it (ort-forward.ts); chunks are
+ * sized so that about 2^24 calibrated values are in flight per chunk.
  */
 import { SnncError } from '../../ir/diagnostics.js';
 import type { Graph } from '../../ir/types.js';
 import type { Images } from '../data/dataset.js';
 import { foldChunks } from '../exec/pool.js';
-import { EXACT_LIMIT, LayerStats } from './activation-stats.js';
+import { exactLimitPerLayer, LayerStats } from './activation-stats.js';
 import { chunks } from '../exec/run-ann.js';
 import type { SamplesChunk } from '../exec/tasks.js';
 import { isNeuronSource } from './activations.js';
+import { calibrationChunkSize, foldOrtValues, resolveForward, type AnnForward } from '../exec/ort-forward.js';
 
 /** Per population: its channels' positive activations (exact, or as histograms past a budget). */
 export type ActivationStats = Map<string, LayerStats>;
@@ -26,7 +29,7 @@ export function calibrationTargets(g: Graph): string[] {
  * statistics in chunk order and dropped, so memory does not grow with the number of images
  * beyond the statistics themselves (bounded by activation-stats.ts).
  */
-export async function collectActivations(g: Graph, images: Images, threads: number, onProgress?: (n: number) => void, exactLimit = EXACT_LIMIT): Promise<ActivationStats> {
+export async function collectActivations(g: Graph, images: Images, threads: number, onProgress?: (n: number) => void, options: { exactLimit?: number; forward?: AnnForward } = {}): Promise<ActivationStats> {
   if (images.count === 0) throw new SnncError('SNN0406', 'calibration set is empty');
   const ids = calibrationTargets(g);
   const shapes = new Map(g.nodes.map((n) => [n.id, n.type.shape]));
@@ -36,25 +39,19 @@ export async function collectActivations(g: Graph, images: Images, threads: numb
     const shape = shapes.get(id)!;
     const C = shape.length >= 2 ? shape[1] : 1;
     layout.set(id, { C, inner: shape.slice(2).reduce((a, b) => a * b, 1) });
-    stats.set(id, new LayerStats(C, exactLimit));
+    stats.set(id, new LayerStats(C, options.exactLimit ?? exactLimitPerLayer(ids.length)));
   }
-  await foldChunks<{ graph: Graph; ids: string[] }, SamplesChunk, Record<string, Float32Array>>(
-    'ann-values',
-    { graph: g, ids },
-    chunks(images),
-    threads,
-    (out) => {
-      for (const id of ids) {
-        const { C, inner } = layout.get(id)!;
-        const layer = stats.get(id)!;
-        const d = out[id];
-        for (let i = 0; i < d.length; i++) {
-          const v = d[i];
-          if (v > 0) layer.add(Math.floor(i / inner) % C, v);
-        }
-      }
-    },
-    onProgress,
-  );
+  const fold = (out: Record<string, Float32Array>): void => {
+    for (const id of ids) {
+      const { C, inner } = layout.get(id)!;
+      const layer = stats.get(id)!;
+      const d = out[id];
+      // row-major [samples, C, inner]: one run of `inner` values per (sample, channel)
+      for (let at = 0, c = 0; at < d.length; at += inner, c = c + 1 === C ? 0 : c + 1) layer.addRun(c, d, at, at + inner);
+    }
+  };
+  const parts = chunks(images, calibrationChunkSize(g, ids));
+  if (resolveForward(g, options.forward ?? 'snnc') === 'onnxruntime') await foldOrtValues(g, ids, parts, threads, fold, onProgress);
+  else await foldChunks<{ graph: Graph; ids: string[] }, SamplesChunk, Record<string, Float32Array>>('ann-values', { graph: g, ids }, parts, threads, fold, onProgress);
   return stats;
 }

@@ -21,8 +21,9 @@ import { dependsOnT, describeMethod } from '../../methods.js';
 import { loadGraph } from '../../model-io.js';
 import { calibrate, calibrationWork, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
 import { printJson, runCommand } from '../common.js';
-import { checkScaleUsed, dataOptions, inputStepOf, integerFormats, integerOptions, loadCalib, methodFrom, methodOptions, parseSteps, scaleOf } from '../options.js';
+import { annForwardOption, checkScaleUsed, dataOptions, inputStepOf, integerFormats, integerOptions, loadCalib, methodFrom, methodOptions, parseSteps, scaleOf } from '../options.js';
 import { phaseBars } from '../progress.js';
+import type { AnnForward } from '../../exec/ort-forward.js';
 
 export function energyOptions(a: Argv): Argv {
   return a
@@ -43,7 +44,7 @@ async function compileRuns(args: Record<string, unknown>, steps: number[], bars:
     { path: String(args.data), images: data },
   ]);
   const inputScale = inputStepOf(args, calib);
-  const stats = await calibrate(ann, calib, args.threads as number, bars.progress('calibrate', calib.count));
+  const stats = await calibrate(ann, calib, args.threads as number, bars.progress('calibrate', calib.count), args['ann-forward'] as AnnForward);
   const method = methodFrom(args);
   const target = targetByName(String(args.target));
   const groups = dependsOnT(method) ? steps.map((t) => [t]) : [steps];
@@ -89,6 +90,7 @@ export function energyCommand(y: Argv): Argv {
                 .positional('model', { type: 'string', demandOption: true, describe: 'an .onnx file (or ann .snnir), or a folder written by snnc compile' })
                 .option('calib', { type: 'string', describe: 'calibration samples .npy (for a model)' })
                 .option('calib-limit', { type: 'number', describe: 'use only the first N calibration samples' })
+                .option('ann-forward', annForwardOption)
                 .option('data', { type: 'string', demandOption: true, describe: 'samples .npy' })
                 .option('T', { type: 'string', describe: 'time steps, comma separated (a folder: its own T by default)' })
                 .option('target', { type: 'string', default: 'c', describe: `target for a model (${targetNames().join(', ')})` })

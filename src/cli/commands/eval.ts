@@ -13,6 +13,7 @@ import { conversionOptions, inputStepOf, integerFormats, integerOptions, loadCal
 import { inputSpec } from '../../data/dataset.js';
 import type { Graph } from '../../../ir/types.js';
 import { prepareAnn } from '../../pipeline.js';
+import type { AnnForward } from '../../exec/ort-forward.js';
 
 /** A given spiking network (from NIR): its accuracy at each T, float and, with --target, integer. */
 async function evalSpiking(args: Record<string, unknown>, snn: Graph, steps: number[]): Promise<void> {
@@ -81,6 +82,7 @@ export function evalCommand(y: Argv): Argv {
           steps,
           methods,
           threads: args.threads as number,
+          annForward: args['ann-forward'] as AnnForward,
           ...(fixed ? { fixed } : {}),
           ...(args.permute ? { permute: { seed: Number(args.seed), granularity: args.permute as PermuteGranularity } } : {}),
           progress: bars.progress,

@@ -1,0 +1,102 @@
+/**
+ * ImageNet-size networks: torchvision's ResNet-18, MobileNetV2 (ReLU6) and VGG-11 at 224×224 with
+ * seeded random weights (bench/torchvision_models.py, Debian's python3-torchvision; skipped, saying
+ * so, when it is missing). Per model, each step in its own process (peak RSS is the process's):
+ *
+ *   - import: `importOnnxFile` + prepareAnn, time and peak RSS against the file size;
+ *   - ANN forward, one thread: the float executor and onnxruntime on the same 2 images (the ratio);
+ *   - calibration (onnxruntime forward, checked against the executor on its first image, default
+ *     statistics) on N and 4N images: time and peak RSS; the images are in memory as float32.
+ *
+ *   npm run build && node dist/bench/scale.js [N=64] [models=resnet18,mobilenet_v2,vgg11]
+ */
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { Images } from '../src/data/dataset.js';
+import { runAnn } from '../src/exec/ann.js';
+import { importOnnxFile } from '../src/frontend/onnx/import.js';
+import { collectActivations } from '../src/passes/calibrate.js';
+import { prepareAnn } from '../src/pipeline.js';
+import { ROOT } from './fixture-network.js';
+
+const SHAPE = [3, 224, 224];
+const PER = SHAPE.reduce((a, b) => a * b, 1);
+
+/** n seeded pseudo-images, normalized like ImageNet inputs (roughly N(0, 1)). */
+function images(n: number): Images {
+  const data = new Float32Array(n * PER);
+  let s = 12345;
+  for (let i = 0; i < data.length; i++) {
+    s = (Math.imul(s, 1103515245) + 12345) | 0;
+    data[i] = ((s >>> 8) / 2 ** 24) * 4 - 2;
+  }
+  return { count: n, sampleShape: SHAPE, data };
+}
+
+const peakMB = (): number => process.resourceUsage().maxRSS / 1024;
+
+async function child(step: string, path: string, n: number): Promise<Record<string, number>> {
+  const t0 = performance.now();
+  const ann = prepareAnn(importOnnxFile(path));
+  const importSeconds = (performance.now() - t0) / 1000;
+  if (step === 'import') return { seconds: importSeconds, peakMB: peakMB() };
+  if (step === 'forward') {
+    const x = images(n);
+    const t1 = performance.now();
+    runAnn(ann, [{ shape: [n, ...SHAPE], data: x.data }]);
+    const ours = (performance.now() - t1) / 1000 / n;
+    const ort = (await import('onnxruntime-node')).default;
+    const session = await ort.InferenceSession.create(path, { intraOpNumThreads: 1, interOpNumThreads: 1 });
+    const input = (m: number) => ({ input: new ort.Tensor('float32', x.data.subarray(0, m * PER), [m, ...SHAPE]) });
+    await session.run(input(1));
+    const t2 = performance.now();
+    await session.run(input(n));
+    const theirs = (performance.now() - t2) / 1000 / n;
+    return { executor: ours, onnxruntime: theirs };
+  }
+  const x = images(n);
+  const t1 = performance.now();
+  const stats = await collectActivations(ann, x, 1, undefined, { forward: 'onnxruntime' });
+  return { seconds: (performance.now() - t1) / 1000, peakMB: peakMB(), imagesMB: x.data.byteLength / 2 ** 20, sketched: [...stats.values()].filter((s) => s.sketched).length, layers: stats.size };
+}
+
+if (process.argv[2] === 'child') {
+  const r = await child(process.argv[3], process.argv[4], Number(process.argv[5]));
+  process.stdout.write(JSON.stringify(r));
+} else {
+  const N = Number(process.argv[2] ?? 64);
+  const models = (process.argv[3] ?? 'resnet18,mobilenet_v2,vgg11').split(',');
+  const dir = join(ROOT, 'out/bench-scale');
+  mkdirSync(dir, { recursive: true });
+  const missing = models.filter((m) => !existsSync(join(dir, `${m}.onnx`)));
+  if (missing.length) {
+    const r = spawnSync('/usr/bin/python3', [join(ROOT, 'bench/torchvision_models.py'), dir, ...missing], { encoding: 'utf8' });
+    if (r.status === 3) {
+      process.stdout.write(`skipped: ${r.stderr.trim()} (apt-get install python3-torchvision)\n`);
+      process.exit(0);
+    }
+    if (r.status !== 0) throw new Error(r.stderr);
+  }
+  const self = fileURLToPath(import.meta.url);
+  const run = (step: string, path: string, n = 0): Record<string, number> => {
+    const r = spawnSync(process.execPath, [self, 'child', step, path, String(n)], { encoding: 'utf8', maxBuffer: 1 << 24 });
+    if (r.status !== 0) throw new Error(r.stderr);
+    return JSON.parse(r.stdout);
+  };
+  process.stdout.write(`224x224, seeded random weights and inputs, one thread; calibration on ${N} and ${4 * N} images\n`);
+  for (const m of models) {
+    const path = join(dir, `${m}.onnx`);
+    const mb = statSync(path).size / 2 ** 20;
+    const imp = run('import', path);
+    const fwd = run('forward', path, 2);
+    const small = run('calibrate', path, N);
+    const large = run('calibrate', path, 4 * N);
+    process.stdout.write(`${m} (${mb.toFixed(0)} MB)\n`);
+    process.stdout.write(`  import + prepare     ${imp.seconds.toFixed(2)} s, peak RSS ${imp.peakMB.toFixed(0)} MB (${(imp.peakMB / mb).toFixed(2)}x the file)\n`);
+    process.stdout.write(`  ANN forward          executor ${(fwd.executor * 1000).toFixed(0)} ms/image, onnxruntime ${(fwd.onnxruntime * 1000).toFixed(0)} ms/image: executor / onnxruntime ${(fwd.executor / fwd.onnxruntime).toFixed(1)}x\n`);
+    process.stdout.write(`  calibration (ort)    ${N} images ${small.seconds.toFixed(1)} s, peak ${small.peakMB.toFixed(0)} MB; ${4 * N} images ${large.seconds.toFixed(1)} s, peak ${large.peakMB.toFixed(0)} MB (images alone ${small.imagesMB.toFixed(0)} / ${large.imagesMB.toFixed(0)} MB): ratio ${(large.peakMB / small.peakMB).toFixed(2)}x; ${large.sketched}/${large.layers} layers sketched\n`);
+    process.stdout.write(`  calibration forward  ${((large.seconds / (4 * N)) * 1000).toFixed(0)} ms/image with the statistics, onnxruntime alone ${(fwd.onnxruntime * 1000).toFixed(0)} ms/image: ratio ${(large.seconds / (4 * N) / fwd.onnxruntime).toFixed(2)}x\n`);
+  }
+}

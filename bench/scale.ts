@@ -6,15 +6,17 @@
  *   - import: `importOnnxFile` + prepareAnn, time and peak RSS against the file size;
  *   - ANN forward, one thread: the float executor and onnxruntime on the same 2 images (the ratio);
  *   - calibration (onnxruntime forward, checked against the executor on its first image, default
- *     statistics) on N and 4N images: time and peak RSS; the images are in memory as float32.
+ *     statistics) on N and 4N images of a seeded uint8 .npy, streamed from disk (streamImages):
+ *     time and peak RSS.
  *
  *   npm run build && node dist/bench/scale.js [N=64] [models=resnet18,mobilenet_v2,vgg11]
  */
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { Images } from '../src/data/dataset.js';
+import { streamImages, type Images } from '../src/data/dataset.js';
+import { encodeNpy } from '../src/data/npy.js';
 import { runAnn } from '../src/exec/ann.js';
 import { importOnnxFile } from '../src/frontend/onnx/import.js';
 import { collectActivations } from '../src/passes/calibrate.js';
@@ -38,6 +40,17 @@ function images(n: number): Images {
 const peakMB = (): number => process.resourceUsage().maxRSS / 1024;
 
 async function child(step: string, path: string, n: number): Promise<Record<string, number>> {
+  if (step === 'images') {
+    // n seeded uint8 images, read with --input-scale 1/64
+    const px = new Uint8Array(n * PER);
+    let s = 777;
+    for (let i = 0; i < px.length; i++) {
+      s = (Math.imul(s, 1103515245) + 12345) | 0;
+      px[i] = s >>> 24;
+    }
+    writeFileSync(path, encodeNpy([n, ...SHAPE], px));
+    return {};
+  }
   const t0 = performance.now();
   const ann = prepareAnn(importOnnxFile(path));
   const importSeconds = (performance.now() - t0) / 1000;
@@ -56,10 +69,11 @@ async function child(step: string, path: string, n: number): Promise<Record<stri
     const theirs = (performance.now() - t2) / 1000 / n;
     return { executor: ours, onnxruntime: theirs };
   }
-  const x = images(n);
+  const x = streamImages(join(ROOT, 'out/bench-scale/images.npy'), { shape: [-1, ...SHAPE] }, 1 / 64, n);
   const t1 = performance.now();
   const stats = await collectActivations(ann, x, 1, undefined, { forward: 'onnxruntime' });
-  return { seconds: (performance.now() - t1) / 1000, peakMB: peakMB(), imagesMB: x.data.byteLength / 2 ** 20, sketched: [...stats.values()].filter((s) => s.sketched).length, layers: stats.size };
+  x.close();
+  return { seconds: (performance.now() - t1) / 1000, peakMB: peakMB(), sketched: [...stats.values()].filter((s) => s.sketched).length, layers: stats.size };
 }
 
 if (process.argv[2] === 'child') {
@@ -85,6 +99,9 @@ if (process.argv[2] === 'child') {
     if (r.status !== 0) throw new Error(r.stderr);
     return JSON.parse(r.stdout);
   };
+  // the images are written by a child: a parent's RSS at spawn counts in its children's peak (Linux keeps the high-water mark across exec)
+  const imagesPath = join(dir, 'images.npy');
+  if (!existsSync(imagesPath) || statSync(imagesPath).size < 4 * N * PER) run('images', imagesPath, 4 * N);
   process.stdout.write(`224x224, seeded random weights and inputs, one thread; calibration on ${N} and ${4 * N} images\n`);
   for (const m of models) {
     const path = join(dir, `${m}.onnx`);
@@ -96,7 +113,7 @@ if (process.argv[2] === 'child') {
     process.stdout.write(`${m} (${mb.toFixed(0)} MB)\n`);
     process.stdout.write(`  import + prepare     ${imp.seconds.toFixed(2)} s, peak RSS ${imp.peakMB.toFixed(0)} MB (${(imp.peakMB / mb).toFixed(2)}x the file)\n`);
     process.stdout.write(`  ANN forward          executor ${(fwd.executor * 1000).toFixed(0)} ms/image, onnxruntime ${(fwd.onnxruntime * 1000).toFixed(0)} ms/image: executor / onnxruntime ${(fwd.executor / fwd.onnxruntime).toFixed(1)}x\n`);
-    process.stdout.write(`  calibration (ort)    ${N} images ${small.seconds.toFixed(1)} s, peak ${small.peakMB.toFixed(0)} MB; ${4 * N} images ${large.seconds.toFixed(1)} s, peak ${large.peakMB.toFixed(0)} MB (images alone ${small.imagesMB.toFixed(0)} / ${large.imagesMB.toFixed(0)} MB): ratio ${(large.peakMB / small.peakMB).toFixed(2)}x; ${large.sketched}/${large.layers} layers sketched\n`);
+    process.stdout.write(`  calibration (ort)    ${N} images ${small.seconds.toFixed(1)} s, peak ${small.peakMB.toFixed(0)} MB; ${4 * N} images ${large.seconds.toFixed(1)} s, peak ${large.peakMB.toFixed(0)} MB: ratio ${(large.peakMB / small.peakMB).toFixed(2)}x; ${large.sketched}/${large.layers} layers sketched\n`);
     process.stdout.write(`  calibration forward  ${((large.seconds / (4 * N)) * 1000).toFixed(0)} ms/image with the statistics, onnxruntime alone ${(fwd.onnxruntime * 1000).toFixed(0)} ms/image: ratio ${(large.seconds / (4 * N) / fwd.onnxruntime).toFixed(2)}x\n`);
   }
 }

@@ -4,7 +4,11 @@
  * python3-torch on the CPU), same converted model, same T, same images, same thread count,
  * measured in one run. Prints the ratio TS / PyTorch and the agreement of the predictions.
  *
- *   npm run build && node dist/bench/snn-throughput.js [model] [images] [T] [threads]
+ *   npm run build && node dist/bench/snn-throughput.js [model] [images] [T] [threads] [data.npy scale]
+ *
+ * `model` is a bundled model's name or an .onnx path; `data.npy` (uint8, read with `scale`)
+ * serves as calibration and test images for a model of another input shape (bench/scale.ts
+ * writes one for 224×224).
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
@@ -12,7 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { isConstRef, type Graph } from '../ir/types.js';
-import { loadImages } from '../src/data/dataset.js';
+import { loadImages, parseScale } from '../src/data/dataset.js';
 import { encodeNpy } from '../src/data/npy.js';
 import { simulateFloat } from '../src/exec/run-snn.js';
 import { importOnnxFile } from '../src/frontend/onnx/import.js';
@@ -24,6 +28,8 @@ const model = process.argv[2] ?? 'fmnist-cnn-bn';
 const n = Number(process.argv[3] ?? 1024);
 const T = Number(process.argv[4] ?? 32);
 const threads = Number(process.argv[5] ?? 2);
+const dataPath = process.argv[6];
+const scale = process.argv[7] ? parseScale(process.argv[7]) : 1 / 255;
 
 function exportForTorch(g: Graph, dir: string): void {
   const consts: Record<string, string> = {};
@@ -43,21 +49,22 @@ function exportForTorch(g: Graph, dir: string): void {
       ...(isConstRef(th) ? { theta: th.const } : {}),
     };
   });
-  writeFileSync(join(dir, 'graph.json'), JSON.stringify({ nodes, consts, outputs: g.outputs, input_scale: 1 / 255 }));
+  writeFileSync(join(dir, 'graph.json'), JSON.stringify({ nodes, consts, outputs: g.outputs, input_scale: scale }));
 }
 
-const g = importOnnxFile(join(root, `examples/models/${model}.onnx`));
+const g = importOnnxFile(model.endsWith('.onnx') ? model : join(root, `examples/models/${model}.onnx`));
 const ann = prepareAnn(g);
 const inputType = g.nodes.find((x) => x.op === 'input')!.type;
-const stats = await calibrate(ann, loadImages(join(root, 'examples/data/fmnist-calib-images.npy'), inputType, 1 / 255), threads);
+const stats = await calibrate(ann, loadImages(dataPath ?? join(root, 'examples/data/fmnist-calib-images.npy'), inputType, scale, dataPath ? 256 : undefined), threads);
 const snn = toSnn(ann, stats, DEFAULT_METHOD, T);
-const images = join(root, 'examples/data/fmnist-test-images.npy');
-const data = loadImages(images, inputType, 1 / 255, n);
+const images = dataPath ?? join(root, 'examples/data/fmnist-test-images.npy');
+const data = loadImages(images, inputType, scale, n);
+const per = data.data.length / data.count;
 
 const dir = mkdtempSync(join(tmpdir(), 'snnc-bench-'));
 exportForTorch(snn, dir);
 
-await simulateFloat(snn, { ...data, count: Math.min(64, n), data: data.data.subarray(0, Math.min(64, n) * 784) }, [T], threads); // warm-up
+await simulateFloat(snn, { ...data, count: Math.min(64, n), data: data.data.subarray(0, Math.min(64, n) * per) }, [T], threads); // warm-up
 const t0 = performance.now();
 const ts = await simulateFloat(snn, data, [T], threads);
 const tsSeconds = (performance.now() - t0) / 1000;

@@ -14,7 +14,7 @@
 import { SnncError } from '../ir/diagnostics.js';
 import type { Graph } from '../ir/types.js';
 import type { TargetDesc } from '../targets/target.js';
-import type { Images } from './data/dataset.js';
+import type { Images, SampleSource } from './data/dataset.js';
 import type { Method } from './methods.js';
 import { computeThresholds } from './passes/balance-thresholds.js';
 import { canonicalize } from './passes/canonicalize.js';
@@ -40,7 +40,7 @@ export function prepareAnn(g: Graph): Graph {
 }
 
 /** Activation statistics of the ann on the calibration data; `forward` picks the forward pass (ort-forward.ts). */
-export function calibrate(ann: Graph, calib: Images, threads: number, onProgress?: (n: number) => void, forward: AnnForward = 'auto'): Promise<ActivationStats> {
+export function calibrate(ann: Graph, calib: Images | SampleSource, threads: number, onProgress?: (n: number) => void, forward: AnnForward = 'auto'): Promise<ActivationStats> {
   return collectActivations(ann, calib, threads, onProgress, { forward });
 }
 

@@ -1,7 +1,7 @@
 /** Options shared by the conversion commands: data sets and the conversion method. */
 import type { Argv } from 'yargs';
 import { SnncError } from '../../ir/diagnostics.js';
-import { loadImages, loadLabels, parseScale, valueRange, type Images, type InputSpec } from '../data/dataset.js';
+import { loadImages, loadLabels, parseScale, valueRange, type Images, type InputSpec, streamImages, type CalibrationData } from '../data/dataset.js';
 import { warn } from './common.js';
 import { DEFAULT_METHOD, presetsByName, type Method } from '../methods.js';
 import { DEFAULT_CONVERT } from '../passes/convert.js';
@@ -111,8 +111,9 @@ export function scaleOf(args: Record<string, unknown>): number | undefined {
  * where every file is float would be silently unused (or, as users expect, applied a second
  * time): refuse it and say what to pass instead.
  */
-export function checkScaleUsed(args: Record<string, unknown>, files: readonly { path: string; images: Images }[]): void {
-  if (args['input-scale'] === undefined || files.some((f) => f.images.raw !== undefined)) return;
+export function checkScaleUsed(args: Record<string, unknown>, files: readonly { path: string; images: { readonly scale?: number } }[]): void {
+  // a file of uint8 pixels is read with a scale; float values are the input as they are
+  if (args['input-scale'] === undefined || files.some((f) => f.images.scale !== undefined)) return;
   const names = files.map((f) => f.path).join(' and ');
   throw new SnncError('SNN0407', `${names} ${files.length > 1 ? 'hold' : 'holds'} float values, which are the model's input as they are; --input-scale maps uint8 pixels only (drop it; for the integer input's step, pass --input-step)`);
 }
@@ -132,6 +133,18 @@ export function loadCalib(args: Record<string, unknown>, input: InputSpec, alone
   if (args.calib === undefined) throw new SnncError('SNN0407', 'an ANN is converted with calibration data: pass --calib X.npy');
   const calib = loadImages(String(args.calib), input, scaleOf(args), args['calib-limit'] as number | undefined);
   if (alone) checkScaleUsed(args, [{ path: String(args.calib), images: calib }]);
+  return calib;
+}
+
+/**
+ * The calibration data read a chunk at a time, for a method that only takes statistics (no SNN
+ * Calibration, no FTBC): memory does not grow with the file. The file stays open until the
+ * process ends.
+ */
+export function streamCalib(args: Record<string, unknown>, input: InputSpec): CalibrationData {
+  if (args.calib === undefined) throw new SnncError('SNN0407', 'an ANN is converted with calibration data: pass --calib X.npy');
+  const calib = streamImages(String(args.calib), input, scaleOf(args), args['calib-limit'] as number | undefined);
+  checkScaleUsed(args, [{ path: String(args.calib), images: calib }]);
   return calib;
 }
 
@@ -166,7 +179,7 @@ export function spikingInputStep(args: Record<string, unknown>): number {
   return args['input-step'] !== undefined ? parseScale(String(args['input-step']), '--input-step') : 1;
 }
 
-export function inputStepOf(args: Record<string, unknown>, calib: Images): number {
+export function inputStepOf(args: Record<string, unknown>, calib: { readonly scale?: number }): number {
   const step = args['input-step'] !== undefined ? parseScale(String(args['input-step']), '--input-step') : undefined;
   if (step === undefined) {
     if (calib.scale !== undefined) return calib.scale;

@@ -5,10 +5,10 @@
  */
 import { SnncError } from '../../ir/diagnostics.js';
 import type { Graph } from '../../ir/types.js';
-import { inputSpec, type Images } from '../data/dataset.js';
+import { inputSpec, type CalibrationData } from '../data/dataset.js';
 import type { Method } from '../methods.js';
 import { calibrate, calibrationWork, prepareAnn, toSnn } from '../pipeline.js';
-import { loadCalib, methodFrom } from './options.js';
+import { loadCalib, methodFrom, streamCalib } from './options.js';
 import { countingBar, Progress } from './progress.js';
 import type { AnnForward } from '../exec/ort-forward.js';
 
@@ -17,7 +17,7 @@ export interface SpikingNetwork {
   /** The ANN it was converted from, its method and calibration data (absent for a spiking model). */
   readonly ann?: Graph;
   readonly method?: Method;
-  readonly calib?: Images;
+  readonly calib?: CalibrationData;
 }
 
 export async function spikingNetwork(args: Record<string, unknown>, model: Graph, steps: number, command: string): Promise<SpikingNetwork> {
@@ -28,10 +28,12 @@ export async function spikingNetwork(args: Record<string, unknown>, model: Graph
   if (model.stage !== 'ann') throw new SnncError('SNN0407', `${command} takes an ANN or a float spiking network; ${String(args.model)} is at stage ${model.stage}`);
   const method = methodFrom(args);
   const ann = prepareAnn(model);
-  const calib = loadCalib(args, inputSpec(ann));
+  // statistics alone stream the file; SNN Calibration and FTBC run batches of the data in memory
+  const whole = method.ftbc || method.calibration ? loadCalib(args, inputSpec(ann)) : undefined;
+  const calib = whole ?? streamCalib(args, inputSpec(ann));
   const progress = new Progress('calibrate', calib.count);
   const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n), args['ann-forward'] as AnnForward);
   progress.finish();
-  const snn = toSnn(ann, stats, method, steps, calib, method.ftbc || method.calibration ? countingBar('calibration', calibrationWork(ann, method, calib)) : undefined);
+  const snn = toSnn(ann, stats, method, steps, whole, whole ? countingBar('calibration', calibrationWork(ann, method, whole)) : undefined);
   return { snn, ann, method, calib };
 }

@@ -5,7 +5,7 @@
 import { SnncError } from '../../ir/diagnostics.js';
 import { transposedPositions } from '../../ir/shape.js';
 import { BATCH, formatShape, type Graph } from '../../ir/types.js';
-import { readNpy } from './npy.js';
+import { openNpy, readNpy } from './npy.js';
 
 export interface Images {
   /** Number of samples. */
@@ -18,6 +18,14 @@ export interface Images {
   readonly raw?: Uint8Array;
   /** Scale applied to raw uint8 values (x = raw * scale). */
   readonly scale?: number;
+}
+
+/** Samples read a range at a time, as the model sees them (a data set streamed instead of held whole). */
+export interface SampleSource {
+  readonly count: number;
+  readonly sampleShape: readonly number[];
+  /** Samples from .. from + n - 1, row-major. */
+  read(from: number, n: number): Float32Array;
 }
 
 /** Parse a scale such as `1/255`, `0.5` or `2e-3`. */
@@ -63,53 +71,96 @@ function suppliedLayout(input: InputSpec): { shape: number[]; perm?: number[] } 
  * `scale` (x = pixel * scale); float values are the model's input as they are and are never
  * scaled (a command whose files are all float refuses a scale: see options.ts).
  */
-export function loadImages(path: string, input: InputSpec, scale: number | undefined, limit?: number): Images {
-  const arr = readNpy(path);
+/** The number of samples an array of shape `shape` holds for `input`, or a coded error. */
+function sampleCount(path: string, shape: readonly number[], input: InputSpec): number {
   const layout = suppliedLayout(input);
-  const sample = input.shape[0] === BATCH ? input.shape.slice(1) : input.shape;
-  const per = sample.reduce((a, b) => a * b, 1);
-  const total = arr.shape.reduce((a, b) => a * b, 1);
-  if (arr.shape.length === 0 || total === 0) throw new SnncError('SNN0406', `${path} holds no samples (shape ${formatShape(arr.shape)})`);
+  const total = shape.reduce((a, b) => a * b, 1);
+  if (shape.length === 0 || total === 0) throw new SnncError('SNN0406', `${path} holds no samples (shape ${formatShape(shape)})`);
   // Accept [N, ...sample] or a single sample of exactly the sample shape.
   const want = layout.shape;
-  let count: number;
-  const tail = arr.shape.slice(1);
-  if (tail.length === want.length && tail.every((d, i) => d === want[i])) count = arr.shape[0];
-  else if (arr.shape.length === want.length && arr.shape.every((d, i) => d === want[i])) count = 1;
-  else throw new SnncError('SNN0403', `${path} has shape ${formatShape(arr.shape)}; the model input expects [count,${want.join(',')}]${layout.perm ? ' (the layout the ONNX model declares; snnc transposes it)' : ''}`);
-  if (limit !== undefined) count = Math.min(count, limit);
-  const n = count * per;
+  const tail = shape.slice(1);
+  if (tail.length === want.length && tail.every((d, i) => d === want[i])) return shape[0];
+  if (shape.length === want.length && shape.every((d, i) => d === want[i])) return 1;
+  throw new SnncError('SNN0403', `${path} has shape ${formatShape(shape)}; the model input expects [count,${want.join(',')}]${layout.perm ? ' (the layout the ONNX model declares; snnc transposes it)' : ''}`);
+}
+
+/**
+ * Converts samples as stored (supplied layout, uint8 or float) into the model's view: transposed
+ * to the graph's layout and scaled (uint8), each value checked finite. `first` numbers the
+ * samples in diagnostics.
+ */
+function toModelView(path: string, values: Uint8Array | Float32Array | Float64Array, dtype: string, input: InputSpec, scale: number | undefined, first: number): { data: Float32Array; raw?: Uint8Array } {
+  const layout = suppliedLayout(input);
+  const per = layout.shape.reduce((a, b) => a * b, 1);
+  const n = values.length;
   // an NHWC model's samples are read through the transpose to the graph's layout
   const from = layout.perm ? transposedPositions(layout.shape, layout.perm) : undefined;
   const at = (i: number): number => (from ? i - (i % per) + from[i % per] : i);
   const data = new Float32Array(n);
-  let raw: Uint8Array | undefined;
-  if (arr.dtype === 'u1') {
+  if (dtype === 'u1') {
     if (scale === undefined) throw new SnncError('SNN0407', `${path} holds uint8 values; pass --input-scale to map them to the model's input (the fixtures use --input-scale 1/255)`);
-    const bytes = arr.data as Uint8Array;
-    raw = from ? Uint8Array.from({ length: n }, (_, i) => bytes[at(i)]) : bytes.subarray(0, n);
+    const bytes = values as Uint8Array;
+    const raw = from ? Uint8Array.from({ length: n }, (_, i) => bytes[at(i)]) : bytes;
     for (let i = 0; i < n; i++) data[i] = raw[i] * scale;
-  } else {
-    if (arr.dtype !== 'f4' && arr.dtype !== 'f8') throw new SnncError('SNN0402', `${path} holds ${arr.dtype} values; images must be uint8 or float32/float64`);
-    for (let i = 0; i < n; i++) {
-      const v = arr.data[at(i)];
-      if (!Number.isFinite(v)) throw new SnncError('SNN0405', `${path}: value ${v} at flat index ${at(i)} (sample ${Math.floor(i / per)}) is not finite`);
-      data[i] = v;
-    }
+    return { data, raw };
   }
+  if (dtype !== 'f4' && dtype !== 'f8') throw new SnncError('SNN0402', `${path} holds ${dtype} values; images must be uint8 or float32/float64`);
+  for (let i = 0; i < n; i++) {
+    const v = values[at(i)];
+    if (!Number.isFinite(v)) throw new SnncError('SNN0405', `${path}: value ${v} at flat index ${first * per + at(i)} (sample ${first + Math.floor(i / per)}) is not finite`);
+    data[i] = v;
+  }
+  return { data };
+}
+
+export function loadImages(path: string, input: InputSpec, scale: number | undefined, limit?: number): Images {
+  const arr = readNpy(path);
+  const sample = input.shape[0] === BATCH ? input.shape.slice(1) : input.shape;
+  const per = sample.reduce((a, b) => a * b, 1);
+  let count = sampleCount(path, arr.shape, input);
+  if (limit !== undefined) count = Math.min(count, limit);
+  const { data, raw } = toModelView(path, arr.data.subarray(0, count * per), arr.dtype, input, scale, 0);
   return { count, sampleShape: sample, data, ...(raw ? { raw, scale } : {}) };
 }
 
+/**
+ * The samples of a .npy file read a chunk at a time instead of whole (calibration of large data
+ * sets): the same checks and the same values as loadImages, sample range by sample range.
+ * `close` releases the file.
+ */
+export function streamImages(path: string, input: InputSpec, scale: number | undefined, limit?: number): SampleSource & { readonly scale?: number; close(): void } {
+  const file = openNpy(path);
+  const sample = input.shape[0] === BATCH ? input.shape.slice(1) : input.shape;
+  const per = sample.reduce((a, b) => a * b, 1);
+  let count = sampleCount(path, file.shape, input);
+  if (limit !== undefined) count = Math.min(count, limit);
+  if (file.dtype === 'u1' && scale === undefined) throw new SnncError('SNN0407', `${path} holds uint8 values; pass --input-scale to map them to the model's input (the fixtures use --input-scale 1/255)`);
+  return {
+    count,
+    sampleShape: sample,
+    ...(file.dtype === 'u1' ? { scale } : {}),
+    read: (from, n) => toModelView(path, file.read(from * per, n * per), file.dtype, input, scale, from).data,
+    close: () => file.close(),
+  };
+}
+
 /** The range of the values of a data set (as the model sees them). */
-export function valueRange(images: Images): { min: number; max: number } {
+export function valueRange(images: Images | SampleSource): { min: number; max: number } {
   let min = Infinity;
   let max = -Infinity;
-  for (const v of images.data) {
-    if (v < min) min = v;
-    if (v > max) max = v;
-  }
+  const scan = (d: Float32Array): void => {
+    for (const v of d) {
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+  };
+  if ('data' in images) scan(images.data);
+  else for (let at = 0; at < images.count; at += 64) scan(images.read(at, Math.min(64, images.count - at)));
   return { min, max };
 }
+
+/** Calibration data as a command reads them: loaded whole, or streamed from the file. */
+export type CalibrationData = (Images | SampleSource) & { readonly scale?: number };
 
 /** Integer labels for the first `count` images; `exact`: the file must hold exactly `count`. */
 export function loadLabels(path: string, count: number, classes?: number, exact = false): Int32Array {

@@ -2,6 +2,7 @@
  * NumPy .npy files (format 1.0-3.0, C order, little-endian): read uint8 / int8 / int32 / int64 /
  * float32 / float64 arrays and write float32 / int32 / uint8 ones.
  */
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readFileOrFail } from '../util/fs.js';
 import { SnncError } from '../../ir/diagnostics.js';
 
@@ -35,7 +36,10 @@ function parseHeader(text: string, label: string): { descr: string; fortran: boo
   return { descr, fortran: fortran === 'True', shape };
 }
 
-export function decodeNpy(bytes: Uint8Array, label: string): NpyArray {
+const WIDTHS: Record<NpyDtype, number> = { u1: 1, i1: 1, b1: 1, i2: 2, u2: 2, i4: 4, i8: 8, f4: 4, f8: 8 };
+
+/** The header of a .npy file from its first bytes: dtype, shape and where the data start. */
+function npyHeader(bytes: Uint8Array, label: string): { dtype: NpyDtype; shape: number[]; bodyStart: number; width: number } {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new SnncError('SNN0401', `${label} is not a .npy file (bad magic)`);
   const major = bytes[6];
   if (major < 1 || major > 3) throw new SnncError('SNN0401', `${label}: .npy format version ${major}.${bytes[7]} is not supported (1.0, 2.0 and 3.0 are)`);
@@ -50,25 +54,22 @@ export function decodeNpy(bytes: Uint8Array, label: string): NpyArray {
   if (!m) throw new SnncError('SNN0402', `${label}: dtype '${header.descr}' is not supported`);
   const [, endian, kind, width] = m;
   const dtype = `${kind}${width}` as NpyDtype;
-  const widths: Record<string, number> = { u1: 1, i1: 1, b1: 1, i2: 2, u2: 2, i4: 4, i8: 8, f4: 4, f8: 8 };
-  if (!(dtype in widths)) throw new SnncError('SNN0402', `${label}: dtype '${header.descr}' is not supported (uint8, int8/16/32/64, float32/64, bool are)`);
-  if (endian === '>' && widths[dtype] > 1) throw new SnncError('SNN0402', `${label}: big-endian data is not supported`);
-  const n = header.shape.reduce((a, b) => a * b, 1);
-  const bodyStart = start + headerLen;
-  const need = n * widths[dtype];
-  if (bytes.length - bodyStart < need) throw new SnncError('SNN0401', `${label}: truncated data (${bytes.length - bodyStart} bytes, shape [${header.shape.join(',')}] needs ${need})`);
-  const body = new DataView(bytes.buffer, bytes.byteOffset + bodyStart, need);
-  let data: Uint8Array | Float32Array | Float64Array;
+  if (!(dtype in WIDTHS)) throw new SnncError('SNN0402', `${label}: dtype '${header.descr}' is not supported (uint8, int8/16/32/64, float32/64, bool are)`);
+  if (endian === '>' && WIDTHS[dtype] > 1) throw new SnncError('SNN0402', `${label}: big-endian data is not supported`);
+  return { dtype, shape: header.shape, bodyStart: start + headerLen, width: WIDTHS[dtype] };
+}
+
+/** n values of `dtype` from little-endian bytes (uint8 and bool stay bytes; the rest widen to float). */
+function decodeValues(bytes: Uint8Array, dtype: NpyDtype, n: number): Uint8Array | Float32Array | Float64Array {
+  const body = new DataView(bytes.buffer, bytes.byteOffset, n * WIDTHS[dtype]);
   switch (dtype) {
     case 'u1':
     case 'b1':
-      data = bytes.slice(bodyStart, bodyStart + n);
-      break;
+      return bytes.slice(0, n);
     case 'f4': {
       const out = new Float32Array(n);
       for (let i = 0; i < n; i++) out[i] = body.getFloat32(i * 4, true);
-      data = out;
-      break;
+      return out;
     }
     default: {
       const out = new Float64Array(n);
@@ -76,10 +77,61 @@ export function decodeNpy(bytes: Uint8Array, label: string): NpyArray {
         out[i] =
           dtype === 'i1' ? body.getInt8(i) : dtype === 'i2' ? body.getInt16(i * 2, true) : dtype === 'u2' ? body.getUint16(i * 2, true) : dtype === 'i4' ? body.getInt32(i * 4, true) : dtype === 'i8' ? Number(body.getBigInt64(i * 8, true)) : body.getFloat64(i * 8, true);
       }
-      data = out;
+      return out;
     }
   }
-  return { dtype, shape: header.shape, data };
+}
+
+export function decodeNpy(bytes: Uint8Array, label: string): NpyArray {
+  const { dtype, shape, bodyStart, width } = npyHeader(bytes, label);
+  const n = shape.reduce((a, b) => a * b, 1);
+  const need = n * width;
+  if (bytes.length - bodyStart < need) throw new SnncError('SNN0401', `${label}: truncated data (${bytes.length - bodyStart} bytes, shape [${shape.join(',')}] needs ${need})`);
+  return { dtype, shape, data: decodeValues(bytes.subarray(bodyStart, bodyStart + need), dtype, n) };
+}
+
+/** A .npy file read a range of values at a time: the header is parsed and the size checked when it is opened. */
+export interface NpyFile {
+  readonly dtype: NpyDtype;
+  readonly shape: number[];
+  /** Values from .. from + n - 1 (flat, C order). */
+  read(from: number, n: number): Uint8Array | Float32Array | Float64Array;
+  close(): void;
+}
+
+export function openNpy(path: string): NpyFile {
+  let fd: number;
+  try {
+    fd = openSync(path, 'r');
+  } catch (e) {
+    throw new SnncError('SNN0408', `cannot read ${path}: ${(e as Error).message}`);
+  }
+  try {
+    const size = fstatSync(fd).size;
+    const head = new Uint8Array(Math.min(size, 12));
+    readSync(fd, head, 0, head.length, 0);
+    // the header length sits in the first 12 bytes; read the whole header, then parse it
+    const headerBytes = head.length >= 10 && MAGIC.every((b, i) => head[i] === b) ? (head[6] === 1 ? 10 + (head[8] | (head[9] << 8)) : 12 + new DataView(head.buffer).getUint32(8, true)) : head.length;
+    const bytes = new Uint8Array(Math.min(size, headerBytes));
+    readSync(fd, bytes, 0, bytes.length, 0);
+    const { dtype, shape, bodyStart, width } = npyHeader(bytes, path);
+    const n = shape.reduce((a, b) => a * b, 1);
+    if (size - bodyStart < n * width) throw new SnncError('SNN0401', `${path}: truncated data (${size - bodyStart} bytes, shape [${shape.join(',')}] needs ${n * width})`);
+    return {
+      dtype,
+      shape,
+      read(from, count) {
+        const buf = new Uint8Array(count * width);
+        const got = readSync(fd, buf, 0, buf.length, bodyStart + from * width);
+        if (got !== buf.length) throw new SnncError('SNN0401', `${path}: short read at value ${from}`);
+        return decodeValues(buf, dtype, count);
+      },
+      close: () => closeSync(fd),
+    };
+  } catch (e) {
+    closeSync(fd);
+    throw e;
+  }
 }
 
 export function readNpy(path: string): NpyArray {

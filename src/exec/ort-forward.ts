@@ -15,6 +15,7 @@ import { BATCH, type Graph } from '../../ir/types.js';
 import { nodeMacs } from '../report/summary.js';
 import { annToOnnx } from './ann-to-onnx.js';
 import { runAnn } from './ann.js';
+import type { ChunkList } from './pool.js';
 import type { SamplesChunk } from './tasks.js';
 
 /** Which forward pass calibration uses: the executor, onnxruntime, or onnxruntime past AUTO_MACS per sample. */
@@ -64,13 +65,13 @@ export function checkAgreement(ids: readonly string[], ours: Record<string, Floa
  * Runs the chunks through onnxruntime in order, handing each chunk's values of `ids` to `fold`;
  * the first chunk is checked against the executor first.
  */
-export async function foldOrtValues(g: Graph, ids: readonly string[], parts: readonly SamplesChunk[], threads: number, fold: (out: Record<string, Float32Array>) => void, onProgress?: (samples: number) => void): Promise<void> {
+export async function foldOrtValues(g: Graph, ids: readonly string[], parts: ChunkList<SamplesChunk>, threads: number, fold: (out: Record<string, Float32Array>) => void, onProgress?: (samples: number) => void): Promise<void> {
   const ort = (await import('onnxruntime-node')).default;
   const inputName = g.nodes.find((n) => n.op === 'input')!.id;
   const session = await ort.InferenceSession.create(annToOnnx(g, ids), { intraOpNumThreads: Math.max(1, threads), interOpNumThreads: 1, graphOptimizationLevel: 'all' });
   try {
     for (let k = 0; k < parts.length; k++) {
-      const chunk = parts[k];
+      const chunk = parts.at(k)!;
       const result = await session.run({ [inputName]: new ort.Tensor('float32', chunk.data, [chunk.count, ...chunk.sampleShape]) }, [...ids]);
       const out: Record<string, Float32Array> = {};
       for (const id of ids) out[id] = result[id].data as Float32Array;

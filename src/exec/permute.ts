@@ -18,7 +18,7 @@ import { Rng, subSeed } from '../util/rng.js';
 import { runAnn } from './ann.js';
 import type { Images } from '../data/dataset.js';
 import { mapChunks } from './pool.js';
-import { chunks, concatChunks } from './run-ann.js';
+import { CHUNK, chunks, concatChunks } from './run-ann.js';
 import type { FloatSimulator } from './snn-float.js';
 import type { SamplesChunk } from './tasks.js';
 
@@ -102,12 +102,8 @@ export function simulatePermutedChunk(sim: FloatSimulator, chunk: SamplesChunk &
 
 /** Runs the experiment over a data set on the worker pool: the readout sums [count x outputs] after `steps` steps. */
 export async function simulatePermuted(g: Graph, images: Images, settings: PermuteSettings, threads: number, onProgress?: (n: number) => void): Promise<Float64Array> {
-  let first = 0;
-  const parts = chunks(images).map((c) => {
-    const part = { ...c, first };
-    first += c.count;
-    return part;
-  });
+  const samples = chunks(images);
+  const parts = { length: samples.length, at: (k: number) => ({ ...samples.at(k)!, first: k * CHUNK }) };
   const results = await mapChunks<{ graph: Graph; settings: PermuteSettings }, SamplesChunk & { first: number }, Float64Array>('snn-float-permuted', { graph: g, settings }, parts, threads, onProgress);
   return concatChunks(results, Float64Array);
 }

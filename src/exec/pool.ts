@@ -11,13 +11,19 @@ export function defaultThreads(): number {
   return Math.max(1, Math.min(availableParallelism(), 8));
 }
 
+/** Chunks by index: an array, or a list that makes each chunk when it is asked for (run-ann.ts, chunks). */
+export interface ChunkList<I> {
+  readonly length: number;
+  at(index: number): I | undefined;
+}
+
 export interface Pool<I, O> {
   /**
    * Results in input order. With `fold`, each result is handed to it in input order instead and
    * not kept (a result that arrives early waits; no more than 2·threads chunks are ahead of the
    * fold), so memory does not grow with the number of inputs.
    */
-  map(inputs: readonly I[], onDone?: (index: number) => void, fold?: (output: O, index: number) => void): Promise<O[]>;
+  map(inputs: ChunkList<I>, onDone?: (index: number) => void, fold?: (output: O, index: number) => void): Promise<O[]>;
   close(): Promise<void>;
 }
 
@@ -43,12 +49,12 @@ export function createPool<P, I, O>(kind: string, payload: P, threads: number): 
     return {
       map: async (inputs, onDone, fold) => {
         const results: O[] = [];
-        inputs.forEach((x, i) => {
-          const out = task.run(state, x) as O;
+        for (let i = 0; i < inputs.length; i++) {
+          const out = task.run(state, inputs.at(i)!) as O;
           onDone?.(i);
           if (fold) fold(out, i);
           else results.push(out);
-        });
+        }
         return results;
       },
       close: async () => {},
@@ -83,7 +89,7 @@ export function createPool<P, I, O>(kind: string, payload: P, threads: number): 
             return;
           }
           const id = next++;
-          w.postMessage({ type: 'run', id, input: inputs[id] });
+          w.postMessage({ type: 'run', id, input: inputs.at(id)! });
         };
         const take = (id: number, out: O): void => {
           if (!fold) {
@@ -132,10 +138,11 @@ export function createPool<P, I, O>(kind: string, payload: P, threads: number): 
 }
 
 /** As mapChunks, but each chunk's result goes to `fold` in chunk order and is not kept. */
-export async function foldChunks<P, I extends { readonly count: number }, O>(kind: string, payload: P, parts: readonly I[], threads: number, fold: (output: O, index: number) => void, onProgress?: (samples: number) => void): Promise<void> {
+export async function foldChunks<P, I extends { readonly count: number }, O>(kind: string, payload: P, parts: ChunkList<I>, threads: number, fold: (output: O, index: number) => void, onProgress?: (samples: number) => void): Promise<void> {
   const pool = createPool<P, I, O>(kind, payload, Math.min(threads, parts.length));
+  const { list, counts } = counted(parts);
   try {
-    await pool.map(parts, (i) => onProgress?.(parts[i].count), fold);
+    await pool.map(list, (i) => onProgress?.(counts[i]), fold);
   } finally {
     await pool.close();
   }
@@ -145,11 +152,28 @@ export async function foldChunks<P, I extends { readonly count: number }, O>(kin
  * Map the chunks through task `kind` on at most `threads` workers (never more than there are
  * chunks) and close the pool; `onProgress` gets each finished chunk's sample count.
  */
-export async function mapChunks<P, I extends { readonly count: number }, O>(kind: string, payload: P, parts: readonly I[], threads: number, onProgress?: (samples: number) => void): Promise<O[]> {
+export async function mapChunks<P, I extends { readonly count: number }, O>(kind: string, payload: P, parts: ChunkList<I>, threads: number, onProgress?: (samples: number) => void): Promise<O[]> {
   const pool = createPool<P, I, O>(kind, payload, Math.min(threads, parts.length));
+  const { list, counts } = counted(parts);
   try {
-    return await pool.map(parts, (i) => onProgress?.(parts[i].count));
+    return await pool.map(list, (i) => onProgress?.(counts[i]));
   } finally {
     await pool.close();
   }
+}
+
+/** The list, noting each chunk's sample count as it is made (for progress, without making it twice). */
+function counted<I extends { readonly count: number }>(parts: ChunkList<I>): { list: ChunkList<I>; counts: number[] } {
+  const counts: number[] = [];
+  return {
+    counts,
+    list: {
+      length: parts.length,
+      at: (k) => {
+        const x = parts.at(k)!;
+        counts[k] = x.count;
+        return x;
+      },
+    },
+  };
 }

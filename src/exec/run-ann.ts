@@ -1,25 +1,30 @@
 /** Run an ann graph over a whole data set in chunks, on a worker pool; outputs in sample order. */
 import type { Graph } from '../../ir/types.js';
-import type { Images } from '../data/dataset.js';
-import { mapChunks } from './pool.js';
+import type { Images, SampleSource } from '../data/dataset.js';
+import { mapChunks, type ChunkList } from './pool.js';
 import type { SamplesChunk } from './tasks.js';
 
 export const CHUNK = 64;
 
-export function chunks(images: Images, size = CHUNK): SamplesChunk[] {
+/** The samples in chunks of `size`, each made (copied, or read) only when the pool asks for it. */
+export function chunks(images: Images | SampleSource, size = CHUNK): ChunkList<SamplesChunk> {
   const per = images.sampleShape.reduce((a, b) => a * b, 1);
-  const out: SamplesChunk[] = [];
-  for (let s = 0; s < images.count; s += size) {
-    const count = Math.min(size, images.count - s);
-    out.push({ count, sampleShape: images.sampleShape, data: images.data.slice(s * per, (s + count) * per) });
-  }
-  return out;
+  const read = 'read' in images ? (from: number, n: number) => images.read(from, n) : (from: number, n: number) => images.data.slice(from * per, (from + n) * per);
+  return {
+    length: Math.ceil(images.count / size),
+    at: (k) => {
+      const from = k * size;
+      if (k < 0 || from >= images.count) return undefined;
+      const count = Math.min(size, images.count - from);
+      return { count, sampleShape: images.sampleShape, data: read(from, count) };
+    },
+  };
 }
 
 export async function runAnnBatched(g: Graph, images: Images, threads: number, onProgress?: (samples: number) => void): Promise<{ shape: number[]; data: Float32Array }> {
   const parts = chunks(images);
   const outs = await mapChunks<Graph, SamplesChunk, Float32Array>('ann', g, parts, threads, onProgress);
-  const per = outs[0].length / parts[0].count;
+  const per = outs[0].length / Math.min(CHUNK, images.count);
   return { shape: [images.count, per], data: concatChunks(outs, Float32Array) };
 }
 

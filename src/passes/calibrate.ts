@@ -8,7 +8,7 @@
  */
 import { SnncError } from '../../ir/diagnostics.js';
 import type { Graph } from '../../ir/types.js';
-import type { Images } from '../data/dataset.js';
+import type { Images, SampleSource } from '../data/dataset.js';
 import { foldChunks } from '../exec/pool.js';
 import { exactLimitPerLayer, LayerStats } from './activation-stats.js';
 import { chunks } from '../exec/run-ann.js';
@@ -29,7 +29,7 @@ export function calibrationTargets(g: Graph): string[] {
  * statistics in chunk order and dropped, so memory does not grow with the number of images
  * beyond the statistics themselves (bounded by activation-stats.ts).
  */
-export async function collectActivations(g: Graph, images: Images, threads: number, onProgress?: (n: number) => void, options: { exactLimit?: number; forward?: AnnForward } = {}): Promise<ActivationStats> {
+export async function collectActivations(g: Graph, images: Images | SampleSource, threads: number, onProgress?: (n: number) => void, options: { exactLimit?: number; forward?: AnnForward } = {}): Promise<ActivationStats> {
   if (images.count === 0) throw new SnncError('SNN0406', 'calibration set is empty');
   const ids = calibrationTargets(g);
   const shapes = new Map(g.nodes.map((n) => [n.id, n.type.shape]));

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadImages, streamImages, type InputSpec } from '../src/data/dataset.js';
 import { encodeNpy } from '../src/data/npy.js';
+import { concatChunks } from '../src/exec/run-ann.js';
 import { importOnnxFile } from '../src/frontend/onnx/import.js';
 import { computeThresholds } from '../src/passes/balance-thresholds.js';
 import { collectActivations } from '../src/passes/calibrate.js';
@@ -27,16 +28,6 @@ function readAll(s: { count: number; read(from: number, n: number): Float32Array
   return parts;
 }
 
-const concat = (parts: Float32Array[]): Float32Array => {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
-  return out;
-};
-
 describe('streamImages', () => {
   const mnist: InputSpec = { shape: [-1, 1, 28, 28] };
 
@@ -45,7 +36,7 @@ describe('streamImages', () => {
     const s = streamImages(CALIB_IMAGES, mnist, 1 / 255, 100);
     expect(s.count).toBe(100);
     expect(s.scale).toBe(1 / 255);
-    expect(concat(readAll(s, [1, 7, 33]))).toEqual(whole.data);
+    expect(concatChunks(readAll(s, [1, 7, 33]), Float32Array)).toEqual(whole.data);
     s.close();
   });
 
@@ -55,7 +46,7 @@ describe('streamImages', () => {
     writeFileSync(path, encodeNpy([5, 4, 3, 2], nhwc));
     const spec: InputSpec = { shape: [-1, 2, 4, 3], perm: [0, 3, 1, 2] };
     const s = streamImages(path, spec, undefined);
-    expect(concat(readAll(s, [2, 1]))).toEqual(loadImages(path, spec, undefined).data);
+    expect(concatChunks(readAll(s, [2, 1]), Float32Array)).toEqual(loadImages(path, spec, undefined).data);
     s.close();
   });
 

@@ -2,13 +2,14 @@
  * Calibration's forward pass through onnxruntime: the ann graph is written as ONNX with the
  * calibrated values as extra outputs (ann-to-onnx.ts) and run chunk by chunk on onnxruntime's
  * CPU provider. The float executor stays the reference: before any statistics are taken, the
- * first samples run through both, and every calibrated value must agree (at most 0.1 % of the
+ * first sample runs through both, and every calibrated value must agree (at most 0.1 % of the
  * elements further apart than 1e-4 of the value's range — a QCFS floor may flip where float32
  * sums differ in the last bit); otherwise the run is refused, naming the value.
  *
  * Why onnxruntime and not a faster executor: onnxruntime's convolutions (MLAS, AVX2/FMA float32)
- * run ResNet-18 at 224×224 in 55 ms per image on one thread of this machine, 32× the executor's
- * 1.8 s; WebAssembly's 128-bit SIMD without FMA cannot come within 2× of that.
+ * run ResNet-18 at 224×224 in 45–55 ms per image on one thread of this machine, 30–46× faster
+ * than the executor (bench/scale.ts); WebAssembly's 128-bit SIMD without FMA cannot come within 2×
+ * of that.
  */
 import { SnncError } from '../../ir/diagnostics.js';
 import { BATCH, type Graph } from '../../ir/types.js';

@@ -129,27 +129,26 @@ export function modelOptionsOf(args: Record<string, unknown>, steps?: number): M
   return { nir: { dt: Number(args.dt ?? NIR_DEFAULT_DT), input: (args['nir-input'] as 'temporal' | 'static' | undefined) ?? 'temporal', ...(steps !== undefined ? { steps } : {}), onWarning: (code, message) => warn(code, message) } };
 }
 
-export function loadCalib(args: Record<string, unknown>, input: InputSpec, alone = true): Images {
+/**
+ * The calibration data of --calib. Streamed a chunk at a time (memory does not grow with the
+ * file; it stays open until the process ends) unless `whole`: SNN Calibration and FTBC run
+ * batches of it in memory. `alone`: check --input-scale against this file by itself.
+ */
+export function loadCalib(args: Record<string, unknown>, input: InputSpec, o: { whole: boolean; alone?: boolean }): CalibrationData {
   if (args.calib === undefined) throw new SnncError('SNN0407', 'an ANN is converted with calibration data: pass --calib X.npy');
-  const calib = loadImages(String(args.calib), input, scaleOf(args), args['calib-limit'] as number | undefined);
-  if (alone) checkScaleUsed(args, [{ path: String(args.calib), images: calib }]);
+  const read = o.whole ? loadImages : streamImages;
+  const calib = read(String(args.calib), input, scaleOf(args), args['calib-limit'] as number | undefined);
+  if (o.alone !== false) checkScaleUsed(args, [{ path: String(args.calib), images: calib }]);
   return calib;
 }
 
-/**
- * The calibration data read a chunk at a time, for a method that only takes statistics (no SNN
- * Calibration, no FTBC): memory does not grow with the file. The file stays open until the
- * process ends.
- */
-export function streamCalib(args: Record<string, unknown>, input: InputSpec): CalibrationData {
-  if (args.calib === undefined) throw new SnncError('SNN0407', 'an ANN is converted with calibration data: pass --calib X.npy');
-  const calib = streamImages(String(args.calib), input, scaleOf(args), args['calib-limit'] as number | undefined);
-  checkScaleUsed(args, [{ path: String(args.calib), images: calib }]);
-  return calib;
+/** The calibration data as loaded whole, or undefined when they are streamed. */
+export function wholeCalib(calib: CalibrationData): Images | undefined {
+  return 'data' in calib ? calib : undefined;
 }
 
 /** Test data and labels; with the calibration data, the scale check covers both files and their ranges are compared. */
-export function loadEvalData(args: Record<string, unknown>, input: InputSpec, calib?: Images): { data: Images; labels: Int32Array } {
+export function loadEvalData(args: Record<string, unknown>, input: InputSpec, calib?: CalibrationData): { data: Images; labels: Int32Array } {
   const data = loadImages(String(args.data), input, scaleOf(args), args.limit as number | undefined);
   checkScaleUsed(args, [...(calib ? [{ path: String(args.calib), images: calib }] : []), { path: String(args.data), images: data }]);
   const labels = loadLabels(String(args.labels), data.count, undefined, args.limit === undefined);

@@ -8,7 +8,7 @@ import type { Graph } from '../../ir/types.js';
 import { inputSpec, type CalibrationData } from '../data/dataset.js';
 import type { Method } from '../methods.js';
 import { calibrate, calibrationWork, prepareAnn, toSnn } from '../pipeline.js';
-import { loadCalib, methodFrom, streamCalib } from './options.js';
+import { loadCalib, methodFrom, wholeCalib } from './options.js';
 import { countingBar, Progress } from './progress.js';
 import type { AnnForward } from '../exec/ort-forward.js';
 
@@ -29,8 +29,8 @@ export async function spikingNetwork(args: Record<string, unknown>, model: Graph
   const method = methodFrom(args);
   const ann = prepareAnn(model);
   // statistics alone stream the file; SNN Calibration and FTBC run batches of the data in memory
-  const whole = method.ftbc || method.calibration ? loadCalib(args, inputSpec(ann)) : undefined;
-  const calib = whole ?? streamCalib(args, inputSpec(ann));
+  const calib = loadCalib(args, inputSpec(ann), { whole: Boolean(method.ftbc || method.calibration) });
+  const whole = wholeCalib(calib);
   const progress = new Progress('calibrate', calib.count);
   const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n), args['ann-forward'] as AnnForward);
   progress.finish();

@@ -42,7 +42,7 @@ export interface EvalResult {
 }
 
 export interface EvalOptions {
-  /** Loaded whole when a method calibrates on data (SNN Calibration, FTBC), else possibly streamed. */
+  /** Loaded whole or streamed. */
   readonly calib: Images | SampleSource;
   readonly data: Images;
   readonly labels: Int32Array;
@@ -76,7 +76,6 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
   if (bad >= 0) throw new SnncError('SNN0404', `label ${o.labels[bad]} at index ${bad} is not one of the model's ${classes} classes`);
   const annAcc = accuracy(argmaxRows(annOut.data, o.data.count, classes), o.labels);
   const stats: ActivationStats = await calibrate(ann, o.calib, o.threads, tick('calibrate', o.calib.count), o.annForward);
-  const whole = 'data' in o.calib ? o.calib : undefined;
   const steps = [...new Set(o.steps)].sort((a, b) => a - b);
   const methods: MethodResult[] = [];
   for (const m of o.methods) {
@@ -87,7 +86,7 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
     const permuted: { T: number; accuracy: number }[] = [];
     for (const cps of runs) {
       const T = Math.max(...cps);
-      const snn = toSnn(ann, stats, m, T, whole, whole && (m.ftbc || m.calibration) ? tick(`${m.name} calibration T=${T}`, calibrationWork(ann, m, whole)) : undefined);
+      const snn = toSnn(ann, stats, m, T, o.calib, m.ftbc || m.calibration ? tick(`${m.name} calibration T=${T}`, calibrationWork(ann, m, o.calib)) : undefined);
       const r = await simulateFloat(snn, o.data, cps, o.threads, tick(`${m.name} T=${cps.length > 1 ? cps.join(',') : T}`, o.data.count));
       layers = r.populations.map((p) => p.id);
       r.checkpoints.forEach((t, k) => points.push({ T: t, accuracy: accuracy(r.predictions[k], o.labels), spikeRate: r.spikeRates[k] }));

@@ -45,7 +45,7 @@ export function calibrate(ann: Graph, calib: Images | SampleSource, threads: num
 }
 
 /** ann' + statistics -> snn-float with T steps; a method with FTBC also reads the calibration data. */
-export function toSnn(ann: Graph, stats: ActivationStats, method: Method, steps: number, calib?: Images, onProgress?: (samples: number) => void): Graph {
+export function toSnn(ann: Graph, stats: ActivationStats, method: Method, steps: number, calib?: Images | SampleSource, onProgress?: (samples: number) => void): Graph {
   const thresholds = computeThresholds(stats, method.threshold, steps);
   let snn = runPass(convert, ann, { ...method, steps, thresholds });
   if (!method.ftbc && !method.calibration) return snn;
@@ -57,7 +57,7 @@ export function toSnn(ann: Graph, stats: ActivationStats, method: Method, steps:
 }
 
 /** Sample runs the data-reading calibration passes make (for progress bars). */
-export function calibrationWork(ann: Graph, method: Method, calib: Images): number {
+export function calibrationWork(ann: Graph, method: Method, calib: Images | SampleSource): number {
   const layers = ann.nodes.filter(isNeuronSource).length;
   const calibration = method.calibration ? Math.min(SNN_CALIBRATION_BATCH, calib.count) * layers : 0;
   const temporal = method.ftbc ? method.ftbc.batches * Math.min(method.ftbc.batchSize, calib.count) * layers : 0;

@@ -12,6 +12,7 @@ import { concatChunks } from '../src/exec/run-ann.js';
 import { importOnnxFile } from '../src/frontend/onnx/import.js';
 import { computeThresholds } from '../src/passes/balance-thresholds.js';
 import { collectActivations } from '../src/passes/calibrate.js';
+import { calibrationBatch } from '../src/passes/layer-runs.js';
 import { prepareAnn } from '../src/pipeline.js';
 import { CALIB_IMAGES, modelPath } from './helpers/paths.js';
 
@@ -79,5 +80,12 @@ describe('streamImages', () => {
       const b = computeThresholds(streamed, rule, 8);
       for (const [id, t] of a) expect(Array.from(b.get(id)!)).toEqual(Array.from(t));
     }
+  });
+
+  it('calibration batches (SNN Calibration, FTBC) read from a stream are the in-memory batches, wrapping included', () => {
+    const whole = loadImages(CALIB_IMAGES, mnist, 1 / 255, 100);
+    const s = streamImages(CALIB_IMAGES, mnist, 1 / 255, 100);
+    for (const [k, B] of [[0, 70], [1, 70], [2, 70], [0, 100], [3, 150]]) expect(calibrationBatch(s, k, B)).toEqual(calibrationBatch(whole, k, B));
+    s.close();
   });
 });

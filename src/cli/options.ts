@@ -130,21 +130,14 @@ export function modelOptionsOf(args: Record<string, unknown>, steps?: number): M
 }
 
 /**
- * The calibration data of --calib. Streamed a chunk at a time (memory does not grow with the
- * file; it stays open until the process ends) unless `whole`: SNN Calibration and FTBC run
- * batches of it in memory. `alone`: check --input-scale against this file by itself.
+ * The calibration data of --calib, streamed a chunk at a time: memory does not grow with the
+ * file (it stays open until the process ends). `alone`: check --input-scale against this file by itself.
  */
-export function loadCalib(args: Record<string, unknown>, input: InputSpec, o: { whole: boolean; alone?: boolean }): CalibrationData {
+export function loadCalib(args: Record<string, unknown>, input: InputSpec, alone = true): CalibrationData {
   if (args.calib === undefined) throw new SnncError('SNN0407', 'an ANN is converted with calibration data: pass --calib X.npy');
-  const read = o.whole ? loadImages : streamImages;
-  const calib = read(String(args.calib), input, scaleOf(args), args['calib-limit'] as number | undefined);
-  if (o.alone !== false) checkScaleUsed(args, [{ path: String(args.calib), images: calib }]);
+  const calib = streamImages(String(args.calib), input, scaleOf(args), args['calib-limit'] as number | undefined);
+  if (alone) checkScaleUsed(args, [{ path: String(args.calib), images: calib }]);
   return calib;
-}
-
-/** The calibration data as loaded whole, or undefined when they are streamed. */
-export function wholeCalib(calib: CalibrationData): Images | undefined {
-  return 'data' in calib ? calib : undefined;
 }
 
 /** Test data and labels; with the calibration data, the scale check covers both files and their ranges are compared. */

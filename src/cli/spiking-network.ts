@@ -8,7 +8,7 @@ import type { Graph } from '../../ir/types.js';
 import { inputSpec, type CalibrationData } from '../data/dataset.js';
 import type { Method } from '../methods.js';
 import { calibrate, calibrationWork, prepareAnn, toSnn } from '../pipeline.js';
-import { loadCalib, methodFrom, wholeCalib } from './options.js';
+import { loadCalib, methodFrom } from './options.js';
 import { countingBar, Progress } from './progress.js';
 import type { AnnForward } from '../exec/ort-forward.js';
 
@@ -28,12 +28,10 @@ export async function spikingNetwork(args: Record<string, unknown>, model: Graph
   if (model.stage !== 'ann') throw new SnncError('SNN0407', `${command} takes an ANN or a float spiking network; ${String(args.model)} is at stage ${model.stage}`);
   const method = methodFrom(args);
   const ann = prepareAnn(model);
-  // statistics alone stream the file; SNN Calibration and FTBC run batches of the data in memory
-  const calib = loadCalib(args, inputSpec(ann), { whole: Boolean(method.ftbc || method.calibration) });
-  const whole = wholeCalib(calib);
+  const calib = loadCalib(args, inputSpec(ann));
   const progress = new Progress('calibrate', calib.count);
   const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n), args['ann-forward'] as AnnForward);
   progress.finish();
-  const snn = toSnn(ann, stats, method, steps, whole, whole ? countingBar('calibration', calibrationWork(ann, method, whole)) : undefined);
+  const snn = toSnn(ann, stats, method, steps, calib, method.ftbc || method.calibration ? countingBar('calibration', calibrationWork(ann, method, calib)) : undefined);
   return { snn, ann, method, calib };
 }

@@ -24,7 +24,7 @@
 import { SnncError } from '../../ir/diagnostics.js';
 import { attrNum, attrStr, attrVector } from '../../ir/ops.js';
 import type { Graph } from '../../ir/types.js';
-import type { Images } from '../data/dataset.js';
+import type { Images, SampleSource } from '../data/dataset.js';
 import { annActivations, calibrationBatch, hiddenPopulations, observeBatch, stepBiasOf, populationGeometry, withStepBias } from './layer-runs.js';
 import type { Pass } from './pass.js';
 
@@ -42,7 +42,7 @@ export interface FtbcOptions extends FtbcSettings {
   /** The ANN the network was converted from (after prepareAnn): the per-step targets. */
   readonly ann: Graph;
   /** Calibration samples in the ANN's input layout; batch k takes samples k·B .. k·B+B−1, cycling. */
-  readonly calib: Images;
+  readonly calib: Images | SampleSource;
   readonly onProgress?: (samples: number) => void;
 }
 

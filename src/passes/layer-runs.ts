@@ -5,20 +5,21 @@
  */
 import { attrVector } from '../../ir/ops.js';
 import { isConstRef, type Graph, type Node } from '../../ir/types.js';
-import type { Images } from '../data/dataset.js';
+import type { Images, SampleSource } from '../data/dataset.js';
 import { runAnn } from '../exec/ann.js';
 import { floatSimulator } from '../exec/snn-float.js';
 import type { SamplesChunk } from '../exec/tasks.js';
 
-/** Batch k: B samples, cycling through the set. */
-export function calibrationBatch(calib: Images, k: number, B: number): SamplesChunk {
+/** Batch k: B samples, cycling through the set (in memory or streamed: at most two ranges are read). */
+export function calibrationBatch(calib: Images | SampleSource, k: number, B: number): SamplesChunk {
   const size = calib.sampleShape.reduce((a, b) => a * b, 1);
   const count = Math.min(B, calib.count);
+  const read = 'read' in calib ? (from: number, n: number) => calib.read(from, n) : (from: number, n: number) => calib.data.subarray(from * size, (from + n) * size);
   const data = new Float32Array(count * size);
-  for (let j = 0; j < count; j++) {
-    const s = (k * B + j) % calib.count;
-    data.set(calib.data.subarray(s * size, (s + 1) * size), j * size);
-  }
+  const start = (k * B) % calib.count;
+  const first = Math.min(count, calib.count - start);
+  data.set(read(start, first), 0);
+  if (first < count) data.set(read(0, count - first), first * size);
   return { count, sampleShape: calib.sampleShape, data };
 }
 

@@ -19,7 +19,7 @@
 import { SnncError } from '../../ir/diagnostics.js';
 import { attrVector } from '../../ir/ops.js';
 import type { Graph } from '../../ir/types.js';
-import type { Images } from '../data/dataset.js';
+import type { Images, SampleSource } from '../data/dataset.js';
 import { annActivations, calibrationBatch, hiddenPopulations, observeBatch, stepBiasOf, populationGeometry, withStepBias } from './layer-runs.js';
 import type { Pass } from './pass.js';
 
@@ -28,7 +28,7 @@ export type CalibrationLevel = 'light' | 'advanced';
 export interface SnnCalibrationOptions {
   readonly level: CalibrationLevel;
   readonly ann: Graph;
-  readonly calib: Images;
+  readonly calib: Images | SampleSource;
   /** Samples of the one calibration batch (the paper: 128). */
   readonly batchSize: number;
   readonly onProgress?: (samples: number) => void;

@@ -21,7 +21,7 @@ import { dependsOnT, describeMethod } from '../../methods.js';
 import { loadGraph } from '../../model-io.js';
 import { calibrate, calibrationWork, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
 import { printJson, runCommand } from '../common.js';
-import { annForwardOption, checkScaleUsed, dataOptions, inputStepOf, integerFormats, integerOptions, loadCalib, methodFrom, methodOptions, parseSteps, scaleOf, wholeCalib } from '../options.js';
+import { annForwardOption, checkScaleUsed, dataOptions, inputStepOf, integerFormats, integerOptions, loadCalib, methodFrom, methodOptions, parseSteps, scaleOf } from '../options.js';
 import { phaseBars } from '../progress.js';
 import type { AnnForward } from '../../exec/ort-forward.js';
 
@@ -38,8 +38,7 @@ async function compileRuns(args: Record<string, unknown>, steps: number[], bars:
   if (args.calib === undefined) throw new SnncError('SNN0407', `energy of a model (${args.model}) converts it first and needs --calib; or pass a folder written by snnc compile`);
   const ann = prepareAnn(model);
   const method = methodFrom(args);
-  const calib = loadCalib(args, inputSpec(ann), { whole: Boolean(method.ftbc || method.calibration), alone: false });
-  const whole = wholeCalib(calib);
+  const calib = loadCalib(args, inputSpec(ann), false);
   const data = loadImages(String(args.data), inputSpec(ann), scaleOf(args), args.limit as number | undefined);
   checkScaleUsed(args, [
     { path: String(args.calib), images: calib },
@@ -51,7 +50,7 @@ async function compileRuns(args: Record<string, unknown>, steps: number[], bars:
   const groups = dependsOnT(method) ? steps.map((t) => [t]) : [steps];
   const runs = groups.map((ts) => {
     const T = Math.max(...ts);
-    const snn = toSnn(ann, stats, method, T, whole, whole ? bars.progress(`calibration T=${T}`, calibrationWork(ann, method, whole)) : undefined);
+    const snn = toSnn(ann, stats, method, T, calib, method.ftbc || method.calibration ? bars.progress(`calibration T=${T}`, calibrationWork(ann, method, calib)) : undefined);
     const fixed = toFixed(snn, target.desc(), {
       inputScale,
       ...integerFormats(args),

@@ -62,7 +62,7 @@ export function evalCommand(y: Argv): Argv {
         const methods = methodsFrom(args);
         const ann = prepareAnn(model);
         const spec = inputSpec(ann);
-        const calib = loadCalib(args, spec, { whole: methods.some((m) => m.ftbc || m.calibration), alone: false });
+        const calib = loadCalib(args, spec, false);
         const { data, labels } = loadEvalData(args, spec, calib);
         let fixed: EvalOptions['fixed'];
         if (args.target) {

@@ -118,8 +118,11 @@ export class ChannelStats {
     this.count++;
   }
 
-  /** add(d[i]) for the positive d[i], from <= i < to, in order (the same state as adding them one by one). */
-  addRun(d: Float32Array, from: number, to: number): void {
+  /**
+   * add(d[i]) for the positive d[i], from <= i < to, in order (the same state as adding them one
+   * by one); `bits` views d's bytes as uint32 (made once per tensor by the caller).
+   */
+  addRun(d: Float32Array, bits: Uint32Array, from: number, to: number): void {
     let n = this.count;
     let max = this.max;
     if (this.exact) {
@@ -138,7 +141,6 @@ export class ChannelStats {
       }
     } else {
       const h = this.hist!;
-      const bits = new Uint32Array(d.buffer, d.byteOffset, d.length);
       for (let i = from; i < to; i++) {
         const v = d[i];
         if (v > 0) {
@@ -248,11 +250,11 @@ export class LayerStats {
     }
   }
 
-  /** add(c, d[i]) for from <= i < to: the layer switches to histograms once its total passes the budget. */
-  addRun(c: number, d: Float32Array, from: number, to: number): void {
+  /** add(c, d[i]) for from <= i < to (`bits`: d as uint32): the layer switches to histograms once its total passes the budget. */
+  addRun(c: number, d: Float32Array, bits: Uint32Array, from: number, to: number): void {
     const s = this.perChannel[c];
     const before = s.count;
-    s.addRun(d, from, to);
+    s.addRun(d, bits, from, to);
     this.total += s.count - before;
     if (this.total > this.exactLimit && !this.sketched) {
       for (const ch of this.perChannel) ch.sketch();

@@ -46,8 +46,9 @@ export async function collectActivations(g: Graph, images: Images | SampleSource
       const { C, inner } = layout.get(id)!;
       const layer = stats.get(id)!;
       const d = out[id];
+      const bits = new Uint32Array(d.buffer, d.byteOffset, d.length);
       // row-major [samples, C, inner]: one run of `inner` values per (sample, channel)
-      for (let at = 0, c = 0; at < d.length; at += inner, c = c + 1 === C ? 0 : c + 1) layer.addRun(c, d, at, at + inner);
+      for (let at = 0, c = 0; at < d.length; at += inner, c = c + 1 === C ? 0 : c + 1) layer.addRun(c, d, bits, at, at + inner);
     }
   };
   const parts = chunks(images, calibrationChunkSize(g, ids));

@@ -89,8 +89,7 @@ describe('thresholds', () => {
     expect(mmseThreshold(Float32Array.of(1, 2, 3), 2)).toBeCloseTo(1.98, 9);
     // and per channel through computeThresholds
     const layer = new LayerStats(2);
-    [1, 2, 3].forEach((v) => layer.add(0, v));
-    layer.add(1, 4);
+    layer.addTensor(Float32Array.of(1, 4, 2, 0, 3, 0), 1); // [3 samples, 2 channels]: {1, 2, 3} and {4}
     const stats = new Map([['x', layer]]);
     const ch = computeThresholds(stats, { kind: 'channel-mmse' }, 2).get('x')!;
     expect(ch[0]).toBeCloseTo(1.98, 6);
@@ -102,14 +101,16 @@ describe('thresholds', () => {
     let seed = 7;
     const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) + 0.5) / 2 ** 32;
     const data = Float32Array.from({ length: 200_000 }, () => Math.exp(2.5 * Math.sqrt(-2 * Math.log(rand())) * Math.cos(2 * Math.PI * rand())));
+    // [100,000 samples, 2 channels, 1]; the shuffled copy has its samples in reverse order and
+    // arrives in chunks of 777 samples, the others whole
     const exact = new LayerStats(2);
     const sketched = new LayerStats(2, 50_000);
     const shuffled = new LayerStats(2, 50_000);
-    data.forEach((v, i) => {
-      exact.add(i % 2, v);
-      sketched.add(i % 2, v);
-    });
-    for (let i = data.length - 1; i >= 0; i--) shuffled.add(i % 2, data[i]);
+    exact.addTensor(data, 1);
+    sketched.addTensor(data, 1);
+    const reversed = new Float32Array(data.length);
+    for (let s = 0; s < data.length / 2; s++) reversed.set(data.subarray(2 * s, 2 * s + 2), data.length - 2 - 2 * s);
+    for (let at = 0; at < reversed.length; at += 2 * 777) shuffled.addTensor(reversed.subarray(at, at + 2 * 777), 1);
     expect(exact.sketched).toBe(false);
     expect(sketched.sketched).toBe(true);
     for (const p of [1, 50, 99, 99.9, 99.99, 100]) {
@@ -130,7 +131,7 @@ describe('thresholds', () => {
     const e = mmseThreshold(exact.perChannel[1], 8);
     const s = mmseThreshold(sketched.perChannel[1], 8);
     expect(Math.abs(s - e) / e).toBeLessThanOrEqual(0.0101);
-    expect(ChannelStats.of([0, 1, 2]).count).toBe(2);
+    expect(ChannelStats.of(Float32Array.of(0, 1, -2, 2, Number.NaN)).count).toBe(2);
   });
 
   it('a layer that never activates is an error naming it', () => {

@@ -55,7 +55,14 @@ describe('streamImages', () => {
     const good = encodeNpy([3, 1, 28, 28], new Float32Array(3 * 784));
     const truncated = join(dir, 'truncated.npy');
     writeFileSync(truncated, good.subarray(0, good.length - 10));
-    expect(() => streamImages(truncated, mnist, undefined)).toThrow(/SNN0401|truncated/);
+    expect(() => streamImages(truncated, mnist, undefined)).toThrow(/truncated data/);
+    const notNpy = join(dir, 'not.npy');
+    writeFileSync(notNpy, 'hello, world');
+    expect(() => streamImages(notNpy, mnist, undefined)).toThrow(/not a \.npy file/);
+    const shortHeader = join(dir, 'short-header.npy');
+    writeFileSync(shortHeader, good.subarray(0, 40));
+    expect(() => streamImages(shortHeader, mnist, undefined)).toThrow(/truncated \.npy header/);
+    expect(() => streamImages(join(dir, 'missing.npy'), mnist, undefined)).toThrow(/cannot read/);
     const wrong = join(dir, 'wrong.npy');
     writeFileSync(wrong, encodeNpy([3, 1, 27, 28], new Float32Array(3 * 27 * 28)));
     expect(() => streamImages(wrong, mnist, undefined)).toThrow(/expects \[count,1,28,28\]/);

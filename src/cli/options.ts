@@ -162,15 +162,15 @@ export function warnIfRangesDiffer(a: { min: number; max: number }, b: { min: nu
   }
 }
 
-/**
- * The real value of one step of the integer input. uint8 calibration data feed the integer
- * input as they are, so the step defaults to their --input-scale; float data need --input-step.
- */
 /** The input step of a given spiking network (from NIR): --input-step, or 1 (spikes, 0/1 frames). */
 export function spikingInputStep(args: Record<string, unknown>): number {
   return args['input-step'] !== undefined ? parseScale(String(args['input-step']), '--input-step') : 1;
 }
 
+/**
+ * The real value of one step of the integer input. uint8 calibration data feed the integer
+ * input as they are, so the step defaults to their --input-scale; float data need --input-step.
+ */
 export function inputStepOf(args: Record<string, unknown>, calib: { readonly scale?: number }): number {
   const step = args['input-step'] !== undefined ? parseScale(String(args['input-step']), '--input-step') : undefined;
   if (step === undefined) {

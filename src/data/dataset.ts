@@ -66,11 +66,10 @@ function suppliedLayout(input: InputSpec): { shape: number[]; perm?: number[] } 
   return { shape, perm };
 }
 
-/**
- * Samples from an .npy file: [count, ...sample] or one sample. uint8 values are pixels and need
- * `scale` (x = pixel * scale); float values are the model's input as they are and are never
- * scaled (a command whose files are all float refuses a scale: see options.ts).
- */
+function pixelsNeedScale(path: string): SnncError {
+  return new SnncError('SNN0407', `${path} holds uint8 values; pass --input-scale to map them to the model's input (the fixtures use --input-scale 1/255)`);
+}
+
 /** The number of samples an array of shape `shape` holds for `input`, or a coded error. */
 function sampleCount(path: string, shape: readonly number[], input: InputSpec): number {
   const layout = suppliedLayout(input);
@@ -98,7 +97,7 @@ function toModelView(path: string, values: Uint8Array | Float32Array | Float64Ar
   const at = (i: number): number => (from ? i - (i % per) + from[i % per] : i);
   const data = new Float32Array(n);
   if (dtype === 'u1') {
-    if (scale === undefined) throw new SnncError('SNN0407', `${path} holds uint8 values; pass --input-scale to map them to the model's input (the fixtures use --input-scale 1/255)`);
+    if (scale === undefined) throw pixelsNeedScale(path);
     const bytes = values as Uint8Array;
     const raw = from ? Uint8Array.from({ length: n }, (_, i) => bytes[at(i)]) : bytes;
     for (let i = 0; i < n; i++) data[i] = raw[i] * scale;
@@ -113,6 +112,11 @@ function toModelView(path: string, values: Uint8Array | Float32Array | Float64Ar
   return { data };
 }
 
+/**
+ * Samples from an .npy file: [count, ...sample] or one sample. uint8 values are pixels and need
+ * `scale` (x = pixel * scale); float values are the model's input as they are and are never
+ * scaled (a command whose files are all float refuses a scale: see options.ts).
+ */
 export function loadImages(path: string, input: InputSpec, scale: number | undefined, limit?: number): Images {
   const arr = readNpy(path);
   const sample = input.shape[0] === BATCH ? input.shape.slice(1) : input.shape;
@@ -134,7 +138,7 @@ export function streamImages(path: string, input: InputSpec, scale: number | und
   const per = sample.reduce((a, b) => a * b, 1);
   let count = sampleCount(path, file.shape, input);
   if (limit !== undefined) count = Math.min(count, limit);
-  if (file.dtype === 'u1' && scale === undefined) throw new SnncError('SNN0407', `${path} holds uint8 values; pass --input-scale to map them to the model's input (the fixtures use --input-scale 1/255)`);
+  if (file.dtype === 'u1' && scale === undefined) throw pixelsNeedScale(path);
   return {
     count,
     sampleShape: sample,

@@ -38,15 +38,20 @@ function parseHeader(text: string, label: string): { descr: string; fortran: boo
 
 const WIDTHS: Record<NpyDtype, number> = { u1: 1, i1: 1, b1: 1, i2: 2, u2: 2, i4: 4, i8: 8, f4: 4, f8: 8 };
 
-/** The header of a .npy file from its first bytes: dtype, shape and where the data start. */
-function npyHeader(bytes: Uint8Array, label: string): { dtype: NpyDtype; shape: number[]; bodyStart: number; width: number } {
+/** Where the header text lies, from the first 12 bytes (magic, version, length) of a .npy file. */
+function headerSpan(bytes: Uint8Array, label: string): { start: number; headerLen: number } {
   if (bytes.length < 10 || MAGIC.some((b, i) => bytes[i] !== b)) throw new SnncError('SNN0401', `${label} is not a .npy file (bad magic)`);
   const major = bytes[6];
   if (major < 1 || major > 3) throw new SnncError('SNN0401', `${label}: .npy format version ${major}.${bytes[7]} is not supported (1.0, 2.0 and 3.0 are)`);
   const start = major === 1 ? 10 : 12;
   if (bytes.length < start) throw new SnncError('SNN0401', `${label}: truncated .npy header`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLen = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true);
+  return { start, headerLen: major === 1 ? view.getUint16(8, true) : view.getUint32(8, true) };
+}
+
+/** The header of a .npy file from its first bytes: dtype, shape and where the data start. */
+function npyHeader(bytes: Uint8Array, label: string): { dtype: NpyDtype; shape: number[]; bodyStart: number; width: number } {
+  const { start, headerLen } = headerSpan(bytes, label);
   if (start + headerLen > bytes.length) throw new SnncError('SNN0401', `${label}: truncated .npy header`);
   const header = parseHeader(new TextDecoder('latin1').decode(bytes.subarray(start, start + headerLen)), label);
   if (header.fortran) throw new SnncError('SNN0402', `${label}: Fortran-ordered arrays are not supported (save with C order)`);
@@ -86,8 +91,12 @@ export function decodeNpy(bytes: Uint8Array, label: string): NpyArray {
   const { dtype, shape, bodyStart, width } = npyHeader(bytes, label);
   const n = shape.reduce((a, b) => a * b, 1);
   const need = n * width;
-  if (bytes.length - bodyStart < need) throw new SnncError('SNN0401', `${label}: truncated data (${bytes.length - bodyStart} bytes, shape [${shape.join(',')}] needs ${need})`);
+  if (bytes.length - bodyStart < need) throw truncatedData(label, bytes.length - bodyStart, shape, need);
   return { dtype, shape, data: decodeValues(bytes.subarray(bodyStart, bodyStart + need), dtype, n) };
+}
+
+function truncatedData(label: string, have: number, shape: readonly number[], need: number): SnncError {
+  return new SnncError('SNN0401', `${label}: truncated data (${have} bytes, shape [${shape.join(',')}] needs ${need})`);
 }
 
 /** A .npy file read a range of values at a time: the header is parsed and the size checked when it is opened. */
@@ -110,13 +119,13 @@ export function openNpy(path: string): NpyFile {
     const size = fstatSync(fd).size;
     const head = new Uint8Array(Math.min(size, 12));
     readSync(fd, head, 0, head.length, 0);
-    // the header length sits in the first 12 bytes; read the whole header, then parse it
-    const headerBytes = head.length >= 10 && MAGIC.every((b, i) => head[i] === b) ? (head[6] === 1 ? 10 + (head[8] | (head[9] << 8)) : 12 + new DataView(head.buffer).getUint32(8, true)) : head.length;
-    const bytes = new Uint8Array(Math.min(size, headerBytes));
+    // the first bytes say how long the header is: read all of it, then parse it
+    const { start, headerLen } = headerSpan(head, path);
+    const bytes = new Uint8Array(Math.min(size, start + headerLen));
     readSync(fd, bytes, 0, bytes.length, 0);
     const { dtype, shape, bodyStart, width } = npyHeader(bytes, path);
     const n = shape.reduce((a, b) => a * b, 1);
-    if (size - bodyStart < n * width) throw new SnncError('SNN0401', `${path}: truncated data (${size - bodyStart} bytes, shape [${shape.join(',')}] needs ${n * width})`);
+    if (size - bodyStart < n * width) throw truncatedData(path, size - bodyStart, shape, n * width);
     return {
       dtype,
       shape,

@@ -105,22 +105,9 @@ export class ChannelStats {
     return this.exact !== undefined;
   }
 
-  add(v: number): void {
-    if (v > this.max) this.max = v;
-    if (this.exact) {
-      if (this.count === this.exact.length) {
-        const grown = new Float32Array(this.exact.length * 2);
-        grown.set(this.exact);
-        this.exact = grown;
-      }
-      this.exact[this.count] = v;
-    } else this.hist!.add(v);
-    this.count++;
-  }
-
   /**
-   * add(d[i]) for the positive d[i], from <= i < to, in order (the same state as adding them one
-   * by one); `bits` views d's bytes as uint32 (made once per tensor by the caller).
+   * Counts the positive d[i], from <= i < to (the state does not depend on how the values are
+   * split into runs); `bits` views d's bytes as uint32 (the histogram bin is the top bits).
    */
   addRun(d: Float32Array, bits: Uint32Array, from: number, to: number): void {
     let n = this.count;
@@ -154,9 +141,9 @@ export class ChannelStats {
     this.max = max;
   }
 
-  static of(values: ArrayLike<number>): ChannelStats {
+  static of(values: Float32Array): ChannelStats {
     const s = new ChannelStats();
-    for (let i = 0; i < values.length; i++) if (values[i] > 0) s.add(values[i]);
+    s.addRun(values, new Uint32Array(values.buffer, values.byteOffset, values.length), 0, values.length);
     return s;
   }
 
@@ -242,23 +229,23 @@ export class LayerStats {
     this.perChannel = Array.from({ length: channels }, () => new ChannelStats());
   }
 
-  add(c: number, v: number): void {
-    this.perChannel[c].add(v);
-    if (++this.total > this.exactLimit && !this.sketched) {
-      for (const s of this.perChannel) s.sketch();
-      this.sketched = true;
-    }
-  }
-
-  /** add(c, d[i]) for from <= i < to (`bits`: d as uint32): the layer switches to histograms once its total passes the budget. */
-  addRun(c: number, d: Float32Array, bits: Uint32Array, from: number, to: number): void {
-    const s = this.perChannel[c];
-    const before = s.count;
-    s.addRun(d, bits, from, to);
-    this.total += s.count - before;
-    if (this.total > this.exactLimit && !this.sketched) {
-      for (const ch of this.perChannel) ch.sketch();
-      this.sketched = true;
+  /**
+   * Counts the positive values of a row-major [samples, channels, inner] tensor, one run of
+   * `inner` values per (sample, channel); the layer switches to histograms once its total passes
+   * the budget.
+   */
+  addTensor(d: Float32Array, inner: number): void {
+    const bits = new Uint32Array(d.buffer, d.byteOffset, d.length);
+    const C = this.channels;
+    for (let at = 0, c = 0; at < d.length; at += inner, c = c + 1 === C ? 0 : c + 1) {
+      const s = this.perChannel[c];
+      const before = s.count;
+      s.addRun(d, bits, at, at + inner);
+      this.total += s.count - before;
+      if (this.total > this.exactLimit && !this.sketched) {
+        for (const ch of this.perChannel) ch.sketch();
+        this.sketched = true;
+      }
     }
   }
 

@@ -34,22 +34,14 @@ export async function collectActivations(g: Graph, images: Images | SampleSource
   const ids = calibrationTargets(g);
   const shapes = new Map(g.nodes.map((n) => [n.id, n.type.shape]));
   const stats: ActivationStats = new Map();
-  const layout = new Map<string, { C: number; inner: number }>();
+  const inner = new Map<string, number>();
   for (const id of ids) {
     const shape = shapes.get(id)!;
-    const C = shape.length >= 2 ? shape[1] : 1;
-    layout.set(id, { C, inner: shape.slice(2).reduce((a, b) => a * b, 1) });
-    stats.set(id, new LayerStats(C, options.exactLimit ?? exactLimitPerLayer(ids.length)));
+    inner.set(id, shape.slice(2).reduce((a, b) => a * b, 1));
+    stats.set(id, new LayerStats(shape.length >= 2 ? shape[1] : 1, options.exactLimit ?? exactLimitPerLayer(ids.length)));
   }
   const fold = (out: Record<string, Float32Array>): void => {
-    for (const id of ids) {
-      const { C, inner } = layout.get(id)!;
-      const layer = stats.get(id)!;
-      const d = out[id];
-      const bits = new Uint32Array(d.buffer, d.byteOffset, d.length);
-      // row-major [samples, C, inner]: one run of `inner` values per (sample, channel)
-      for (let at = 0, c = 0; at < d.length; at += inner, c = c + 1 === C ? 0 : c + 1) layer.addRun(c, d, bits, at, at + inner);
-    }
+    for (const id of ids) stats.get(id)!.addTensor(out[id], inner.get(id)!);
   };
   const parts = chunks(images, calibrationChunkSize(g, ids));
   if (resolveForward(g, options.forward ?? 'snnc') === 'onnxruntime') await foldOrtValues(g, ids, parts, threads, fold, onProgress);

@@ -194,8 +194,8 @@ export class CoreMemory {
   /** Per unit, the index of its first neuron in a current block. */
   private readonly unitAt: Int32Array;
   private readonly axonStart: Int32Array[];
-  /** Per unit, its parameters in the memory. */
-  private readonly params: { threshold: Int32Array; bias: Int32Array; leakMuls: Int32Array }[];
+  /** Per unit, its parameters in the memory and the update kernel's arguments that never change. */
+  private readonly params: { threshold: Int32Array; bias: Int32Array; leakMuls: Int32Array; perNeuron: boolean; fixed: readonly number[] }[];
   private readonly accumulateRun: Accumulate;
   private readonly updateRun: Update;
 
@@ -238,7 +238,13 @@ export class CoreMemory {
       m.threshold.set(u.threshold);
       m.bias.set(u.bias);
       m.leakMuls.set(u.leakMuls);
-      return { threshold: m.threshold, bias: m.bias, leakMuls: m.leakMuls };
+      const accHi = 2 ** (u.accBits - 1) - 1;
+      const vHi = 2 ** (u.vBits - 1) - 1;
+      const perNeuron = u.leakMulCount > 0;
+      const leak = u.leakKind === 0 ? 0 : perNeuron ? 3 : u.leakKind;
+      // accLo .. round of the kernel's signature
+      const fixed = [-accHi - 1, accHi, -vHi - 1, vHi, u.accBits, u.vBits, u.overflow === 1 ? 1 : 0, u.subtract ? 1 : 0, leak, 2 ** u.leakShift, u.leakMul, u.leakRound];
+      return { threshold: m.threshold, bias: m.bias, leakMuls: m.leakMuls, perNeuron, fixed };
     });
     const ptr = (a: Float64Array | Int32Array): number => a.byteOffset;
     this.base = { staticCurrent: ptr(blocks.staticCurrent), current: ptr(blocks.current), next: ptr(blocks.next) };
@@ -277,14 +283,9 @@ export class CoreMemory {
     const m = this.units[unit];
     const p = this.params[unit];
     const row = (Math.min(t, u.biasRows) - 1) * u.size;
-    const accHi = 2 ** (u.accBits - 1) - 1;
-    const vHi = 2 ** (u.vBits - 1) - 1;
-    const perNeuron = u.leakMulCount > 0;
-    const leak = u.leakKind === 0 ? 0 : perNeuron ? 3 : u.leakKind;
     return this.updateRun(
-      m.v.byteOffset + start * 8, this.base.current + (this.unitAt[unit] + start) * 8, p.bias.byteOffset + (row + start) * 4, p.threshold.byteOffset + start * 4, perNeuron ? p.leakMuls.byteOffset + start * 4 : 0,
-      count, start, -accHi - 1, accHi, -vHi - 1, vHi, u.accBits, u.vBits, u.overflow === 1 ? 1 : 0, u.subtract ? 1 : 0,
-      leak, 2 ** u.leakShift, u.leakMul, u.leakRound, m.spikes.byteOffset + start, m.fired.byteOffset, nfired, m.counters.byteOffset,
+      m.v.byteOffset + start * 8, this.base.current + (this.unitAt[unit] + start) * 8, p.bias.byteOffset + (row + start) * 4, p.threshold.byteOffset + start * 4, p.perNeuron ? p.leakMuls.byteOffset + start * 4 : 0,
+      count, start, ...p.fixed, m.spikes.byteOffset + start, m.fired.byteOffset, nfired, m.counters.byteOffset,
     );
   }
 }

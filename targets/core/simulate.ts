@@ -77,7 +77,7 @@ export class CoreSimulator {
    * axon it arrives on there, undelayed and delayed (-1: none), and the (from, to) core pair slot once known.
    */
   private readonly routeOf: Map<number, { start: Int32Array; cores: Int32Array; now: Int32Array; late: Int32Array; slot: Int32Array }>;
-  /** The cores' synapse tables and the units' currents, with the fetch-and-accumulate. */
+  /** The cores' synapse tables and the units' state, with the fetch-and-accumulate and neuron-update kernels. */
   private readonly memory: CoreMemory;
   private readonly inputEvents: Int32Array;
   private readonly inputValues: Float64Array;
@@ -222,8 +222,8 @@ export class CoreSimulator {
     const perEvent = img.cyclesPerEvent;
     const perSyn = img.cyclesPerSynOp;
     const { start, cores, now, late, slot } = route;
-    const syn = this.memory;
-    const target = syn.base[into];
+    const memory = this.memory;
+    const target = memory.base[into];
     // a route entry of the input or of a population always leaves the same core: keep its pair slot
     const fixedSender = source >= -1;
     let packets = 0;
@@ -239,9 +239,9 @@ export class CoreSimulator {
         const c = cores[r];
         const u = img.cores[c].unit;
         let words = 0;
-        if (now[r] >= 0) words += syn.deliver(c, now[r], value, target);
+        if (now[r] >= 0) words += memory.deliver(c, now[r], value, target);
         if (late[r] >= 0) {
-          words += syn.deliver(c, late[r], value, syn.base.next);
+          words += memory.deliver(c, late[r], value, memory.base.next);
           this.units[u].delayed = true;
         }
         this.sent[src]++;

@@ -33,6 +33,7 @@ export const DIAGNOSTICS = {
   SNN0111: { category: 'model', summary: 'verifier: graph-level field invalid for this stage' },
   SNN0112: { category: 'model', summary: 'verifier: integer value range cannot be represented exactly' },
   SNN0113: { category: 'model', summary: 'verifier: spiking graph structure the executors cannot run (rank, layout, operand form)' },
+  SNN0114: { category: 'model', summary: 'verifier: a layer-major (TPP) graph whose schedule or neurons the executors cannot run' },
 
   SNN0201: { category: 'usage', summary: 'target: unknown target or invalid target option' },
   SNN0202: { category: 'unsupported', summary: 'quantize: structure cannot be expressed in integers' },

@@ -6,6 +6,7 @@
 import { SnncError } from './diagnostics.js';
 import { Engine, type Unit } from './engine/engine.js';
 import { fixedSemantics, overflowOf } from './engine/neuron-fixed.js';
+import { runSteps } from './tpp.js';
 import { intRange, type Graph } from './types.js';
 
 export interface OverflowReport {
@@ -34,8 +35,8 @@ export class FixedInterpreter {
 
   /**
    * Run one sample (integers in NCHW order at `offset`; T frames one after the other for a
-   * temporal input); `onStep(t)` sees the state after each
-   * step. Returns the readout of the first output (its running sums after T steps).
+   * temporal input); `onStep(t)` sees the state after each global step (T of them, or the
+   * layer-major schedule's runSteps). Returns the readout of the first output (its running sums).
    */
   run(input: ArrayLike<number>, offset = 0, onStep?: (t: number) => void): Float64Array {
     const engine = this.engine;
@@ -50,7 +51,8 @@ export class FixedInterpreter {
     if (!engine.temporal) engine.loadInput(input, offset);
     engine.runStatic();
     const frame = engine.plan.input.size;
-    for (let t = 1; t <= this.steps; t++) {
+    const end = runSteps(this.graph);
+    for (let t = 1; t <= end; t++) {
       if (engine.temporal) engine.loadInput(input, offset + (t - 1) * frame);
       engine.step(t);
       onStep?.(t);

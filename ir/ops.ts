@@ -143,6 +143,10 @@ const NEURON_FLOAT_ATTRS = {
   stepbias: { type: 'const', doc: 'per-step bias table [T, C] added at step t, in units of θ' },
   leak: { type: 'float|const', doc: 'multiplicative decay of v before each step (1 = IF, < 1 = LIF); scalar, per channel or per neuron' },
   fire: { type: 'string', values: ['ge', 'gt'], doc: 'spike when v >= θ (ge, the default) or v > θ (gt, NIR\'s rule; quantize makes it v >= θ + 1 LSB, reset = zero only)' },
+  tpp: { type: 'string', values: ['remaining', 'iid'], doc: 'a two-phase probabilistic neuron (ir/tpp.ts): accumulate until step window+T, then fire for T steps with p = clip(v/(θR), 0, 1); remaining: R = steps left, v -= θ per spike; iid: R = T, v kept' },
+  window: { type: 'int', doc: 'TPP: the layer-major window offset o (accumulate to o+T, fire in o+T+1..o+2T); set by the schedule, checked by the verifier' },
+  seed: { type: 'int', doc: 'TPP: seed of the counter-based generator (uint32)' },
+  key: { type: 'int', doc: 'TPP: the population key of its draws (uint32)' },
 } as const satisfies Record<string, AttrSpec>;
 
 const NEURON_FIXED_ATTRS = {
@@ -159,6 +163,10 @@ const NEURON_FIXED_ATTRS = {
   leakshift: { type: 'int', doc: 'shift of the leak' },
   leakmul: { type: 'float|const', doc: 'multiplier of the leak (leak = mul): an integer, or a constant per channel or per neuron' },
   round: { type: 'string', values: ['floor', 'trunc', 'half-up'], doc: 'rounding of the leak division' },
+  tpp: { type: 'string', values: ['remaining', 'iid'], doc: 'a two-phase probabilistic neuron (ir/tpp.ts): accumulate until step window+T, then fire for T steps with p = clip(v/(θR), 0, 1); remaining: R = steps left, v -= θ per spike; iid: R = T, v kept' },
+  window: { type: 'int', doc: 'TPP: the layer-major window offset o (accumulate to o+T, fire in o+T+1..o+2T); set by the schedule, checked by the verifier' },
+  seed: { type: 'int', doc: 'TPP: seed of the counter-based generator (uint32)' },
+  key: { type: 'int', doc: 'TPP: the population key of its draws (uint32)' },
 } as const satisfies Record<string, AttrSpec>;
 
 function neuronInfer(ctx: InferContext): InferResult {
@@ -540,6 +548,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
       sumbits: { type: 'int', stages: ['snn-fixed'], required: true, doc: 'width of the running sum' },
       overflow: { type: 'string', stages: ['snn-fixed'], required: true, values: ['saturate', 'wrap'], doc: 'narrowing of the running sum' },
       scale: { type: 'float', stages: ['snn-fixed'], required: true, doc: 'real value of one LSB of x (dequantisation: mean = sum * scale / T)' },
+      window: { type: 'int', doc: 'layer-major (TPP) graphs: the bias is added at steps window+1..window+T and the sum is read after step window+T' },
     },
     stateful: true,
     infer(ctx) {

@@ -23,9 +23,10 @@
  * neuron shape exactly (they are broadcast).
  */
 import { DiagnosticSink, SnncError, type Diagnostic, type DiagnosticCode } from './diagnostics.js';
-import { attrSpecs, InferError, OPS, type AttrSpec } from './ops.js';
+import { attrSpecs, attrVector, InferError, OPS, type AttrSpec } from './ops.js';
 import { computeRanges } from './fixed-ranges.js';
 import { spikingRuleViolations } from './spiking-rules.js';
+import { scheduleViolations } from './tpp.js';
 import { formatShape, formatType, intFormat, intRange, isConstRef, isValidDType, numel, type AttrValue, type Const, type Graph, type Node, type TensorType } from './types.js';
 
 export function whereOf(node: Node): string {
@@ -267,6 +268,10 @@ export function verify(g: Graph): Diagnostic[] {
   for (const o of g.outputs) if (!types.has(o)) sink.error('SNN0109', `graph output %${o} is not defined`);
   if (g.outputs.length === 0) sink.error('SNN0109', 'graph has no outputs');
   if (sink.errors.length === 0) for (const v of spikingRuleViolations(g)) sink.error('SNN0113', v.message, v.where);
+  if (sink.errors.length === 0 && spiking) {
+    const maxThreshold = (n: Node): number => Math.max(...(attrVector(n, 'threshold', g.consts) ?? [0]));
+    for (const v of scheduleViolations(g, maxThreshold)) sink.error('SNN0114', v.message, `%${v.id}`);
+  }
 
   if (g.stage === 'snn-fixed' && sink.errors.length === 0) {
     const ranges = computeRanges(g);

@@ -8,6 +8,7 @@ import type { ThresholdRule } from './passes/balance-thresholds.js';
 import type { ConvertOptions } from './passes/convert.js';
 import { FTBC_DEFAULTS, type FtbcSettings } from './passes/ftbc.js';
 import type { CalibrationLevel } from './passes/snn-calibration.js';
+import { TPP_DEFAULTS, type TppSettings } from './passes/tpp.js';
 
 export interface Method extends Omit<ConvertOptions, 'steps' | 'thresholds'> {
   readonly name: string;
@@ -16,6 +17,8 @@ export interface Method extends Omit<ConvertOptions, 'steps' | 'thresholds'> {
   readonly calibration?: CalibrationLevel;
   /** Forward temporal bias correction after conversion and calibration (reads the calibration data). */
   readonly ftbc?: FtbcSettings;
+  /** Two-phase probabilistic neurons on the layer-major schedule, last. */
+  readonly tpp?: TppSettings;
 }
 
 export const PRESETS: Record<string, Method> = {
@@ -31,6 +34,8 @@ export const PRESETS: Record<string, Method> = {
   'chp99.9-subtract-half': { name: 'chp99.9-subtract-half', threshold: { kind: 'channel-percentile', p: 99.9 }, reset: 'subtract', vinit: 0.5, shift: false, readout: 'mean', maxpool: 'gate' },
   // SNN Calibration's base (Li et al. 2021): MMSE thresholds for T steps (per channel), v(0) = 0, θ/(2T) per step.
   'chmmse-subtract-shift': { name: 'chmmse-subtract-shift', threshold: { kind: 'channel-mmse' }, reset: 'subtract', vinit: 0, shift: true, readout: 'mean', maxpool: 'gate' },
+  // QCFS (Bu et al. 2022): a QCFS activation's trained λ is θ and v(0) = θ/2 (convert does this for every qcfs op); any plain ReLU: p99.9.
+  qcfs: { name: 'qcfs', threshold: { kind: 'percentile', p: 99.9 }, reset: 'subtract', vinit: 0.5, shift: false, readout: 'mean', maxpool: 'gate' },
   // Deng & Gu 2021: max-norm, reset by subtraction, θ/(2T) added at every step.
   'max-subtract-shift': { name: 'max-subtract-shift', threshold: { kind: 'max' }, reset: 'subtract', vinit: 0, shift: true, readout: 'mean', maxpool: 'gate' },
 };
@@ -42,6 +47,8 @@ const COMPOSABLE: Record<string, (m: Method) => Method> = {
   'calib-light': (m) => ({ ...m, name: `${m.name}+calib-light`, calibration: 'light' }),
   'calib-advanced': (m) => ({ ...m, name: `${m.name}+calib-advanced`, calibration: 'advanced' }),
   ftbc: (m) => ({ ...m, name: `${m.name}+ftbc`, ftbc: FTBC_DEFAULTS }),
+  tpp: (m) => ({ ...m, name: `${m.name}+tpp`, tpp: TPP_DEFAULTS }),
+  'tpp-iid': (m) => ({ ...m, name: `${m.name}+tpp-iid`, tpp: { ...TPP_DEFAULTS, rule: 'iid' } }),
 };
 
 /** Presets by name, each optionally composed with calibration steps (`chp99.9-subtract-half+ftbc`). */
@@ -53,16 +60,16 @@ export function presetsByName(list: string): Method[] {
     for (const s of steps) {
       const compose = COMPOSABLE[s];
       if (!compose) throw new SnncError('SNN0407', `unknown calibration step '+${s}' in '${text.trim()}'; known: ${Object.keys(COMPOSABLE).map((k) => `+${k}`).join(', ')}`);
-      if ((s === 'ftbc' && m.ftbc) || (s.startsWith('calib-') && m.calibration)) throw new SnncError('SNN0407', `'${text.trim()}' names ${s.startsWith('calib-') ? 'a calibration' : '+ftbc'} twice`);
+      if ((s === 'ftbc' && m.ftbc) || (s.startsWith('calib-') && m.calibration) || (s.startsWith('tpp') && m.tpp)) throw new SnncError('SNN0407', `'${text.trim()}' names ${s.startsWith('calib-') ? 'a calibration' : s.startsWith('tpp') ? 'TPP' : '+ftbc'} twice`);
       m = compose(m);
     }
     return m;
   });
 }
 
-/** True when the dynamics depend on T (then one run per T; otherwise one run to max T). */
+/** True when the dynamics depend on T (then one run per T; otherwise one run to max T). TPP's schedule is T's. */
 export function dependsOnT(m: Method): boolean {
-  return m.shift || m.calibration !== undefined || m.threshold.kind === 'mmse' || m.threshold.kind === 'channel-mmse';
+  return m.shift || m.tpp !== undefined || m.calibration !== undefined || m.threshold.kind === 'mmse' || m.threshold.kind === 'channel-mmse';
 }
 
 export function describeMethod(m: Method): string {
@@ -70,5 +77,6 @@ export function describeMethod(m: Method): string {
   const th = t.kind === 'max' ? 'max' : t.kind === 'percentile' ? `p${t.p}` : t.kind === 'channel-percentile' ? `channel p${t.p}` : t.kind === 'mmse' ? 'MMSE' : 'channel MMSE';
   const calibration = m.calibration ? `, SNN Calibration (${m.calibration === 'light' ? 'bias' : 'potential'})` : '';
   const ftbc = m.ftbc ? `, FTBC (α=${m.ftbc.alpha}, ${m.ftbc.batches} batches of ${m.ftbc.batchSize})` : '';
-  return `θ=${th}, reset=${m.reset}, v0=${m.vinit}θ${m.shift ? ', +θ/2T per step' : ''}, readout=${m.readout}, maxpool=${m.maxpool}${calibration}${ftbc}`;
+  const tpp = m.tpp ? `, TPP neurons (${m.tpp.rule === 'remaining' ? 'rule A: p = v/(θ·steps left)' : 'rule B: i.i.d. p = v/(θT)'}, start ${m.tpp.start === 'zero' ? 'v0 = 0, no shift' : 'as the base'}, seed ${m.tpp.seed})` : '';
+  return `θ=${th}, reset=${m.reset}, v0=${m.vinit}θ${m.shift ? ', +θ/2T per step' : ''}, readout=${m.readout}, maxpool=${m.maxpool}${calibration}${ftbc}${tpp}`;
 }

@@ -5,6 +5,7 @@
  *   ann' + calibration data --calibrate--> activation statistics --balance-thresholds--> θ per layer
  *   ann' + θ --convert(T, method)--> snn-float
  *     [--snn-calibration(ann', data)--> bias or initial-membrane correction] [--ftbc(ann', data)--> per-step biases]
+ *     [--tpp--> two-phase probabilistic populations on the layer-major schedule]
  *   snn-float --quantize(target)--> snn-fixed --fold-temporal-bias--> snn-fixed (one bias table per layer)
  *   [target with synaptic delay 1] --insert-delays--> snn-fixed (a one-step delay after every population)
  *   snn-fixed --emit(target)--> C sources / memory image
@@ -21,6 +22,8 @@ import { canonicalize } from './passes/canonicalize.js';
 import { collectActivations, type ActivationStats } from './passes/calibrate.js';
 import { convert } from './passes/convert.js';
 import { ftbc } from './passes/ftbc.js';
+import { tpp } from './passes/tpp.js';
+import { attrNum } from '../ir/ops.js';
 import { SNN_CALIBRATION_BATCH, snnCalibration } from './passes/snn-calibration.js';
 import { isNeuronSource } from './passes/activations.js';
 import { foldBatchNorm } from './passes/fold-batchnorm.js';
@@ -48,12 +51,14 @@ export function calibrate(ann: Graph, calib: Images | SampleSource, threads: num
 export function toSnn(ann: Graph, stats: ActivationStats, method: Method, steps: number, calib?: Images | SampleSource, onProgress?: (samples: number) => void): Graph {
   const thresholds = computeThresholds(stats, method.threshold, steps);
   let snn = runPass(convert, ann, { ...method, steps, thresholds });
-  if (!method.ftbc && !method.calibration) return snn;
-  if (!calib) throw new SnncError('SNN0504', `method ${method.name} calibrates on data (SNN Calibration, FTBC) and needs the calibration data`);
-  const progress = onProgress ? { onProgress } : {};
-  if (method.calibration) snn = runPass(snnCalibration, snn, { level: method.calibration, ann, calib, batchSize: SNN_CALIBRATION_BATCH, ...progress });
-  if (method.ftbc) snn = runPass(ftbc, snn, { ...method.ftbc, ann, calib, ...progress });
-  return snn;
+  const baseStart = new Map(snn.nodes.filter((n) => n.op === 'if').map((n) => [n.id, attrNum(n, 'vinit', 0)]));
+  if (method.ftbc || method.calibration) {
+    if (!calib) throw new SnncError('SNN0504', `method ${method.name} calibrates on data (SNN Calibration, FTBC) and needs the calibration data`);
+    const progress = onProgress ? { onProgress } : {};
+    if (method.calibration) snn = runPass(snnCalibration, snn, { level: method.calibration, ann, calib, batchSize: SNN_CALIBRATION_BATCH, ...progress });
+    if (method.ftbc) snn = runPass(ftbc, snn, { ...method.ftbc, ann, calib, ...progress });
+  }
+  return method.tpp ? runPass(tpp, snn, { ...method.tpp, baseStart }) : snn;
 }
 
 /** Sample runs the data-reading calibration passes make (for progress bars). */

@@ -19,6 +19,8 @@
  * The synaptic current: i(t) = narrow(leak(i(t-1)) + x(t), ibits), i(0) = 0 (a narrowing that
  * changes i is counted as the unit's `v` overflow).
  * The population update runs as WebAssembly (wasm/kernels.ts, neuronFixed) except with a leak.
+ * A two-phase probabilistic (TPP) population accumulates, then fires by the counter-based draws
+ * of ../tpp.ts (layer-major windows); its readout adds the bias in its own window.
  */
 import { attrInt, attrStr, attrVector } from '../ops.js';
 import { isConstRef, type Graph, type Node } from '../types.js';
@@ -26,6 +28,7 @@ import { leak as leakOf, maxOf, narrow, shiftRound, type Leak, type Overflow, ty
 import type { NeuronOp, ReadoutOp, StageSemantics, SynapseOp, Unit, UnitEnv } from './engine.js';
 import type { Arena } from './arena.js';
 import type { Buf } from './plan.js';
+import { drawOf, localStep, stepStream, tppFires, tppOf, type TppParams } from '../tpp.js';
 
 /** Saturation / wrap events counted since the last reset of the counters. */
 export interface OverflowCounts {
@@ -116,6 +119,8 @@ class FixedNeurons implements Unit {
   private readonly subtract: boolean;
   private readonly leak: Leak;
   private readonly muls: { perNeuron: boolean; data: Float64Array } | undefined;
+  private readonly tpp: TppParams | undefined;
+  private readonly steps: number;
 
   constructor(
     private readonly op: NeuronOp,
@@ -140,6 +145,8 @@ class FixedNeurons implements Unit {
     this.subtract = attrStr(n, 'reset') === 'subtract';
     this.leak = leakOfNode(n);
     this.muls = leakMuls(n, g, buf, arena);
+    this.tpp = tppOf(n);
+    this.steps = g.steps!;
   }
 
   get overflow(): OverflowCounts {
@@ -151,6 +158,7 @@ class FixedNeurons implements Unit {
   }
 
   step(t: number): number {
+    if (this.tpp) return this.stepTpp(t, this.tpp);
     const row = this.terms.rows[Math.min(t, this.terms.rows.length) - 1];
     if (this.leak.kind !== 'none') return this.stepLeaky(row);
     const out = this.op.out.store;
@@ -162,6 +170,59 @@ class FixedNeurons implements Unit {
     );
     out.nev = n;
     out.sparse = true;
+    return n;
+  }
+
+  /** A two-phase probabilistic population at global step t (ir/tpp.ts), in JavaScript. */
+  private stepTpp(t: number, p: TppParams): number {
+    const x = this.op.in.store.data;
+    const out = this.op.out.store;
+    const o = out.data;
+    const ev = out.ev;
+    for (let e = 0; e < out.nev; e++) o[ev[e]] = 0;
+    out.nev = 0;
+    out.sparse = true;
+    const { v, theta: th, thetaPerNeuron: thPerNeuron } = this;
+    const C = this.op.out.C;
+    const T = this.steps;
+    if (t <= p.window + T) {
+      const k = localStep(t, p.window, T);
+      const row = k ? this.terms.rows[Math.min(k, this.terms.rows.length) - 1] : undefined;
+      const perNeuron = this.terms.perNeuron;
+      const accHi = maxOf(this.accBits);
+      const vHi = maxOf(this.vBits);
+      for (let i = 0; i < v.length; i++) {
+        let a = x[i];
+        if (a > accHi || a < -accHi - 1) {
+          a = narrow(a, this.accBits, this.mode);
+          this.counters[0]++;
+        }
+        let w = v[i] + a + (row ? (perNeuron ? row[i] : row[i % C]) : 0);
+        if (w > vHi || w < -vHi - 1) {
+          w = narrow(w, this.vBits, this.mode);
+          this.counters[1]++;
+        }
+        v[i] = w;
+      }
+      return 0;
+    }
+    const k = t - p.window - T;
+    if (k > T) return 0;
+    const stream = stepStream(p.seed, p.key, k);
+    const remaining = p.rule === 'remaining';
+    const R = remaining ? T - k + 1 : T;
+    const HW = v.length / C;
+    let n = 0;
+    for (let i = 0; i < v.length; i++) {
+      const c = i % C;
+      const theta = thPerNeuron ? th[i] : th[c];
+      if (tppFires(v[i], theta, R, drawOf(stream, c * HW + (i - c) / C))) {
+        if (remaining) v[i] -= theta;
+        ev[n++] = i;
+        o[i] = 1;
+      }
+    }
+    out.nev = n;
     return n;
   }
 
@@ -212,6 +273,8 @@ class FixedReadout implements Unit {
   private readonly bits: number;
   private readonly mode: Overflow;
   private readonly leak: Leak;
+  private readonly window: number;
+  private readonly steps: number;
 
   constructor(
     private readonly op: ReadoutOp,
@@ -222,6 +285,8 @@ class FixedReadout implements Unit {
     this.leak = leakOfNode(op.node);
     this.bits = attrInt(op.node, 'sumbits');
     this.mode = attrStr(op.node, 'overflow') as Overflow;
+    this.window = attrInt(op.node, 'window', 0);
+    this.steps = g.steps!;
   }
 
   reset(): void {
@@ -231,7 +296,10 @@ class FixedReadout implements Unit {
   step(t: number): number {
     const x = this.op.in.store.data;
     const s = this.op.out.store.data;
-    const row = this.terms.rows[Math.min(t, this.terms.rows.length) - 1];
+    // local step k = t - window: every step of a step-major graph, one window of a layer-major one
+    const k = localStep(t, this.window, this.steps);
+    if (!k) return 0;
+    const row = this.terms.rows[Math.min(k, this.terms.rows.length) - 1];
     const C = this.op.out.C;
     for (let i = 0; i < s.length; i++) {
       const u = leakOf(s[i], this.leak) + x[i] + (this.terms.perNeuron ? row[i] : row[i % C]);

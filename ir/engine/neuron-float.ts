@@ -15,11 +15,14 @@
  * Values are float32 (each operation rounded to single precision). The population update runs
  * as WebAssembly (wasm/kernels.ts, neuronFloat, or neuronFloatX4 four lanes at a time when C is a
  * multiple of 4), in this order of operations: u = v·leak + x + add.
+ * A two-phase probabilistic (TPP) population accumulates u = (v + x) + add, then fires θ by the
+ * counter-based draws of ../tpp.ts in its layer-major window (its readout's value is s / T).
  */
 import { attrNum, attrStr, attrVector } from '../ops.js';
 import { isConstRef, type Graph } from '../types.js';
 import type { NeuronOp, ReadoutOp, StageSemantics, SynapseOp, Unit, UnitEnv } from './engine.js';
 import type { Arena } from './arena.js';
+import { drawOf, localStep, stepStream, tppFires, tppOf, type TppParams } from '../tpp.js';
 
 function perChannel(v: Float64Array, C: number, what: string, arena: Arena): Float32Array {
   if (v.length !== C && v.length !== 1) throw new Error(`internal: ${what} has ${v.length} values for ${C} channels`);
@@ -65,6 +68,8 @@ class FloatNeurons implements Unit {
   private readonly leak: Float32Array;
   private readonly subtract: boolean;
   private readonly strict: boolean;
+  private readonly tpp: TppParams | undefined;
+  private readonly steps: number;
   /** Four lanes at a time when the channels come in fours (absent in the engine's sizing pass). */
   private readonly kernel?: (...args: number[]) => number;
 
@@ -86,6 +91,8 @@ class FloatNeurons implements Unit {
     const sb = op.node.attrs.stepbias;
     const rows = isConstRef(sb) ? g.consts.get(sb.const)!.data : undefined;
     const T = g.steps!;
+    this.steps = T;
+    this.tpp = tppOf(op.node);
     this.adds = Array.from({ length: rows ? T : 1 }, (_, r) => {
       const a = arena.f32(C);
       for (let c = 0; c < C; c++) a[c] = (shift + (rows ? rows[r * C + c] : 0)) * this.theta[c];
@@ -98,6 +105,7 @@ class FloatNeurons implements Unit {
   }
 
   step(t: number): number {
+    if (this.tpp) return this.stepTpp(t, this.tpp);
     const x = this.op.in.store.data;
     const out = this.op.out.store;
     const add = this.adds[Math.min(t, this.adds.length) - 1];
@@ -106,17 +114,62 @@ class FloatNeurons implements Unit {
     out.sparse = true;
     return n;
   }
+
+  /** A two-phase probabilistic population at global step t (../tpp.ts): accumulate, then fire θ by the counter-based draws. */
+  private stepTpp(t: number, p: TppParams): number {
+    const x = this.op.in.store.data;
+    const out = this.op.out.store;
+    const o = out.data;
+    const ev = out.ev;
+    for (let e = 0; e < out.nev; e++) o[ev[e]] = 0;
+    out.nev = 0;
+    out.sparse = true;
+    const { v, theta } = this;
+    const C = theta.length;
+    const T = this.steps;
+    if (t <= p.window + T) {
+      const k = localStep(t, p.window, T);
+      const add = k ? this.adds[Math.min(k, this.adds.length) - 1] : undefined;
+      for (let i = 0; i < v.length; i++) v[i] = add ? Math.fround(Math.fround(v[i] + x[i]) + add[i % C]) : Math.fround(v[i] + x[i]);
+      return 0;
+    }
+    const k = t - p.window - T;
+    if (k > T) return 0;
+    const stream = stepStream(p.seed, p.key, k);
+    const remaining = p.rule === 'remaining';
+    const R = remaining ? T - k + 1 : T;
+    const HW = v.length / C;
+    let n = 0;
+    for (let i = 0; i < v.length; i++) {
+      const c = i % C;
+      if (tppFires(v[i], theta[c], R, drawOf(stream, c * HW + (i - c) / C))) {
+        if (remaining) v[i] = Math.fround(v[i] - theta[c]);
+        ev[n++] = i;
+        o[i] = theta[c];
+      }
+    }
+    out.nev = n;
+    return n;
+  }
 }
 
 class FloatReadout implements Unit {
   private readonly leak: number;
-  constructor(private readonly op: ReadoutOp) {
+  private readonly window: number;
+  private readonly steps: number;
+  constructor(
+    private readonly op: ReadoutOp,
+    g: Graph,
+  ) {
     this.leak = Math.fround(attrNum(op.node, 'leak', 1));
+    this.window = attrNum(op.node, 'window', 0);
+    this.steps = g.steps!;
   }
   reset(): void {
     this.op.out.store.data.fill(0);
   }
-  step(): number {
+  step(t: number): number {
+    if (!localStep(t, this.window, this.steps)) return 0;
     const x = this.op.in.store.data;
     const s = this.op.out.store.data;
     if (this.leak === 1) for (let i = 0; i < s.length; i++) s[i] += x[i];
@@ -145,6 +198,6 @@ class FloatSynapse implements Unit {
 
 export const floatSemantics: StageSemantics = {
   neuron: (op, g, env) => new FloatNeurons(op, g, env),
-  readout: (op) => new FloatReadout(op),
+  readout: (op, g) => new FloatReadout(op, g),
   synapse: (op) => new FloatSynapse(op),
 };

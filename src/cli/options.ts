@@ -6,6 +6,8 @@ import { warn } from './common.js';
 import { DEFAULT_METHOD, presetsByName, type Method } from '../methods.js';
 import { DEFAULT_CONVERT } from '../passes/convert.js';
 import { FTBC_DEFAULTS } from '../passes/ftbc.js';
+import { TPP_DEFAULTS, type TppSettings } from '../passes/tpp.js';
+import type { TppRule } from '../../ir/tpp.js';
 import type { ThresholdRule } from '../passes/balance-thresholds.js';
 import { defaultThreads } from '../exec/pool.js';
 import { NIR_DEFAULT_DT } from '../frontend/nir/import.js';
@@ -69,7 +71,15 @@ export function methodOptions(a: Argv): Argv {
     .option('ftbc', { type: 'boolean', default: false, describe: 'forward temporal bias correction: per-step, per-channel biases calibrated on --calib (Wu et al. 2024)' })
     .option('ftbc-alpha', { type: 'number', default: FTBC_DEFAULTS.alpha, describe: 'FTBC step size per batch' })
     .option('ftbc-batches', { type: 'number', default: FTBC_DEFAULTS.batches, describe: 'FTBC calibration batches' })
-    .option('ftbc-batch-size', { type: 'number', default: FTBC_DEFAULTS.batchSize, describe: 'FTBC samples per batch (cycling through --calib)' });
+    .option('ftbc-batch-size', { type: 'number', default: FTBC_DEFAULTS.batchSize, describe: 'FTBC samples per batch (cycling through --calib)' })
+    .option('tpp', { choices: ['none', 'remaining', 'iid'] as const, default: 'none', describe: 'two-phase probabilistic neurons on the layer-major schedule (Bojković et al. 2025): p = v/(θ·steps left) (remaining, rule A) or v/(θT) i.i.d. (rule B)' })
+    .option('tpp-start', { choices: ['zero', 'keep'] as const, default: TPP_DEFAULTS.start, describe: "TPP: drop the base method's rounding offsets (v0 = θ/2, θ/2T; zero) or keep them; also applies to +tpp in --methods" })
+    .option('tpp-seed', { type: 'number', default: TPP_DEFAULTS.seed, describe: "TPP: seed of the counter-based generator (uint32); also applies to +tpp in --methods" });
+}
+
+/** The TPP settings the options ask for, given a rule. */
+function tppFrom(args: Record<string, unknown>, rule: TppRule): TppSettings {
+  return { rule, start: (args['tpp-start'] ?? TPP_DEFAULTS.start) as TppSettings['start'], seed: Number(args['tpp-seed'] ?? TPP_DEFAULTS.seed) };
 }
 
 export function methodFrom(args: Record<string, unknown>): Method {
@@ -84,12 +94,14 @@ export function methodFrom(args: Record<string, unknown>): Method {
   const ftbc = args.ftbc ? { alpha: Number(args['ftbc-alpha'] ?? FTBC_DEFAULTS.alpha), batches: Number(args['ftbc-batches'] ?? FTBC_DEFAULTS.batches), batchSize: Number(args['ftbc-batch-size'] ?? FTBC_DEFAULTS.batchSize) } : undefined;
   const calibration = args.calibration === 'light' || args.calibration === 'advanced' ? args.calibration : undefined;
   const thresholdName = { max: 'max', percentile: `p${p}`, 'channel-percentile': `chp${p}`, mmse: 'mmse', 'channel-mmse': 'chmmse' }[kind];
-  const name = `${thresholdName}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}${calibration ? `+calib-${calibration}` : ''}${ftbc ? '+ftbc' : ''}`;
-  return { name, threshold, reset, vinit, shift: Boolean(args.shift), readout: args.readout as Method['readout'], maxpool: args.maxpool as Method['maxpool'], ...(calibration ? { calibration } : {}), ...(ftbc ? { ftbc } : {}) };
+  const tpp = args.tpp === 'remaining' || args.tpp === 'iid' ? tppFrom(args, args.tpp) : undefined;
+  const name = `${thresholdName}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}${calibration ? `+calib-${calibration}` : ''}${ftbc ? '+ftbc' : ''}${tpp ? (tpp.rule === 'iid' ? '+tpp-iid' : '+tpp') : ''}`;
+  return { name, threshold, reset, vinit, shift: Boolean(args.shift), readout: args.readout as Method['readout'], maxpool: args.maxpool as Method['maxpool'], ...(calibration ? { calibration } : {}), ...(ftbc ? { ftbc } : {}), ...(tpp ? { tpp } : {}) };
 }
 
 export function methodsFrom(args: Record<string, unknown>): Method[] {
-  return args.methods ? presetsByName(String(args.methods)) : [methodFrom(args)];
+  if (!args.methods) return [methodFrom(args)];
+  return presetsByName(String(args.methods)).map((m) => (m.tpp ? { ...m, tpp: tppFrom(args, m.tpp.rule) } : m));
 }
 
 export { DEFAULT_METHOD };

@@ -1,6 +1,7 @@
 /** Run the integer reference interpreter over a data set on a worker pool; predictions per checkpoint and overflow counts. */
 import { FixedInterpreter, type OverflowReport } from '../../ir/interp-fixed.js';
 import type { Graph } from '../../ir/types.js';
+import { readoutSteps } from './checkpoints.js';
 import { argmaxRows } from '../data/dataset.js';
 import { mapChunks } from './pool.js';
 import { CHUNK, concatChunks } from './run-ann.js';
@@ -22,12 +23,13 @@ export function runFixedChunk(interp: FixedInterpreter, chunk: IntSamples, check
   const sums = checkpoints.map(() => new Float64Array(chunk.count * size));
   const before = interp.overflow();
   const counter = makeCounter?.();
+  const at = readoutSteps(interp.graph, checkpoints);
   for (let s = 0; s < chunk.count; s++) {
     let cp = 0;
     counter?.sample();
     interp.run(chunk.data, s * chunk.size, (t) => {
       counter?.step(t);
-      while (cp < checkpoints.length && checkpoints[cp] === t) sums[cp++].set(interp.engine.read(outBuf.id) as Float64Array, s * size);
+      while (cp < at.length && at[cp] === t) sums[cp++].set(interp.engine.read(outBuf.id) as Float64Array, s * size);
     });
   }
   const after = interp.overflow();

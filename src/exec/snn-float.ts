@@ -9,6 +9,7 @@
 import { Engine } from '../../ir/engine/engine.js';
 import { floatSemantics } from '../../ir/engine/neuron-float.js';
 import type { Graph } from '../../ir/types.js';
+import { readoutSteps } from './checkpoints.js';
 import { runAnn } from './ann.js';
 import type { SamplesChunk } from './tasks.js';
 
@@ -36,7 +37,8 @@ export function floatSimulator(g: Graph): FloatSimulator {
 
 export function simulateFloatChunk(sim: FloatSimulator, chunk: SamplesChunk, checkpoints: readonly number[]): SnnChunkResult {
   const { engine, boundary } = sim;
-  const T = Math.max(...checkpoints);
+  const at = readoutSteps(sim.engine.plan.graph, checkpoints);
+  const T = Math.max(...at);
   // a temporal input (one frame per step) has no static part: frame t is loaded before step t
   const frame = engine.plan.input.size;
   const sampleSize = engine.sampleSize();
@@ -56,7 +58,7 @@ export function simulateFloatChunk(sim: FloatSimulator, chunk: SamplesChunk, che
     for (let t = 1; t <= T; t++) {
       if (engine.temporal) engine.loadInput(chunk.data, s * sampleSize + (t - 1) * frame);
       engine.step(t);
-      while (cp < checkpoints.length && checkpoints[cp] === t) {
+      while (cp < at.length && at[cp] === t) {
         engine.read(outBuf.id, row);
         sums[cp].set(row, s * outSize);
         for (let p = 0; p < engine.spikes.length; p++) spikes[cp][p] += engine.spikes[p];

@@ -374,13 +374,15 @@ export const quantize: Pass<QuantizeOptions> = {
             attrs.stepbias = { const: (intConst(`${n.id}.stepbias`, c.type.shape, Float64Array.from(c.data, (v, i) => roundHalfAway(v * thq[i % C])), 8) as { id: string }).id };
           }
           Object.assign(attrs, integerLeak(n.id, attrVector(n, 'leak', g.consts, 1)!));
+          // a TPP population's rule and schedule carry over unchanged
+          for (const a of ['tpp', 'window', 'seed', 'key']) if (n.attrs[a] !== undefined) attrs[a] = n.attrs[a];
           rw.keep(n, { inputs: currentInput(n), attrs, type: { dtype: 'u1', shape: n.type.shape } });
           break;
         }
         case 'readout': {
           const S = accByNode.get(n.id)!.scale!;
           const leakAttrs = integerLeak(n.id, Float64Array.of(attrNum(n, 'leak', 1)));
-          rw.keep(n, { inputs: currentInput(n), attrs: { sumbits: o.target.sumBits, overflow: o.target.overflow, scale: 1 / S[0], ...leakAttrs }, type: { dtype: `i${o.target.sumBits}`, shape: n.type.shape } });
+          rw.keep(n, { inputs: currentInput(n), attrs: { sumbits: o.target.sumBits, overflow: o.target.overflow, scale: 1 / S[0], ...leakAttrs, ...(n.attrs.window !== undefined ? { window: n.attrs.window } : {}) }, type: { dtype: `i${o.target.sumBits}`, shape: n.type.shape } });
           break;
         }
         case 'avgpool2d':

@@ -7,11 +7,21 @@
  *
  * The network computes what that core computes, so the interpreter, the C and the core
  * simulator stay bit-exact with each other; it is not the delay-0 network's function (layer L
- * starts to hear its input L-1 steps later), and the compile report says so.
+ * starts to hear its input L-1 steps later), and the compile report says so. In a layer-major
+ * (TPP) graph every window moves later to wait for its delayed inputs, so there the function is
+ * unchanged; only the latency grows.
  */
-import type { Node } from '../../ir/types.js';
+import type { Graph, Node } from '../../ir/types.js';
+import { isLayerMajor, requiredWindows } from '../../ir/tpp.js';
 import type { Pass } from './pass.js';
 import { Rewriter } from './rewriter.js';
+
+/** A layer-major (TPP) graph's windows move with the delays: every population waits for its delayed inputs. */
+function reschedule(g: Graph): Graph {
+  if (!isLayerMajor(g)) return g;
+  const { windows } = requiredWindows(g);
+  return { ...g, nodes: g.nodes.map((n) => (windows.has(n.id) ? { ...n, attrs: { ...n.attrs, window: windows.get(n.id)! } } : n)) };
+}
 
 export const insertDelays: Pass<void> = {
   name: 'insert-delays',
@@ -28,6 +38,6 @@ export const insertDelays: Pass<void> = {
       rw.replace(node.id, d.id);
     }
     rw.b.meta = { ...rw.b.meta, 'target.synapticDelay': '1' };
-    return rw.finish();
+    return reschedule(rw.finish());
   },
 };

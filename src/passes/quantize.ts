@@ -27,7 +27,7 @@
 import { SnncError } from '../../ir/diagnostics.js';
 import { computeRanges } from '../../ir/fixed-ranges.js';
 import { maxOf, roundHalfAway } from '../../ir/fixed-arith.js';
-import { attrBool, attrInts, attrNum, attrStr, attrVector } from '../../ir/ops.js';
+import { attrBool, attrInt, attrInts, attrNum, attrStr, attrVector } from '../../ir/ops.js';
 import { whereOf } from '../../ir/verify.js';
 import { isConstRef, type AttrValue, type Graph, type Node, type Ref, type TensorType } from '../../ir/types.js';
 import type { TargetDesc } from '../../targets/target.js';
@@ -422,7 +422,8 @@ export const quantize: Pass<QuantizeOptions> = {
           scale: [Math.min(...S), Math.max(...S)],
           ...(thq ? { threshold: [Math.min(...thq), Math.max(...thq)] as [number, number] } : {}),
           accHeadroomBits: Math.log2((maxOf(accBits) + 1) / curMax),
-          ...(thq ? { vHeadroomBits: Math.log2((maxOf(o.target.vBits) + 1) / (Math.max(...thq) + curMax)) } : {}),
+          // an IF membrane stays below θ + one step's current; a TPP membrane sums every step of its accumulation
+          ...(thq ? { vHeadroomBits: Math.log2((maxOf(o.target.vBits) + 1) / (Math.max(...thq) + curMax * (node.attrs.tpp !== undefined ? attrInt(node, 'window', 0) + g.steps! : 1))) } : {}),
         };
         o.onReport(entry);
       }

@@ -17,6 +17,7 @@ import { Arena } from '../../ir/engine/arena.js';
 import { layoutParam, leakMuls, leakOfNode, stepTerms } from '../../ir/engine/neuron-fixed.js';
 import { maxOf, type Leak } from '../../ir/fixed-arith.js';
 import { attrInt, attrStr, attrVector } from '../../ir/ops.js';
+import { isLayerMajor, runSteps, tppOf, TPP_RANDOM_BITS, type TppParams } from '../../ir/tpp.js';
 import { intFormat, intRange, type Graph, type Node } from '../../ir/types.js';
 
 export interface EmitOptions {
@@ -126,6 +127,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
   const globals = new CWriter();
   const state: string[] = [];
   const geomIds = new Map<WindowGeom, number>();
+  const layerMajor = isLayerMajor(g);
 
   // ---------------------------------------------------------------- storage
   const producerSparse = (op: PlanOp | undefined): boolean =>
@@ -358,6 +360,12 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         w.line(`int32_t *spk = s->x${out.k};`);
         w.line(`int32_t *ev = s->e${out.k};`);
         w.line(`for (int32_t e = 0; e < s->n${out.k}; e++) spk[ev[e]] = 0;`);
+        const tpp = tppOf(node);
+        if (tpp) {
+          emitTpp(w, tpp, { T: g.steps!, C, size, accBits, vBits, narrowFn, k, th: `${p}_th${k}[${thIndex}]`, bias: hasTerms ? { table: `${p}_bias${k}`, R, width, index: terms.perNeuron ? 'i' : 'c' } : undefined });
+          w.line(`s->n${out.k} = n;`);
+          break;
+        }
         if (hasTerms) w.line(`const int32_t *row = ${p}_bias${k} + (t < ${R} ? t - 1 : ${R - 1}) * ${width};`);
         w.line('int32_t n = 0;');
         w.open(`for (int32_t q = 0; q < ${size}; q += ${C}) for (int32_t c = 0; c < ${C}; c++)`);
@@ -401,12 +409,20 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         units.push({ name: node.id, acc: `ovf_acc${k}`, v: `ovf_v${k}` });
         const bits = attrInt(node, 'sumbits');
         const narrowFn = OVERFLOW_FN[attrStr(node, 'overflow') as 'saturate' | 'wrap'];
-        if (hasTerms) w.line(`const int32_t *row = ${p}_bias${k} + (t < ${R} ? t - 1 : ${R - 1}) * ${width};`);
+        // a layer-major readout adds in its own window only: local step tl = t - window in 1..T
+        const window = attrInt(node, 'window', 0);
+        const tl = layerMajor ? 'tl' : 't';
+        if (layerMajor) {
+          w.line(`const int32_t tl = t - ${window};`);
+          w.open(`if (tl >= 1 && tl <= ${g.steps})`);
+        }
+        if (hasTerms) w.line(`const int32_t *row = ${p}_bias${k} + (${tl} < ${R} ? ${tl} - 1 : ${R - 1}) * ${width};`);
         w.open(`for (int32_t i = 0; i < ${size}; i++)`);
         w.line(`int64_t u = ${leakC(leakOfNode(node), `s->sum${k}[i]`)} + (int64_t)s->x${inS.k}[i]${hasTerms ? ` + row[${terms.perNeuron ? 'i' : `i % ${op.out.C}`}]` : ''};`);
         w.line(`if (u > ${maxOf(bits)}LL || u < ${-maxOf(bits) - 1}LL) { u = ${narrowFn}(u, ${bits}); s->ovf_v${k}++; }`);
         w.line(`s->sum${k}[i] = u;`);
         w.close();
+        if (layerMajor) w.close();
         if (!outputExpr && node.id === g.outputs[0]) outputExpr = `s->sum${k}`;
         break;
       }
@@ -442,6 +458,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
   h.line(`#ifndef SNNC_GENERATED_${U}_H`).line(`#define SNNC_GENERATED_${U}_H`).line();
   h.line('#include <stdint.h>').line('#include "snnc_model.h"').line();
   h.line(`#define ${U}_STEPS ${g.steps}`);
+  h.line(`#define ${U}_RUN_STEPS ${runSteps(g)}${layerMajor ? ' /* the layer-major schedule: every population accumulates, then fires, in its window */' : ''}`);
   h.line(`#define ${U}_INPUT_SIZE ${sampleSize}${temporal ? ` /* ${g.steps} frames of ${frame}, one per step */` : ''}`);
   h.line(`#define ${U}_OUTPUT_SIZE ${plan.outputs[0].size}`).line();
   h.open('typedef struct');
@@ -454,7 +471,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
       : `/* Reset the state, load one sample (NCHW integers); -1 if a value is outside [${inRange.min}, ${inRange.max}]. */`,
   );
   h.line(`int ${p}_begin(${p}_state *s, const int32_t *input);`);
-  h.line(`/* One step, t = 1..${U}_STEPS. */`);
+  h.line(`/* One step, t = 1..${U}_RUN_STEPS. */`);
   h.line(`void ${p}_step(${p}_state *s, int32_t t);`);
   h.line(`/* begin + all steps; copies the readout sums to output (may be NULL). */`);
   h.line(`int ${p}_run(${p}_state *s, const int32_t *input, int64_t *output);`);
@@ -482,7 +499,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
   c.close().line();
   c.open(`int ${p}_run(${p}_state *s, const int32_t *input, int64_t *output)`);
   c.line(`if (${p}_begin(s, input) != 0) return -1;`);
-  c.line(`for (int32_t t = 1; t <= ${U}_STEPS; t++) ${p}_step(s, t);`);
+  c.line(`for (int32_t t = 1; t <= ${U}_RUN_STEPS; t++) ${p}_step(s, t);`);
   c.line(`if (output) memcpy(output, ${outputExpr}, sizeof(int64_t) * ${U}_OUTPUT_SIZE);`);
   c.line('return 0;');
   c.close().line();
@@ -499,7 +516,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
   for (const u of units) c.line(`{ ${cString(u.name)}, offsetof(${p}_state, ${u.acc}), offsetof(${p}_state, ${u.v}) },`);
   c.close('};');
   c.open(`const snnc_model ${p}_model =`);
-  c.line(`${cString(g.name)}, ${g.steps}, ${sampleSize}, ${inRange.min}, ${inRange.max}, ${plan.outputs[0].size}, sizeof(${p}_state),`);
+  c.line(`${cString(g.name)}, ${g.steps}, ${runSteps(g)}, ${sampleSize}, ${inRange.min}, ${inRange.max}, ${plan.outputs[0].size}, sizeof(${p}_state),`);
   c.line(`${populations.length}, ${p}_populations, ${units.length}, ${p}_units,`);
   c.line(`${p}_init_any, ${p}_begin_any, ${p}_step_any, ${p}_output_any`);
   c.close('};');
@@ -508,6 +525,45 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
     { path: `${p}.h`, contents: h.toString() },
     { path: `${p}.c`, contents: c.toString() },
   ];
+}
+
+/**
+ * A TPP population at step t (ir/tpp.ts): accumulate until t = window + T (the bias row of local
+ * step t - window when in 1..T), then fire for T steps by the counter-based draws; silent after.
+ */
+function emitTpp(
+  w: CWriter,
+  tpp: TppParams,
+  o: { T: number; C: number; size: number; accBits: number; vBits: number; narrowFn: string; k: number; th: string; bias?: { table: string; R: number; width: number; index: string } },
+): void {
+  const { T, C, size, k } = o;
+  const end = tpp.window + T;
+  w.line('int32_t n = 0;');
+  w.open(`if (t <= ${end})`);
+  if (o.bias) {
+    w.line(`const int32_t tl = t - ${tpp.window};`);
+    w.line(`const int32_t *row = tl >= 1 ? ${o.bias.table} + (tl < ${o.bias.R} ? tl - 1 : ${o.bias.R - 1}) * ${o.bias.width} : NULL;`);
+  }
+  w.open(`for (int32_t q = 0; q < ${size}; q += ${C}) for (int32_t c = 0; c < ${C}; c++)`);
+  w.line('const int32_t i = q + c;');
+  w.line('int64_t a = x[i];');
+  w.line(`if (a > ${maxOf(o.accBits)}LL || a < ${-maxOf(o.accBits) - 1}LL) { a = ${o.narrowFn}(a, ${o.accBits}); s->ovf_acc${k}++; }`);
+  w.line(`int64_t u = (int64_t)v[i] + a${o.bias ? ` + (row ? row[${o.bias.index}] : 0)` : ''};`);
+  w.line(`if (u > ${maxOf(o.vBits)}LL || u < ${-maxOf(o.vBits) - 1}LL) { u = ${o.narrowFn}(u, ${o.vBits}); s->ovf_v${k}++; }`);
+  w.line('v[i] = (int32_t)u;');
+  w.close();
+  w.close();
+  w.open(`else if (t <= ${end + T})`);
+  w.line(`const int32_t kf = t - ${end};`);
+  w.line(`const uint32_t stream = snnc_tpp_stream(${tpp.seed}U, ${tpp.key}U, (uint32_t)kf);`);
+  w.line(`const int64_t R = ${tpp.rule === 'remaining' ? `${T} - kf + 1` : T};`);
+  w.open(`for (int32_t q = 0; q < ${size}; q += ${C}) for (int32_t c = 0; c < ${C}; c++)`);
+  w.line('const int32_t i = q + c;');
+  w.line(`const int64_t th = ${o.th};`);
+  w.line(`const int64_t U = snnc_tpp_draw(stream, (uint32_t)(c * ${size / C} + q / ${C}));`);
+  w.line(`if (U * th * R < (int64_t)v[i] * ${2 ** TPP_RANDOM_BITS}LL) { ${tpp.rule === 'remaining' ? 'v[i] = (int32_t)(v[i] - th); ' : ''}ev[n++] = i; spk[i] = 1; }`);
+  w.close();
+  w.close();
 }
 
 /** models.c: the table the host program drives. */

@@ -53,6 +53,10 @@ export function buildImage(net: CoreNetwork, m: Mapping, d: CoreDesc): CoreImage
       vinit: fits(u, 'initial membrane', u.vinit, u.vBits, 'its membrane width'),
       biasRows: u.bias.length,
       bias,
+      tppRule: u.tpp ? (u.tpp.rule === 'remaining' ? 1 : 2) : 0,
+      window: u.window,
+      tppSeed: u.tpp?.seed ?? 0,
+      tppKey: u.tpp?.key ?? 0,
     };
   });
   const cores: ImageCore[] = m.slices.map((s) => {

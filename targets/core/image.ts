@@ -12,7 +12,7 @@
 import { SnncError } from '../../ir/diagnostics.js';
 
 export const IMAGE_MAGIC = 'SNNCCORE';
-export const IMAGE_VERSION = 4;
+export const IMAGE_VERSION = 5;
 
 export interface ImageUnit {
   kind: number; // 0 population, 1 readout
@@ -34,6 +34,10 @@ export interface ImageUnit {
   vinit: Int32Array;
   biasRows: number;
   bias: Int32Array; // biasRows x size
+  tppRule: number; // 0 integrate-and-fire, 1 TPP remaining (rule A), 2 TPP iid (rule B)
+  window: number; // layer-major window offset (ir/tpp.ts), 0 in a step-major network
+  tppSeed: number;
+  tppKey: number;
 }
 
 /**
@@ -128,6 +132,7 @@ export const LAYOUT: Field[] = [
       { name: 'vinit', type: 'i32[]', count: n('size') },
       { name: 'biasRows', type: 'u32' },
       { name: 'bias', type: 'i32[]', count: (o) => (o.biasRows as number) * (o.size as number) },
+      ...['tppRule', 'window', 'tppSeed', 'tppKey'].map((name) => ({ name, type: 'u32' as const })),
     ],
   },
   { name: 'poolCount', type: 'u32' },
@@ -328,6 +333,8 @@ function checkImage(img: CoreImage): void {
     if (u.biasRows < 1 || u.biasRows > img.steps) bad(`unit ${k}: ${u.biasRows} bias rows for ${img.steps} steps`);
     if (u.kind === 0 && u.threshold.some((t) => t <= 0)) bad(`unit ${k}: a threshold is not positive`);
     if (u.level < 1 || u.level > img.unitCount) bad(`unit ${k}: level ${u.level} out of range`);
+    if (u.tppRule > 2 || (u.tppRule !== 0 && (u.kind !== 0 || u.vBits > 37 || u.leakKind !== 0 || u.subtract !== 1))) bad(`unit ${k}: TPP rule ${u.tppRule} on a unit that cannot run it`);
+    if (u.window > 1e6 || (u.tppRule !== 0 && u.threshold.some((t) => t * 65535 * img.steps >= 2 ** 53))) bad(`unit ${k}: window ${u.window} or a TPP threshold out of range`);
   });
   img.pools.forEach((p, k) => {
     if (p.unit >= img.unitCount || img.units[p.unit].kind !== 0) bad(`pool ${k}: unit ${p.unit} is not a population`);

@@ -18,6 +18,7 @@
  * op (insert-delays) makes a delayed projection: it feeds the unit's next-step current and does
  * not order the levels.
  */
+import { tppOf, type TppParams } from '../../ir/tpp.js';
 import { SnncError } from '../../ir/diagnostics.js';
 import { Arena } from '../../ir/engine/arena.js';
 import { layoutParam, leakOfNode, stepTerms } from '../../ir/engine/neuron-fixed.js';
@@ -56,9 +57,13 @@ export interface Unit {
   /** Per neuron, HWC (populations). */
   readonly threshold: Float64Array;
   readonly vinit: Float64Array;
-  /** R rows of per-neuron additive terms; step t uses row min(t, R) - 1. */
+  /** R rows of per-neuron additive terms; (local) step t uses row min(t, R) - 1. */
   readonly bias: Float64Array[];
   readonly inputs: Projection[];
+  /** A TPP population's rule and stream (ir/tpp.ts); absent for integrate-and-fire. */
+  readonly tpp?: TppParams;
+  /** Layer-major window offset (0 in a step-major graph). */
+  readonly window: number;
 }
 
 /**
@@ -347,6 +352,8 @@ export function coreNetwork(g: Graph): CoreNetwork {
       vinit: population ? perNeuron(attrVector(n, 'vinit', g.consts)) : new Float64Array(buf.size),
       bias,
       inputs,
+      ...(population && tppOf(n) ? { tpp: tppOf(n)! } : {}),
+      window: attrInt(n, 'window', 0),
     };
   });
   const outIdx = unitIndex.get(g.outputs[0]);

@@ -26,6 +26,7 @@
  * it); the load phase runs once per sample.
  */
 import { leak as leakOf, narrow, type Leak, type Overflow } from '../../ir/fixed-arith.js';
+import { drawOf, localStep, stepStream, tppFires } from '../../ir/tpp.js';
 import type { CoreImage, ImageUnit } from './image.js';
 import { xyLinks } from './mesh.js';
 import { poolSource } from './network.js';
@@ -177,6 +178,12 @@ export class CoreSimulator {
     this.received = new Float64Array(n);
     this.recvCycles = new Float64Array(n);
     this.linkLoad = new Float64Array(image.meshWidth * image.meshHeight * 4);
+  }
+
+  /** Global steps of one inference: T, or the end of the last window of a layer-major (TPP) network. */
+  get runSteps(): number {
+    const T = this.image.steps;
+    return Math.max(T, ...this.image.units.map((u) => (u.tppRule !== 0 ? u.window + 2 * T : u.kind === 1 ? u.window + T : T)));
   }
 
   get steps(): number {
@@ -400,12 +407,15 @@ export class CoreSimulator {
   private updateSlice(s: UnitState, start: number, count: number, t: number): void {
     const u = s.u;
     if (u.kind === 0) {
-      s.nfired = this.memory.update(s.index, start, count, t, s.nfired);
+      if (u.tppRule !== 0) s.nfired = this.updateTpp(s, start, count, t);
+      else s.nfired = this.memory.update(s.index, start, count, t, s.nfired);
       return;
     }
-    // a readout adds its current and this step's bias into its narrowed running sum
+    // a readout adds its current and this step's bias into its narrowed running sum, in its window (ir/tpp.ts)
+    const k = localStep(t, u.window, this.image.steps);
+    if (!k) return;
     const bias = u.bias;
-    const row = (Math.min(t, u.biasRows) - 1) * u.size;
+    const row = (Math.min(k, u.biasRows) - 1) * u.size;
     const vHi = 2 ** (u.vBits - 1) - 1;
     for (let i = start; i < start + count; i++) {
       const x = s.current[i] + bias[row + i];
@@ -414,6 +424,53 @@ export class CoreSimulator {
       if (w !== w0) s.counters[1]++;
       s.v[i] = w;
     }
+  }
+
+  /**
+   * A TPP population's slice at global step t (ir/tpp.ts): accumulate until its window's end,
+   * then fire by the counter-based draws (neuron keys in NCHW order), then stay silent.
+   */
+  private updateTpp(s: UnitState, start: number, count: number, t: number): number {
+    const u = s.u;
+    const T = this.image.steps;
+    let nfired = s.nfired;
+    if (t <= u.window + T) {
+      const k = localStep(t, u.window, T);
+      const row = k ? (Math.min(k, u.biasRows) - 1) * u.size : -1;
+      const accHi = 2 ** (u.accBits - 1) - 1;
+      const vHi = 2 ** (u.vBits - 1) - 1;
+      for (let i = start; i < start + count; i++) {
+        let a = s.current[i];
+        if (a > accHi || a < -accHi - 1) {
+          a = narrow(a, u.accBits, s.mode);
+          s.counters[0]++;
+        }
+        let w = s.v[i] + a + (row >= 0 ? u.bias[row + i] : 0);
+        if (w > vHi || w < -vHi - 1) {
+          w = narrow(w, u.vBits, s.mode);
+          s.counters[1]++;
+        }
+        s.v[i] = w;
+      }
+      return nfired;
+    }
+    const k = t - u.window - T;
+    if (k > T) return nfired;
+    const stream = stepStream(u.tppSeed, u.tppKey, k);
+    const remaining = u.tppRule === 1;
+    const R = remaining ? T - k + 1 : T;
+    const C = u.channels;
+    const HW = u.size / C;
+    for (let i = start; i < start + count; i++) {
+      const c = i % C;
+      const theta = u.threshold[i];
+      if (tppFires(s.v[i], theta, R, drawOf(stream, c * HW + (i - c) / C))) {
+        if (remaining) s.v[i] -= theta;
+        s.spikes[i] = 1;
+        s.fired[nfired++] = i;
+      }
+    }
+    return nfired;
   }
 
   /** One step t (1..T): every level in order; returns its cycle statistics. */
@@ -536,8 +593,8 @@ export class CycleTally {
     this.stalls += st.stalls;
   }
 
-  /** Per inference, the load and the first T steps. */
-  work(sim: CoreSimulator, T = sim.steps): CoreWork {
+  /** Per inference, the load and the first T steps (default: all of them, the layer-major schedule's included). */
+  work(sim: CoreSimulator, T = sim.runSteps): CoreWork {
     const n = Math.max(1, this.samples);
     const sum = (k: keyof CycleTally['at']): number => this.at[k].slice(0, T).reduce((a, b) => a + b, 0) / n;
     const cycles = this.load / n + sum('cycles');
@@ -545,7 +602,7 @@ export class CycleTally {
   }
 
   summary(sim: CoreSimulator): CoreTiming {
-    const T = sim.steps;
+    const T = sim.runSteps;
     const w = this.work(sim, T);
     let bottleneck = 0;
     for (let c = 0; c < sim.busy.length; c++) if (sim.busy[c] > sim.busy[bottleneck]) bottleneck = c;
@@ -569,6 +626,6 @@ export class CycleTally {
 /** One inference: load the sample, run every step; returns the readout sums. */
 export function runSample(sim: CoreSimulator, tally: CycleTally, input: ArrayLike<number>, offset = 0): Float64Array {
   tally.addLoad(sim.load(input, offset));
-  for (let t = 1; t <= sim.steps; t++) tally.addStep(t, sim.step(t));
+  for (let t = 1; t <= sim.runSteps; t++) tally.addStep(t, sim.step(t));
   return sim.output();
 }

@@ -11,6 +11,7 @@ import { GraphBuilder } from '../../ir/builder.js';
 import { windowOut } from '../../ir/shape.js';
 import { BATCH, type Graph, type Ref, type TensorType } from '../../ir/types.js';
 import { tightenDtypes } from '../../src/passes/quantize.js';
+import { requiredWindows } from '../../ir/tpp.js';
 import { Rng } from '../../src/util/rng.js';
 
 export { Rng };
@@ -212,4 +213,25 @@ export function randomSamples(g: Graph, count: number, seed: number): { count: n
   const hi = signed ? 2 ** (bits - 1) - 1 : 2 ** bits - 1;
   const data = Int32Array.from({ length: count * size }, () => (r.chance(0.3) ? 0 : r.chance(0.1) ? r.pick([lo, hi]) : r.int(lo, hi)));
   return { count, size, data };
+}
+
+/**
+ * The random graph made layer-major: every population a TPP population (rule, seed and key
+ * drawn from `seed`), no leak, reset by subtraction, windows from the schedule. Undefined when
+ * the graph has no layer-major form (a temporal input, or the analog input reaching a deeper
+ * population through a shortcut).
+ */
+export function asLayerMajor(g: Graph, seed: number): Graph | undefined {
+  const r = new Rng(seed ^ 0x7ee);
+  if (g.nodes.some((n) => n.op === 'input' && n.attrs.temporal === true) || !g.nodes.some((n) => n.op === 'if')) return undefined;
+  let key = 0;
+  const nodes = g.nodes.map((n) => {
+    if (n.op !== 'if') return n;
+    const { leak: _l, leakshift: _s, leakmul: _m, round: _r, ...rest } = n.attrs;
+    return { ...n, attrs: { ...rest, reset: 'subtract', tpp: r.pick(['remaining', 'iid']), seed: r.int(0, 2 ** 31) * 2 + r.int(0, 1), key: key++ } };
+  });
+  const tpp: Graph = { ...g, nodes };
+  const { windows, problems } = requiredWindows(tpp);
+  if (problems.length) return undefined;
+  return { ...tpp, nodes: tpp.nodes.map((n) => (windows.has(n.id) ? { ...n, attrs: { ...n.attrs, window: windows.get(n.id)! } } : n)) };
 }

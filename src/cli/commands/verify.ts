@@ -15,6 +15,13 @@ import { defaultExecutorOptions, EXECUTOR_TABLE, formatTiming, type Verification
 import { DEFAULT_CFLAGS } from '../../verify-c.js';
 import { EXIT, printJson, runCommand } from '../common.js';
 import { Progress } from '../progress.js';
+import { isLayerMajor, runSteps } from '../../../ir/tpp.js';
+import type { Graph } from '../../../ir/types.js';
+
+/** "T steps", or for a layer-major (TPP) network its T and the global steps of its schedule. */
+function stepsText(g: Graph): string {
+  return isLayerMajor(g) ? `${g.steps} steps (layer-major: ${runSteps(g)} global steps)` : `${g.steps} steps`;
+}
 import { checkScaleUsed, dataOptions, scaleOf, warnIfRangesDiffer } from '../options.js';
 
 export function verifyCommand(y: Argv): Argv {
@@ -70,7 +77,7 @@ export function verifyCommand(y: Argv): Argv {
           const lines: string[] = [];
           for (const [name, r] of Object.entries(results)) {
             const label = EXECUTOR_TABLE[name as ExecutorName].label;
-            lines.push(r.bitExact ? `bit-exact: ${label} and interpreter agree on ${samples.count} samples x ${fixed.steps} steps (spikes and membranes of every population)` : `MISMATCH (${label}) on ${r.mismatches} of ${samples.count} samples`);
+            lines.push(r.bitExact ? `bit-exact: ${label} and interpreter agree on ${samples.count} samples x ${stepsText(fixed)} (spikes and membranes of every population)` : `MISMATCH (${label}) on ${r.mismatches} of ${samples.count} samples`);
             const f = r.firstMismatch;
             if (f) lines.push(`first difference (${label}): sample ${f.sample}, step ${f.step}, %${f.population}, neuron ${f.neuron} (NCHW), ${f.field}: ${name} ${f.c}, interpreter ${f.interpreter}`);
             if (r.timing) lines.push(formatTiming(r.timing));

@@ -63,4 +63,21 @@ static inline int64_t snnc_leak_shift(int64_t v, int k, int mode) { return v - s
 /* Leak: rnd(v * m / 2^k). */
 static inline int64_t snnc_leak_mul(int64_t v, int64_t m, int k, int mode) { return snnc_shift_round(v * m, k, mode); }
 
+/* TPP neurons' counter-based generator (ir/tpp.ts): a 32-bit xorshift-multiply hash. */
+static inline uint32_t snnc_mix32(uint32_t x)
+{
+    x ^= x >> 16;
+    x *= 0x7feb352dU;
+    x ^= x >> 15;
+    x *= 0x846ca68bU;
+    x ^= x >> 16;
+    return x;
+}
+
+/* The stream of a population (seed, key) at firing step k; a neuron's draw is snnc_tpp_draw(stream, n). */
+static inline uint32_t snnc_tpp_stream(uint32_t seed, uint32_t key, uint32_t k) { return snnc_mix32(snnc_mix32(snnc_mix32(seed ^ 0x9e3779b9U) ^ key) ^ k); }
+
+/* Neuron n's (NCHW index) uniform draw in [0, 2^16). */
+static inline int64_t snnc_tpp_draw(uint32_t stream, uint32_t n) { return (int64_t)(snnc_mix32(stream ^ n) >> 16); }
+
 #endif

@@ -114,7 +114,7 @@ int main(int argc, char **argv)
             fprintf(stderr, "%s: sample %d has a value outside [%d, %d]\n", input_path, (int)n, (int)m->input_min, (int)m->input_max);
             return 4;
         }
-        for (int32_t t = 1; t <= m->steps; t++) {
+        for (int32_t t = 1; t <= m->run_steps; t++) {
             m->step(state, t);
             for (int p = 0; p < m->population_count; p++) {
                 if (digest) {

@@ -28,6 +28,7 @@ typedef struct {
 typedef struct {
     const char *name;
     int32_t steps;
+    int32_t run_steps;  /* global steps of one inference: steps, or the layer-major (TPP) schedule's length */
     int32_t input_size; /* values of one sample, NCHW */
     int32_t input_min, input_max;
     int32_t output_size;
@@ -41,7 +42,7 @@ typedef struct {
     /* Start a sample: reset the state, load the input (NCHW), compute the static part.
      * Returns -1 (and does nothing) if an input value is outside [input_min, input_max]. */
     int (*begin)(void *state, const int32_t *input);
-    /* Advance one step, t = 1..steps. */
+    /* Advance one step, t = 1..run_steps. */
     void (*step)(void *state, int32_t t);
     /* The readout's running sums (output_size values). */
     const int64_t *(*output)(const void *state);

@@ -5,6 +5,8 @@
  * which is right for networks whose dynamics do not depend on T (the caller compiles one network
  * per T otherwise).
  */
+import { SnncError } from '../../ir/diagnostics.js';
+import { isLayerMajor, runSteps } from '../../ir/tpp.js';
 import type { Graph } from '../../ir/types.js';
 import { compileForCore, CoreSimulator, CycleTally, runSample } from '../../targets/core/index.js';
 import type { CoreImage } from '../../targets/core/image.js';
@@ -65,6 +67,9 @@ export interface EnergyRun {
 
 /** Runs `fixed` (compiled for T_max = fixed.steps) on the samples and prices every T in `steps`. */
 export async function measureEnergy({ fixed, steps, image }: EnergyRun, samples: IntSamples, profile: EnergyProfile, o: MeasureOptions): Promise<{ points: EnergyPoint[]; activity: Activity }> {
+  if (isLayerMajor(fixed)) {
+    throw new SnncError('SNN0407', `energy of a layer-major (TPP) network is not modelled yet: its counts span the ${runSteps(fixed)}-step schedule, not T=${fixed.steps} (accuracy and the core's cycle count work)`);
+  }
   const tick = (phase: string, total: number): ((n: number) => void) => o.onProgress?.(phase, total) ?? (() => {});
   const Ts = [...new Set(steps)].sort((a, b) => a - b);
   const run = await simulateFixed(fixed, samples, Ts, o.threads, tick(`count T=${fixed.steps}`, samples.count), true);

@@ -1,4 +1,5 @@
 /** `snnc compile MODEL --calib X.npy -T N --target c -o OUT/`: C sources, the IR and a report. */
+import { runSteps } from '../../../ir/tpp.js';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Argv } from 'yargs';
@@ -118,7 +119,9 @@ export function compileCommand(y: Argv): Argv {
         if (args.data && !ann) throw new SnncError('SNN0407', '--data analyses a converted ANN against its reference; a spiking model from NIR runs with snnc simulate and snnc verify');
         const analysis = args.data && ann && method ? await analyse(args, ann, fixed, target, dependsOnT(method), files) : undefined;
         const methodReport = method ? { name: method.name, description: describeMethod(method), dependsOnT: dependsOnT(method) } : { name: 'given', description: `the spiking network in ${String(args.model)}, compiled as it is`, dependsOnT: true };
-        const report = { target: target.name, steps: steps[0], method: methodReport, inputScale, ...(calibrationRange ? { calibrationRange } : {}), layers, ...(analysis ?? {}) };
+        // a layer-major (TPP) network's latency is its whole schedule: (depth + 1) windows of T steps
+        const latencySteps = runSteps(fixed);
+        const report = { target: target.name, steps: steps[0], latencySteps, method: methodReport, inputScale, ...(calibrationRange ? { calibrationRange } : {}), layers, ...(analysis ?? {}) };
         for (const l of layers) {
           if (l.accHeadroomBits < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: the worst-case input current needs ${(-l.accHeadroomBits).toFixed(1)} more bits than the ${desc.accBits}-bit accumulator; it would ${desc.overflow} and be counted\n`);
           if ((l.vHeadroomBits ?? 0) < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: threshold plus the worst-case current need ${(-l.vHeadroomBits!).toFixed(1)} more bits than the ${desc.vBits}-bit membrane; it would ${desc.overflow} and be counted\n`);
@@ -137,7 +140,7 @@ export function compileCommand(y: Argv): Argv {
         });
         const utilization = files.find((f) => f.path === 'utilization.txt')?.contents as string | undefined;
         if (args.json) return printJson({ ...report, prefix, output: out, files: files.map((f) => f.path), ...(utilization ? { utilization } : {}) });
-        process.stdout.write(`wrote ${out}/ (target ${target.name}, T=${steps[0]}, ${methodReport.description})\n${formatReport(layers)}${utilization ? `\n${utilization}` : ''}${analysis ? `\n${formatEnergyReport(analysis.energy)}` : ''}`);
+        process.stdout.write(`wrote ${out}/ (target ${target.name}, T=${steps[0]}${latencySteps !== steps[0] ? `, layer-major schedule: ${latencySteps} steps per inference` : ''}, ${methodReport.description})\n${formatReport(layers)}${utilization ? `\n${utilization}` : ''}${analysis ? `\n${formatEnergyReport(analysis.energy)}` : ''}`);
       }),
   );
 }

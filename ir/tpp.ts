@@ -59,6 +59,26 @@ export function tppFires(v: number, theta: number, R: number, U: number): boolea
   return U * theta * R < v * ONE;
 }
 
+/**
+ * The firing phase of neurons [from, to) of a TPP population at firing step k (1..T), neurons
+ * stored channel-last (i = p·C + c, NCHW key c·HW + p): each that fires loses θ (rule A) and is
+ * passed to `spike`. Shared by every executor; v's element type does the stage's rounding.
+ */
+export function fireTpp(p: Pick<TppParams, 'rule' | 'seed' | 'key'>, T: number, k: number, v: Float32Array | Float64Array, from: number, to: number, C: number, thetaAt: (i: number, c: number) => number, spike: (i: number, theta: number) => void): void {
+  const stream = stepStream(p.seed, p.key, k);
+  const remaining = p.rule === 'remaining';
+  const R = remaining ? T - k + 1 : T;
+  const HW = v.length / C;
+  for (let i = from; i < to; i++) {
+    const c = i % C;
+    const theta = thetaAt(i, c);
+    if (tppFires(v[i], theta, R, drawOf(stream, c * HW + (i - c) / C))) {
+      if (remaining) v[i] -= theta;
+      spike(i, theta);
+    }
+  }
+}
+
 export interface TppParams {
   readonly rule: TppRule;
   readonly window: number;

@@ -28,7 +28,7 @@ import { leak as leakOf, maxOf, narrow, shiftRound, type Leak, type Overflow, ty
 import type { NeuronOp, ReadoutOp, StageSemantics, SynapseOp, Unit, UnitEnv } from './engine.js';
 import type { Arena } from './arena.js';
 import type { Buf } from './plan.js';
-import { drawOf, localStep, stepStream, tppFires, tppOf, type TppParams } from '../tpp.js';
+import { fireTpp, localStep, tppOf, type TppParams } from '../tpp.js';
 
 /** Saturation / wrap events counted since the last reset of the counters. */
 export interface OverflowCounts {
@@ -208,20 +208,11 @@ class FixedNeurons implements Unit {
     }
     const k = t - p.window - T;
     if (k > T) return 0;
-    const stream = stepStream(p.seed, p.key, k);
-    const remaining = p.rule === 'remaining';
-    const R = remaining ? T - k + 1 : T;
-    const HW = v.length / C;
     let n = 0;
-    for (let i = 0; i < v.length; i++) {
-      const c = i % C;
-      const theta = thPerNeuron ? th[i] : th[c];
-      if (tppFires(v[i], theta, R, drawOf(stream, c * HW + (i - c) / C))) {
-        if (remaining) v[i] -= theta;
-        ev[n++] = i;
-        o[i] = 1;
-      }
-    }
+    fireTpp(p, T, k, v, 0, v.length, C, (i, c) => (thPerNeuron ? th[i] : th[c]), (i) => {
+      ev[n++] = i;
+      o[i] = 1;
+    });
     out.nev = n;
     return n;
   }

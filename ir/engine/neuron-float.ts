@@ -22,7 +22,7 @@ import { attrNum, attrStr, attrVector } from '../ops.js';
 import { isConstRef, type Graph } from '../types.js';
 import type { NeuronOp, ReadoutOp, StageSemantics, SynapseOp, Unit, UnitEnv } from './engine.js';
 import type { Arena } from './arena.js';
-import { drawOf, localStep, stepStream, tppFires, tppOf, type TppParams } from '../tpp.js';
+import { fireTpp, localStep, tppOf, type TppParams } from '../tpp.js';
 
 function perChannel(v: Float64Array, C: number, what: string, arena: Arena): Float32Array {
   if (v.length !== C && v.length !== 1) throw new Error(`internal: ${what} has ${v.length} values for ${C} channels`);
@@ -135,19 +135,11 @@ class FloatNeurons implements Unit {
     }
     const k = t - p.window - T;
     if (k > T) return 0;
-    const stream = stepStream(p.seed, p.key, k);
-    const remaining = p.rule === 'remaining';
-    const R = remaining ? T - k + 1 : T;
-    const HW = v.length / C;
     let n = 0;
-    for (let i = 0; i < v.length; i++) {
-      const c = i % C;
-      if (tppFires(v[i], theta[c], R, drawOf(stream, c * HW + (i - c) / C))) {
-        if (remaining) v[i] = Math.fround(v[i] - theta[c]);
-        ev[n++] = i;
-        o[i] = theta[c];
-      }
-    }
+    fireTpp(p, T, k, v, 0, v.length, C, (_, c) => theta[c], (i, th) => {
+      ev[n++] = i;
+      o[i] = th;
+    });
     out.nev = n;
     return n;
   }

@@ -1,4 +1,6 @@
 /** What every command shares: exit codes, error reporting, and the model/data options. */
+import { isLayerMajor, runSteps } from '../../ir/tpp.js';
+import type { Graph } from '../../ir/types.js';
 import { DIAGNOSTICS, formatDiagnostic, SnncError, type Category, type DiagnosticCode } from '../../ir/diagnostics.js';
 
 /** Documented exit codes (README "Exit codes"). */
@@ -38,4 +40,9 @@ export function warn(code: DiagnosticCode, message: string, where?: string): voi
 
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
+}
+
+/** "T steps", or for a layer-major (TPP) network its T and the global steps of its schedule. */
+export function stepsText(g: Graph): string {
+  return isLayerMajor(g) ? `${g.steps} steps (layer-major: ${runSteps(g)} global steps)` : `${g.steps} steps`;
 }

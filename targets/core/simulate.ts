@@ -26,7 +26,7 @@
  * it); the load phase runs once per sample.
  */
 import { leak as leakOf, narrow, type Leak, type Overflow } from '../../ir/fixed-arith.js';
-import { drawOf, localStep, stepStream, tppFires } from '../../ir/tpp.js';
+import { fireTpp, localStep } from '../../ir/tpp.js';
 import type { CoreImage, ImageUnit } from './image.js';
 import { xyLinks } from './mesh.js';
 import { poolSource } from './network.js';
@@ -456,20 +456,11 @@ export class CoreSimulator {
     }
     const k = t - u.window - T;
     if (k > T) return nfired;
-    const stream = stepStream(u.tppSeed, u.tppKey, k);
-    const remaining = u.tppRule === 1;
-    const R = remaining ? T - k + 1 : T;
-    const C = u.channels;
-    const HW = u.size / C;
-    for (let i = start; i < start + count; i++) {
-      const c = i % C;
-      const theta = u.threshold[i];
-      if (tppFires(s.v[i], theta, R, drawOf(stream, c * HW + (i - c) / C))) {
-        if (remaining) s.v[i] -= theta;
-        s.spikes[i] = 1;
-        s.fired[nfired++] = i;
-      }
-    }
+    const params = { rule: u.tppRule === 1 ? ('remaining' as const) : ('iid' as const), seed: u.tppSeed, key: u.tppKey };
+    fireTpp(params, T, k, s.v, start, start + count, u.channels, (i) => u.threshold[i], (i) => {
+      s.spikes[i] = 1;
+      s.fired[nfired++] = i;
+    });
     return nfired;
   }
 

@@ -13,15 +13,9 @@ import { integerSamples } from '../../data/integer.js';
 import { simulateFloat } from '../../exec/run-snn.js';
 import { defaultExecutorOptions, EXECUTOR_TABLE, formatTiming, type Verification } from '../../executors.js';
 import { DEFAULT_CFLAGS } from '../../verify-c.js';
-import { EXIT, printJson, runCommand } from '../common.js';
+import { EXIT, printJson, runCommand, stepsText } from '../common.js';
 import { Progress } from '../progress.js';
-import { isLayerMajor, runSteps } from '../../../ir/tpp.js';
-import type { Graph } from '../../../ir/types.js';
 
-/** "T steps", or for a layer-major (TPP) network its T and the global steps of its schedule. */
-function stepsText(g: Graph): string {
-  return isLayerMajor(g) ? `${g.steps} steps (layer-major: ${runSteps(g)} global steps)` : `${g.steps} steps`;
-}
 import { checkScaleUsed, dataOptions, scaleOf, warnIfRangesDiffer } from '../options.js';
 
 export function verifyCommand(y: Argv): Argv {

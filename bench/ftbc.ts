@@ -30,12 +30,14 @@ const t0 = performance.now();
 const stats = await calibrate(ann, calib, 2);
 const base = toSnn(ann, stats, DEFAULT_METHOD, T);
 const tConvert = (performance.now() - t0) / 1000;
-const layers = base.nodes.filter((x) => x.op === 'if').length;
-const bar = new Progress('ftbc', batches * Math.min(batchSize, calib.count) * layers);
+let bar: Progress | undefined;
 const t1 = performance.now();
-const withTables = toSnn(ann, stats, { ...DEFAULT_METHOD, ftbc: { alpha: 0.4, batches, batchSize } }, T, calib, (k) => bar.tick(k));
+const withTables = toSnn(ann, stats, { ...DEFAULT_METHOD, ftbc: { alpha: 0.4, batches, batchSize } }, T, calib, (total) => {
+  const b = (bar = new Progress('ftbc', total));
+  return (k) => b.tick(k);
+});
 const tFtbc = (performance.now() - t1) / 1000;
-bar.finish();
+bar?.finish();
 const data = loadImages(join(ROOT, 'examples/data/fmnist-test-images.npy'), spec, 1 / 255, n);
 const labels = loadLabels(join(ROOT, 'examples/data/fmnist-test-labels.npy'), n);
 const acc = async (g: typeof base): Promise<number> => {

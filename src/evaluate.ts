@@ -10,7 +10,7 @@ import { runAnnBatched } from './exec/run-ann.js';
 import { simulateFloat } from './exec/run-snn.js';
 import { dependsOnT, type Method } from './methods.js';
 import type { ActivationStats } from './passes/calibrate.js';
-import { calibrate, calibrationWork, toFixed, toSnn } from './pipeline.js';
+import { calibrate, toFixed, toSnn } from './pipeline.js';
 import { simulateFixed } from './exec/run-fixed.js';
 import { simulatePermuted, type PermuteSettings } from './exec/permute.js';
 import { integerSamples } from './data/integer.js';
@@ -86,7 +86,7 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
     const permuted: { T: number; accuracy: number }[] = [];
     for (const cps of runs) {
       const T = Math.max(...cps);
-      const snn = toSnn(ann, stats, m, T, o.calib, m.ftbc || m.calibration ? tick(`${m.name} calibration T=${T}`, calibrationWork(ann, m, o.calib)) : undefined);
+      const snn = toSnn(ann, stats, m, T, o.calib, (total) => tick(`${m.name} calibration T=${T}`, total));
       const r = await simulateFloat(snn, o.data, cps, o.threads, tick(`${m.name} T=${cps.length > 1 ? cps.join(',') : T}`, o.data.count));
       layers = r.populations.map((p) => p.id);
       r.checkpoints.forEach((t, k) => points.push({ T: t, accuracy: accuracy(r.predictions[k], o.labels), spikeRate: r.spikeRates[k] }));

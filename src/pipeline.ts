@@ -4,8 +4,9 @@
  *   ONNX --import--> ann --canonicalize--> --fold-batchnorm--> --recognize-qcfs--> ann'
  *   ann' + calibration data --calibrate--> activation statistics --balance-thresholds--> θ per layer
  *   ann' + θ --convert(T, method)--> snn-float
- *     [--snn-calibration(ann', data)--> bias or initial-membrane correction] [--ftbc(ann', data)--> per-step biases]
- *     [--tpp--> two-phase probabilistic populations on the layer-major schedule]
+ *     then the method's steps, as data (snnSteps): [--snn-calibration(ann', data)--> bias or
+ *     initial-membrane correction] [--ftbc(ann', data)--> per-step biases] [--tpp--> two-phase
+ *     probabilistic populations on the layer-major schedule]
  *   snn-float --quantize(target)--> snn-fixed --fold-temporal-bias--> snn-fixed (one bias table per layer)
  *   [target with synaptic delay 1] --insert-delays--> snn-fixed (a one-step delay after every population)
  *   snn-fixed --emit(target)--> C sources / memory image
@@ -47,26 +48,57 @@ export function calibrate(ann: Graph, calib: Images | SampleSource, threads: num
   return collectActivations(ann, calib, threads, onProgress, { forward });
 }
 
-/** ann' + statistics -> snn-float with T steps; a method with FTBC also reads the calibration data. */
-export function toSnn(ann: Graph, stats: ActivationStats, method: Method, steps: number, calib?: Images | SampleSource, onProgress?: (samples: number) => void): Graph {
+/**
+ * The passes a method runs after `convert`, in order, as data. A `calibration` step reads the
+ * calibration data (and the ANN, its per-layer targets); `work` is how many sample runs it makes,
+ * for progress bars. Thresholds come before convert (they read statistics, not samples).
+ */
+export type SnnStep =
+  | { readonly kind: 'transform'; readonly name: string; run(snn: Graph): Graph }
+  | { readonly kind: 'calibration'; readonly name: string; work(ann: Graph, calib: Images | SampleSource): number; run(snn: Graph, calib: Images | SampleSource, onProgress?: (samples: number) => void): Graph };
+
+/** The method's steps after convert: SNN Calibration, FTBC, TPP (whichever it names). `baseStart`: each population's v(0) as converted. */
+export function snnSteps(method: Method, ann: Graph, baseStart: ReadonlyMap<string, number>): SnnStep[] {
+  const layers = (): number => ann.nodes.filter(isNeuronSource).length;
+  const steps: SnnStep[] = [];
+  const level = method.calibration;
+  if (level) {
+    steps.push({
+      kind: 'calibration',
+      name: snnCalibration.name,
+      work: (_, calib) => Math.min(SNN_CALIBRATION_BATCH, calib.count) * layers(),
+      run: (snn, calib, onProgress) => runPass(snnCalibration, snn, { level, ann, calib, batchSize: SNN_CALIBRATION_BATCH, ...(onProgress ? { onProgress } : {}) }),
+    });
+  }
+  const f = method.ftbc;
+  if (f) {
+    steps.push({
+      kind: 'calibration',
+      name: ftbc.name,
+      work: (_, calib) => f.batches * Math.min(f.batchSize, calib.count) * layers(),
+      run: (snn, calib, onProgress) => runPass(ftbc, snn, { ...f, ann, calib, ...(onProgress ? { onProgress } : {}) }),
+    });
+  }
+  const t = method.tpp;
+  if (t) steps.push({ kind: 'transform', name: tpp.name, run: (snn) => runPass(tpp, snn, { ...t, baseStart }) });
+  return steps;
+}
+
+/**
+ * ann' + statistics -> snn-float with T steps, then the method's steps (snnSteps); a calibration
+ * step reads `calib`. `progress(total)` makes the progress callback of the data-reading steps,
+ * asked only when there are any (total: their sample runs).
+ */
+export function toSnn(ann: Graph, stats: ActivationStats, method: Method, steps: number, calib?: Images | SampleSource, progress?: (total: number) => (samples: number) => void): Graph {
   const thresholds = computeThresholds(stats, method.threshold, steps);
   let snn = runPass(convert, ann, { ...method, steps, thresholds });
   const baseStart = new Map(snn.nodes.filter((n) => n.op === 'if').map((n) => [n.id, attrNum(n, 'vinit', 0)]));
-  if (method.ftbc || method.calibration) {
-    if (!calib) throw new SnncError('SNN0504', `method ${method.name} calibrates on data (SNN Calibration, FTBC) and needs the calibration data`);
-    const progress = onProgress ? { onProgress } : {};
-    if (method.calibration) snn = runPass(snnCalibration, snn, { level: method.calibration, ann, calib, batchSize: SNN_CALIBRATION_BATCH, ...progress });
-    if (method.ftbc) snn = runPass(ftbc, snn, { ...method.ftbc, ann, calib, ...progress });
-  }
-  return method.tpp ? runPass(tpp, snn, { ...method.tpp, baseStart }) : snn;
-}
-
-/** Sample runs the data-reading calibration passes make (for progress bars). */
-export function calibrationWork(ann: Graph, method: Method, calib: Images | SampleSource): number {
-  const layers = ann.nodes.filter(isNeuronSource).length;
-  const calibration = method.calibration ? Math.min(SNN_CALIBRATION_BATCH, calib.count) * layers : 0;
-  const temporal = method.ftbc ? method.ftbc.batches * Math.min(method.ftbc.batchSize, calib.count) * layers : 0;
-  return calibration + temporal;
+  const plan = snnSteps(method, ann, baseStart);
+  const reading = plan.filter((s) => s.kind === 'calibration');
+  if (reading.length && !calib) throw new SnncError('SNN0504', `method ${method.name} calibrates on data (${reading.map((s) => s.name).join(', ')}) and needs the calibration data`);
+  const onProgress = reading.length && calib ? progress?.(reading.reduce((n, s) => n + s.work(ann, calib), 0)) : undefined;
+  for (const step of plan) snn = step.kind === 'transform' ? step.run(snn) : step.run(snn, calib!, onProgress);
+  return snn;
 }
 
 /**

@@ -7,7 +7,7 @@ import { SnncError } from '../../ir/diagnostics.js';
 import type { Graph } from '../../ir/types.js';
 import { inputSpec, type CalibrationData } from '../data/dataset.js';
 import type { Method } from '../methods.js';
-import { calibrate, calibrationWork, prepareAnn, toSnn } from '../pipeline.js';
+import { calibrate, prepareAnn, toSnn } from '../pipeline.js';
 import { loadCalib, methodFrom } from './options.js';
 import { countingBar, Progress } from './progress.js';
 import type { AnnForward } from '../exec/ort-forward.js';
@@ -32,6 +32,6 @@ export async function spikingNetwork(args: Record<string, unknown>, model: Graph
   const progress = new Progress('calibrate', calib.count);
   const stats = await calibrate(ann, calib, args.threads as number, (n) => progress.tick(n), args['ann-forward'] as AnnForward);
   progress.finish();
-  const snn = toSnn(ann, stats, method, steps, calib, method.ftbc || method.calibration ? countingBar('calibration', calibrationWork(ann, method, calib)) : undefined);
+  const snn = toSnn(ann, stats, method, steps, calib, (total) => countingBar('calibration', total));
   return { snn, ann, method, calib };
 }

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { profileNames } from '../../energy/profile.js';
 import { dependsOnT, describeMethod } from '../../methods.js';
 import { loadGraph } from '../../model-io.js';
-import { calibrate, calibrationWork, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
+import { calibrate, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
 import { printJson, runCommand } from '../common.js';
 import { annForwardOption, checkScaleUsed, dataOptions, inputStepOf, integerFormats, integerOptions, loadCalib, methodFrom, methodOptions, parseSteps, scaleOf } from '../options.js';
 import { phaseBars } from '../progress.js';
@@ -50,7 +50,7 @@ async function compileRuns(args: Record<string, unknown>, steps: number[], bars:
   const groups = dependsOnT(method) ? steps.map((t) => [t]) : [steps];
   const runs = groups.map((ts) => {
     const T = Math.max(...ts);
-    const snn = toSnn(ann, stats, method, T, calib, method.ftbc || method.calibration ? bars.progress(`calibration T=${T}`, calibrationWork(ann, method, calib)) : undefined);
+    const snn = toSnn(ann, stats, method, T, calib, (total) => bars.progress(`calibration T=${T}`, total));
     const fixed = toFixed(snn, target.desc(), {
       inputScale,
       ...integerFormats(args),

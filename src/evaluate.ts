@@ -90,7 +90,8 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
       const r = await simulateFloat(snn, o.data, cps, o.threads, tick(`${m.name} T=${cps.length > 1 ? cps.join(',') : T}`, o.data.count));
       layers = r.populations.map((p) => p.id);
       r.checkpoints.forEach((t, k) => points.push({ T: t, accuracy: accuracy(r.predictions[k], o.labels), spikeRate: r.spikeRates[k] }));
-      for (const t of o.permute ? cps : []) {
+      // a TPP network already fires at random steps: the permutation compares IF networks only
+      for (const t of o.permute && !m.tpp ? cps : []) {
         const sums = await simulatePermuted(snn, o.data, { ...o.permute!, steps: t }, o.threads, tick(`${m.name} permuted T=${t}`, o.data.count));
         permuted.push({ T: t, accuracy: accuracy(argmaxRows(sums, o.data.count, classes), o.labels) });
       }

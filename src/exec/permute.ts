@@ -13,6 +13,8 @@
  * paper does not say which granularity it used; both are selectable. The float SNN only: this is
  * an experiment, not a deployable network (it needs all T outputs of a layer before the next runs).
  */
+import { SnncError } from '../../ir/diagnostics.js';
+import { isLayerMajor } from '../../ir/tpp.js';
 import type { Graph } from '../../ir/types.js';
 import { Rng, subSeed } from '../util/rng.js';
 import { runAnn } from './ann.js';
@@ -102,6 +104,7 @@ export function simulatePermutedChunk(sim: FloatSimulator, chunk: SamplesChunk &
 
 /** Runs the experiment over a data set on the worker pool: the readout sums [count x outputs] after `steps` steps. */
 export async function simulatePermuted(g: Graph, images: Images, settings: PermuteSettings, threads: number, onProgress?: (n: number) => void): Promise<Float64Array> {
+  if (isLayerMajor(g)) throw new SnncError('SNN0407', 'the permutation experiment runs step-major IF networks; a TPP network already fires at random steps');
   const samples = chunks(images);
   const parts = { length: samples.length, at: (k: number) => ({ ...samples.at(k)!, first: k * CHUNK }) };
   const results = await mapChunks<{ graph: Graph; settings: PermuteSettings }, SamplesChunk & { first: number }, Float64Array>('snn-float-permuted', { graph: g, settings }, parts, threads, onProgress);

@@ -27,7 +27,7 @@ import { isConstRef, type Graph, type Node } from '../types.js';
 import { leak as leakOf, maxOf, narrow, shiftRound, type Leak, type Overflow, type Rounding } from '../fixed-arith.js';
 import type { NeuronOp, ReadoutOp, StageSemantics, SynapseOp, Unit, UnitEnv } from './engine.js';
 import type { Arena } from './arena.js';
-import type { Buf } from './plan.js';
+import { clearEvents, type Buf } from './plan.js';
 import { fireTpp, localStep, tppOf, type TppParams } from '../tpp.js';
 
 /** Saturation / wrap events counted since the last reset of the counters. */
@@ -177,11 +177,7 @@ class FixedNeurons implements Unit {
   private stepTpp(t: number, p: TppParams): number {
     const x = this.op.in.store.data;
     const out = this.op.out.store;
-    const o = out.data;
-    const ev = out.ev;
-    for (let e = 0; e < out.nev; e++) o[ev[e]] = 0;
-    out.nev = 0;
-    out.sparse = true;
+    clearEvents(out);
     const { v, theta: th, thetaPerNeuron: thPerNeuron } = this;
     const C = this.op.out.C;
     const T = this.steps;
@@ -210,8 +206,8 @@ class FixedNeurons implements Unit {
     if (k > T) return 0;
     let n = 0;
     fireTpp(p, T, k, v, 0, v.length, C, (i, c) => (thPerNeuron ? th[i] : th[c]), (i) => {
-      ev[n++] = i;
-      o[i] = 1;
+      out.ev[n++] = i;
+      out.data[i] = 1;
     });
     out.nev = n;
     return n;

@@ -22,6 +22,7 @@ import { attrNum, attrStr, attrVector } from '../ops.js';
 import { isConstRef, type Graph } from '../types.js';
 import type { NeuronOp, ReadoutOp, StageSemantics, SynapseOp, Unit, UnitEnv } from './engine.js';
 import type { Arena } from './arena.js';
+import { clearEvents } from './plan.js';
 import { fireTpp, localStep, tppOf, type TppParams } from '../tpp.js';
 
 function perChannel(v: Float64Array, C: number, what: string, arena: Arena): Float32Array {
@@ -119,11 +120,7 @@ class FloatNeurons implements Unit {
   private stepTpp(t: number, p: TppParams): number {
     const x = this.op.in.store.data;
     const out = this.op.out.store;
-    const o = out.data;
-    const ev = out.ev;
-    for (let e = 0; e < out.nev; e++) o[ev[e]] = 0;
-    out.nev = 0;
-    out.sparse = true;
+    clearEvents(out);
     const { v, theta } = this;
     const C = theta.length;
     const T = this.steps;
@@ -137,8 +134,8 @@ class FloatNeurons implements Unit {
     if (k > T) return 0;
     let n = 0;
     fireTpp(p, T, k, v, 0, v.length, C, (_, c) => theta[c], (i, th) => {
-      ev[n++] = i;
-      o[i] = th;
+      out.ev[n++] = i;
+      out.data[i] = th;
     });
     out.nev = n;
     return n;

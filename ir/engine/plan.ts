@@ -33,6 +33,13 @@ export interface Store {
   sparse: boolean;
 }
 
+/** Zero a spike store's last events and leave it sparse and empty (a population about to write this step's spikes). */
+export function clearEvents(s: Store): void {
+  for (let e = 0; e < s.nev; e++) s.data[s.ev[e]] = 0;
+  s.nev = 0;
+  s.sparse = true;
+}
+
 export interface Buf {
   readonly id: string;
   readonly C: number;

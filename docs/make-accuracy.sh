@@ -2,7 +2,7 @@
 # Regenerate docs/accuracy.md: accuracy against time steps for every conversion method on every
 # bundled model (10,000 Fashion-MNIST test images), written by `snnc eval --markdown`, plus the
 # integer (C target, 8-bit per-channel weights) network and the max-pool treatments.
-# Needs `npm run build` first. About an hour on two cores.
+# Needs `npm run build` first. About two and a half hours on two cores (the TPP loop alone about 80 minutes).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 snnc="node dist/src/cli/main.js"

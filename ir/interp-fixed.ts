@@ -21,12 +21,15 @@ export class FixedInterpreter {
   readonly engine: Engine;
   private readonly range: { min: number; max: number };
   private readonly units: { id: string; unit: Unit }[];
+  /** Global steps of one inference (T, or a layer-major graph's schedule). */
+  readonly runSteps: number;
 
   constructor(readonly graph: Graph) {
     if (graph.stage !== 'snn-fixed') throw new SnncError('SNN0407', `the integer interpreter runs snn-fixed graphs, found stage ${graph.stage}`);
     this.engine = new Engine(graph, fixedSemantics);
     this.range = intRange(graph.nodes.find((n) => n.op === 'input')!.type.dtype);
     this.units = this.engine.units();
+    this.runSteps = runSteps(graph);
   }
 
   get steps(): number {
@@ -51,8 +54,7 @@ export class FixedInterpreter {
     if (!engine.temporal) engine.loadInput(input, offset);
     engine.runStatic();
     const frame = engine.plan.input.size;
-    const end = runSteps(this.graph);
-    for (let t = 1; t <= end; t++) {
+    for (let t = 1; t <= this.runSteps; t++) {
       if (engine.temporal) engine.loadInput(input, offset + (t - 1) * frame);
       engine.step(t);
       onStep?.(t);

@@ -30,6 +30,9 @@ import type { Graph, Node } from './types.js';
 export const TPP_RULES = ['remaining', 'iid'] as const;
 export type TppRule = (typeof TPP_RULES)[number];
 
+/** The attributes that make a population TPP and place it on the schedule (a readout has `window` only). */
+export const TPP_ATTRS = ['tpp', 'window', 'seed', 'key'] as const;
+
 /** Bits of a uniform draw. */
 export const TPP_RANDOM_BITS = 16;
 const ONE = 2 ** TPP_RANDOM_BITS;
@@ -199,7 +202,7 @@ export function requiredWindows(g: Graph): { windows: Map<string, number>; probl
  */
 export function scheduleViolations(g: Graph, maxThreshold: (n: Node) => number): { id: string; message: string }[] {
   if (!isLayerMajor(g)) {
-    const stray = g.nodes.filter((n) => n.attrs.window !== undefined || n.attrs.seed !== undefined || n.attrs.key !== undefined);
+    const stray = g.nodes.filter((n) => TPP_ATTRS.some((a) => n.attrs[a] !== undefined));
     return stray.map((n) => ({ id: n.id, message: 'window, seed and key belong to a layer-major graph (TPP populations)' }));
   }
   const { windows, problems } = requiredWindows(g);

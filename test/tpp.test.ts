@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { FixedInterpreter } from '../ir/interp-fixed.js';
 import { parseGraph } from '../ir/text/parse.js';
-import { drawOf, mix32, runSteps, stepStream } from '../ir/tpp.js';
+import { drawOf, runSteps, stepStream } from '../ir/tpp.js';
 import type { Graph } from '../ir/types.js';
 import { verify } from '../ir/verify.js';
 import { presetsByName } from '../src/methods.js';
@@ -26,12 +26,12 @@ import { buildProgram, WARNINGS, writeProgram } from './helpers/c-build.js';
 import { asLayerMajor, randomGraph, randomSamples } from './helpers/random-graphs.js';
 
 /** F neurons, each hearing one input value x through weight 1, θ = T: V = T·x, so rule A fires exactly x times (x in 0..T). */
-function identityNet(F: number, T: number, rule: string, extra = ''): Graph {
+function identityNet(F: number, T: number, rule: string): Graph {
   return parseGraph(`snnir 1
 graph @eye stage=snn-fixed steps=${T} {
   %x = input() {scale=1} : u8[N,${F}]
   %d = mul(%x, @one) : i32[N,${F}]
-  %a = if(%d) {accbits=24, overflow="saturate", reset="subtract", threshold=${T}, vbits=24, tpp="${rule}", seed=7, key=0, window=0${extra}} : u1[N,${F}]
+  %a = if(%d) {accbits=24, overflow="saturate", reset="subtract", threshold=${T}, vbits=24, tpp="${rule}", seed=7, key=0, window=0} : u1[N,${F}]
   %e = mul(%a, @one) : i32[N,${F}]
   %r = readout(%e) {overflow="saturate", scale=1, sumbits=32, window=${T}} : i32[N,${F}]
   output %r
@@ -89,8 +89,10 @@ describe('TPP fire rules', () => {
     let same = 0;
     for (let i = 0; i < n; i++) same += Number(a[i] === b[i]) + Number(a[i] === c[i]);
     expect(same).toBeLessThan(20); // ~2 expected by chance
-    expect(mix32(0)).toBe(0); // the hash fixes 0; the seed constant keeps streams away from it
-    expect(drawOf(stepStream(1, 0, 1), 5)).toBe(a[5]);
+    // the seed decides: another seed's stream differs on almost every neuron
+    let sameSeed = 0;
+    for (let i = 0; i < n; i++) sameSeed += Number(drawOf(stepStream(2, 0, 1), i) === a[i]);
+    expect(sameSeed).toBeLessThan(10);
   });
 });
 

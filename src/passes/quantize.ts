@@ -24,6 +24,7 @@
  * of clipped weights, and the worst-case headroom of the accumulator and the membrane in bits
  * (negative headroom: the value can overflow; it is then saturated or wrapped and counted).
  */
+import { TPP_ATTRS } from '../../ir/tpp.js';
 import { SnncError } from '../../ir/diagnostics.js';
 import { computeRanges } from '../../ir/fixed-ranges.js';
 import { maxOf, roundHalfAway } from '../../ir/fixed-arith.js';
@@ -375,7 +376,7 @@ export const quantize: Pass<QuantizeOptions> = {
           }
           Object.assign(attrs, integerLeak(n.id, attrVector(n, 'leak', g.consts, 1)!));
           // a TPP population's rule and schedule carry over unchanged
-          for (const a of ['tpp', 'window', 'seed', 'key']) if (n.attrs[a] !== undefined) attrs[a] = n.attrs[a];
+          for (const a of TPP_ATTRS) if (n.attrs[a] !== undefined) attrs[a] = n.attrs[a];
           rw.keep(n, { inputs: currentInput(n), attrs, type: { dtype: 'u1', shape: n.type.shape } });
           break;
         }

@@ -371,9 +371,9 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         w.open(`for (int32_t q = 0; q < ${size}; q += ${C}) for (int32_t c = 0; c < ${C}; c++)`);
         w.line('const int32_t i = q + c;');
         w.line('int64_t a = x[i];');
-        w.line(`if (a > ${maxOf(accBits)}LL || a < ${-maxOf(accBits) - 1}LL) { a = ${narrowFn}(a, ${accBits}); s->ovf_acc${k}++; }`);
+        w.line(narrowC('a', accBits, narrowFn, `ovf_acc${k}`));
         w.line(`int64_t u = ${leakExpr} + a${hasTerms ? ` + row[${terms.perNeuron ? 'i' : 'c'}]` : ''};`);
-        w.line(`if (u > ${maxOf(vBits)}LL || u < ${-maxOf(vBits) - 1}LL) { u = ${narrowFn}(u, ${vBits}); s->ovf_v${k}++; }`);
+        w.line(narrowC('u', vBits, narrowFn, `ovf_v${k}`));
         w.line(`if (u >= ${p}_th${k}[${thIndex}]) { u = ${subtract ? `u - ${p}_th${k}[${thIndex}]` : '0'}; ev[n++] = i; spk[i] = 1; }`);
         w.line('v[i] = (int32_t)u;');
         w.close();
@@ -391,7 +391,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         const leak = leakOfNode(node);
         w.open(`for (int32_t i = 0; i < ${op.out.size}; i++)`);
         w.line(`int64_t u = ${leakC(leak, `(int64_t)s->x${out.k}[i]`)} + (int64_t)s->x${inS.k}[i];`);
-        w.line(`if (u > ${maxOf(bits)}LL || u < ${-maxOf(bits) - 1}LL) { u = ${narrowFn}(u, ${bits}); s->ovf_v${k}++; }`);
+        w.line(narrowC('u', bits, narrowFn, `ovf_v${k}`));
         w.line(`s->x${out.k}[i] = (${out.ctype})u;`);
         w.close();
         break;
@@ -419,7 +419,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         if (hasTerms) w.line(`const int32_t *row = ${p}_bias${k} + (${tl} < ${R} ? ${tl} - 1 : ${R - 1}) * ${width};`);
         w.open(`for (int32_t i = 0; i < ${size}; i++)`);
         w.line(`int64_t u = ${leakC(leakOfNode(node), `s->sum${k}[i]`)} + (int64_t)s->x${inS.k}[i]${hasTerms ? ` + row[${terms.perNeuron ? 'i' : `i % ${op.out.C}`}]` : ''};`);
-        w.line(`if (u > ${maxOf(bits)}LL || u < ${-maxOf(bits) - 1}LL) { u = ${narrowFn}(u, ${bits}); s->ovf_v${k}++; }`);
+        w.line(narrowC('u', bits, narrowFn, `ovf_v${k}`));
         w.line(`s->sum${k}[i] = u;`);
         w.close();
         if (layerMajor) w.close();
@@ -527,6 +527,11 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
   ];
 }
 
+/** C that narrows `x` to `bits` (saturate or wrap, `fn`) and counts the change in the state's `counter`: the semantics' narrow. */
+function narrowC(x: string, bits: number, fn: string, counter: string): string {
+  return `if (${x} > ${maxOf(bits)}LL || ${x} < ${-maxOf(bits) - 1}LL) { ${x} = ${fn}(${x}, ${bits}); s->${counter}++; }`;
+}
+
 /**
  * A TPP population at step t (ir/tpp.ts): accumulate until t = window + T (the bias row of local
  * step t - window when in 1..T), then fire for T steps by the counter-based draws; silent after.
@@ -547,9 +552,9 @@ function emitTpp(
   w.open(`for (int32_t q = 0; q < ${size}; q += ${C}) for (int32_t c = 0; c < ${C}; c++)`);
   w.line('const int32_t i = q + c;');
   w.line('int64_t a = x[i];');
-  w.line(`if (a > ${maxOf(o.accBits)}LL || a < ${-maxOf(o.accBits) - 1}LL) { a = ${o.narrowFn}(a, ${o.accBits}); s->ovf_acc${k}++; }`);
+  w.line(narrowC('a', o.accBits, o.narrowFn, `ovf_acc${k}`));
   w.line(`int64_t u = (int64_t)v[i] + a${o.bias ? ` + (row ? row[${o.bias.index}] : 0)` : ''};`);
-  w.line(`if (u > ${maxOf(o.vBits)}LL || u < ${-maxOf(o.vBits) - 1}LL) { u = ${o.narrowFn}(u, ${o.vBits}); s->ovf_v${k}++; }`);
+  w.line(narrowC('u', o.vBits, o.narrowFn, `ovf_v${k}`));
   w.line('v[i] = (int32_t)u;');
   w.close();
   w.close();

@@ -26,7 +26,7 @@
  * it); the load phase runs once per sample.
  */
 import { leak as leakOf, narrow, type Leak, type Overflow } from '../../ir/fixed-arith.js';
-import { fireTpp, localStep } from '../../ir/tpp.js';
+import { fireTpp, localStep, type TppParams } from '../../ir/tpp.js';
 import type { CoreImage, ImageUnit } from './image.js';
 import { xyLinks } from './mesh.js';
 import { poolSource } from './network.js';
@@ -69,6 +69,8 @@ interface UnitState extends UnitMemory {
   nfired: number;
   readonly leak: Leak;
   readonly mode: Overflow;
+  /** A TPP population's rule and stream (ir/tpp.ts). */
+  readonly tpp?: Pick<TppParams, 'rule' | 'seed' | 'key'>;
 }
 
 export class CoreSimulator {
@@ -118,8 +120,13 @@ export class CoreSimulator {
    */
   readonly unitActivity: { readonly loadSynops: Float64Array; readonly synops: Float64Array; readonly packets: Float64Array; readonly hops: Float64Array; readonly updates: Float64Array };
 
+  /** Global steps of one inference: T, or the end of the last window of a layer-major (TPP) network. */
+  readonly runSteps: number;
+
   constructor(readonly image: CoreImage) {
     this.memory = new CoreMemory(image);
+    const T = image.steps;
+    this.runSteps = Math.max(T, ...image.units.map((u) => (u.tppRule !== 0 ? u.window + 2 * T : u.kind === 1 ? u.window + T : T)));
     this.units = image.units.map((u, k) => ({
       ...this.memory.units[k],
       u,
@@ -128,6 +135,7 @@ export class CoreSimulator {
       nfired: 0,
       leak: { kind: LEAKS[u.leakKind], shift: u.leakShift, mul: u.leakMul, round: ROUNDS[u.leakRound] },
       mode: u.overflow === 1 ? 'wrap' : 'saturate',
+      ...(u.tppRule !== 0 ? { tpp: { rule: u.tppRule === 1 ? ('remaining' as const) : ('iid' as const), seed: u.tppSeed, key: u.tppKey } } : {}),
     }));
     this.coreOfNeuron = image.units.map((u) => new Int32Array(u.size));
     image.cores.forEach((c, k) => this.coreOfNeuron[c.unit].fill(k, c.start, c.start + c.count));
@@ -180,11 +188,6 @@ export class CoreSimulator {
     this.linkLoad = new Float64Array(image.meshWidth * image.meshHeight * 4);
   }
 
-  /** Global steps of one inference: T, or the end of the last window of a layer-major (TPP) network. */
-  get runSteps(): number {
-    const T = this.image.steps;
-    return Math.max(T, ...this.image.units.map((u) => (u.tppRule !== 0 ? u.window + 2 * T : u.kind === 1 ? u.window + T : T)));
-  }
 
   get steps(): number {
     return this.image.steps;
@@ -407,7 +410,7 @@ export class CoreSimulator {
   private updateSlice(s: UnitState, start: number, count: number, t: number): void {
     const u = s.u;
     if (u.kind === 0) {
-      if (u.tppRule !== 0) s.nfired = this.updateTpp(s, start, count, t);
+      if (s.tpp) s.nfired = this.updateTpp(s, s.tpp, start, count, t);
       else s.nfired = this.memory.update(s.index, start, count, t, s.nfired);
       return;
     }
@@ -430,7 +433,7 @@ export class CoreSimulator {
    * A TPP population's slice at global step t (ir/tpp.ts): accumulate until its window's end,
    * then fire by the counter-based draws (neuron keys in NCHW order), then stay silent.
    */
-  private updateTpp(s: UnitState, start: number, count: number, t: number): number {
+  private updateTpp(s: UnitState, tpp: Pick<TppParams, 'rule' | 'seed' | 'key'>, start: number, count: number, t: number): number {
     const u = s.u;
     const T = this.image.steps;
     let nfired = s.nfired;
@@ -456,8 +459,7 @@ export class CoreSimulator {
     }
     const k = t - u.window - T;
     if (k > T) return nfired;
-    const params = { rule: u.tppRule === 1 ? ('remaining' as const) : ('iid' as const), seed: u.tppSeed, key: u.tppKey };
-    fireTpp(params, T, k, s.v, start, start + count, u.channels, (i) => u.threshold[i], (i) => {
+    fireTpp(tpp, T, k, s.v, start, start + count, u.channels, (i) => u.threshold[i], (i) => {
       s.spikes[i] = 1;
       s.fired[nfired++] = i;
     });

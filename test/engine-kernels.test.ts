@@ -161,3 +161,71 @@ describe('convolution scatter', () => {
     });
   }
 });
+
+describe('convolution by position: convpos = conv bit for bit (float32 and float64)', () => {
+  // O spans the tile remainders (16 lanes, then 4, then scalars); stride 2 leaves segments unmerged.
+  const cases: [number, number, number][] = [
+    [3, 1, 1],
+    [5, 3, 1],
+    [8, 17, 1],
+    [16, 36, 2],
+    [24, 64, 1],
+    [7, 20, 2],
+    [4, 40, 1],
+  ];
+  for (const [C, O, stride] of cases) {
+    it(`C=${C}, O=${O}, stride ${stride}: ascending, descending and shuffled event lists`, () => {
+      const rng = new Rng(C * 131 + O * 7 + stride);
+      const H = 6;
+      const W = 7;
+      const Ho = Math.floor((H + 2 - 3) / stride) + 1;
+      const Wo = Math.floor((W + 2 - 3) / stride) + 1;
+      const w = Array.from({ length: O * C * 9 }, () => (rng.next() - 0.5).toPrecision(6));
+      const text = [
+        'snnir 1',
+        'graph @g stage=ann {',
+        `  %x = input() : f32[N,${C},${H},${W}]`,
+        `  %c = conv2d(%x, @w) {dilations=[1,1], group=1, pads=[1,1,1,1], strides=[${stride},${stride}]} : f32[N,${O},${Ho},${Wo}]`,
+        '  output %c',
+        '}',
+        `const @w : f32[${O},${C},3,3] = [${w.join(',')}]`,
+      ].join('\n');
+      for (const f32 of [true, false]) {
+        const g = { ...parseGraph(text), stage: f32 ? ('snn-float' as const) : ('snn-fixed' as const) };
+        const { arena, wasm } = memory(64);
+        const plan = buildPlan({ ...g, stage: 'ann' }, arena);
+        const op = plan.staticOps.find((o) => o.kind === 'conv')!;
+        if (op.kind !== 'conv' || !op.scratch) throw new Error('no conv of one group');
+        const bytes = f32 ? 4 : 8;
+        const src = f32 ? arena.f32(C * H * W) : arena.f64(C * H * W);
+        const wt = f32 ? Float32Array.from(op.w) : Float64Array.from(op.w);
+        const wCopy = f32 ? arena.f32(wt.length) : arena.f64(wt.length);
+        wCopy.set(wt);
+        const ev = arena.i32(C * H * W);
+        const outs = [0, 1].map(() => (f32 ? arena.f32(O * Ho * Wo) : arena.f64(O * Ho * Wo)));
+        const nz: number[] = [];
+        for (let i = 0; i < src.length; i++) {
+          src[i] = rng.int(0, 2) === 0 ? rng.next() * 3 - 1 : 0;
+          if (src[i] !== 0) nz.push(i);
+        }
+        const shuffled = [...nz];
+        for (let i = shuffled.length - 1; i > 0; i--) {
+          const j = rng.int(0, i);
+          [shuffled[i], shuffled[j]] = [shuffled[j], shuffled[i]];
+        }
+        for (const order of [nz, [...nz].reverse(), shuffled]) {
+          ev.set(order);
+          const bias = Array.from({ length: O * Ho * Wo }, () => rng.next());
+          for (const o of outs) o.set(bias);
+          const seg = op.seg;
+          const common = [ev.byteOffset, order.length, src.byteOffset, C, seg.start.byteOffset, seg.out.byteOffset, seg.w.byteOffset, seg.len.byteOffset, wCopy.byteOffset] as const;
+          (f32 ? wasm.conv_f32 : wasm.conv_f64)(outs[0].byteOffset, ...common, O, C, 9);
+          (f32 ? wasm.convpos_f32 : wasm.convpos_f64)(outs[1].byteOffset, ...common, 9 * O * bytes, op.scratch.byteOffset);
+          const bits = (a: Float32Array | Float64Array): string[] => Array.from(f32 ? new Uint32Array(a.buffer, a.byteOffset, a.length) : new BigUint64Array(a.buffer, a.byteOffset, a.length), String);
+          expect(bits(outs[1])).toEqual(bits(outs[0]));
+          expect(outs[0].some((v, i) => v !== bias[i])).toBe(true);
+        }
+      }
+    });
+  }
+});

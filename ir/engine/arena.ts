@@ -6,8 +6,19 @@
 export class Arena {
   private offset = 0;
 
-  /** `memory` undefined: a counting pass that hands out ordinary arrays. */
-  constructor(readonly memory?: WebAssembly.Memory) {}
+  /**
+   * `memory` undefined: ordinary arrays, and the bytes they would take (a counting pass).
+   * `sizing`: the caller only wants the count (see `counting`).
+   */
+  constructor(
+    readonly memory?: WebAssembly.Memory,
+    private readonly sizing = false,
+  ) {}
+
+  /** An arena for a counting pass whose arrays are thrown away: callers may leave them unfilled. */
+  static sizingPass(): Arena {
+    return new Arena(undefined, true);
+  }
 
   private take(bytes: number): number {
     const at = this.offset;
@@ -33,6 +44,11 @@ export class Arena {
   u8(n: number): Uint8Array {
     const at = this.take(n);
     return this.memory ? new Uint8Array(this.memory.buffer, at, n) : new Uint8Array(n);
+  }
+
+  /** A sizing pass: what is allocated here is only counted, so callers may skip filling it. */
+  get counting(): boolean {
+    return this.sizing;
   }
 
   get bytes(): number {

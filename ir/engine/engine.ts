@@ -52,7 +52,7 @@ export class Engine {
 
   constructor(g: Graph, semantics: StageSemantics) {
     // Size the memory with a counting pass over the plan and the units, then build for real.
-    const counting = new Arena();
+    const counting = Arena.sizingPass();
     const dry = buildPlan(g, counting);
     for (const op of dry.stepOps) {
       if (op.kind === 'neuron') semantics.neuron(op, g, { arena: counting });
@@ -88,7 +88,10 @@ export class Engine {
   /** Start a sample: reset every state and the spike counts. */
   begin(): void {
     for (const u of this.stateful) u.reset();
-    for (const p of this.spikemaxpools) p.counts.fill(0);
+    for (const p of this.spikemaxpools) {
+      p.counts.fill(0);
+      p.best.set(p.first);
+    }
     for (const d of this.delays) d.prev.fill(0);
     this.spikes.fill(0);
   }

@@ -28,14 +28,23 @@ function startProjection(op: Extract<PlanOp, { kind: 'conv' | 'dense' }>): numbe
   return events(op.in);
 }
 
-/** Scatter the events of the input through the fan-out tables (WebAssembly, wasm/kernels.ts). */
+/**
+ * Scatter the events of the input through the fan-out tables (WebAssembly, wasm/kernels.ts); a
+ * convolution of one group takes the events of one input position together (convpos).
+ */
 export function conv(op: Extract<PlanOp, { kind: 'conv' }>, wasm: KernelExports): void {
   const n = startProjection(op);
   if (n === 0) return;
   const out = op.out.store.data;
   const seg = op.seg;
   const s = op.in.store;
-  (out instanceof Float32Array ? wasm.conv_f32 : wasm.conv_f64)(out.byteOffset, s.ev.byteOffset, n, s.data.byteOffset, op.in.C, seg.start.byteOffset, seg.out.byteOffset, seg.w.byteOffset, seg.len.byteOffset, op.w.byteOffset, op.Og, op.Cg, op.kk);
+  const f32 = out instanceof Float32Array;
+  if (op.scratch) {
+    const cstride = op.kk * op.Og * (f32 ? 4 : 8);
+    (f32 ? wasm.convpos_f32 : wasm.convpos_f64)(out.byteOffset, s.ev.byteOffset, n, s.data.byteOffset, op.in.C, seg.start.byteOffset, seg.out.byteOffset, seg.w.byteOffset, seg.len.byteOffset, op.w.byteOffset, cstride, op.scratch.byteOffset);
+    return;
+  }
+  (f32 ? wasm.conv_f32 : wasm.conv_f64)(out.byteOffset, s.ev.byteOffset, n, s.data.byteOffset, op.in.C, seg.start.byteOffset, seg.out.byteOffset, seg.w.byteOffset, seg.len.byteOffset, op.w.byteOffset, op.Og, op.Cg, op.kk);
 }
 
 export function dense(op: Extract<PlanOp, { kind: 'dense' }>, wasm: KernelExports): void {
@@ -140,44 +149,41 @@ export function gpool(op: Extract<PlanOp, { kind: 'gpool' }>): void {
 
 /**
  * Gated spiking max pool: spike counts accumulate per input (this step included); in every
- * window the input with the largest count (first in row-major window order on ties) passes its
- * current value.
+ * window the input with the largest count (first in row-major window order on ties, i.e. the
+ * smallest index) passes its current value. Counts only grow, so a window's choice can change
+ * only to an input that spiked this step: each event is compared with the current choice of
+ * the windows it belongs to, and the work is the events' fan-out, not the whole map.
  */
 export function spikeMaxPool(op: Extract<PlanOp, { kind: 'spikemaxpool' }>): void {
   const src = op.in.store.data;
-  const counts = op.counts;
+  const { counts, best } = op;
   const n = events(op.in);
   const ev = op.in.store.ev;
   for (let e = 0; e < n; e++) counts[ev[e]] += 1;
-  const out = op.out.store.data;
   const C = op.in.C;
-  const H = op.in.H;
-  const W = op.in.W;
-  const { Ho, Wo, kh, kw, sh, sw, pt, pl } = op.geom;
-  for (let oy = 0; oy < Ho; oy++) {
-    for (let ox = 0; ox < Wo; ox++) {
-      const o = (oy * Wo + ox) * C;
-      for (let c = 0; c < C; c++) {
-        let best = -1;
-        let bestCount = -1;
-        for (let ky = 0; ky < kh; ky++) {
-          const iy = oy * sh + ky - pt;
-          if (iy < 0 || iy >= H) continue;
-          for (let kx = 0; kx < kw; kx++) {
-            const ix = ox * sw + kx - pl;
-            if (ix < 0 || ix >= W) continue;
-            const i = (iy * W + ix) * C + c;
-            if (counts[i] > bestCount) {
-              bestCount = counts[i];
-              best = i;
-            }
-          }
-        }
-        out[o + c] = best >= 0 ? src[best] : 0;
-      }
+  const { fanStart, fanOut } = op.geom;
+  for (let e = 0; e < n; e++) {
+    const i = ev[e];
+    const p = (i / C) | 0;
+    const c = i - p * C;
+    const ci = counts[i];
+    for (let f = fanStart[p], end = fanStart[p + 1]; f < end; f++) {
+      const o = fanOut[f] * C + c;
+      const b = best[o];
+      if (ci > counts[b] || (ci === counts[b] && i < b)) best[o] = i;
     }
   }
-  markSparse(op.out);
+  const out = op.out.store;
+  const data = out.data;
+  let m = 0;
+  for (let o = 0; o < data.length; o++) {
+    const b = best[o];
+    const v = b >= 0 ? src[b] : 0;
+    data[o] = v;
+    if (v !== 0) out.ev[m++] = o;
+  }
+  out.nev = m;
+  out.sparse = true;
 }
 
 export function concat(op: Extract<PlanOp, { kind: 'concat' }>): void {

@@ -88,14 +88,21 @@ export interface Segments {
 export type Weights = Values;
 
 export type PlanOp =
-  /** `bias`: the bias of every output (HWC, full size), copied into the output before the events land. */
-  | { kind: 'conv'; node: Node; in: Buf; out: Buf; w: Weights; bias?: Values; seg: Segments; kk: number; Cg: number; Og: number; O: number }
+  /**
+   * `bias`: the bias of every output (HWC, full size), copied into the output before the events land.
+   * `scratch`: for a convolution of one group, room for one position's events (32 bytes each, wasm/kernels.ts convpos).
+   */
+  | { kind: 'conv'; node: Node; in: Buf; out: Buf; w: Weights; bias?: Values; seg: Segments; kk: number; Cg: number; Og: number; O: number; scratch?: Uint8Array }
   | { kind: 'dense'; node: Node; in: Buf; out: Buf; wT: Weights; bias?: Values; M: number }
   | { kind: 'add'; node: Node; a: Buf; b: Buf; out: Buf }
   | { kind: 'mul'; node: Node; in: Buf; scale: Float64Array; out: Buf }
   | { kind: 'pool'; node: Node; mode: 'avg' | 'sum' | 'max'; in: Buf; out: Buf; geom: WindowGeom; divisor?: Float64Array }
   | { kind: 'gpool'; node: Node; mode: 'avg' | 'sum'; in: Buf; out: Buf }
-  | { kind: 'spikemaxpool'; node: Node; in: Buf; out: Buf; geom: WindowGeom; counts: Float64Array }
+  /**
+   * `counts`: spikes per input so far; `best`: per output (HWC), the input its window passes
+   * (HWC index, −1 for an empty window), reset to `first`, the first input of each window.
+   */
+  | { kind: 'spikemaxpool'; node: Node; in: Buf; out: Buf; geom: WindowGeom; counts: Float64Array; best: Int32Array; first: Int32Array }
   /**
    * `prev`: the input of the last step, the output of this one. A recurrent edge (`back`: the
    * input is computed later in the step) reads the input's buffer before it is overwritten.
@@ -272,7 +279,7 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
         const G = attrInt(node, 'group');
         const Og = O / G;
         const w: Weights = values(src.C * kh * kw * Og);
-        for (let c = 0; c < src.C; c++) {
+        for (let c = 0; c < (arena.counting ? 0 : src.C); c++) {
           const grp = Math.floor(c / Cg);
           const cl = c - grp * Cg;
           for (let ky = 0; ky < kh; ky++) {
@@ -289,9 +296,10 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
         if (node.inputs[2]) {
           const b = g.consts.get(node.inputs[2].id)!.data;
           bias = values(out.size);
-          for (let q = 0; q < out.size; q += O) for (let o = 0; o < O; o++) bias[q + o] = b[o];
+          for (let q = 0; q < (arena.counting ? 0 : out.size); q += O) for (let o = 0; o < O; o++) bias[q + o] = b[o];
         }
-        push({ kind: 'conv', node, in: src, out, w, ...(bias ? { bias } : {}), seg, kk: kh * kw, Cg, Og, O });
+        const scratch = G === 1 ? arena.u8(32 * src.C) : undefined;
+        push({ kind: 'conv', node, in: src, out, w, ...(bias ? { bias } : {}), seg, kk: kh * kw, Cg, Og, O, ...(scratch ? { scratch } : {}) });
         break;
       }
       case 'dense': {
@@ -302,7 +310,7 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
         // A flattened rank-3 producer stores its features in HWC order: permute the columns.
         const from = src.hwcOf;
         const wT: Weights = values(K * M);
-        for (let k = 0; k < K; k++) {
+        for (let k = 0; k < (arena.counting ? 0 : K); k++) {
           const kk = from ? hwcIndex(k, from.C, from.H * from.W) : k;
           for (let m = 0; m < M; m++) wT[kk * M + m] = wc.data[m * K + k];
         }
@@ -364,7 +372,11 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
         const out = makeBuf(arena, values, node, false);
         const geom = windowGeom(arena, src.H, src.W, attrInts(node, 'kernel'), attrInts(node, 'strides'), attrInts(node, 'pads'), [1, 1], false);
         bufs.set(node.id, out);
-        stepOps.push({ kind: 'spikemaxpool', node, in: src, out, geom, counts: arena.f64(src.size) });
+        const first = arena.i32(out.size).fill(-1);
+        for (let p = src.H * src.W - 1; p >= 0; p--) {
+          for (let f = geom.fanStart[p]; f < geom.fanStart[p + 1]; f++) for (let c = 0; c < src.C; c++) first[geom.fanOut[f] * src.C + c] = p * src.C + c;
+        }
+        stepOps.push({ kind: 'spikemaxpool', node, in: src, out, geom, counts: arena.f64(src.size), best: arena.i32(out.size), first });
         break;
       }
       case 'delay': {

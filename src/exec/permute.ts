@@ -20,7 +20,7 @@ import { Rng, subSeed } from '../util/rng.js';
 import { runAnn } from './ann.js';
 import type { Images } from '../data/dataset.js';
 import { mapChunks } from './pool.js';
-import { CHUNK, chunks, concatChunks } from './run-ann.js';
+import { chunks, concatChunks, spikingChunk } from './run-ann.js';
 import type { FloatSimulator } from './snn-float.js';
 import type { SamplesChunk } from './tasks.js';
 
@@ -105,8 +105,9 @@ export function simulatePermutedChunk(sim: FloatSimulator, chunk: SamplesChunk &
 /** Runs the experiment over a data set on the worker pool: the readout sums [count x outputs] after `steps` steps. */
 export async function simulatePermuted(g: Graph, images: Images, settings: PermuteSettings, threads: number, onProgress?: (n: number) => void): Promise<Float64Array> {
   if (isLayerMajor(g)) throw new SnncError('SNN0407', 'the permutation experiment runs step-major IF networks; a TPP network already fires at random steps');
-  const samples = chunks(images);
-  const parts = { length: samples.length, at: (k: number) => ({ ...samples.at(k)!, first: k * CHUNK }) };
+  const size = spikingChunk(images.count, threads);
+  const samples = chunks(images, size);
+  const parts = { length: samples.length, at: (k: number) => ({ ...samples.at(k)!, first: k * size }) };
   const results = await mapChunks<{ graph: Graph; settings: PermuteSettings }, SamplesChunk & { first: number }, Float64Array>('snn-float-permuted', { graph: g, settings }, parts, threads, onProgress);
   return concatChunks(results, Float64Array);
 }

@@ -6,6 +6,15 @@ import type { SamplesChunk } from './tasks.js';
 
 export const CHUNK = 64;
 
+/**
+ * Samples per chunk of a spiking run: CHUNK, or fewer so that every thread gets work (a network
+ * at 224×224 simulates a few images a second, and 8 images in one chunk would leave a core idle).
+ * A spiking run is per sample, so the chunking changes no result.
+ */
+export function spikingChunk(count: number, threads: number): number {
+  return Math.max(1, Math.min(CHUNK, Math.ceil(count / threads)));
+}
+
 /** The samples in chunks of `size`, each made (copied, or read) only when the pool asks for it. */
 export function chunks(images: Images | SampleSource, size = CHUNK): ChunkList<SamplesChunk> {
   const per = images.sampleShape.reduce((a, b) => a * b, 1);

@@ -4,7 +4,7 @@ import type { Graph } from '../../ir/types.js';
 import { readoutSteps } from './checkpoints.js';
 import { argmaxRows } from '../data/dataset.js';
 import { mapChunks } from './pool.js';
-import { CHUNK, concatChunks } from './run-ann.js';
+import { concatChunks, spikingChunk } from './run-ann.js';
 import type { IntSamples } from '../data/integer.js';
 import { ActivityCounter, mergeActivity, type Activity } from '../energy/activity.js';
 
@@ -47,8 +47,9 @@ export interface FixedRunResult {
 export async function simulateFixed(g: Graph, samples: IntSamples, checkpoints: readonly number[], threads: number, onProgress?: (n: number) => void, countActivity = false): Promise<FixedRunResult> {
   const cps = [...new Set(checkpoints)].filter((t) => t <= g.steps!).sort((a, b) => a - b);
   const parts: IntSamples[] = [];
-  for (let s = 0; s < samples.count; s += CHUNK) {
-    const count = Math.min(CHUNK, samples.count - s);
+  const size = spikingChunk(samples.count, threads);
+  for (let s = 0; s < samples.count; s += size) {
+    const count = Math.min(size, samples.count - s);
     parts.push({ count, size: samples.size, data: samples.data.slice(s * samples.size, (s + count) * samples.size) });
   }
   const results = await mapChunks<{ graph: Graph; checkpoints: number[]; countActivity: boolean }, IntSamples, FixedChunkResult>('snn-fixed', { graph: g, checkpoints: cps, countActivity }, parts, threads, onProgress);

@@ -1,9 +1,9 @@
 /** Run the float SNN over a whole data set on a worker pool; predictions and spike rates per checkpoint. */
-import type { Graph } from '../../ir/types.js';
+import type { Graph, Node } from '../../ir/types.js';
 import { argmaxRows, type Images } from '../data/dataset.js';
 import { mapChunks } from './pool.js';
-import { chunks, concatChunks } from './run-ann.js';
-import { floatSimulator, type SnnChunkResult } from './snn-float.js';
+import { chunks, concatChunks, spikingChunk } from './run-ann.js';
+import type { SnnChunkResult } from './snn-float.js';
 import type { SamplesChunk } from './tasks.js';
 
 export interface SnnRunResult {
@@ -19,10 +19,12 @@ export interface SnnRunResult {
 
 export async function simulateFloat(g: Graph, images: Images, checkpoints: readonly number[], threads: number, onProgress?: (n: number) => void): Promise<SnnRunResult> {
   const cps = [...new Set(checkpoints)].sort((a, b) => a - b);
-  const { engine } = floatSimulator(g);
-  const populations = engine.populations.map((p) => ({ id: p.id, size: p.size }));
-  const outSize = engine.plan.outputs[0].size;
-  const parts = chunks(images);
+  // the engine's populations are the graph's `if` nodes in order (building an engine here only to
+  // list them would cost seconds at 224×224; the workers build their own)
+  const perSample = (n: Node): number => n.type.shape.slice(1).reduce((a, b) => a * b, 1);
+  const populations = g.nodes.filter((n) => n.op === 'if').map((n) => ({ id: n.id, size: perSample(n) }));
+  const outSize = perSample(g.nodes.find((n) => n.id === g.outputs[0])!);
+  const parts = chunks(images, spikingChunk(images.count, threads));
   const results = await mapChunks<{ graph: Graph; checkpoints: number[] }, SamplesChunk, SnnChunkResult>('snn-float', { graph: g, checkpoints: cps }, parts, threads, onProgress);
   const predictions: Int32Array[] = [];
   const outputs: Float32Array[] = [];

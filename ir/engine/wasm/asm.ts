@@ -128,6 +128,10 @@ export class Fn {
   ltS(): this {
     return this.op(0x48);
   }
+  /** Unsigned a < b. */
+  ltU(): this {
+    return this.op(0x49);
+  }
   shrU(): this {
     return this.op(0x76);
   }

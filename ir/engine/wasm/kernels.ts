@@ -127,6 +127,114 @@ function conv(E: Elem): Fn {
   return f;
 }
 
+/**
+ * convpos_E(out, ev, n, src, C, segStart, segOut, segW, segLen, w, cstride, scratch): conv_E for a
+ * convolution of one group, with the events of one input position taken together. Their
+ * splatted values and weight offsets (c · cstride bytes) go to `scratch`, 32 bytes per event;
+ * then every tile of TILE vectors of every segment of the position is loaded once, receives
+ * v · w of each of those events in event order, and is stored once. Every output element sees
+ * the same additions in the same order as with conv_E (positions ascending, then the position's
+ * events), hence the same bits; the output is read and written once per position instead of
+ * once per event. (Blocking the output channels so that a block's weights stay in L2, and a
+ * tap-major weight layout, were both slower on ResNet-18's layers at 224: docs/engine.md.)
+ */
+const TILE = 4;
+function convByPosition(E: Elem): Fn {
+  const f = new Fn(`convpos_${E.tag}`, [
+    ['out', I32], ['ev', I32], ['n', I32], ['src', I32], ['C', I32], ['segStart', I32], ['segOut', I32], ['segW', I32], ['segLen', I32], ['w', I32], ['cstride', I32], ['scratch', I32],
+  ]);
+  const acc = Array.from({ length: TILE }, (_, k) => `acc${k}`);
+  f.locals(I32, 'e', 'i', 'p', 'pbase', 'r', 'rend', 's', 'send', 'a', 'wb', 'lenb', 'jb', 'jend', 'b');
+  f.locals(E.type, 'x');
+  f.locals(V128, 'vv', ...acc);
+  /** Add the position's events into `vectors` vectors (0: one scalar) at byte jb of the segment. */
+  const tile = (t: Fn, vectors: number): void => {
+    const names = vectors === 0 ? ['x'] : acc.slice(0, vectors);
+    names.forEach((name, k) => {
+      t.get('a').get('jb').add();
+      if (vectors === 0) E.load(t);
+      else t.loadV128(16 * k);
+      t.set(name);
+    });
+    t.forRange('r', (h) => h.get('scratch'), 'rend', 32, (q) => {
+      if (vectors > 0) q.get('r').loadV128().set('vv');
+      q.get('wb').get('r').loadI32(16).add().get('jb').add().set('b');
+      names.forEach((name, k) => {
+        q.get(name);
+        if (vectors === 0) {
+          q.get('r');
+          E.load(q);
+          q.get('b');
+          E.load(q);
+          E.mul(q);
+          E.add(q);
+        } else {
+          q.get('vv').get('b').loadV128(16 * k);
+          E.vmul(q);
+          E.vadd(q);
+        }
+        q.set(name);
+      });
+    });
+    names.forEach((name, k) => {
+      t.get('a').get('jb').add().get(name);
+      if (vectors === 0) E.store(t);
+      else t.storeV128(16 * k);
+    });
+  };
+  /** The events of one position, gathered into scratch, added into each of its segments. */
+  const position = (pos: Fn): void => {
+    pos.addr('ev', 'e', 2).loadI32().set('i');
+    // the position of event i, walked forward as in conv_E
+    pos.get('i').get('pbase').ltS().ifElse((h) => h.i32(0).set('p').i32(0).set('pbase'));
+    pos.block((wb) =>
+      wb.loop((w) => {
+        w.get('i').get('pbase').sub().get('C').ltS().brIf(1);
+        w.get('pbase').get('C').add().set('pbase');
+        w.get('p').i32(1).add().set('p');
+        w.br(0);
+      }),
+    );
+    pos.get('scratch').set('r');
+    pos.block((gb) =>
+      gb.loop((gl) => {
+        gl.get('r').addr('src', 'i', E.shift);
+        E.load(gl);
+        E.splat(gl);
+        gl.storeV128();
+        gl.get('r').get('i').get('pbase').sub().get('cstride').mul().storeI32(16);
+        gl.get('r').i32(32).add().set('r');
+        gl.get('e').i32(1).add().tee('e').get('n').geS().brIf(1);
+        gl.addr('ev', 'e', 2).loadI32().tee('i').get('pbase').sub().get('C').ltU().brIf(0);
+      }),
+    );
+    pos.get('r').set('rend');
+    pos.addr('segStart', 'p', 2).tee('s').loadI32(4).set('send');
+    pos.get('s').loadI32().set('s');
+    pos.forRange('s', (h) => h.get('s'), 'send', 1, (l) => {
+      l.get('out').addr('segOut', 's', 2).loadI32().i32(E.shift).shl().add().set('a');
+      l.get('w').addr('segW', 's', 2).loadI32().i32(E.shift).shl().add().set('wb');
+      l.addr('segLen', 's', 2).loadI32().i32(E.shift).shl().set('lenb');
+      l.get('lenb').i32(-16 * TILE).and().set('jend');
+      l.forRange('jb', (h) => h.i32(0), 'jend', 16 * TILE, (t) => tile(t, TILE));
+      l.get('lenb').i32(-16).and().set('jend');
+      l.forRange('jb', (h) => h.get('jb'), 'jend', 16, (t) => tile(t, 1));
+      l.forRange('jb', (h) => h.get('jb'), 'lenb', 1 << E.shift, (t) => tile(t, 0));
+    });
+  };
+  f.i32(0).set('p');
+  f.i32(0).set('pbase');
+  f.i32(0).set('e');
+  f.block((done) =>
+    done.loop((pos) => {
+      pos.get('e').get('n').geS().brIf(1);
+      position(pos);
+      pos.br(0);
+    }),
+  );
+  return f;
+}
+
 /** dense_E(out, ev, n, src, wT, M): out[m] += src[i] · wT[i·M + m] for the events i. */
 function dense(E: Elem): Fn {
   const f = new Fn(`dense_${E.tag}`, [['out', I32], ['ev', I32], ['n', I32], ['src', I32], ['wT', I32], ['M', I32]]);
@@ -358,6 +466,8 @@ function neuronFixed(): Fn {
 export interface KernelExports {
   conv_f64(...args: number[]): void;
   conv_f32(...args: number[]): void;
+  convpos_f64(...args: number[]): void;
+  convpos_f32(...args: number[]): void;
   dense_f64(...args: number[]): void;
   dense_f32(...args: number[]): void;
   add_f64(out: number, a: number, b: number, len: number): void;
@@ -371,6 +481,6 @@ let compiled: WebAssembly.Module | undefined;
 
 /** The kernels bound to `memory` (the module is compiled once per process). */
 export function instantiateKernels(memory: WebAssembly.Memory): KernelExports {
-  compiled ??= new WebAssembly.Module(assemble([conv(E64), conv(E32), dense(E64), dense(E32), addVec(E64), addVec(E32), neuronFloat(), neuronFloatX4(), neuronFixed()], 1));
+  compiled ??= new WebAssembly.Module(assemble([conv(E64), conv(E32), convByPosition(E64), convByPosition(E32), dense(E64), dense(E32), addVec(E64), addVec(E32), neuronFloat(), neuronFloatX4(), neuronFixed()], 1));
   return new WebAssembly.Instance(compiled, { env: { mem: memory } }).exports as unknown as KernelExports;
 }

@@ -6,7 +6,12 @@
  * Both operands are read along k, so every stream is sequential. The loop is blocked 4 x 4 so
  * that 16 accumulators live in registers; sums are accumulated in double precision and rounded
  * to float32 once when stored. Dense layers call it with (x, W); convolutions with (W, patches).
+ * Large products run the same blocks as WebAssembly (gemm-simd.ts), with the same bits.
  */
+import { blocks4x4Simd } from './gemm-simd.js';
+/** Products of at least this many multiply-adds run as WebAssembly (gemm-simd.ts; the same bits): below it, packing costs more than it saves. */
+const SIMD_FROM = 1 << 18;
+
 export function gemmNT(
   M: number,
   N: number,
@@ -25,7 +30,10 @@ export function gemmNT(
   // deoptimise the hot 4 x 4 loop again and again.
   const M4 = M & ~3;
   const N4 = N & ~3;
-  if (M4 > 0 && N4 > 0) blocks4x4(M4, N4, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc);
+  if (M4 > 0 && N4 > 0) {
+    if (M4 * N4 * K >= SIMD_FROM) blocks4x4Simd(M4, N4, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc);
+    else blocks4x4(M4, N4, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc);
+  }
   if (M4 > 0 && N4 < N) edgeColumns(M4, N4, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc);
   if (M4 < M) edgeRows(M4, M, N, K, A, aOff, lda, B, bOff, ldb, C, cOff, ldc);
 }

@@ -1,7 +1,7 @@
 /**
  * A small WebAssembly assembler: enough of the binary format (types, an imported memory,
- * functions with named locals, exports) and of the instruction set (i32 arithmetic, f64,
- * 128-bit SIMD f64x2, structured control flow) to write the engine's hot loops by hand.
+ * functions with named locals, exports) and of the instruction set (i32 arithmetic, f32, f64,
+ * 128-bit SIMD f32x4 and f64x2, structured control flow) to write the engine's hot loops by hand.
  * No toolchain: the module is built as bytes at startup and compiled by the JavaScript engine.
  */
 
@@ -293,6 +293,17 @@ export class Fn {
   }
   f64x2Mul(): this {
     return this.op(...SIMD(0xf2));
+  }
+  /** Load 8 bytes into both halves of a vector (an f64, splat). */
+  load64Splat(offset = 0): this {
+    return this.op(...SIMD(0x0a), 3, ...leb(offset));
+  }
+  f64x2ExtractLane(lane: number): this {
+    return this.op(...SIMD(0x21), lane);
+  }
+  /** f64 -> f32, rounded to nearest even. */
+  f32DemoteF64(): this {
+    return this.op(0xb6);
   }
   /** Load 8 bytes into the low half of a vector (the high half zero). */
   loadV64Zero(offset = 0): this {

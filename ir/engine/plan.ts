@@ -136,14 +136,21 @@ function makeBuf(arena: Arena, values: (n: number) => Values, node: Node, isStat
   return { id: node.id, C, H, W, size, rank, store: { data: values(size), ev: arena.i32(size), nev: 0, sparse: false }, isStatic };
 }
 
-/** Window geometry with the precomputed input-position -> (output position, kernel offset) fan. */
-export function windowGeom(arena: Arena, H: number, W: number, k: readonly number[], s: readonly number[], p: readonly number[], d: readonly number[], ceilMode: boolean): WindowGeom {
+/** The scalars of a window's geometry (kernel, strides, pads, dilations, output size). */
+export type WindowShape = Omit<WindowGeom, 'fanStart' | 'fanOut'>;
+
+export function windowShape(H: number, W: number, k: readonly number[], s: readonly number[], p: readonly number[], d: readonly number[], ceilMode: boolean): WindowShape {
   const [kh, kw] = k;
   const [sh, sw] = s;
   const [pt, pl, pb, pr] = p;
   const [dh, dw] = d;
-  const Ho = windowOut(H, kh, sh, pt, pb, dh, ceilMode);
-  const Wo = windowOut(W, kw, sw, pl, pr, dw, ceilMode);
+  return { kh, kw, sh, sw, pt, pl, dh, dw, Ho: windowOut(H, kh, sh, pt, pb, dh, ceilMode), Wo: windowOut(W, kw, sw, pl, pr, dw, ceilMode) };
+}
+
+/** Window geometry with the precomputed input-position -> output-position fan. */
+export function windowGeom(arena: Arena, H: number, W: number, k: readonly number[], s: readonly number[], p: readonly number[], d: readonly number[], ceilMode: boolean): WindowGeom {
+  const shape = windowShape(H, W, k, s, p, d, ceilMode);
+  const { kh, kw, sh, sw, pt, pl, dh, dw, Ho, Wo } = shape;
   const start = arena.i32(H * W + 1);
   const outs: number[] = [];
   for (let iy = 0; iy < H; iy++) {
@@ -163,11 +170,11 @@ export function windowGeom(arena: Arena, H: number, W: number, k: readonly numbe
   start[H * W] = outs.length;
   const fanOut = arena.i32(outs.length);
   fanOut.set(outs);
-  return { kh, kw, sh, sw, pt, pl, dh, dw, Ho, Wo, fanStart: start, fanOut };
+  return { ...shape, fanStart: start, fanOut };
 }
 
 /** Segments of a convolution's fan-out (see Segments). */
-export function convSegments(arena: Arena, H: number, W: number, g: WindowGeom, O: number, Og: number): Segments {
+export function convSegments(arena: Arena, H: number, W: number, g: WindowShape, O: number, Og: number): Segments {
   const { kh, kw, sh, sw, pt, pl, dh, dw, Ho, Wo } = g;
   const start = arena.i32(H * W + 1);
   const out: number[] = [];
@@ -207,6 +214,25 @@ export function convSegments(arena: Arena, H: number, W: number, g: WindowGeom, 
     return a;
   };
   return { start, out: seg(out), w: seg(wo), len: seg(len) };
+}
+
+/**
+ * Convolution weights [O][Cg][kh][kw] (ONNX order) -> [c][ky][kx reversed][o in group] (Segments),
+ * walking the source in order.
+ */
+function relayoutConv(dst: Weights, src: ArrayLike<number>, G: number, Og: number, Cg: number, kh: number, kw: number): void {
+  const kk = kh * kw;
+  let i = 0;
+  for (let grp = 0; grp < G; grp++) {
+    for (let og = 0; og < Og; og++) {
+      for (let cl = 0; cl < Cg; cl++) {
+        const base = (grp * Cg + cl) * kk;
+        for (let ky = 0; ky < kh; ky++) {
+          for (let kr = kw - 1; kr >= 0; kr--) dst[(base + ky * kw + kr) * Og + og] = src[i++]; // source kx = kw - 1 - kr
+        }
+      }
+    }
+  }
 }
 
 /** NCHW (per sample) -> HWC. */
@@ -279,17 +305,8 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
         const G = attrInt(node, 'group');
         const Og = O / G;
         const w: Weights = values(src.C * kh * kw * Og);
-        for (let c = 0; c < (arena.counting ? 0 : src.C); c++) {
-          const grp = Math.floor(c / Cg);
-          const cl = c - grp * Cg;
-          for (let ky = 0; ky < kh; ky++) {
-            for (let kx = 0; kx < kw; kx++) {
-              const kr = ky * kw + (kw - 1 - kx); // kx reversed (Segments)
-              for (let og = 0; og < Og; og++) w[(c * kh * kw + kr) * Og + og] = wc.data[((grp * Og + og) * Cg + cl) * kh * kw + ky * kw + kx];
-            }
-          }
-        }
-        const geom = windowGeom(new Arena(), src.H, src.W, [kh, kw], attrInts(node, 'strides'), attrInts(node, 'pads'), attrInts(node, 'dilations'), false);
+        if (!arena.counting) relayoutConv(w, wc.data, G, Og, Cg, kh, kw);
+        const geom = windowShape(src.H, src.W, [kh, kw], attrInts(node, 'strides'), attrInts(node, 'pads'), attrInts(node, 'dilations'), false);
         const seg = convSegments(arena, src.H, src.W, geom, O, Og);
         bufs.set(node.id, out);
         let bias: Values | undefined;

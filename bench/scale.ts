@@ -122,13 +122,14 @@ if (process.argv[2] === 'child') {
     return JSON.parse(r.stdout);
   };
   /** A CLI command as a user runs it: wall seconds and peak RSS (GNU time, when present). */
-  const cli = (args: string[]): { seconds: number; peakMB?: number } => {
+  const cli = (args: string[]): { seconds: number; peakMB?: number; error?: string } => {
     const timeBin = existsSync('/usr/bin/time') ? ['/usr/bin/time', '-f', 'peak-kb %M'] : [];
     const argv = [...timeBin, process.execPath, join(ROOT, 'dist/src/cli/main.js'), ...args];
     const t0 = performance.now();
     const r = spawnSync(argv[0], argv.slice(1), { encoding: 'utf8', maxBuffer: 1 << 26 });
     const seconds = (performance.now() - t0) / 1000;
-    if (r.status !== 0) throw new Error(`snnc ${args.join(' ')}: exit ${r.status}\n${r.stderr}`);
+    // a refusal is a result: its coded message is reported in the table
+    if (r.status !== 0) return { seconds, error: `exit ${r.status}: ${r.stderr.split('\n').find((l) => l.startsWith('snnc: error')) ?? r.stderr.trim()}` };
     const kb = /peak-kb (\d+)/.exec(r.stderr);
     return { seconds, ...(kb ? { peakMB: Number(kb[1]) / 1024 } : {}) };
   };
@@ -148,7 +149,7 @@ if (process.argv[2] === 'child') {
     // the C target writes every weight into the source: past C_MAX_MB of model, cc alone would take many minutes
     const outDir = join(dir, `${m}-c`);
     const compile = mb <= C_MAX_MB ? cli(['compile', path, '--calib', imagesPath, '--calib-limit', String(N), '--input-scale', '1/64', '-T', '8', '--target', 'c', '-o', outDir]) : undefined;
-    const verify = compile ? cli(['verify', outDir, '--data', imagesPath, '--input-scale', '1/64', '-n', '2', '--executors', 'c']) : undefined;
+    const verify = compile && !compile.error ? cli(['verify', outDir, '--data', imagesPath, '--input-scale', '1/64', '-n', '2', '--executors', 'c']) : undefined;
     process.stdout.write(`${m} (${mb.toFixed(0)} MB)\n`);
     process.stdout.write(`  import + prepare     ${imp.seconds.toFixed(2)} s, peak RSS ${imp.peakMB.toFixed(0)} MB (${(imp.peakMB / mb).toFixed(2)}x the file)\n`);
     process.stdout.write(`  ANN forward          executor ${(fwd.executor * 1000).toFixed(0)} ms/image, onnxruntime ${(fwd.onnxruntime * 1000).toFixed(0)} ms/image: executor / onnxruntime ${(fwd.executor / fwd.onnxruntime).toFixed(1)}x\n`);
@@ -160,9 +161,10 @@ if (process.argv[2] === 'child') {
         `  SNN T=${String(T).padEnd(2)} ${SIM} images  snnc ${(1000 / snn[`steady${T}`]).toFixed(0)} ms/image-step steady (${(1000 / snn[`snnc${T}`]).toFixed(0)} with start-up ${snn[`startup${T}`].toFixed(1)} s), PyTorch ${(1000 / snn[`torch${T}`]).toFixed(0)}: snnc / PyTorch speed ${(snn[`steady${T}`] / snn[`torch${T}`]).toFixed(2)}x steady, ${(snn[`snnc${T}`] / snn[`torch${T}`]).toFixed(2)}x with start-up; predictions agree ${(snn[`agree${T}`] * 100).toFixed(0)} %\n`,
       );
     }
-    if (compile && verify) {
-      process.stdout.write(`  snnc compile         --target c, T=8, ${N} calibration images: ${compile.seconds.toFixed(1)} s${mbText(compile)}\n`);
-      process.stdout.write(`  snnc verify          2 images, interpreter vs C bit for bit (cc -O2 included): ${verify.seconds.toFixed(1)} s${mbText(verify)}\n`);
+    const outcome = (r: { seconds: number; peakMB?: number; error?: string }): string => (r.error ? `refused after ${r.seconds.toFixed(1)} s, ${r.error}` : `${r.seconds.toFixed(1)} s${mbText(r)}`);
+    if (compile) {
+      process.stdout.write(`  snnc compile         --target c, T=8, ${N} calibration images: ${outcome(compile)}\n`);
+      if (verify) process.stdout.write(`  snnc verify          2 images, interpreter vs C bit for bit (cc -O2 included): ${outcome(verify)}\n`);
     } else process.stdout.write(`  snnc compile/verify  skipped: a ${mb.toFixed(0)} MB model's weights as C source (over ${C_MAX_MB} MB of model)\n`);
   }
 }

@@ -71,8 +71,10 @@ export async function compareWithTorch(snn: Graph, data: Images, imagesPath: str
   const dir = mkdtempSync(join(tmpdir(), 'snnc-bench-'));
   try {
     exportForTorch(snn, dir, scale);
-    const py = spawnSync('/usr/bin/python3', [join(ROOT, 'bench/torch_snn.py'), dir, imagesPath, String(n), String(T), String(threads)], { encoding: 'utf8', maxBuffer: 1 << 26 });
-    if (py.status !== 0) throw new Error(`PyTorch baseline failed (needs Debian python3-torch: apt-get install python3-torch)\n${py.stderr}`);
+    // PyTorch holds T·batch maps of every layer at once: at 224×224, 128 images × T would not fit in memory
+    const batch = Math.max(1, Math.floor(128 / T));
+    const py = spawnSync('/usr/bin/python3', [join(ROOT, 'bench/torch_snn.py'), dir, imagesPath, String(n), String(T), String(threads), String(batch)], { encoding: 'utf8', maxBuffer: 1 << 26 });
+    if (py.status !== 0) throw new Error(`PyTorch baseline failed (${py.signal ? `signal ${py.signal}` : `exit ${py.status}`}; needs Debian python3-torch: apt-get install python3-torch)\n${py.stderr}`);
     const torch = JSON.parse(py.stdout.trim().split('\n').pop()!) as { imageStepsPerSecond: number; predictions: number[] };
     const agree = torch.predictions.filter((p, i) => p === ts.predictions[0][i]).length / n;
     const torchVersion = spawnSync('/usr/bin/python3', ['-c', 'import torch; print(torch.__version__)'], { encoding: 'utf8' }).stdout.trim();

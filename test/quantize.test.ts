@@ -9,6 +9,7 @@ import { PRESETS } from '../src/methods.js';
 import type { LayerReport } from '../src/passes/quantize.js';
 import { calibrate, prepareAnn, toFixed, toSnn } from '../src/pipeline.js';
 import { CALIB_IMAGES, modelPath } from './helpers/paths.js';
+import { parseGraph } from '../ir/text/parse.js';
 
 let snn: Graph;
 beforeAll(async () => {
@@ -70,5 +71,37 @@ describe('quantize', () => {
 
   it('rejects weight widths the target does not offer', () => {
     expect(() => toFixed(snn, cTarget(), { inputScale: 1 / 255, weightBits: 20 })).toThrow(SnncError);
+  });
+});
+
+describe('a projection reading a current', () => {
+  it('is refused naming the producer: a linear layer (no neuron after it) feeding another projection, as in a linear bottleneck', () => {
+    const g = parseGraph(
+      [
+        'snnir 1',
+        'graph @m stage=snn-float steps=4 {',
+        '  %x = input() : f32[N,4]',
+        '  %a = dense(%x, @w1) : f32[N,4]',
+        '  %s = if(%a) {threshold=1} : f32[N,4]',
+        '  %lin = dense(%s, @w2) : f32[N,4]',
+        '  %b = dense(%lin, @w3) : f32[N,2]',
+        '  %t = if(%b) {threshold=1} : f32[N,2]',
+        '  %r = readout(%t) : f32[N,2]',
+        '  output %r',
+        '}',
+        'const @w1 : f32[4,4] = [1,0,0,0,0,1,0,0,0,0,1,0,0,0,0,1]',
+        'const @w2 : f32[4,4] = [1,0,0,0,0,1,0,0,0,0,1,0,0,0,0,1]',
+        'const @w3 : f32[2,4] = [1,1,0,0,0,0,1,1]',
+      ].join('\n'),
+    );
+    let err: unknown;
+    try {
+      toFixed(g, cTarget(), { inputScale: 1 / 255 });
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(SnncError);
+    expect((err as SnncError).code).toBe('SNN0202');
+    expect((err as SnncError).message).toMatch(/%b reads a current \(dense %lin, with no neuron population after it/);
   });
 });

@@ -76,6 +76,23 @@ function axpyRow(f: Fn, E: Elem, a: string, b: string, len: string): void {
 }
 
 /**
+ * The position p of event i (locals i, p, pbase = p·C, C): p = floor(i / C) without a division.
+ * Events come in ascending order, so p walks forward from the last event's position; it restarts
+ * from 0 if an event list ever goes back.
+ */
+function walkToPosition(g: Fn): void {
+  g.get('i').get('pbase').ltS().ifElse((h) => h.i32(0).set('p').i32(0).set('pbase'));
+  g.block((wb) =>
+    wb.loop((w) => {
+      w.get('i').get('pbase').sub().get('C').ltS().brIf(1);
+      w.get('pbase').get('C').add().set('pbase');
+      w.get('p').i32(1).add().set('p');
+      w.br(0);
+    }),
+  );
+}
+
+/**
  * conv_E(out, ev, n, src, C, segStart, segOut, segW, segLen, w, Og, Cg, kk): for the events
  * i = (p, c) of src, out[segOut[s] + g(c)·Og + j] += src[i] · w[c·kk·Og + segW[s] + j],
  * j < segLen[s], for the segments s of position p (plan.ts, Segments).
@@ -96,17 +113,7 @@ function conv(E: Elem): Fn {
     g.tee('v');
     E.splat(g);
     g.set('vv');
-    // (p, c) = divmod(i, C) without a division: events come in ascending order, so walk p
-    // forward from the last event's position (restart from 0 if an event list ever goes back).
-    g.get('i').get('pbase').ltS().ifElse((h) => h.i32(0).set('p').i32(0).set('pbase'));
-    g.block((wb) =>
-      wb.loop((w) => {
-        w.get('i').get('pbase').sub().get('C').ltS().brIf(1);
-        w.get('pbase').get('C').add().set('pbase');
-        w.get('p').i32(1).add().set('p');
-        w.br(0);
-      }),
-    );
+    walkToPosition(g);
     g.get('i').get('pbase').sub().set('c');
     // group of channel c: 0 (ordinary), c (depthwise), c / Cg otherwise
     g.get('Cg').get('C').eq().ifElse(
@@ -185,16 +192,7 @@ function convByPosition(E: Elem): Fn {
   /** The events of one position, gathered into scratch, added into each of its segments. */
   const position = (pos: Fn): void => {
     pos.addr('ev', 'e', 2).loadI32().set('i');
-    // the position of event i, walked forward as in conv_E
-    pos.get('i').get('pbase').ltS().ifElse((h) => h.i32(0).set('p').i32(0).set('pbase'));
-    pos.block((wb) =>
-      wb.loop((w) => {
-        w.get('i').get('pbase').sub().get('C').ltS().brIf(1);
-        w.get('pbase').get('C').add().set('pbase');
-        w.get('p').i32(1).add().set('p');
-        w.br(0);
-      }),
-    );
+    walkToPosition(pos);
     pos.get('scratch').set('r');
     pos.block((gb) =>
       gb.loop((gl) => {

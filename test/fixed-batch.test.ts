@@ -80,7 +80,7 @@ describe('fixed batch of 1: the same spiking and integer networks, so the same a
     const fixed = toFixed(snn, cTarget(), { inputScale: 1 / 255 });
     const { 'onnx.batch': _batch, ...meta } = fixed.meta;
     const same = { ...fixed, name: 'm', meta };
-    return { snn: printGraph({ ...snn, name: 'm', meta: {} }).text, fixed: printGraph(same).text, c: emitC(same, { prefix: 'm' }).map((f) => f.contents).join('\n') };
+    return { snn: printGraph({ ...snn, name: 'm', meta: {} }).text, fixed: printGraph(same).text, c: emitC(same, { prefix: 'm' }).map((f) => (typeof f.contents === 'string' ? f.contents : new TextDecoder().decode(f.contents))).join('\n') };
   };
   for (const name of FIXTURE_MODELS) {
     it(name, async () => {

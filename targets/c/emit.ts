@@ -25,10 +25,13 @@ export interface EmitOptions {
   readonly prefix: string;
 }
 
-/** A C source file (text). */
+/**
+ * A C source file: text, or its UTF-8 bytes for a model's .c file, whose weight tables may pass
+ * the longest string JavaScript can hold (VGG-11's are about 600 MB of text).
+ */
 export interface EmittedFile {
   readonly path: string;
-  readonly contents: string;
+  readonly contents: string | Uint8Array;
 }
 
 /** A C string literal for any text: every byte but letters, digits and ` _.-` is a 3-digit octal escape. */
@@ -77,8 +80,40 @@ class CWriter {
     this.depth--;
     return this.line(text);
   }
+  /** `decl = { values };` with 24 values per line (an empty table holds one 0). */
+  array(decl: string, values: ArrayLike<number>, perLine = 24): this {
+    if (!values.length) return this.line(`${decl} = { 0 };`);
+    this.line(`${decl} = {`);
+    for (let i = 0; i < values.length; i += perLine) {
+      const end = Math.min(values.length, i + perLine);
+      const row: string[] = [];
+      for (let k = i; k < end; k++) row.push(String(values[k]));
+      this.lines.push(`    ${row.join(', ')}${end < values.length ? ',' : ''}`);
+    }
+    this.lines.push('};');
+    return this;
+  }
+  /** Another writer's lines, then an empty line. */
+  append(w: CWriter): this {
+    for (const l of w.lines) this.lines.push(l);
+    this.lines.push('');
+    return this;
+  }
   toString(): string {
     return `${this.lines.join('\n')}\n`;
+  }
+  /** The text as UTF-8, encoded a block of lines at a time (never one string of the whole). */
+  toBytes(): Uint8Array {
+    const enc = new TextEncoder();
+    const parts: Uint8Array[] = [];
+    for (let i = 0; i < this.lines.length; i += 4096) parts.push(enc.encode(`${this.lines.slice(i, i + 4096).join('\n')}\n`));
+    const out = new Uint8Array(parts.reduce((a, q) => a + q.length, 0));
+    let at = 0;
+    for (const q of parts) {
+      out.set(q, at);
+      at += q.length;
+    }
+    return out;
   }
 }
 
@@ -91,12 +126,6 @@ function ctypeOf(dtype: string): 'int32_t' | 'int64_t' {
 function weightType(dtype: string): string {
   const f = intFormat(dtype)!;
   return f.bits <= 8 ? 'int8_t' : f.bits <= 16 ? 'int16_t' : 'int32_t';
-}
-
-function arrayLiteral(values: ArrayLike<number>, perLine = 24): string {
-  const parts: string[] = [];
-  for (let i = 0; i < values.length; i += perLine) parts.push(Array.from(Array.prototype.slice.call(values, i, i + perLine) as number[], (v) => String(v)).join(', '));
-  return parts.length ? `{\n    ${parts.join(',\n    ')}\n}` : '{ 0 }';
 }
 
 const OVERFLOW_FN = { saturate: 'snnc_saturate', wrap: 'snnc_wrap' } as const;
@@ -154,8 +183,8 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
     if (id === undefined) {
       id = geomIds.size;
       geomIds.set(geom, id);
-      globals.line(`static const int32_t ${p}_fan_start${id}[${geom.fanStart.length}] = ${arrayLiteral(geom.fanStart)};`);
-      globals.line(`static const int32_t ${p}_fan_out${id}[${Math.max(1, geom.fanOut.length)}] = ${arrayLiteral(geom.fanOut)};`);
+      globals.array(`static const int32_t ${p}_fan_start${id}[${geom.fanStart.length}]`, geom.fanStart);
+      globals.array(`static const int32_t ${p}_fan_out${id}[${Math.max(1, geom.fanOut.length)}]`, geom.fanOut);
     }
     return id;
   };
@@ -188,7 +217,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
     const inS = info(input);
     const out = info(output);
     const wt = weightType(g.consts.get(node.inputs[1].id)!.type.dtype);
-    globals.line(`static const ${wt} ${p}_w${k}[${weights.length}] = ${arrayLiteral(weights)};`);
+    globals.array(`static const ${wt} ${p}_w${k}[${weights.length}]`, weights);
     w.line(`${out.ctype} *acc = s->x${out.k};`);
     w.line(`memset(acc, 0, sizeof(s->x${out.k}));`);
     eventsOf(w, input);
@@ -206,8 +235,8 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
     switch (op.kind) {
       case 'conv': {
         const wt = projectionPrologue(w, k, op.in, op.out, node, op.w);
-        globals.line(`static const int32_t ${p}_seg_start${k}[${op.seg.start.length}] = ${arrayLiteral(op.seg.start)};`);
-        for (const [name, arr] of [['out', op.seg.out], ['w', op.seg.w], ['len', op.seg.len]] as const) globals.line(`static const int32_t ${p}_seg_${name}${k}[${Math.max(1, arr.length)}] = ${arrayLiteral(arr)};`);
+        globals.array(`static const int32_t ${p}_seg_start${k}[${op.seg.start.length}]`, op.seg.start);
+        for (const [name, arr] of [['out', op.seg.out], ['w', op.seg.w], ['len', op.seg.len]] as const) globals.array(`static const int32_t ${p}_seg_${name}${k}[${Math.max(1, arr.length)}]`, arr);
         w.line(`const int32_t p = i / ${op.in.C}, c = i - p * ${op.in.C};`);
         w.line(`const int32_t obase = (c / ${op.Cg}) * ${op.Og};`);
         w.open(`for (int32_t g = ${p}_seg_start${k}[p]; g < ${p}_seg_start${k}[p + 1]; g++)`);
@@ -233,7 +262,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
       }
       case 'mul': {
         const inS = info(op.in);
-        globals.line(`static const int32_t ${p}_k${k}[${op.scale.length}] = ${arrayLiteral(op.scale)};`);
+        globals.array(`static const int32_t ${p}_k${k}[${op.scale.length}]`, op.scale);
         w.line(`for (int32_t q = 0; q < ${out.size}; q += ${op.in.C})`);
         w.line(`    for (int32_t c = 0; c < ${op.in.C}; c++) s->x${out.k}[q + c] = (${out.ctype})s->x${inS.k}[q + c] * ${p}_k${k}[c];`);
         break;
@@ -335,12 +364,12 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         const size = op.out.size;
         const theta = layoutParam(attrVector(node, 'threshold', g.consts)!, op.out);
         const thIndex = theta.perNeuron ? 'i' : 'c';
-        globals.line(`static const int32_t ${p}_th${k}[${theta.data.length}] = ${arrayLiteral(theta.data)};`);
+        globals.array(`static const int32_t ${p}_th${k}[${theta.data.length}]`, theta.data);
         const terms = stepTerms(node, g, op.out);
         const R = terms.rows.length;
         const width = terms.rows[0].length;
         const hasTerms = terms.rows.some((r) => r.some((v) => v !== 0));
-        if (hasTerms) globals.line(`static const int32_t ${p}_bias${k}[${R * width}] = ${arrayLiteral(terms.rows.flatMap((r) => Array.from(r)))};`);
+        if (hasTerms) globals.array(`static const int32_t ${p}_bias${k}[${R * width}]`, terms.rows.flatMap((r) => Array.from(r)));
         state.push(`int32_t v${k}[${size}];`, `uint64_t ovf_acc${k};`, `uint64_t ovf_v${k};`);
         resets.push(`memset(s->v${k}, 0, sizeof(s->v${k}));`);
         populations.push({ name: node.id, c: C, h: op.out.H, w: op.out.W, spikes: `x${out.k}`, v: `v${k}` });
@@ -351,7 +380,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         const leak = leakOfNode(node);
         // a multiplier per channel or per neuron is a table
         const muls = leakMuls(node, g, op.out);
-        if (muls) globals.line(`static const int32_t ${p}_lm${k}[${muls.data.length}] = ${arrayLiteral(muls.data)};`);
+        if (muls) globals.array(`static const int32_t ${p}_lm${k}[${muls.data.length}]`, muls.data);
         const mul = muls ? `${p}_lm${k}[${muls.perNeuron ? 'i' : 'c'}]` : String(leak.mul);
         const leakExpr = leakC(leak, '(int64_t)v[i]', mul);
         const subtract = attrStr(node, 'reset') === 'subtract';
@@ -403,7 +432,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
         const R = terms.rows.length;
         const hasTerms = terms.rows.some((r) => r.some((v) => v !== 0));
         const width = terms.rows[0].length;
-        if (hasTerms) globals.line(`static const int32_t ${p}_bias${k}[${R * width}] = ${arrayLiteral(terms.rows.flatMap((r) => Array.from(r)))};`);
+        if (hasTerms) globals.array(`static const int32_t ${p}_bias${k}[${R * width}]`, terms.rows.flatMap((r) => Array.from(r)));
         state.push(`int64_t sum${k}[${size}];`, `uint64_t ovf_acc${k};`, `uint64_t ovf_v${k};`);
         resets.push(`memset(s->sum${k}, 0, sizeof(s->sum${k}));`);
         units.push({ name: node.id, acc: `ovf_acc${k}`, v: `ovf_v${k}` });
@@ -482,7 +511,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
   const c = new CWriter();
   c.line(`/* Generated by snnc: do not edit. Integer-only, event-driven; see docs/semantics.md. */`);
   c.line('#include <stddef.h>').line('#include <string.h>').line('#include "snnc_fixed.h"').line(`#include "${p}.h"`).line();
-  c.line(globals.toString());
+  c.append(globals);
   c.open(`void ${p}_init(${p}_state *s)`).line('memset(s, 0, sizeof(*s));').close().line();
   c.open(`int ${p}_begin(${p}_state *s, const int32_t *input)`);
   c.line(`for (int32_t i = 0; i < ${sampleSize}; i++) if (input[i] < ${inRange.min} || input[i] > ${inRange.max}) return -1;`);
@@ -523,7 +552,7 @@ export function emitC(g: Graph, o: EmitOptions): EmittedFile[] {
 
   return [
     { path: `${p}.h`, contents: h.toString() },
-    { path: `${p}.c`, contents: c.toString() },
+    { path: `${p}.c`, contents: c.toBytes() },
   ];
 }
 

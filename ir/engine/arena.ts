@@ -8,14 +8,14 @@ export class Arena {
 
   /**
    * `memory` undefined: ordinary arrays, and the bytes they would take (a counting pass).
-   * `sizing`: the caller only wants the count (see `counting`).
+   * `counting`: the arrays are thrown away after the count, so callers may leave them unfilled.
    */
   constructor(
     readonly memory?: WebAssembly.Memory,
-    private readonly sizing = false,
+    readonly counting = false,
   ) {}
 
-  /** An arena for a counting pass whose arrays are thrown away: callers may leave them unfilled. */
+  /** An arena for a counting pass whose arrays are thrown away. */
   static sizingPass(): Arena {
     return new Arena(undefined, true);
   }
@@ -44,11 +44,6 @@ export class Arena {
   u8(n: number): Uint8Array {
     const at = this.take(n);
     return this.memory ? new Uint8Array(this.memory.buffer, at, n) : new Uint8Array(n);
-  }
-
-  /** A sizing pass: what is allocated here is only counted, so callers may skip filling it. */
-  get counting(): boolean {
-    return this.sizing;
   }
 
   get bytes(): number {

@@ -162,17 +162,10 @@ export function spikeMaxPool(op: Extract<PlanOp, { kind: 'spikemaxpool' }>): voi
   for (let e = 0; e < n; e++) counts[ev[e]] += 1;
   const C = op.in.C;
   const { fanStart, fanOut } = op.geom;
-  let p = 0;
-  let pbase = 0;
   for (let e = 0; e < n; e++) {
     const i = ev[e];
-    // (p, c) = divmod(i, C), walked forward: the events of a population come in ascending order
-    if (i < pbase) p = pbase = 0;
-    while (i - pbase >= C) {
-      pbase += C;
-      p++;
-    }
-    const c = i - pbase;
+    const p = (i / C) | 0;
+    const c = i - p * C;
     const ci = counts[i];
     for (let f = fanStart[p], end = fanStart[p + 1]; f < end; f++) {
       const o = fanOut[f] * C + c;

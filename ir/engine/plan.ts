@@ -390,7 +390,7 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
         const geom = windowGeom(arena, src.H, src.W, attrInts(node, 'kernel'), attrInts(node, 'strides'), attrInts(node, 'pads'), [1, 1], false);
         bufs.set(node.id, out);
         const first = arena.i32(out.size).fill(-1);
-        for (let p = src.H * src.W - 1; p >= 0; p--) {
+        for (let p = arena.counting ? -1 : src.H * src.W - 1; p >= 0; p--) {
           for (let f = geom.fanStart[p]; f < geom.fanStart[p + 1]; f++) for (let c = 0; c < src.C; c++) first[geom.fanOut[f] * src.C + c] = p * src.C + c;
         }
         stepOps.push({ kind: 'spikemaxpool', node, in: src, out, geom, counts: arena.f64(src.size), best: arena.i32(out.size), first });

@@ -207,8 +207,8 @@ export const quantize: Pass<QuantizeOptions> = {
     const effWeights = (leaf: Node): { rows: number; per: number; at: (o: number, k: number) => number } => {
       const inA = amp.get(leaf.inputs[0].id);
       if (!inA) {
-        const src = byId.get(leaf.inputs[0].id);
-        const what = src?.op === 'synapse' ? 'a synaptic current' : `a current (${src?.op ?? 'value'} %${leaf.inputs[0].id}, with no neuron population after it: a linear layer such as MobileNet's linear bottleneck)`;
+        const src = byId.get(leaf.inputs[0].id)!;
+        const what = src.op === 'synapse' ? 'a synaptic current' : `a current (${src.op} %${src.id}, with no neuron population after it: a linear layer such as MobileNet's linear bottleneck)`;
         throw new SnncError('SNN0202', `%${leaf.id} reads ${what}; an integer projection reads spikes or the input`, whereOf(leaf));
       }
       const w = consts(leaf.inputs[1]);

@@ -12,7 +12,11 @@ import { integerSamples } from '../src/data/integer.js';
 import { ActivityCounter } from '../src/energy/activity.js';
 import { runFixedChunk } from '../src/exec/run-fixed.js';
 import { importOnnxFile } from '../src/frontend/onnx/import.js';
-import { PRESETS } from '../src/methods.js';
+import { PRESETS, presetsByName } from '../src/methods.js';
+import { measureEnergy } from '../src/energy/measure.js';
+import { coreProfile, loadProfile } from '../src/energy/profile.js';
+import { targetByName } from '../targets/index.js';
+import { runSteps, tppOf } from '../ir/tpp.js';
 import { calibrate, prepareAnn, toFixed, toSnn } from '../src/pipeline.js';
 import { bruteForceCounts } from './helpers/brute-force-counts.js';
 import { CALIB_IMAGES, FIXTURE_MODELS, modelPath, TEST_IMAGES } from './helpers/paths.js';
@@ -102,4 +106,52 @@ describe('hand-checked counts on a three-layer network', () => {
     expect(brute.sops.get('c2')).toEqual(x2([25, 50, 25, 50]));
     expect(brute.sops.get('d')).toEqual(x2([12, 12, 12, 12]));
   });
+});
+
+describe('a layer-major (TPP) network is counted over its whole schedule', () => {
+  it('fmnist-cnn-bn at T = 4: brute-force spikes and SOPs, updates inside each unit\'s windows, energy and latency over (depth + 1)·T steps', async () => {
+    const T = 4;
+    const g = importOnnxFile(modelPath('fmnist-cnn-bn'));
+    const ann = prepareAnn(g);
+    const calib = loadImages(CALIB_IMAGES, g.nodes[0].type, 1 / 255, 64);
+    const stats = await calibrate(ann, calib, 1);
+    const [method] = presetsByName('chp99.9-subtract-half+tpp');
+    const fixed = toFixed(toSnn(ann, stats, method, T, calib), cTarget(), { inputScale: 1 / 255 });
+    const schedule = runSteps(fixed);
+    expect(schedule).toBeGreaterThan(2 * T);
+    const samples = integerSamples(fixed, loadImages(TEST_IMAGES, { shape: fixed.nodes[0].type.shape }, 1 / 255, 3));
+    const interp = new FixedInterpreter(fixed);
+    const counted = runFixedChunk(interp, samples, [T], () => new ActivityCounter(fixed, interp.engine)).activity!;
+    expect(counted.steps).toBe(schedule);
+    const brute = bruteForceCounts(fixed, new FixedInterpreter(fixed), samples.data, samples.count);
+    expect(new Map(counted.nodes.filter((n) => n.role === 'projection').map((n) => [n.id, [...n.sops]]))).toEqual(brute.sops);
+    expect(new Map(counted.nodes.filter((n) => n.role === 'population').map((n) => [n.id, [...n.spikes]]))).toEqual(brute.spikes);
+    // every population spikes only in its firing window (o + T, o + 2T] and is updated until it ends
+    for (const node of fixed.nodes.filter((n) => n.op === 'if' || n.op === 'readout')) {
+      const a = counted.nodes.find((n) => n.id === node.id)!;
+      const o = Number(node.attrs.window ?? 0);
+      const tpp = tppOf(node) !== undefined;
+      const spiking = [...a.spikes].map((s, i) => (s > 0 ? i + 1 : 0)).filter((t) => t > 0);
+      if (tpp) {
+        expect(spiking.length).toBeGreaterThan(0);
+        expect(Math.min(...spiking)).toBeGreaterThan(o + T);
+        expect(Math.max(...spiking)).toBeLessThanOrEqual(o + 2 * T);
+      }
+      const active = (t: number): boolean => (tpp ? t <= o + 2 * T : t > o && t <= o + T);
+      expect([...a.updates]).toEqual(Array.from({ length: schedule }, (_, i) => (active(i + 1) ? samples.count * a.size : 0)));
+    }
+    // the energy of one inference spans the schedule, on the C target and on a core
+    const labels = new Int32Array(samples.count);
+    const c = await measureEnergy({ fixed, steps: [T] }, samples, loadProfile('45nm-int8'), { threads: 1, labels });
+    expect(c.points[0].T).toBe(T);
+    expect(c.points[0].snn.latency.steps).toBe(schedule);
+    const spikes = [...brute.spikes.values()].flat().reduce((a, b) => a + b, 0) / samples.count;
+    expect(c.points[0].snn.counts.spikes).toBeCloseTo(spikes, 6);
+    await expect(measureEnergy({ fixed, steps: [2, T] }, samples, loadProfile('45nm-int8'), { threads: 1 })).rejects.toThrow(/answers only at T=4, not at T=2/);
+    const core = targetByName('core:generic');
+    const onCore = toFixed(toSnn(ann, stats, method, T, calib), core.desc(), { inputScale: 1 / 255 });
+    const k = await measureEnergy({ fixed: onCore, steps: [T] }, samples, coreProfile(core.core!), { threads: 1, core: core.core! });
+    expect(k.points[0].snn.latency.steps).toBe(runSteps(onCore));
+    expect(k.points[0].snn.joules.static).toBeGreaterThan(0);
+  }, 120_000);
 });

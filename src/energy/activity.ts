@@ -6,7 +6,11 @@
  *   events_L(t)   = |{ j : x_j(t) ≠ 0 }|   for x the input of a projection L   (spikes or graded)
  *   SOPs_L(t)     = Σ_{j : x_j(t) ≠ 0} fanout_L(j)
  *   updates_P(t)  = |P|                    every neuron (and readout unit) is updated every step
- *   biasAdds_P(t) = |{ i : B_i(t) ≠ 0 }|   the folded per-step additive term
+ *                                          it is active: every step of a step-major graph; on the
+ *                                          layer-major (TPP) schedule a population until its
+ *                                          firing window ends (t ≤ o + 2T), a readout in its window
+ *   biasAdds_P(t) = |{ i : B_i(k) ≠ 0 }|   the folded additive term of local step k = t − o
+ *                                          (o = the unit's window, 0 on a step-major graph)
  *   merges_A(t)   = |A|                    an elementwise add of two currents (residual joins)
  *   MACs_L        = the ANN's count, once per sample, for a layer that reads the analog input
  *
@@ -16,13 +20,17 @@
  * for a global pool or a per-channel scale. A projection is "weighted" (conv, dense, mul) when
  * each SOP reads one weight. The analog part (the ops that depend only on the input) runs once
  * per sample: its convolutions and dense layers are MACs; its other ops are not counted.
- * Nothing here reads the engine's own spike counters: every count comes from the stores.
+ * Nothing here reads the engine's own spike counters: every count comes from the stores. The
+ * per-step arrays span one inference's global steps (ir/tpp.ts runSteps): T, or (depth + 1)·T on
+ * the layer-major schedule.
  */
 import { SnncError } from '../../ir/diagnostics.js';
 import type { Engine } from '../../ir/engine/engine.js';
 import { stepTerms } from '../../ir/engine/neuron-fixed.js';
 import type { Buf, PlanOp } from '../../ir/engine/plan.js';
 import type { Graph } from '../../ir/types.js';
+import { localStep, runSteps, tppOf } from '../../ir/tpp.js';
+import { attrInt } from '../../ir/ops.js';
 import { nodeMacs } from '../report/summary.js';
 
 export type NodeRole = 'population' | 'readout' | 'projection' | 'merge' | 'analog';
@@ -47,6 +55,7 @@ export interface NodeActivity {
 }
 
 export interface Activity {
+  /** Global steps of one inference (the length of every per-step array). */
   readonly steps: number;
   samples: number;
   readonly nodes: NodeActivity[];
@@ -85,8 +94,8 @@ function convFanOut(op: Extract<PlanOp, { kind: 'conv' }>): Int32Array {
   return f;
 }
 
-function blank(id: string, op: string, role: NodeRole, size: number, weighted: boolean, T: number): NodeActivity {
-  const z = (): Float64Array => new Float64Array(T);
+function blank(id: string, op: string, role: NodeRole, size: number, weighted: boolean, length: number): NodeActivity {
+  const z = (): Float64Array => new Float64Array(length);
   return { id, op, role, size, weighted, spikes: z(), events: z(), sops: z(), updates: z(), biasAdds: z(), merges: z(), macs: 0 };
 }
 
@@ -98,22 +107,22 @@ export class ActivityCounter {
 
   constructor(g: Graph, engine: Engine) {
     if (g.stage !== 'snn-fixed') throw new SnncError('SNN0407', `activity is counted on the integer network (snn-fixed), found stage ${g.stage}`);
-    const T = g.steps!;
+    const length = runSteps(g);
     const nodes: NodeActivity[] = [];
     for (const op of engine.plan.staticOps) {
       const m = op.kind === 'conv' || op.kind === 'dense' ? nodeMacs(g, op.node) : 0;
       if (m === 0) continue;
-      const a = blank(op.node.id, op.node.op, 'analog', op.out.size, true, T);
+      const a = blank(op.node.id, op.node.op, 'analog', op.out.size, true, length);
       nodes.push(a);
       this.analog.push({ a, macs: m });
     }
     for (const op of engine.plan.stepOps) {
-      const c = this.countOp(g, op, T);
+      const c = this.countOp(g, op, length);
       if (!c) continue;
       nodes.push(c.a);
       this.counted.push(c);
     }
-    this.activity = { steps: T, samples: 0, nodes };
+    this.activity = { steps: length, samples: 0, nodes };
   }
 
   /** A new sample: its analog layers ran once. */
@@ -126,10 +135,10 @@ export class ActivityCounter {
     for (const c of this.counted) c.count(t);
   }
 
-  private countOp(g: Graph, op: PlanOp, T: number): Counted | undefined {
+  private countOp(g: Graph, op: PlanOp, length: number): Counted | undefined {
     const id = op.node.id;
     const projection = (fan: Int32Array | number, channels: number, weighted: boolean, input: Buf): Counted => {
-      const a = blank(id, op.node.op, 'projection', 'out' in op ? op.out.size : 0, weighted, T);
+      const a = blank(id, op.node.op, 'projection', 'out' in op ? op.out.size : 0, weighted, length);
       const scratch = new Int32Array(input.size);
       return {
         a,
@@ -161,22 +170,28 @@ export class ActivityCounter {
       case 'add':
       case 'synapse': {
         // a synaptic current's step (decay, then add the input) is priced like an add per element
-        const a = blank(id, op.node.op, 'merge', op.out.size, false, T);
+        const a = blank(id, op.node.op, 'merge', op.out.size, false, length);
         return { a, count: (t) => void (a.merges[t - 1] += op.out.size) };
       }
       case 'neuron':
       case 'readout': {
-        const a = blank(id, op.node.op, op.kind === 'neuron' ? 'population' : 'readout', op.out.size, false, T);
+        const a = blank(id, op.node.op, op.kind === 'neuron' ? 'population' : 'readout', op.out.size, false, length);
         const terms = stepTerms(op.node, g, op.out);
         const hw = terms.perNeuron ? 1 : op.out.size / op.out.C;
         const nonzero = terms.rows.map((row) => row.reduce((s, v) => s + (v !== 0 ? hw : 0), 0));
         const out = op.out;
         const scratch = new Int32Array(out.size);
+        const steps = g.steps!;
+        const window = attrInt(op.node, 'window', 0);
+        // the last step the executor touches the unit: a TPP population fires for T steps after its window
+        const last = tppOf(op.node) ? window + 2 * steps : window + steps;
         return {
           a,
           count: (t) => {
+            if (t > last || (op.kind === 'readout' && t <= window)) return;
             a.updates[t - 1] += out.size;
-            a.biasAdds[t - 1] += nonzero.length ? nonzero[Math.min(t, nonzero.length) - 1] : 0;
+            const k = localStep(t, window, steps);
+            if (k && nonzero.length) a.biasAdds[t - 1] += nonzero[Math.min(k, nonzero.length) - 1];
             if (op.kind === 'neuron') a.spikes[t - 1] += eventCount(out, scratch);
           },
         };

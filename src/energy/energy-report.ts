@@ -4,6 +4,7 @@
  * assumptions in one paragraph. `snnc energy` prints it; `snnc compile --data` stores it in
  * report.json; `snnc report` draws it.
  */
+import { isLayerMajor } from '../../ir/tpp.js';
 import type { Target } from '../../targets/index.js';
 import type { IntSamples } from '../data/integer.js';
 import type { Activity } from './activity.js';
@@ -73,7 +74,7 @@ export async function buildEnergyReport(runs: readonly EnergyRun[], samples: Int
     if (!last || r.fixed.steps! > last.T) last = { T: r.fixed.steps!, activity };
   }
   points.sort((a, b) => a.T - b.T);
-  return { target: target.name, images: samples.count, profile: profileJson(profiles.snn), annProfile: profileJson(profiles.ann), assumptions: assumptions(profiles.snn, profiles.ann, runs[0].fixed.nodes.some((n) => n.op === 'input' && n.attrs.temporal === true)), ann, points, perStep: last ? perStep(last.activity) : [] };
+  return { target: target.name, images: samples.count, profile: profileJson(profiles.snn), annProfile: profileJson(profiles.ann), assumptions: assumptions(profiles.snn, profiles.ann, { temporal: runs[0].fixed.nodes.some((n) => n.op === 'input' && n.attrs.temporal === true), layerMajor: isLayerMajor(runs[0].fixed) }), ann, points, perStep: last ? perStep(last.activity) : [] };
 }
 
 const uj = (j: number): string => (j * 1e6).toFixed(3);
@@ -89,7 +90,7 @@ export function formatEnergyReport(r: EnergyReport): string {
   const rows = r.points.map((p) => {
     const c = p.snn.counts;
     const j = p.snn.joules;
-    const lat = p.snn.latency.seconds !== undefined ? `${(p.snn.latency.seconds * 1e3).toFixed(3)} ms` : `${p.T} step${p.T === 1 ? "" : "s"}`;
+    const lat = p.snn.latency.seconds !== undefined ? `${(p.snn.latency.seconds * 1e3).toFixed(3)} ms` : `${p.snn.latency.steps} step${p.snn.latency.steps === 1 ? '' : 's'}`;
     return [String(p.T), p.accuracy !== undefined ? (p.accuracy * 100).toFixed(2) : '-', big(c.spikes), big(c.sops), big(c.macs), big(c.hops), uj(j.compute), uj(j.memory), uj(j.routing), uj(j.static), uj(j.total), p.ratio.total.toFixed(3), lat];
   });
   lines.push(...table(head, rows));

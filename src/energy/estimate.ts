@@ -49,6 +49,7 @@ export interface LayerEnergy {
 }
 
 export interface SnnEnergy {
+  /** Global steps of one inference: T, or the layer-major (TPP) schedule's (depth + 1)·T. */
   readonly steps: number;
   readonly counts: Counts;
   readonly joules: Breakdown;
@@ -105,14 +106,14 @@ function priceGraphNode(role: NodeRole, c: Counts, p: EnergyProfile): Breakdown 
   return breakdown(compute, memory, 0, 0);
 }
 
-/** The C target: the interpreter's activity over the first T steps, priced per layer. */
-export function priceActivity(a: Activity, T: number, p: EnergyProfile): SnnEnergy {
+/** The C target: the interpreter's activity over the first `steps` global steps, priced per layer. */
+export function priceActivity(a: Activity, steps: number, p: EnergyProfile): SnnEnergy {
   const samples = Math.max(1, a.samples);
   const layers = a.nodes.map((n) => {
-    const counts = nodeCounts(n, T, samples);
+    const counts = nodeCounts(n, steps, samples);
     return { id: n.id, op: n.op, role: n.role, counts, joules: priceGraphNode(n.role, counts, p) };
   });
-  return { steps: T, counts: sumCounts(layers.map((l) => l.counts)), joules: sumBreakdowns(layers.map((l) => l.joules)), layers, latency: { steps: T } };
+  return { steps, counts: sumCounts(layers.map((l) => l.counts)), joules: sumBreakdowns(layers.map((l) => l.joules)), layers, latency: { steps } };
 }
 
 /** What the core simulator counted, per inference, and per unit over the whole run. */
@@ -154,10 +155,18 @@ export function priceAnn(g: Graph, p: EnergyProfile): AnnEnergy {
   return { macs: layers.reduce((a, l) => a + l.macs, 0), activations: layers.reduce((a, l) => a + l.activations, 0), joules: sumBreakdowns(layers.map((l) => l.joules)), layers };
 }
 
-/** The assumptions behind an estimate, in one paragraph. */
-/** What the energy figures assume; `temporal`: the input is one frame per step (a spiking network given as such, e.g. from NIR). */
-export function assumptions(snn: EnergyProfile, ann: EnergyProfile, temporal = false): string {
+/**
+ * What the energy figures assume, in one paragraph. `temporal`: the input is one frame per step
+ * (a spiking network given as such, e.g. from NIR); `layerMajor`: the TPP schedule, whose inference
+ * is (depth + 1)·T global steps.
+ */
+export function assumptions(snn: EnergyProfile, ann: EnergyProfile, shape: { temporal?: boolean; layerMajor?: boolean } = {}): string {
+  const { temporal = false, layerMajor = false } = shape;
+  const schedule = layerMajor
+    ? 'The network runs the layer-major schedule (two-phase probabilistic neurons): each population accumulates for T steps and then fires for T, one layer after another, so an inference is (depth + 1)·T global steps; counts, static energy and latency span all of them. '
+    : '';
   const common =
+    schedule +
     `The ANN reference is priced with ${ann.name}: every MAC of its convolutions and dense layers, one weight read per MAC, and one activation written and read per output` +
     (temporal
       ? ' (one pass of the same projections: a network given as spiking has no ANN of its own). The input is one frame per step: the layers it feeds run at every step, as synaptic ops of its nonzero values. '
@@ -166,13 +175,13 @@ export function assumptions(snn: EnergyProfile, ann: EnergyProfile, temporal = f
   if (snn.basis === 'core') {
     return (
       `The SNN is priced with the ${snn.name} core's figures on the cycle-level simulator's counts: synapse words fetched (the graded input at load, priced as one synaptic op each; the steps' spikes, one synaptic op per word), ` +
-      'neuron updates of every neuron and readout at every step, and router hops of every packet. The per-op figures hold the weight fetch and the state access, so no separate memory energy is counted. ' +
-      `Static power (${snn.staticW.value} W) is charged over the simulated latency (load plus T steps at the preset's clock). ${common}`
+      'neuron updates of every neuron and readout at every step of the run, and router hops of every packet. The per-op figures hold the weight fetch and the state access, so no separate memory energy is counted. ' +
+      `Static power (${snn.staticW.value} W) is charged over the simulated latency (load plus the run's steps at the preset's clock). ${common}`
     );
   }
   return (
     `The SNN is priced with ${snn.name} on the reference interpreter's counts, which are the C target's: a synaptic op (SOP) is one spike or nonzero value times its actual fan-out (borders and strides included), ` +
-    'each weighted SOP reads one weight, every neuron is updated at every step (integrate and compare, and its membrane read and written), a spike costs one reset add, a nonzero per-step bias one add, a residual merge one add per element. ' +
-    `Pooling moves no weights. There is no network on chip and no static power; the latency is T algorithmic steps (the C target runs on whatever processor hosts it). ${common}`
+    'each weighted SOP reads one weight, every neuron is updated at every step (integrate and compare, and its membrane read and written; on the layer-major schedule from step 1 to the end of its firing window, as the C code does), a spike costs one reset add, a nonzero per-step bias one add, a residual merge one add per element. ' +
+    `Pooling moves no weights. There is no network on chip and no static power; the latency is the run's algorithmic steps (the C target runs on whatever processor hosts it). ${common}`
   );
 }

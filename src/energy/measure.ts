@@ -3,7 +3,9 @@
  * interpreter with activity counting (and, for a core target, the cycle-level simulator), then
  * price the counts (estimate.ts). One run of T_max steps answers every T ≤ T_max by prefix sums,
  * which is right for networks whose dynamics do not depend on T (the caller compiles one network
- * per T otherwise).
+ * per T otherwise). A layer-major (TPP) network answers only its own T, and an inference is its
+ * whole schedule, runSteps = (depth + 1)·T global steps: every count, the static energy and the
+ * latency span those steps.
  */
 import { SnncError } from '../../ir/diagnostics.js';
 import { isLayerMajor, runSteps } from '../../ir/tpp.js';
@@ -35,23 +37,19 @@ export interface MeasureOptions {
   readonly onProgress?: (phase: string, total: number) => (n: number) => void;
 }
 
-function firingRates(a: Activity, T: number): { id: string; rate: number }[] {
-  return a.nodes
-    .filter((n) => n.role === 'population')
-    .map((n) => {
-      let s = 0;
-      for (let t = 0; t < T; t++) s += n.spikes[t];
-      return { id: n.id, rate: s / (Math.max(1, a.samples) * n.size * T) };
-    });
+/** Spikes per neuron per step of T-step firing, per population, over the first `steps` global steps. */
+function firingRates(a: Activity, steps: number, T: number): { id: string; rate: number }[] {
+  const spikes = spikesUpTo(a, steps);
+  return a.nodes.filter((n) => n.role === 'population').map((n) => ({ id: n.id, rate: spikes.get(n.id)! / (n.size * T) }));
 }
 
-/** Spikes per inference of each population over the first T steps. */
-function spikesUpTo(a: Activity, T: number): Map<string, number> {
+/** Spikes per inference of each population over the first `steps` global steps. */
+function spikesUpTo(a: Activity, steps: number): Map<string, number> {
   const out = new Map<string, number>();
   for (const n of a.nodes) {
     if (n.role !== 'population') continue;
     let s = 0;
-    for (let t = 0; t < T; t++) s += n.spikes[t];
+    for (let t = 0; t < steps; t++) s += n.spikes[t];
     out.set(n.id, s / Math.max(1, a.samples));
   }
   return out;
@@ -67,9 +65,10 @@ export interface EnergyRun {
 
 /** Runs `fixed` (compiled for T_max = fixed.steps) on the samples and prices every T in `steps`. */
 export async function measureEnergy({ fixed, steps, image }: EnergyRun, samples: IntSamples, profile: EnergyProfile, o: MeasureOptions): Promise<{ points: EnergyPoint[]; activity: Activity }> {
-  if (isLayerMajor(fixed)) {
-    throw new SnncError('SNN0407', `energy of a layer-major (TPP) network is not modelled yet: its counts span the ${runSteps(fixed)}-step schedule, not T=${fixed.steps} (accuracy and the core's cycle count work)`);
-  }
+  const other = isLayerMajor(fixed) ? steps.find((t) => t !== fixed.steps) : undefined;
+  if (other !== undefined) throw new SnncError('SNN0407', `a layer-major (TPP) network of T=${fixed.steps} answers only at T=${fixed.steps}, not at T=${other}: convert it once per T`);
+  // global steps of a T-step inference: T itself, or the layer-major schedule's whole length
+  const span = (T: number): number => (isLayerMajor(fixed) ? runSteps(fixed) : T);
   const tick = (phase: string, total: number): ((n: number) => void) => o.onProgress?.(phase, total) ?? (() => {});
   const Ts = [...new Set(steps)].sort((a, b) => a - b);
   const run = await simulateFixed(fixed, samples, Ts, o.threads, tick(`count T=${fixed.steps}`, samples.count), true);
@@ -96,11 +95,11 @@ export async function measureEnergy({ fixed, steps, image }: EnergyRun, samples:
       hops: ua.hops[k] / n,
       updates: ua.updates[k] / n,
     }));
-    core = (T) => ({ ...tally.work(sim, T), ...(T === fixed.steps ? { units } : {}) });
+    core = (steps) => ({ ...tally.work(sim, steps), ...(steps === span(fixed.steps!) ? { units } : {}) });
   }
   const points = Ts.map((T, k) => {
-    const snn = core ? priceCoreRun(core(T), spikesUpTo(activity, T), profile) : priceActivity(activity, T, profile);
-    return { T, ...(o.labels ? { accuracy: accuracy(run.predictions[k], o.labels) } : {}), snn, firingRates: firingRates(activity, T) };
+    const snn = core ? priceCoreRun(core(span(T)), spikesUpTo(activity, span(T)), profile) : priceActivity(activity, span(T), profile);
+    return { T, ...(o.labels ? { accuracy: accuracy(run.predictions[k], o.labels) } : {}), snn, firingRates: firingRates(activity, span(T), T) };
   });
   return { points, activity };
 }

@@ -4,6 +4,7 @@
  * geometry. It shares nothing with src/energy/activity.ts or the engine's fan-out tables.
  */
 import type { FixedInterpreter } from '../../ir/interp-fixed.js';
+import { runSteps } from '../../ir/tpp.js';
 import type { Graph, Node } from '../../ir/types.js';
 
 const ints = (n: Node, k: string, d: number[]): number[] => (Array.isArray(n.attrs[k]) ? (n.attrs[k] as number[]) : d);
@@ -25,7 +26,7 @@ export interface BruteCounts {
 }
 
 export function bruteForceCounts(g: Graph, interp: FixedInterpreter, samples: Int32Array, count: number): BruteCounts {
-  const T = g.steps!;
+  const T = runSteps(g); // global steps of one inference (the layer-major schedule's whole length)
   const byId = new Map(g.nodes.map((n) => [n.id, n]));
   const isStatic = new Set<string>();
   for (const n of g.nodes) {

@@ -136,11 +136,12 @@ const WINDOW_ATTRS = {
 } as const satisfies Record<string, AttrSpec>;
 
 const NEURON_FLOAT_ATTRS = {
-  threshold: { type: 'float|const', required: true, doc: 'firing threshold θ: a number, or a constant with one value per channel' },
+  threshold: { type: 'float|const', required: true, doc: 'firing threshold θ: scalar, per channel or per neuron (per neuron needs an amplitude)' },
+  amplitude: { type: 'float|const', doc: 'the value a spike carries, scalar or per channel (default θ, then θ must be scalar or per channel)' },
   reset: { type: 'string', required: true, values: ['subtract', 'zero'], doc: 'after a spike: v -= θ (subtract) or v = 0 (zero)' },
   vinit: { type: 'float|const', doc: 'initial membrane in units of θ (0.5 = θ/2); scalar, per channel or per neuron' },
-  shift: { type: 'float', doc: 'constant added to v at every step, in units of θ (Deng & Gu: 1/(2T))' },
-  stepbias: { type: 'const', doc: 'per-step bias table [T, C] added at step t, in units of θ' },
+  shift: { type: 'float|const', doc: 'constant added to v at every step, in units of θ (Deng & Gu: 1/(2T)); scalar, per channel or per neuron' },
+  stepbias: { type: 'const', doc: 'per-step bias table [T, C] or [T, ...neuron shape] added at step t, in units of θ' },
   leak: { type: 'float|const', doc: 'multiplicative decay of v before each step (1 = IF, < 1 = LIF); scalar, per channel or per neuron' },
   fire: { type: 'string', values: ['ge', 'gt'], doc: 'spike when v >= θ (ge, the default) or v > θ (gt, NIR\'s rule; quantize makes it v >= θ + 1 LSB, reset = zero only)' },
   tpp: { type: 'string', values: ['remaining', 'iid'], doc: 'a two-phase probabilistic neuron (ir/tpp.ts): accumulate until step window+T, then fire for T steps with p = clip(v/(θR), 0, 1); remaining: R = steps left, v -= θ per spike; iid: R = T, v kept' },
@@ -157,8 +158,8 @@ const NEURON_FIXED_ATTRS = {
   overflow: { type: 'string', required: true, values: ['saturate', 'wrap'], doc: 'how acc and v are narrowed to their widths' },
   bias: { type: 'const', doc: 'folded per-step bias table [R, C] or [R, ...shape]; row min(t,R)-1 is added at step t' },
   vinit: { type: 'float|const', doc: 'integer initial membrane (before fold-temporal-bias)' },
-  shift: { type: 'float|const', doc: 'integer added at every step, scalar or per channel (before fold-temporal-bias)' },
-  stepbias: { type: 'const', doc: 'integer per-step table [T, C] (before fold-temporal-bias)' },
+  shift: { type: 'float|const', doc: 'integer added at every step; scalar, per channel or per neuron (before fold-temporal-bias)' },
+  stepbias: { type: 'const', doc: 'integer per-step table [T, C] or [T, ...neuron shape] (before fold-temporal-bias)' },
   leak: { type: 'string', values: ['none', 'shift', 'mul'], doc: 'none (IF); shift: v -= rnd(v / 2^leakshift); mul: v = rnd(v * leakmul / 2^leakshift)' },
   leakshift: { type: 'int', doc: 'shift of the leak' },
   leakmul: { type: 'float|const', doc: 'multiplier of the leak (leak = mul): an integer, or a constant per channel or per neuron' },
@@ -527,7 +528,7 @@ export const OPS: Readonly<Record<string, OpSpec>> = {
   if: {
     stages: SPIKING,
     summary:
-      'integrate-and-fire: v = leak(v) + x[t] + bias[t]; s = v >= θ; v -= θ s (subtract) or v = 0 (zero); snn-float emits θ s, snn-fixed emits s',
+      'integrate-and-fire: v = leak(v) + x[t] + bias[t]; s = v >= θ; v -= θ s (subtract) or v = 0 (zero); snn-float emits A s (A = amplitude, default θ), snn-fixed emits s',
     operands: { min: 1, max: 1 },
     operandKinds: ['value'],
     attrs: {},

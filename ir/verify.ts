@@ -11,9 +11,10 @@
  *  - constants: data length = number of elements; f32 data in a Float32Array; integer data in an
  *    Int32Array and inside its dtype's range.
  *  - float stages: every value is f32.
- *  - neurons: thresholds > 0 (per channel at snn-float, where a spike carries θ; per channel or
- *    per neuron at snn-fixed, where a spike is 1); per-channel parameters have 1 or C entries; tables have the stage's
- *    shape ([T, C] for stepbias, [R <= T, C or neuron shape] for folded bias).
+ *  - neurons: thresholds > 0, scalar, per channel or per neuron (ir/neuron-params.ts); at snn-float
+ *    a spike carries its amplitude (> 0, per channel; θ by default, so a per-neuron θ needs one);
+ *    vinit and shift have 1, C or one per neuron entries; tables have the stage's
+ *    shape ([T, C or neuron shape] for stepbias, [R <= T, C or neuron shape] for folded bias).
  *  - spiking stages: the structural rules of spiking-rules.ts (what the executors can run);
  *  - snn-fixed: integer dtypes everywhere; widths within limits; the interval analysis
  *    (fixed-ranges.ts) proves every value fits its declared dtype and stays below 2^53 in
@@ -135,19 +136,27 @@ function checkNeuronParams(g: Graph, node: Node, sink: DiagnosticSink): void {
     sink.error('SNN0108', 'threshold must be > 0', where);
   }
   const thn = sizeOf('threshold');
-  if (g.stage === 'snn-float') {
-    // a float spike carries θ, and a projection scales its input per channel: θ is per channel
-    if (thn !== undefined && thn !== 1 && thn !== C) sink.error('SNN0108', `threshold has ${thn} values, expected 1 or ${C} (channels; a snn-float spike carries θ)`, where);
-  } else if (thn !== undefined && thn !== 1 && thn !== C && thn !== perNeuron) {
+  if (thn !== undefined && thn !== 1 && thn !== C && thn !== perNeuron) {
     sink.error('SNN0108', `threshold has ${thn} values, expected 1, ${C} (channels) or ${perNeuron} (neurons)`, where);
   }
-  const vin = sizeOf('vinit');
-  if (vin !== undefined && vin !== 1 && vin !== C && vin !== perNeuron) sink.error('SNN0108', `vinit has ${vin} values, expected 1, ${C} (channels) or ${perNeuron} (neurons)`, where);
+  if (g.stage === 'snn-float') {
+    // a float spike carries its channel's amplitude, which a projection folds into its weights: per channel
+    const amp = node.attrs.amplitude;
+    const ampn = sizeOf('amplitude');
+    if (ampn === undefined && thn !== undefined && thn !== 1 && thn !== C) sink.error('SNN0108', `threshold has ${thn} values (per neuron), so the spike needs an amplitude of 1 or ${C} values (a spike carries θ by default, and a projection reads one value per channel)`, where);
+    if (ampn !== undefined && ampn !== 1 && ampn !== C) sink.error('SNN0108', `amplitude has ${ampn} values, expected 1 or ${C} (channels)`, where);
+    if (typeof amp === 'number' ? !(amp > 0) : isConstRef(amp) && [...(g.consts.get(amp.const)?.data ?? [])].some((x) => !(x > 0))) sink.error('SNN0108', 'amplitude must be > 0', where);
+  }
+  for (const name of ['vinit', 'shift'] as const) {
+    const n = sizeOf(name);
+    if (n !== undefined && n !== 1 && n !== C && n !== perNeuron) sink.error('SNN0108', `${name} has ${n} values, expected 1, ${C} (channels) or ${perNeuron} (neurons)`, where);
+  }
   const T = g.steps ?? 0;
   const sb = node.attrs.stepbias;
   if (isConstRef(sb)) {
     const c = g.consts.get(sb.const);
-    if (c && !(c.type.shape.length === 2 && c.type.shape[0] === T && c.type.shape[1] === C)) sink.error('SNN0108', `stepbias has shape ${formatShape(c.type.shape)}, expected [${T},${C}] ([steps, channels])`, where);
+    const rest = c ? numel(c.type.shape.slice(1)) : 0;
+    if (c && !(c.type.shape[0] === T && c.type.shape.length >= 2 && (rest === C || rest === perNeuron))) sink.error('SNN0108', `stepbias has shape ${formatShape(c.type.shape)}, expected [${T},${C}] ([steps, channels]) or [${T},...neuron shape]`, where);
   }
   const bias = node.attrs.bias;
   if (isConstRef(bias)) {

@@ -71,7 +71,7 @@ describe('integer neuron semantics', () => {
     expect(neuron(3, 'accbits=16, vbits=16, overflow="saturate", reset="subtract", threshold=1000, leak="mul", leakmul=3, leakshift=2, round="floor"', 0, '40;0').v).toEqual([40, 30, 22]);
   });
 
-  it('per-neuron thresholds (NCHW in the IR) reach the right neurons; snn-float keeps θ per channel', () => {
+  it('per-neuron thresholds (NCHW in the IR) reach the right neurons; at snn-float a per-neuron θ needs a per-channel amplitude', () => {
     // identity 1x1 conv: neuron (c, x) integrates input (c, x) every step; θ in NCHW order
     const text = (stage: string, dtype: string, th: string): string => `snnir 1
 graph @g stage=${stage} steps=2 {
@@ -98,7 +98,7 @@ const @w2 : i8[1,4] = [1,1,1,1]
       [1, 1, 0, 1],
     ]);
     const float = parseGraph(text('snn-float', 'f32', 'f32').replace(/accbits=16, overflow="saturate", |, vbits=16|\{scale=1\} /g, '').replace(/u1\[|i16\[|i8\[|u8\[|i32\[/g, 'f32[').replace(' {overflow="saturate", scale=1, sumbits=32}', ''));
-    expect(verify(float).map((d) => d.code + ' ' + d.message).join('\n')).toMatch(/SNN0108 threshold has 4 values, expected 1 or 2 \(channels/);
+    expect(verify(float).map((d) => d.code + ' ' + d.message).join('\n')).toMatch(/SNN0108 threshold has 4 values \(per neuron\), so the spike needs an amplitude of 1 or 2 values/);
   });
 
   it('rejects an input outside the integer input format', () => {

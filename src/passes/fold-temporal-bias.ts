@@ -15,6 +15,7 @@
 import { SnncError } from '../../ir/diagnostics.js';
 import { leak as leakOf } from '../../ir/fixed-arith.js';
 import { attrVector } from '../../ir/ops.js';
+import { paramAt } from '../../ir/neuron-params.js';
 import { whereOf } from '../../ir/verify.js';
 import { isConstRef, type AttrValue, type Node } from '../../ir/types.js';
 import { leakOfNode } from '../../ir/engine/neuron-fixed.js';
@@ -71,7 +72,8 @@ export const foldTemporalBias: Pass<FoldTemporalBiasOptions> = {
       const old = isConstRef(oldAttr) ? g.consts.get(oldAttr.const)! : undefined;
       const oldRows = old ? old.type.shape[0] : 0;
       const oldPer = old ? old.data.length / oldRows : 0;
-      const perNeuron = vinit.length === size && size !== C ? true : oldPer === size && size !== C;
+      const sbPer = stepbias ? stepbias.length / T : 0;
+      const perNeuron = size !== C && (vinit.length === size || shift.length === size || sbPer === size || oldPer === size);
       const width = perNeuron ? size : C;
       const hasInit = vinit.some((v) => v !== 0);
       const R = Math.min(T, Math.max(stepbias ? T : 1, hasInit ? 2 : 1, oldRows)); // at T = 1 the initial row is the only one
@@ -81,10 +83,10 @@ export const foldTemporalBias: Pass<FoldTemporalBiasOptions> = {
       for (let r = 0; r < R; r++) {
         for (let i = 0; i < width; i++) {
           const c = perNeuron ? Math.floor(i / HW) : i;
-          let v = statics[c] + (shift.length === 1 ? shift[0] : shift[c]);
-          if (stepbias) v += stepbias[Math.min(r, T - 1) * C + c];
+          let v = statics[c] + paramAt(shift, i, c, size);
+          if (stepbias) v += stepbias[Math.min(r, T - 1) * sbPer + (sbPer === C ? c : i)];
           if (old) v += old.data[Math.min(r, oldRows - 1) * oldPer + (oldPer === C ? c : i)];
-          if (r === 0 && hasInit) v += leakOf(vinit.length === 1 ? vinit[0] : vinit.length === C ? vinit[c] : vinit[i], leak!);
+          if (r === 0 && hasInit) v += leakOf(paramAt(vinit, i, c, size), leak!);
           if (Math.abs(v) > limit) throw new SnncError('SNN0203', `bias table entry ${v} (row ${r}, ${perNeuron ? 'neuron' : 'channel'} ${i}) does not fit ${o.biasBits} bits`, whereOf(n));
           table[r * width + i] = v;
           any ||= v !== 0;

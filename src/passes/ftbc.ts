@@ -5,24 +5,26 @@
  * For each hidden population ℓ in graph order (never the output layer), on each calibration
  * batch, with the biases found so far upstream in place:
  *
- *   a_i   = min(ANN activation of ℓ, θ_c)               the value the SNN should emit per step
+ *   a_i   = min(ANN activation of ℓ, A_c)               the value the SNN should emit per step
  *   X_i(t) = input current of ℓ in the SNN at step t    (t = 1..T, full forward runs)
- *   v_i = vinit θ_c;  for t = 1..T:
- *     m  = leak·v + X_i(t) + shift·θ_c
- *     s  = θ_c [m >= θ_c];   e = s − a_i                 the step's error
- *     m' = m − e;  s' = θ_c [m' >= θ_c];  v = reset(m', s')   (the trajectory corrected per element)
+ *   v_i = vinit θ_i;  for t = 1..T:
+ *     m  = leak·v + X_i(t) + (shift + earlier tables)·θ_i
+ *     s  = A_c [m >= θ_i];   e = s − a_i                 the step's error (output units)
+ *     m' = m − e θ_i / A_c;  s' = [m' >= θ_i];  v = reset(m', s')   (the trajectory corrected per element)
  *     E[t][c] += e
  *   b[t][c] += α · E[t][c] / (samples · positions)      (after the batch)
  *
+ * (A_c is the spike amplitude, θ_c unless set apart; with A = θ this is the paper's m' = m − e.)
  * As in the authors' code, layer ℓ's own bias is not applied while it is calibrated, so K batches
  * give b ≈ α·K·ē. At inference the bias is subtracted from the membrane at step t before the
- * comparison: stepbias[t][c] = −b[t][c] / θ_c (stepbias is in units of θ). The correction at
- * step t depends only on steps ≤ t, so a table made for T answers every T' ≤ T. Departure from
- * the paper: the target is clipped at θ (a plain ReLU's activation can exceed what a neuron can
- * emit per step; under QCFS it never does).
+ * comparison: b θ_i / A_c of membrane, stepbias[t][c] = −b[t][c] / A_c (stepbias is in units of
+ * θ). The correction at step t depends only on steps ≤ t, so a table made for T answers every
+ * T' ≤ T. Departure from the paper: the target is clipped at A (a plain ReLU's activation can
+ * exceed what a neuron can emit per step; under QCFS it never does).
  */
 import { SnncError } from '../../ir/diagnostics.js';
-import { attrNum, attrStr, attrVector } from '../../ir/ops.js';
+import { attrStr, attrVector } from '../../ir/ops.js';
+import { paramAt } from '../../ir/neuron-params.js';
 import type { Graph } from '../../ir/types.js';
 import type { Images, SampleSource } from '../data/dataset.js';
 import { annActivations, calibrationBatch, hiddenPopulations, observeBatch, stepBiasOf, populationGeometry, withStepBias } from './layer-runs.js';
@@ -58,16 +60,16 @@ export const ftbc: Pass<FtbcOptions> = {
     const T = g.steps!;
     const layers = hiddenPopulations(g, o.ann);
     const tables = new Map<string, Float64Array>(); // b[t][c], absolute units
-    const bases = new Map(layers.map((n) => [n.id, stepBiasOf(g, n, n.type.shape[1])])); // tables of earlier passes (θ units)
+    const bases = new Map(layers.map((n) => [n.id, stepBiasOf(g, n)])); // tables of earlier passes (θ units)
     let graph = g;
     for (let k = 0; k < o.batches; k++) {
       const batch = calibrationBatch(o.calib, k, o.batchSize);
       const targets = annActivations(o.ann, batch, layers.map((n) => n.id));
       for (const layer of layers) {
-        const { C, size, HW, theta } = populationGeometry(graph, layer);
+        const { C, size, HW, theta, amplitude } = populationGeometry(graph, layer);
         const vinit = attrVector(layer, 'vinit', graph.consts, 0)!;
-        const leak = attrNum(layer, 'leak', 1);
-        const shift = attrNum(layer, 'shift', 0);
+        const leak = attrVector(layer, 'leak', graph.consts, 1)!;
+        const shift = attrVector(layer, 'shift', graph.consts, 0)!;
         const base = bases.get(layer.id)!;
         const subtract = attrStr(layer, 'reset') === 'subtract';
         const a = targets.get(layer.id)!;
@@ -81,27 +83,29 @@ export const ftbc: Pass<FtbcOptions> = {
             const row = (t - 1) * C;
             for (let i = 0; i < size; i++) {
               const c = Math.floor(i / HW);
-              const th = theta[c];
+              const th = theta[i];
+              const A = amplitude[c];
               // the layer's earlier tables (e.g. bias calibration) stay on; its FTBC table is being made
-              const m = leak * v[i] + x[i] + (shift + base[row + c]) * th;
-              const e = (m >= th ? th : 0) - Math.min(a[s * size + i], th);
-              const m2 = m - e;
+              const m = paramAt(leak, i, c, size) * v[i] + x[i] + (paramAt(shift, i, c, size) + base.at(t - 1, i, c)) * th;
+              const e = (m >= th ? A : 0) - Math.min(a[s * size + i], A);
+              const m2 = m - e * (th / A); // th / A is exactly 1 when the spike carries θ
               v[i] = m2 >= th ? (subtract ? m2 - th : 0) : m2;
               E[row + c] += e;
             }
             if (t === T) o.onProgress?.(1);
           },
           () => {
-            for (let i = 0; i < size; i++) {
-              const c = Math.floor(i / HW);
-              v[i] = (vinit.length === size ? vinit[i] : vinit.length === C ? vinit[c] : vinit[0]) * theta[c];
-            }
+            for (let i = 0; i < size; i++) v[i] = paramAt(vinit, i, Math.floor(i / HW), size) * theta[i];
           },
         );
         const b = tables.get(layer.id) ?? new Float64Array(T * C);
         for (let r = 0; r < T * C; r++) b[r] += (o.alpha * E[r]) / (batch.count * HW);
         tables.set(layer.id, b);
-        graph = withStepBias(graph, layer, Float32Array.from(base, (v0, r) => v0 - b[r] / theta[r % C]), 'ftbc');
+        const W = base.width;
+        graph = withStepBias(graph, layer, Float32Array.from(base.table, (v0, k) => {
+          const c = W === C ? k % W : Math.floor((k % W) / HW);
+          return v0 - b[Math.floor(k / W) * C + c] / amplitude[c];
+        }), 'ftbc');
       }
     }
     return { ...graph, meta: { ...graph.meta, 'ftbc.alpha': String(o.alpha), 'ftbc.batches': `${o.batches}x${Math.min(o.batchSize, o.calib.count)}` } };

@@ -3,7 +3,7 @@
  * the ANN's activations of the hidden populations on a batch, and runs of the float SNN on a
  * batch that observe one value at every step.
  */
-import { attrVector } from '../../ir/ops.js';
+import { populationShape, spikeAmplitude, thresholdPerNeuron } from '../../ir/neuron-params.js';
 import { isConstRef, type Graph, type Node } from '../../ir/types.js';
 import type { Images, SampleSource } from '../data/dataset.js';
 import { runAnn } from '../exec/ann.js';
@@ -37,13 +37,14 @@ export function annActivations(ann: Graph, batch: SamplesChunk, ids: readonly st
   return out;
 }
 
-/** A population's channels, neurons per sample, positions per channel and per-channel θ. */
-export function populationGeometry(g: Graph, n: Node): { C: number; size: number; HW: number; theta: Float64Array } {
-  const shape = n.type.shape.slice(1);
-  const C = shape[0];
-  const size = shape.reduce((a, b) => a * b, 1);
-  const th = attrVector(n, 'threshold', g.consts)!;
-  return { C, size, HW: size / C, theta: th.length === C ? Float64Array.from(th) : new Float64Array(C).fill(th[0]) };
+/**
+ * A population's channels, neurons per sample and positions per channel, θ of every neuron (NCHW)
+ * and the amplitude A_c its spikes carry. A correction of c_out in output units (what the ANN
+ * comparison measures) is c_out θ_i / A_c of membrane, i.e. c_out / A_c in the θ units of vinit
+ * and stepbias, whatever θ_i is.
+ */
+export function populationGeometry(g: Graph, n: Node): { C: number; size: number; HW: number; theta: Float64Array; amplitude: Float64Array } {
+  return { ...populationShape(n), theta: thresholdPerNeuron(n, g.consts), amplitude: spikeAmplitude(n, g.consts) };
 }
 
 /**
@@ -66,20 +67,28 @@ export function observeBatch(g: Graph, batch: SamplesChunk, id: string, onStep: 
   }
 }
 
-/** The population with its stepbias replaced by `table` ([T, C], θ units). */
+/** The population with its stepbias replaced by `table` (θ units; [T, C], or [T, ...neuron shape] when T·C values do not fill it). */
 export function withStepBias(g: Graph, n: Node, table: Float32Array, suffix: string): Graph {
   const T = g.steps!;
-  const C = table.length / T;
+  const { C } = populationShape(n);
   const id = `${n.id}.${suffix}`;
   const consts = new Map(g.consts);
-  consts.set(id, { id, type: { dtype: 'f32', shape: [T, C] }, data: table });
+  consts.set(id, { id, type: { dtype: 'f32', shape: table.length === T * C ? [T, C] : [T, ...n.type.shape.slice(1)] }, data: table });
   return { ...g, nodes: g.nodes.map((m) => (m.id === n.id ? { ...m, attrs: { ...m.attrs, stepbias: { const: id } } } : m)), consts };
 }
 
-/** A population's stepbias table ([T, C], θ units), zeros when it has none. */
-export function stepBiasOf(g: Graph, n: Node, C: number): Float32Array {
+/**
+ * A population's stepbias (θ units) as T rows of `width` values, zeros when it has none: width C
+ * (per channel) unless the table is per neuron or `perNeuron` asks for it (then NCHW per row).
+ * `at(r, i, c)` reads row r for neuron i of channel c in either layout.
+ */
+export function stepBiasOf(g: Graph, n: Node, perNeuron = false): { table: Float32Array; width: number; at: (r: number, i: number, c: number) => number } {
   const sb = n.attrs.stepbias;
   const T = g.steps!;
-  if (isConstRef(sb)) return Float32Array.from(g.consts.get(sb.const)!.data);
-  return new Float32Array(T * C);
+  const { C, size, HW } = populationShape(n);
+  const old = isConstRef(sb) ? g.consts.get(sb.const)!.data : new Float32Array(T * C);
+  const oldWidth = old.length / T;
+  const width = perNeuron ? size : oldWidth;
+  const table = width === oldWidth ? Float32Array.from(old) : Float32Array.from({ length: T * width }, (_, k) => old[Math.floor(k / width) * oldWidth + Math.floor((k % width) / HW)]);
+  return { table, width, at: (r, i, c) => table[r * width + (width === C ? c : i)] };
 }

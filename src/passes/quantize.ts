@@ -2,19 +2,22 @@
  * quantize (snn-float -> snn-fixed), driven by a target description.
  *
  * Every value becomes an integer. Event tensors (spikes, pooled spike counts, the input) carry a
- * real amplitude per channel: a spike of population P is worth θ_P,c; an average pool becomes a
+ * real amplitude per channel: a spike of population P is worth A_P,c (its amplitude, θ_P,c by
+ * default; ir/neuron-params.ts); an average pool becomes a
  * sum pool whose counts are worth a/k²; the input is worth its scale. Each accumulating node (an
  * IF population or the readout) owns an integer scale S_o per output channel — its membrane
  * LSB is 1/S_o — and every projection that feeds it (through adds) gets
  *
- *   w_q[o, i] = round(W[o, i] · a_in(i) · S_o)        (θ of the input folded into the weights)
- *   b_q[o]    = round(b[o] · S_o),  θ_q[o] = round(θ_o S_o),  vinit/shift/stepbias: round(x θ_q)
+ *   w_q[o, i] = round(W[o, i] · a_in(i) · S_o)        (the input's amplitude folded into the weights)
+ *   b_q[o]    = round(b[o] · S_o),  θ_q[n] = round(θ_n S_o),  vinit/shift/stepbias: round(x θ_q[n])
+ *
+ * for every neuron n of channel o (θ, vinit, shift and stepbias may be per neuron)
  *
  * (a population that fires at v > θ, fire = gt, gets the integer threshold θ_q + 1: on integers
  * v > θ_q is v >= θ_q + 1; it must reset to zero, since a subtract reset would remove θ_q.)
  *
  * with S_o = min( (2^(wb-1)-1) / max_i |W a|  (clipped at a percentile when asked),
- *                 (2^(vb-1)-1) / θ_o ,  (2^(bb-1)-1) / max |b_o| ).
+ *                 (2^(vb-1)-1) / (2 max_n θ_n) ,  (2^(bb-1)-1) / max |b_o| ).
  * Per-tensor granularity takes the minimum over o; the readout always does (its argmax compares
  * channels). An identity shortcut into an add becomes mul(events, round(a · S)). Nothing is
  * rescaled at run time: the integer network is exact arithmetic on these numbers. Value dtypes
@@ -25,6 +28,7 @@
  * (negative headroom: the value can overflow; it is then saturated or wrapped and counted).
  */
 import { TPP_ATTRS } from '../../ir/tpp.js';
+import { paramAt, populationShape, spikeAmplitude } from '../../ir/neuron-params.js';
 import { SnncError } from '../../ir/diagnostics.js';
 import { computeRanges } from '../../ir/fixed-ranges.js';
 import { maxOf, roundHalfAway } from '../../ir/fixed-arith.js';
@@ -103,12 +107,16 @@ export const quantize: Pass<QuantizeOptions> = {
     const accs: Accumulator[] = [];
     const accByNode = new Map<string, Accumulator>(); // if / readout id -> its accumulator
     const isCurrent = (n: Node): boolean => n.op === 'conv2d' || n.op === 'dense' || n.op === 'add' || n.op === 'synapse';
-    const spikeAmp = (n: Node): Amp => {
-      const theta = attrVector(n, 'threshold', g.consts)!;
-      return theta.length === 1 ? new Float64Array(channels(n.type)).fill(theta[0]) : Float64Array.from(theta);
+    /** Per channel, the largest θ of its neurons (the membrane must hold it). */
+    const largestThreshold = (n: Node): Float64Array => {
+      const { C, size, HW } = populationShape(n);
+      const th = attrVector(n, 'threshold', g.consts)!;
+      const m = new Float64Array(C);
+      for (let i = 0; i < size; i++) m[Math.floor(i / HW)] = Math.max(m[Math.floor(i / HW)], paramAt(th, i, Math.floor(i / HW), size));
+      return m;
     };
     // a recurrent edge (a delay of a later population) needs that population's spike amplitude first
-    for (const n of g.nodes) if (n.op === 'if') amp.set(n.id, spikeAmp(n));
+    for (const n of g.nodes) if (n.op === 'if') amp.set(n.id, spikeAmplitude(n, g.consts));
     for (const n of g.nodes) {
       const where = whereOf(n);
       const inAmp = (i = 0): Amp => {
@@ -238,7 +246,7 @@ export const quantize: Pass<QuantizeOptions> = {
         }
       }
       const S = new Float64Array(C);
-      const theta = acc.node.op === 'if' ? amp.get(acc.node.id)! : undefined;
+      const theta = acc.node.op === 'if' ? largestThreshold(acc.node) : undefined;
       const biasMax = new Float64Array(C);
       for (const leaf of acc.leaves) if (isCurrent(leaf) && leaf.inputs[2]) consts(leaf.inputs[2]).forEach((b, c) => (biasMax[c] += Math.abs(b)));
       for (let c = 0; c < C; c++) {
@@ -349,8 +357,14 @@ export const quantize: Pass<QuantizeOptions> = {
         }
         case 'if': {
           const S = accByNode.get(n.id)!.scale!;
-          const thetaReal = amp.get(n.id)!;
-          const thq = Float64Array.from(thetaReal, (t, c) => Math.max(1, roundHalfAway(t * S[c])));
+          const { C, size, HW } = populationShape(n);
+          // θ_q per channel, or per neuron (NCHW) when θ is: round(θ S_c), at least 1
+          const thetaReal = attrVector(n, 'threshold', g.consts)!;
+          const perNeuronTheta = thetaReal.length === size && size !== C;
+          const thq = perNeuronTheta
+            ? Float64Array.from(thetaReal, (t, i) => Math.max(1, roundHalfAway(t * S[Math.floor(i / HW)])))
+            : Float64Array.from(S, (s, c) => Math.max(1, roundHalfAway(paramAt(thetaReal, c, c, C) * s)));
+          const thqAt = (i: number, c: number): number => (perNeuronTheta ? thq[i] : thq[c]);
           // v > θ on integers is v >= θ + 1; with a subtract reset the two thresholds would differ
           const strict = attrStr(n, 'fire', 'ge') === 'gt';
           if (strict && attrStr(n, 'reset') !== 'zero') throw new SnncError('SNN0202', "a neuron that fires at v > θ (fire = gt) has an integer form only with reset = zero", where);
@@ -363,20 +377,31 @@ export const quantize: Pass<QuantizeOptions> = {
             vbits: o.target.vBits,
             overflow: o.target.overflow,
           };
+          // vinit, shift and stepbias are in units of the neuron's θ: x θ_q, rounded, in the finer of the two layouts
+          const inUnitsOfTheta = (x: ArrayLike<number>): Float64Array => {
+            const width = x.length === size || perNeuronTheta ? size : C;
+            return Float64Array.from({ length: width }, (_, j) => {
+              const c = width === size ? Math.floor(j / HW) : j;
+              return roundHalfAway(paramAt(x, j, c, size) * thqAt(j, c));
+            });
+          };
           const vinit = attrVector(n, 'vinit', g.consts, 0)!;
           if (vinit.some((v) => v !== 0)) {
-            const C = thq.length;
-            const per = vinit.length === 1 || vinit.length === C ? undefined : vinit.length / C;
-            const q = Float64Array.from(vinit, (f, i) => roundHalfAway(f * thq[vinit.length === 1 ? 0 : per ? Math.floor(i / per) : i]));
-            attrs.vinit = vinit.length === 1 ? paramAttr(`${n.id}.vinit`, Float64Array.from(thq, (t) => roundHalfAway(vinit[0] * t))) : { const: (intConst(`${n.id}.vinit`, [q.length], q) as { id: string }).id };
+            const q = inUnitsOfTheta(vinit);
+            attrs.vinit = q.length === C ? paramAttr(`${n.id}.vinit`, q) : { const: (intConst(`${n.id}.vinit`, [q.length], q) as { id: string }).id };
           }
-          const shift = attrNum(n, 'shift', 0);
-          if (shift !== 0) attrs.shift = paramAttr(`${n.id}.shift`, Float64Array.from(thq, (t) => roundHalfAway(shift * t)));
+          const shift = attrVector(n, 'shift', g.consts, 0)!;
+          if (shift.some((v) => v !== 0)) attrs.shift = paramAttr(`${n.id}.shift`, inUnitsOfTheta(shift));
           const sb = n.attrs.stepbias;
           if (isConstRef(sb)) {
             const c = g.consts.get(sb.const)!;
-            const C = thq.length;
-            attrs.stepbias = { const: (intConst(`${n.id}.stepbias`, c.type.shape, Float64Array.from(c.data, (v, i) => roundHalfAway(v * thq[i % C])), 8) as { id: string }).id };
+            const T = c.type.shape[0];
+            const per = c.data.length / T;
+            const rows = Array.from({ length: T }, (_, r) => inUnitsOfTheta(c.data.subarray(r * per, (r + 1) * per)));
+            const width = rows[0].length;
+            const table = new Float64Array(T * width);
+            rows.forEach((row, r) => table.set(row, r * width));
+            attrs.stepbias = { const: (intConst(`${n.id}.stepbias`, width === C ? [T, C] : [T, ...n.type.shape.slice(1)], table, 8) as { id: string }).id };
           }
           Object.assign(attrs, integerLeak(n.id, attrVector(n, 'leak', g.consts, 1)!));
           // a TPP population's rule and schedule carry over unchanged

@@ -2,12 +2,14 @@
  * snn-calibration (snn-float -> snn-float): the forward-only parameter calibration of Li et al.
  * (ICML 2021; ../shared/docs/algorithms.md §5.4–5.5), layer by layer in graph order on one batch,
  * each layer seeing the corrections already made upstream. For hidden population ℓ with ANN
- * activations a and SNN output rates r_i = (1/T) Σ_t θ_c s_i(t):
+ * activations a and SNN output rates r_i = (1/T) Σ_t A_c s_i(t) (A_c the spike amplitude, θ_c
+ * unless set apart; a charge q of output is q θ_i / A_c of membrane, q / A_c in θ units):
  *
  *   light (bias calibration, BC):      Δ_c = mean_{N,HW} r − mean_{N,HW} a
  *                                      every step's bias of channel c falls by Δ_c
- *                                      (stepbias[t][c] −= Δ_c / θ_c, all t)
+ *                                      (stepbias[t][c] −= Δ_c / A_c, all t)
  *   advanced (potential calibration):  v_i(0) += T · (mean_N a_i − mean_N r_i)  per neuron
+ *                                      (vinit_i += T (a_i − r_i) / A_c in θ units)
  *                                      (the charge the neuron lacked over T steps; the paper's base
  *                                      starts at v = 0, where "replace" and "add" agree — ours may
  *                                      start at θ/2, which the measured r already includes)
@@ -18,6 +20,7 @@
  */
 import { SnncError } from '../../ir/diagnostics.js';
 import { attrVector } from '../../ir/ops.js';
+import { paramAt } from '../../ir/neuron-params.js';
 import type { Graph } from '../../ir/types.js';
 import type { Images, SampleSource } from '../data/dataset.js';
 import { annActivations, calibrationBatch, hiddenPopulations, observeBatch, stepBiasOf, populationGeometry, withStepBias } from './layer-runs.js';
@@ -49,7 +52,7 @@ export const snnCalibration: Pass<SnnCalibrationOptions> = {
     const targets = annActivations(o.ann, batch, layers.map((n) => n.id));
     let graph = g;
     for (const layer of layers) {
-      const { C, size, HW, theta } = populationGeometry(graph, layer);
+      const { C, size, HW, amplitude } = populationGeometry(graph, layer);
       const a = targets.get(layer.id)!;
       const rate = new Float64Array(size); // Σ over samples and steps of the output, per neuron
       observeBatch(graph, batch, layer.id, (_s, t, out) => {
@@ -60,17 +63,21 @@ export const snnCalibration: Pass<SnnCalibrationOptions> = {
       for (let s = 0; s < batch.count; s++) for (let i = 0; i < size; i++) meanA[i] += a[s * size + i] / batch.count;
       const meanR = Float64Array.from(rate, (x) => x / (batch.count * T));
       if (o.level === 'light') {
-        const table = stepBiasOf(graph, layer, C);
+        const { table, width } = stepBiasOf(graph, layer);
         const delta = new Float64Array(C);
         for (let i = 0; i < size; i++) delta[Math.floor(i / HW)] += (meanR[i] - meanA[i]) / HW;
-        for (let r = 0; r < table.length; r++) table[r] -= delta[r % C] / theta[r % C];
+        for (let k = 0; k < table.length; k++) {
+          const j = k % width;
+          const c = width === C ? j : Math.floor(j / HW);
+          table[k] -= delta[c] / amplitude[c];
+        }
         graph = withStepBias(graph, layer, table, 'bc');
       } else {
         const id = `${layer.id}.pc`;
         const v0 = attrVector(layer, 'vinit', graph.consts, 0)!;
         const data = Float32Array.from(meanA, (x, i) => {
           const c = Math.floor(i / HW);
-          return (v0.length === size ? v0[i] : v0.length === C ? v0[c] : v0[0]) + (T * (x - meanR[i])) / theta[c];
+          return paramAt(v0, i, c, size) + (T * (x - meanR[i])) / amplitude[c];
         });
         const consts = new Map(graph.consts);
         consts.set(id, { id, type: { dtype: 'f32', shape: [size] }, data });

@@ -23,7 +23,9 @@
 import { SnncError } from '../../ir/diagnostics.js';
 import { attrStr, attrVector } from '../../ir/ops.js';
 import { requiredWindows, type TppRule } from '../../ir/tpp.js';
-import { isConstRef, type AttrValue, type Node } from '../../ir/types.js';
+import type { AttrValue, Node } from '../../ir/types.js';
+import { populationShape, thresholdPerNeuron } from '../../ir/neuron-params.js';
+import { stepBiasOf } from './layer-runs.js';
 import { whereOf } from '../../ir/verify.js';
 import type { Pass } from './pass.js';
 
@@ -110,14 +112,17 @@ export const tpp: Pass<TppOptions> = {
       }
       const b = moved.get(n.id);
       if (b) {
-        const C = b.length;
-        const theta = attrVector(n, 'threshold', g.consts)!;
-        const table = new Float32Array(T * C);
-        const sb = n.attrs.stepbias;
-        if (isConstRef(sb)) table.set(g.consts.get(sb.const)!.data);
-        for (let k = 0; k < T; k++) for (let c = 0; c < C; c++) table[k * C + c] += b[c] / theta[theta.length === 1 ? 0 : c];
+        // b_c of current is b_c / θ_i in θ units: per neuron when θ is
+        const { C, size, HW } = populationShape(n);
+        const theta = thresholdPerNeuron(n, g.consts);
+        const { table, width } = stepBiasOf(g, n, attrVector(n, 'threshold', g.consts)!.length === size);
+        for (let k = 0; k < table.length; k++) {
+          const j = k % width;
+          const c = width === C ? j : Math.floor(j / HW);
+          table[k] += b[c] / theta[width === C ? c * HW : j];
+        }
         const id = `${n.id}.stepbias_tpp`;
-        consts.set(id, { id, type: { dtype: 'f32', shape: [T, C] }, data: table });
+        consts.set(id, { id, type: { dtype: 'f32', shape: width === C ? [T, C] : [T, ...n.type.shape.slice(1)] }, data: table });
         attrs.stepbias = { const: id };
       }
       return { ...n, attrs };

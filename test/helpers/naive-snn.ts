@@ -82,33 +82,32 @@ export function naiveSimulate(g: Graph, x: Tensor, T: number): { sums: Float64Ar
           break;
         }
         case 'if': {
+          // every parameter is a scalar, one per channel or one per neuron (NCHW within a sample)
           const inp = arg(0);
           const C = inp.shape[1];
           const inner = inp.data.length / N / C;
+          const size = C * inner;
+          const pick = (v: ArrayLike<number>, i: number): number => (v.length === 1 ? v[0] : v.length === size ? v[i % size] : v[Math.floor(i / inner) % C]);
           const th = attrVector(n, 'threshold', g.consts)!;
+          const amp = attrVector(n, 'amplitude', g.consts);
           const vinit = attrVector(n, 'vinit', g.consts, 0)!;
-          const shift = attrNum(n, 'shift', 0);
+          const shift = attrVector(n, 'shift', g.consts, 0)!;
           const leak = attrNum(n, 'leak', 1);
           const sb = n.attrs.stepbias;
           const table = isConstRef(sb) ? g.consts.get(sb.const)!.data : undefined;
+          const row = table?.subarray(((t - 1) * table.length) / T, (t * table.length) / T);
           let v = state.get(n.id);
           if (!v) {
             v = new Float64Array(inp.data.length);
-            for (let i = 0; i < v.length; i++) {
-              const ch = Math.floor(i / inner) % C;
-              const k = i % (C * inner);
-              const f = vinit.length === 1 ? vinit[0] : vinit.length === C ? vinit[ch] : vinit[k];
-              v[i] = f * (th.length === 1 ? th[0] : th[ch]);
-            }
+            for (let i = 0; i < v.length; i++) v[i] = pick(vinit, i) * pick(th, i);
             state.set(n.id, v);
           }
           const o = new Float32Array(inp.data.length);
           for (let i = 0; i < v.length; i++) {
-            const ch = Math.floor(i / inner) % C;
-            const theta = th.length === 1 ? th[0] : th[ch];
-            const u = v[i] * leak + inp.data[i] + (shift + (table ? table[(t - 1) * C + ch] : 0)) * theta;
+            const theta = pick(th, i);
+            const u = v[i] * leak + inp.data[i] + (pick(shift, i) + (row ? pick(row, i) : 0)) * theta;
             if (u >= theta) {
-              o[i] = theta;
+              o[i] = amp ? pick(amp, i) : theta;
               v[i] = attrStr(n, 'reset') === 'subtract' ? u - theta : 0;
               spikes.set(n.id, (spikes.get(n.id) ?? 0) + 1);
             } else v[i] = u;

@@ -277,15 +277,17 @@ function resetFired(f: Fn, E: Elem): void {
   );
 }
 
-const NEURON_FLOAT_PARAMS: readonly [string, ValType][] = [['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['add', I32], ['leak', I32], ['subtract', I32], ['strict', I32]];
+const NEURON_FLOAT_PARAMS: readonly [string, ValType][] = [['x', I32], ['v', I32], ['o', I32], ['ev', I32], ['nPrev', I32], ['size', I32], ['C', I32], ['th', I32], ['amp', I32], ['add', I32], ['leak', I32], ['subtract', I32], ['strict', I32]];
 
 /**
  * The walk of both float population kernels: for each position, for each channel (or group of
- * `stride` / 4 channels), body(q) with pv, px at the neuron and pt, pa at its channel's θ and
- * additive term; then pv, px, pt, pa and the `extra` pointers advance by `stride` bytes.
+ * `stride` / 4 channels), body(q) with pv, px at the neuron and pt, pam, pa at its channel's θ,
+ * spike amplitude and additive term; then pv, px, pt, pam, pa and the `extra` pointers advance by
+ * `stride` bytes. (A population with per-neuron θ or terms is passed as one position of C = size
+ * "channels", so the same walk serves every parameter layout.)
  */
 function walkPopulation(f: Fn, stride: number, extra: readonly string[], body: (q: Fn) => void): void {
-  f.locals(I32, 'pv', 'px', 'pt', 'pa', 'vend', 'tend');
+  f.locals(I32, 'pv', 'px', 'pt', 'pam', 'pa', 'vend', 'tend');
   f.get('v').set('pv');
   f.get('x').set('px');
   f.get('v').get('size').i32(2).shl().add().set('vend');
@@ -294,12 +296,13 @@ function walkPopulation(f: Fn, stride: number, extra: readonly string[], body: (
     b.loop((outer) => {
       outer.get('pv').get('vend').geS().brIf(1);
       outer.get('th').set('pt');
+      outer.get('amp').set('pam');
       outer.get('add').set('pa');
       outer.block((ib) =>
         ib.loop((q) => {
           q.get('pt').get('tend').geS().brIf(1);
           body(q);
-          for (const ptr of ['pv', 'px', 'pt', 'pa', ...extra]) q.get(ptr).i32(stride).add().set(ptr);
+          for (const ptr of ['pv', 'px', 'pt', 'pam', 'pa', ...extra]) q.get(ptr).i32(stride).add().set(ptr);
           q.br(0);
         }),
       );
@@ -309,9 +312,9 @@ function walkPopulation(f: Fn, stride: number, extra: readonly string[], body: (
 }
 
 /**
- * neuronFloat(x, v, o, ev, nPrev, size, C, th, add, leak, subtract, strict) -> spikes, in float32:
- * u = v·leak[i] + x + add[c] (leak: per neuron, walked like v); (strict ? u > θ[c] : u >= θ[c]) ? (o = θ, v = subtract ? u − θ : 0) : (o = 0, v = u).
- * Walks v, x (per neuron) and θ, add (per channel, rewound at every position) by pointer.
+ * neuronFloat(x, v, o, ev, nPrev, size, C, th, amp, add, leak, subtract, strict) -> spikes, in float32:
+ * u = v·leak[i] + x + add[c] (leak: per neuron, walked like v); (strict ? u > θ[c] : u >= θ[c]) ? (o = amp[c], v = subtract ? u − θ : 0) : (o = 0, v = u).
+ * Walks v, x (per neuron) and θ, amp, add (per channel, rewound at every position) by pointer.
  */
 function neuronFloat(): Fn {
   const f = new Fn('neuronFloat', NEURON_FLOAT_PARAMS, [I32]);
@@ -331,7 +334,7 @@ function neuronFloat(): Fn {
       // i = (pv - v) / 4: record the spike, emit θ, reset
       h.get('ev').get('n').i32(2).shl().add().get('pv').get('v').sub().i32(2).shrS().storeI32();
       h.get('n').i32(1).add().set('n');
-      h.get('o').get('pv').get('v').sub().add().get('t').storeF32();
+      h.get('o').get('pv').get('v').sub().add().get('pam').loadF32().storeF32();
       resetFired(h, E32);
     });
     q.get('pv').get('u').storeF32();
@@ -343,7 +346,7 @@ function neuronFloat(): Fn {
 /**
  * neuronFloatX4: neuronFloat four neurons at a time (f32x4), for C a multiple of 4, without
  * branches on the data. Lane by lane the same float32 operations in the same order, so the same
- * bits: u = v·leak + x + add; m = u >= θ (u > θ when strict); o = θ & m (every lane written, so last step's spikes
+ * bits: u = v·leak + x + add; m = u >= θ (u > θ when strict); o = amp & m (every lane written, so last step's spikes
  * need no clearing); v = subtract ? u − (θ & m) : u & ~m (u − 0 = u where nothing fired). Events:
  * each lane's index is written at ev[n] and n advances by its mask bit (at most ev[idx + 3] is
  * written, inside the list since n <= idx).
@@ -364,7 +367,7 @@ function neuronFloatX4(): Fn {
       (k) => k.get('u').get('t').f32x4Ge().set('m'),
     );
     q.get('t').get('m').v128And().set('fired');
-    q.get('po').get('fired').storeV128();
+    q.get('po').get('pam').loadV128().get('m').v128And().storeV128();
     q.get('m').i32x4Bitmask().set('bits');
     for (let lane = 0; lane < 4; lane++) {
       q.get('ev').get('n').i32(2).shl().add().get('idx').i32(lane).add().storeI32();

@@ -1,8 +1,9 @@
 /**
  * snn-float -> NIR (the layout of NIR's reference writer, nir/serialization.py).
  *
- * A population `if` with threshold θ_c emits θ_c per spike; a NIR neuron emits 1. So each
- * population is written as a neuron followed by Scale(θ): IF(r = 1/dt, v_threshold = θ, v_reset = 0)
+ * A population `if` with threshold θ emits its amplitude A_c per spike (θ_c unless set apart); a
+ * NIR neuron emits 1. So each population is written as a neuron followed by Scale(A):
+ * IF(r = 1/dt, v_threshold = θ, v_reset = 0)
  * when it does not leak (v += dt·r·I = I, snnc's step), LIF(τ = dt/(1−λ), r = τ/dt, v_leak = 0)
  * when it leaks by λ per step (v = λv + I; λ, and so τ, per neuron when the leak is), CubaLIF when a
  * synaptic current feeds it. A projection is Conv2d, Linear (no bias) or Affine;
@@ -22,6 +23,7 @@
 import { SnncError } from '../../../ir/diagnostics.js';
 import { attrInts, attrNum, attrStr, attrVector } from '../../../ir/ops.js';
 import { isConstRef, type Graph, type Node } from '../../../ir/types.js';
+import { spikeAmplitude } from '../../../ir/neuron-params.js';
 import type { H5WriteNode } from './hdf5.js';
 
 /** The NIR release whose reference reader this layout follows (neuromorphs/NIR 7232ada). */
@@ -156,7 +158,7 @@ export function exportNir(g: Graph, o: NirExportOptions): Group {
         break; // an implicit sum, or the current state of the CubaLIF that reads it
       case 'if': {
         if (attrVector(n, 'vinit', g.consts, 0)!.some((v) => v !== 0)) refuse(n, 'an initial membrane (vinit, e.g. the θ/2 shift or SNN Calibration\'s potential correction)', 'convert with --init 0 and without --calibration advanced');
-        if (attrNum(n, 'shift', 0) !== 0) refuse(n, 'a constant per-step shift (θ/2T)', 'convert without --shift');
+        if (attrVector(n, 'shift', g.consts, 0)!.some((v) => v !== 0)) refuse(n, 'a constant per-step shift (θ/2T)', 'convert without --shift');
         if (n.attrs.stepbias !== undefined) refuse(n, 'a per-step bias table (SNN Calibration, FTBC)', 'convert without --calibration light and --ftbc');
         const shape = noBatch(n);
         const size = shape.reduce((a, b) => a * b, 1);
@@ -198,7 +200,7 @@ export function exportNir(g: Graph, o: NirExportOptions): Group {
         }
         recordSums(n.id, connect(n, n.id));
         const amp = freshName(`${n.id}.amplitude`);
-        add(amp, 'Scale', [['scale', floats(shape, theta)]]);
+        add(amp, 'Scale', [['scale', floats(shape, perNeuron(spikeAmplitude(n, g.consts), size, HW))]]);
         edges.push(n.id, amp);
         source.set(n.id, amp);
         break;

@@ -47,6 +47,8 @@ const COMPOSABLE: Record<string, (m: Method) => Method> = {
   'calib-light': (m) => ({ ...m, name: `${m.name}+calib-light`, calibration: 'light' }),
   'calib-advanced': (m) => ({ ...m, name: `${m.name}+calib-advanced`, calibration: 'advanced' }),
   ftbc: (m) => ({ ...m, name: `${m.name}+ftbc`, ftbc: FTBC_DEFAULTS }),
+  // FTBC iterated toward its fixed point: 3 passes over the batches, the later two with each layer's own table on
+  'ftbc-iter': (m) => ({ ...m, name: `${m.name}+ftbc-iter`, ftbc: { ...FTBC_DEFAULTS, iterations: 3 } }),
   tpp: (m) => ({ ...m, name: `${m.name}+tpp`, tpp: TPP_DEFAULTS }),
   'tpp-iid': (m) => ({ ...m, name: `${m.name}+tpp-iid`, tpp: { ...TPP_DEFAULTS, rule: 'iid' } }),
 };
@@ -60,7 +62,7 @@ export function presetsByName(list: string): Method[] {
     for (const s of steps) {
       const compose = COMPOSABLE[s];
       if (!compose) throw new SnncError('SNN0407', `unknown calibration step '+${s}' in '${text.trim()}'; known: ${Object.keys(COMPOSABLE).map((k) => `+${k}`).join(', ')}`);
-      if ((s === 'ftbc' && m.ftbc) || (s.startsWith('calib-') && m.calibration) || (s.startsWith('tpp') && m.tpp)) throw new SnncError('SNN0407', `'${text.trim()}' names ${s.startsWith('calib-') ? 'a calibration' : s.startsWith('tpp') ? 'TPP' : '+ftbc'} twice`);
+      if ((s.startsWith('ftbc') && m.ftbc) || (s.startsWith('calib-') && m.calibration) || (s.startsWith('tpp') && m.tpp)) throw new SnncError('SNN0407', `'${text.trim()}' names ${s.startsWith('calib-') ? 'a calibration' : s.startsWith('tpp') ? 'TPP' : '+ftbc'} twice`);
       m = compose(m);
     }
     return m;
@@ -76,7 +78,7 @@ export function describeMethod(m: Method): string {
   const t = m.threshold;
   const th = t.kind === 'max' ? 'max' : t.kind === 'percentile' ? `p${t.p}` : t.kind === 'channel-percentile' ? `channel p${t.p}` : t.kind === 'mmse' ? 'MMSE' : 'channel MMSE';
   const calibration = m.calibration ? `, SNN Calibration (${m.calibration === 'light' ? 'bias' : 'potential'})` : '';
-  const ftbc = m.ftbc ? `, FTBC (α=${m.ftbc.alpha}, ${m.ftbc.batches} batches of ${m.ftbc.batchSize})` : '';
+  const ftbc = m.ftbc ? `, FTBC (α=${m.ftbc.alpha}, ${m.ftbc.batches} batches of ${m.ftbc.batchSize}${(m.ftbc.iterations ?? 1) > 1 ? `, ${m.ftbc.iterations} passes, own table on after the first` : ''})` : '';
   const tpp = m.tpp ? `, TPP neurons (${m.tpp.rule === 'remaining' ? 'rule A: p = v/(θ·steps left)' : 'rule B: i.i.d. p = v/(θT)'}, start ${m.tpp.start === 'zero' ? 'v0 = 0, no shift' : 'as the base'}, seed ${m.tpp.seed})` : '';
   return `θ=${th}, reset=${m.reset}, v0=${m.vinit}θ${m.shift ? ', +θ/2T per step' : ''}, readout=${m.readout}, maxpool=${m.maxpool}${calibration}${ftbc}${tpp}`;
 }

@@ -75,7 +75,7 @@ export function snnSteps(method: Method, ann: Graph, baseStart: ReadonlyMap<stri
     steps.push({
       kind: 'calibration',
       name: ftbc.name,
-      work: (_, calib) => f.batches * Math.min(f.batchSize, calib.count) * layers(),
+      work: (_, calib) => f.batches * (f.iterations ?? 1) * Math.min(f.batchSize, calib.count) * layers(),
       run: (snn, calib, onProgress) => runPass(ftbc, snn, { ...f, ann, calib, ...(onProgress ? { onProgress } : {}) }),
     });
   }

@@ -85,6 +85,17 @@ describe('ftbc', () => {
     expect(g.meta.passes).toBe('ftbc');
   });
 
+  it('iterations: later passes re-simulate the layer with its own table on (worked out by hand)', () => {
+    // Pass 2 starts from b1 = [−0.12, −0.12, 0.28, −0.12], now subtracted from m (θ = A = 1):
+    //   t=1: m 0.5+0.3+0.12 = 0.92, e −0.3, m' 1.22 -> v 0.22;  t=2: m 0.64, e −0.3, m' 0.94 -> v 0.94
+    //   t=3: m 0.94+0.3−0.28 = 0.96, e −0.3, m' 1.26 -> v 0.26;  t=4: m 0.68, e −0.3
+    // b2 = b1 + 0.4·(−0.3) = [−0.24, −0.24, 0.16, −0.24]; stepbias = −b2.
+    const g = runPass(ftbc, parseGraph(snnText(4)), { ann: parseGraph(ANN), calib: oneSample(0.3), alpha: 0.4, batches: 1, batchSize: 1, iterations: 2 });
+    tableOf(g, 'r').forEach((v, t) => expect(v).toBeCloseTo([0.24, 0.24, -0.16, 0.24][t], 6));
+    expect(presetsByName('qcfs+ftbc-iter')[0].ftbc).toMatchObject({ iterations: 3, batches: 3 });
+    expect(() => presetsByName('qcfs+ftbc+ftbc-iter')).toThrow(/twice/);
+  });
+
   it('is causal: the first 4 rows of the T = 8 tables are the T = 4 tables', async () => {
     const ann = prepareAnn(importOnnxFile(modelPath('fmnist-cnn-bn')));
     const calib = loadImages(CALIB_IMAGES, { shape: ann.nodes[0].type.shape }, 1 / 255, 64);

@@ -72,6 +72,7 @@ export function methodOptions(a: Argv): Argv {
     .option('ftbc-alpha', { type: 'number', default: FTBC_DEFAULTS.alpha, describe: 'FTBC step size per batch' })
     .option('ftbc-batches', { type: 'number', default: FTBC_DEFAULTS.batches, describe: 'FTBC calibration batches' })
     .option('ftbc-batch-size', { type: 'number', default: FTBC_DEFAULTS.batchSize, describe: 'FTBC samples per batch (cycling through --calib)' })
+    .option('ftbc-iterations', { type: 'number', default: 1, describe: 'FTBC passes over the batches; passes after the first keep each layer\'s own table on (toward the fixed point)' })
     .option('tpp', { choices: ['none', 'remaining', 'iid'] as const, default: 'none', describe: 'two-phase probabilistic neurons on the layer-major schedule (Bojković et al. 2025): p = v/(θ·steps left) (remaining, rule A) or v/(θT) i.i.d. (rule B)' })
     .option('tpp-start', { choices: ['zero', 'keep'] as const, default: TPP_DEFAULTS.start, describe: "TPP: drop the base method's rounding offsets (v0 = θ/2, θ/2T; zero) or keep them; also applies to +tpp in --methods" })
     .option('tpp-seed', { type: 'number', default: TPP_DEFAULTS.seed, describe: "TPP: seed of the counter-based generator (uint32); also applies to +tpp in --methods" });
@@ -91,11 +92,12 @@ export function methodFrom(args: Record<string, unknown>): Method {
   const kind = args.threshold as ThresholdRule['kind'];
   const threshold: ThresholdRule = kind === 'max' || kind === 'mmse' || kind === 'channel-mmse' ? { kind } : { kind, p };
   const reset = args.reset as Method['reset'];
-  const ftbc = args.ftbc ? { alpha: Number(args['ftbc-alpha'] ?? FTBC_DEFAULTS.alpha), batches: Number(args['ftbc-batches'] ?? FTBC_DEFAULTS.batches), batchSize: Number(args['ftbc-batch-size'] ?? FTBC_DEFAULTS.batchSize) } : undefined;
+  const iterations = Number(args['ftbc-iterations'] ?? 1);
+  const ftbc = args.ftbc ? { alpha: Number(args['ftbc-alpha'] ?? FTBC_DEFAULTS.alpha), batches: Number(args['ftbc-batches'] ?? FTBC_DEFAULTS.batches), batchSize: Number(args['ftbc-batch-size'] ?? FTBC_DEFAULTS.batchSize), ...(iterations !== 1 ? { iterations } : {}) } : undefined;
   const calibration = args.calibration === 'light' || args.calibration === 'advanced' ? args.calibration : undefined;
   const thresholdName = { max: 'max', percentile: `p${p}`, 'channel-percentile': `chp${p}`, mmse: 'mmse', 'channel-mmse': 'chmmse' }[kind];
   const tpp = args.tpp === 'remaining' || args.tpp === 'iid' ? tppFrom(args, args.tpp) : undefined;
-  const name = `${thresholdName}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}${calibration ? `+calib-${calibration}` : ''}${ftbc ? '+ftbc' : ''}${tpp ? (tpp.rule === 'iid' ? '+tpp-iid' : '+tpp') : ''}`;
+  const name = `${thresholdName}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}${calibration ? `+calib-${calibration}` : ''}${ftbc ? (ftbc.iterations ? '+ftbc-iter' : '+ftbc') : ''}${tpp ? (tpp.rule === 'iid' ? '+tpp-iid' : '+tpp') : ''}`;
   return { name, threshold, reset, vinit, shift: Boolean(args.shift), readout: args.readout as Method['readout'], maxpool: args.maxpool as Method['maxpool'], ...(calibration ? { calibration } : {}), ...(ftbc ? { ftbc } : {}), ...(tpp ? { tpp } : {}) };
 }
 

@@ -36,6 +36,12 @@ export interface FtbcSettings {
   /** Calibration batches (the paper's QCFS variant: 3). */
   readonly batches: number;
   readonly batchSize: number;
+  /**
+   * Passes over the batches (default 1: the paper's QCFS variant). Passes after the first apply
+   * the layer's own table while it is re-simulated, so the table moves toward the fixed point
+   * where the mean error per step and channel is zero (the iterated update of variant (b)).
+   */
+  readonly iterations?: number;
 }
 
 export const FTBC_DEFAULTS: FtbcSettings = { alpha: 0.4, batches: 3, batchSize: 200 };
@@ -61,8 +67,11 @@ export const ftbc: Pass<FtbcOptions> = {
     const layers = hiddenPopulations(g, o.ann);
     const tables = new Map<string, Float64Array>(); // b[t][c], absolute units
     const bases = new Map(layers.map((n) => [n.id, stepBiasOf(g, n)])); // tables of earlier passes (θ units)
+    const iterations = o.iterations ?? 1;
+    if (!(Number.isInteger(iterations) && iterations >= 1)) throw new SnncError('SNN0504', `ftbc: iterations (${iterations}) must be a positive integer`);
     let graph = g;
-    for (let k = 0; k < o.batches; k++) {
+    for (let k = 0; k < o.batches * iterations; k++) {
+      const own = k >= o.batches; // later passes: the layer's own table stays on while it is re-simulated
       const batch = calibrationBatch(o.calib, k, o.batchSize);
       const targets = annActivations(o.ann, batch, layers.map((n) => n.id));
       for (const layer of layers) {
@@ -75,6 +84,7 @@ export const ftbc: Pass<FtbcOptions> = {
         const a = targets.get(layer.id)!;
         const E = new Float64Array(T * C);
         const v = new Float64Array(size);
+        const b = tables.get(layer.id) ?? new Float64Array(T * C);
         observeBatch(
           graph,
           batch,
@@ -86,7 +96,8 @@ export const ftbc: Pass<FtbcOptions> = {
               const th = theta[i];
               const A = amplitude[c];
               // the layer's earlier tables (e.g. bias calibration) stay on; its FTBC table is being made
-              const m = paramAt(leak, i, c, size) * v[i] + x[i] + (paramAt(shift, i, c, size) + base.at(t - 1, i, c)) * th;
+              let m = paramAt(leak, i, c, size) * v[i] + x[i] + (paramAt(shift, i, c, size) + base.at(t - 1, i, c)) * th;
+              if (own) m -= b[row + c] * (th / A);
               const e = (m >= th ? A : 0) - Math.min(a[s * size + i], A);
               const m2 = m - e * (th / A); // th / A is exactly 1 when the spike carries θ
               v[i] = m2 >= th ? (subtract ? m2 - th : 0) : m2;
@@ -98,7 +109,6 @@ export const ftbc: Pass<FtbcOptions> = {
             for (let i = 0; i < size; i++) v[i] = paramAt(vinit, i, Math.floor(i / HW), size) * theta[i];
           },
         );
-        const b = tables.get(layer.id) ?? new Float64Array(T * C);
         for (let r = 0; r < T * C; r++) b[r] += (o.alpha * E[r]) / (batch.count * HW);
         tables.set(layer.id, b);
         const W = base.width;

@@ -15,6 +15,8 @@ export interface Method extends Omit<ConvertOptions, 'steps' | 'thresholds'> {
   readonly threshold: ThresholdRule;
   /** SNN Calibration after conversion: bias (light) or initial-membrane (advanced) correction (reads the calibration data). */
   readonly calibration?: CalibrationLevel;
+  /** SNN Calibration runs after TPP, measuring the two-phase probabilistic network (named after +tpp: `X+tpp+calib-advanced`). */
+  readonly calibrationOnTpp?: boolean;
   /** Forward temporal bias correction after conversion and calibration (reads the calibration data). */
   readonly ftbc?: FtbcSettings;
   /** Two-phase probabilistic neurons on the layer-major schedule, last. */
@@ -42,7 +44,11 @@ export const PRESETS: Record<string, Method> = {
 
 export const DEFAULT_METHOD = PRESETS['chp99.9-subtract-half'];
 
-/** Calibration steps that compose with any preset: `preset+calib-light+ftbc`. They run in this order whatever the name's order. */
+/**
+ * Calibration steps that compose with any preset: `preset+calib-light+ftbc`. They run in the order
+ * SNN Calibration, FTBC, TPP whatever the name's order, except that a `+calib-*` named after
+ * `+tpp` calibrates the TPP network (it runs after TPP and measures its rates).
+ */
 const COMPOSABLE: Record<string, (m: Method) => Method> = {
   'calib-light': (m) => ({ ...m, name: `${m.name}+calib-light`, calibration: 'light' }),
   'calib-advanced': (m) => ({ ...m, name: `${m.name}+calib-advanced`, calibration: 'advanced' }),
@@ -61,6 +67,10 @@ export function presetsByName(list: string): Method[] {
     if (!m) throw new SnncError('SNN0407', `unknown method '${base}'; presets: ${Object.keys(PRESETS).join(', ')} (composable with ${Object.keys(COMPOSABLE).map((k) => `+${k}`).join(', ')})`);
     for (const s of steps) {
       const compose = COMPOSABLE[s];
+      if (s.startsWith('calib-') && m.tpp && compose && !m.calibration) {
+        m = { ...compose(m), calibrationOnTpp: true };
+        continue;
+      }
       if (!compose) throw new SnncError('SNN0407', `unknown calibration step '+${s}' in '${text.trim()}'; known: ${Object.keys(COMPOSABLE).map((k) => `+${k}`).join(', ')}`);
       if ((s.startsWith('ftbc') && m.ftbc) || (s.startsWith('calib-') && m.calibration) || (s.startsWith('tpp') && m.tpp)) throw new SnncError('SNN0407', `'${text.trim()}' names ${s.startsWith('calib-') ? 'a calibration' : s.startsWith('tpp') ? 'TPP' : '+ftbc'} twice`);
       m = compose(m);
@@ -77,7 +87,7 @@ export function dependsOnT(m: Method): boolean {
 export function describeMethod(m: Method): string {
   const t = m.threshold;
   const th = t.kind === 'max' ? 'max' : t.kind === 'percentile' ? `p${t.p}` : t.kind === 'channel-percentile' ? `channel p${t.p}` : t.kind === 'mmse' ? 'MMSE' : 'channel MMSE';
-  const calibration = m.calibration ? `, SNN Calibration (${m.calibration === 'light' ? 'bias' : 'potential'})` : '';
+  const calibration = m.calibration ? `, SNN Calibration (${m.calibration === 'light' ? 'bias' : 'potential'}${m.calibrationOnTpp ? ', measured on the TPP network' : ''})` : '';
   const ftbc = m.ftbc ? `, FTBC (α=${m.ftbc.alpha}, ${m.ftbc.batches} batches of ${m.ftbc.batchSize}${(m.ftbc.iterations ?? 1) > 1 ? `, ${m.ftbc.iterations} passes, own table on after the first` : ''})` : '';
   const tpp = m.tpp ? `, TPP neurons (${m.tpp.rule === 'remaining' ? 'rule A: p = v/(θ·steps left)' : 'rule B: i.i.d. p = v/(θT)'}, start ${m.tpp.start === 'zero' ? 'v0 = 0, no shift' : 'as the base'}, seed ${m.tpp.seed})` : '';
   return `θ=${th}, reset=${m.reset}, v0=${m.vinit}θ${m.shift ? ', +θ/2T per step' : ''}, readout=${m.readout}, maxpool=${m.maxpool}${calibration}${ftbc}${tpp}`;

@@ -57,19 +57,25 @@ export type SnnStep =
   | { readonly kind: 'transform'; readonly name: string; run(snn: Graph): Graph }
   | { readonly kind: 'calibration'; readonly name: string; work(ann: Graph, calib: Images | SampleSource): number; run(snn: Graph, calib: Images | SampleSource, onProgress?: (samples: number) => void): Graph };
 
-/** The method's steps after convert: SNN Calibration, FTBC, TPP (whichever it names). `baseStart`: each population's v(0) as converted. */
+/** The method's steps after convert: SNN Calibration, FTBC, TPP (whichever it names; SNN Calibration last when it measures the TPP network). `baseStart`: each population's v(0) as converted. */
 export function snnSteps(method: Method, ann: Graph, baseStart: ReadonlyMap<string, number>): SnnStep[] {
   const layers = (): number => ann.nodes.filter(isNeuronSource).length;
   const steps: SnnStep[] = [];
   const level = method.calibration;
-  if (level) {
+  const calibration = (): void => {
+    if (!level) return;
     steps.push({
       kind: 'calibration',
       name: snnCalibration.name,
       work: (_, calib) => Math.min(SNN_CALIBRATION_BATCH, calib.count) * layers(),
       run: (snn, calib, onProgress) => runPass(snnCalibration, snn, { level, ann, calib, batchSize: SNN_CALIBRATION_BATCH, ...(onProgress ? { onProgress } : {}) }),
     });
-  }
+  };
+  const t = method.tpp;
+  const tppStep = (): void => {
+    if (t) steps.push({ kind: 'transform', name: tpp.name, run: (snn) => runPass(tpp, snn, { ...t, baseStart }) });
+  };
+  if (!method.calibrationOnTpp) calibration();
   const f = method.ftbc;
   if (f) {
     steps.push({
@@ -79,8 +85,9 @@ export function snnSteps(method: Method, ann: Graph, baseStart: ReadonlyMap<stri
       run: (snn, calib, onProgress) => runPass(ftbc, snn, { ...f, ann, calib, ...(onProgress ? { onProgress } : {}) }),
     });
   }
-  const t = method.tpp;
-  if (t) steps.push({ kind: 'transform', name: tpp.name, run: (snn) => runPass(tpp, snn, { ...t, baseStart }) });
+  tppStep();
+  // SNN Calibration of the TPP network: its rates over the layer-major schedule
+  if (method.calibrationOnTpp) calibration();
   return steps;
 }
 

@@ -60,6 +60,7 @@ export function integerFormats(args: Record<string, unknown>): { weightBits?: nu
 
 export function methodOptions(a: Argv): Argv {
   return a
+    .option('method', { type: 'string', describe: 'one named method or composition (qcfs+ftbc, chmmse-subtract-shift+tpp+calib-advanced; see snnc eval --methods) instead of the options below' })
     .option('threshold', { choices: ['max', 'percentile', 'channel-percentile', 'mmse', 'channel-mmse'] as const, default: 'channel-percentile', describe: 'threshold balancing rule (per layer or per channel; mmse: SNN Calibration\'s search for T steps)' })
     .option('percentile', { type: 'number', default: 99.9, describe: 'p for the percentile rules (of nonzero activations)' })
     .option('reset', { choices: ['subtract', 'zero'] as const, default: DEFAULT_CONVERT.reset, describe: 'reset by subtraction (soft) or to zero' })
@@ -84,6 +85,11 @@ function tppFrom(args: Record<string, unknown>, rule: TppRule): TppSettings {
 }
 
 export function methodFrom(args: Record<string, unknown>): Method {
+  if (args.method !== undefined) {
+    const named = methodsFrom({ ...args, methods: args.method });
+    if (named.length !== 1) throw new SnncError('SNN0407', `--method takes one method, found ${named.length} ('${String(args.method)}'); eval --methods compares several`);
+    return named[0];
+  }
   const init = String(args.init);
   const vinit = init === 'half' ? 0.5 : Number(init);
   if (!Number.isFinite(vinit)) throw new SnncError('SNN0407', `--init '${init}' is not 0, half or a number`);

@@ -25,6 +25,7 @@
 import { SnncError } from '../../ir/diagnostics.js';
 import { attrStr, attrVector } from '../../ir/ops.js';
 import { paramAt } from '../../ir/neuron-params.js';
+import { isLayerMajor } from '../../ir/tpp.js';
 import type { Graph } from '../../ir/types.js';
 import type { Images, SampleSource } from '../data/dataset.js';
 import { annActivations, calibrationBatch, hiddenPopulations, observeBatch, stepBiasOf, populationGeometry, withStepBias } from './layer-runs.js';
@@ -64,6 +65,7 @@ export const ftbc: Pass<FtbcOptions> = {
     if (!(Number.isInteger(o.batches) && o.batches >= 1 && Number.isInteger(o.batchSize) && o.batchSize >= 1)) throw new SnncError('SNN0504', `ftbc: batches (${o.batches}) and batch size (${o.batchSize}) must be positive integers`);
     if (o.calib.count === 0) throw new SnncError('SNN0504', 'ftbc needs calibration samples');
     const T = g.steps!;
+    if (isLayerMajor(g)) throw new SnncError('SNN0504', 'ftbc corrects integrate-and-fire dynamics step by step; run it before tpp (a TPP network fires at random steps)');
     const layers = hiddenPopulations(g, o.ann);
     const tables = new Map<string, Float64Array>(); // b[t][c], absolute units
     const bases = new Map(layers.map((n) => [n.id, stepBiasOf(g, n)])); // tables of earlier passes (θ units)

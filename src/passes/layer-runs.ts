@@ -4,6 +4,7 @@
  * batch that observe one value at every step.
  */
 import { populationShape, spikeAmplitude, thresholdPerNeuron } from '../../ir/neuron-params.js';
+import { runSteps } from '../../ir/tpp.js';
 import { isConstRef, type Graph, type Node } from '../../ir/types.js';
 import type { Images, SampleSource } from '../data/dataset.js';
 import { runAnn } from '../exec/ann.js';
@@ -48,18 +49,20 @@ export function populationGeometry(g: Graph, n: Node): { C: number; size: number
 }
 
 /**
- * Runs the float SNN `g` on every sample of the batch for its T steps; after step t of sample s,
- * `onStep(s, t, x)` sees the value `id` (NCHW). `onSample(s)` runs before the sample's first step.
+ * Runs the float SNN `g` on every sample of the batch for one inference (T steps, or the
+ * layer-major schedule's runSteps); after global step t of sample s, `onStep(s, t, x)` sees the
+ * value `id` (NCHW). `onSample(s)` runs before the sample's first step.
  */
 export function observeBatch(g: Graph, batch: SamplesChunk, id: string, onStep: (s: number, t: number, x: Float64Array) => void, onSample?: (s: number) => void): void {
   const sim = floatSimulator(g);
   const statics = runAnn(sim.staticGraph, [{ shape: [batch.count, ...batch.sampleShape], data: batch.data }]);
   const x = new Float64Array(sim.engine.plan.bufs.get(id)!.size);
+  const steps = runSteps(g);
   for (let s = 0; s < batch.count; s++) {
     sim.engine.begin();
     sim.boundary.forEach((bid, q) => sim.engine.setStatic(bid, statics[q].data, (s * statics[q].data.length) / batch.count));
     onSample?.(s);
-    for (let t = 1; t <= g.steps!; t++) {
+    for (let t = 1; t <= steps; t++) {
       sim.engine.step(t);
       sim.engine.read(id, x);
       onStep(s, t, x);

@@ -21,6 +21,7 @@
 import { SnncError } from '../../ir/diagnostics.js';
 import { attrVector } from '../../ir/ops.js';
 import { paramAt } from '../../ir/neuron-params.js';
+import { runSteps } from '../../ir/tpp.js';
 import type { Graph } from '../../ir/types.js';
 import type { Images, SampleSource } from '../data/dataset.js';
 import { annActivations, calibrationBatch, hiddenPopulations, observeBatch, stepBiasOf, populationGeometry, withStepBias } from './layer-runs.js';
@@ -47,6 +48,7 @@ export const snnCalibration: Pass<SnnCalibrationOptions> = {
   run(g, o) {
     if (o.calib.count === 0) throw new SnncError('SNN0504', 'snn-calibration needs calibration samples');
     const T = g.steps!;
+    const last = runSteps(g); // a TPP network's spikes of T steps spread over its schedule
     const layers = hiddenPopulations(g, o.ann);
     const batch = calibrationBatch(o.calib, 0, o.batchSize);
     const targets = annActivations(o.ann, batch, layers.map((n) => n.id));
@@ -57,7 +59,7 @@ export const snnCalibration: Pass<SnnCalibrationOptions> = {
       const rate = new Float64Array(size); // Σ over samples and steps of the output, per neuron
       observeBatch(graph, batch, layer.id, (_s, t, out) => {
         for (let i = 0; i < size; i++) rate[i] += out[i];
-        if (t === T) o.onProgress?.(1);
+        if (t === last) o.onProgress?.(1);
       });
       const meanA = new Float64Array(size);
       for (let s = 0; s < batch.count; s++) for (let i = 0; i < size; i++) meanA[i] += a[s * size + i] / batch.count;

@@ -63,6 +63,21 @@ describe('snnc compile / verify', () => {
     expect(m.code).toBe(8);
   });
 
+  it('--method takes one named composition (qcfs+ftbc), its name and steps in the report; two are refused', () => {
+    const dir = join(tmp, 'qcfs-ftbc');
+    const r = snnc(['compile', modelPath('fmnist-qcfs'), '--calib', CALIB_IMAGES, '--calib-limit', '64', '--input-scale', '1/255', '-T', '4', '--method', 'qcfs+ftbc', '-o', dir]);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
+    expect(report.method.name).toBe('qcfs+ftbc');
+    expect(report.method.description).toMatch(/FTBC \(α=0.4, 3 batches of 200\)/);
+    expect(readFileSync(join(dir, 'model.float.snnir'), 'utf8')).toMatch(/meta "passes" = ".*,convert,ftbc"/);
+    const two = snnc(['compile', modelPath('fmnist-qcfs'), '--calib', CALIB_IMAGES, '--input-scale', '1/255', '-T', '4', '--method', 'qcfs,qcfs+ftbc', '-o', join(tmp, 'two')]);
+    expect(two.code).not.toBe(0);
+    expect(two.stderr).toMatch(/SNN0407: --method takes one method, found 2/);
+    expect(existsSync(join(tmp, 'two'))).toBe(false);
+  });
+
   it('float data outside the integer input range is an error, not clipped', () => {
     const big = join(tmp, 'big.npy');
     const header = `{'descr': '<f4', 'fortran_order': False, 'shape': (1, 1, 28, 28), }`.padEnd(117) + '\n';

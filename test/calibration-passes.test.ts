@@ -19,29 +19,9 @@ import { snnCalibration } from '../src/passes/snn-calibration.js';
 import { runPass } from '../src/passes/pass.js';
 import { calibrate, prepareAnn, toSnn } from '../src/pipeline.js';
 import { snnc } from './helpers/cli.js';
+import { ONE_NEURON_ANN, oneNeuronSnn } from './helpers/one-neuron.js';
 import { CALIB_IMAGES, modelPath, TEST_IMAGES } from './helpers/paths.js';
 
-const ANN = `snnir 1
-graph @one stage=ann {
-  %x = input() : f32[N,1]
-  %d = dense(%x, @w) : f32[N,1]
-  %r = relu(%d) : f32[N,1]
-  %o = dense(%r, @w) : f32[N,1]
-  output %o
-}
-const @w : f32[1,1] = [1]
-`;
-const snnText = (T: number): string => `snnir 1
-graph @one stage=snn-float steps=${T} {
-  %x = input() : f32[N,1]
-  %d = dense(%x, @w) : f32[N,1]
-  %r = if(%d) {reset="subtract", threshold=1, vinit=0.5} : f32[N,1]
-  %o = dense(%r, @w) : f32[N,1]
-  %ro = readout(%o) : f32[N,1]
-  output %ro
-}
-const @w : f32[1,1] = [1]
-`;
 const oneSample = (x: number): Images => ({ count: 1, sampleShape: [1], data: Float32Array.of(x) });
 const tableOf = (g: Graph, id: string): number[] => Array.from(g.consts.get((g.nodes.find((n) => n.id === id)!.attrs.stepbias as { const: string }).const)!.data);
 const vinitOf = (g: Graph, id: string): number[] => Array.from(g.consts.get((g.nodes.find((n) => n.id === id)!.attrs.vinit as { const: string }).const)!.data);
@@ -50,16 +30,16 @@ describe('snn-calibration', () => {
   // The same neuron uncorrected: v = 0.8, 1.1 -> spike -> 0.1, 0.4, 0.7: one spike in 4 steps,
   // rate r = 0.25 against the ANN's a = 0.3.
   it('light: the bias of every step rises by a − r = 0.05 (θ units, θ = 1)', () => {
-    const g = runPass(snnCalibration, parseGraph(snnText(4)), { level: 'light', ann: parseGraph(ANN), calib: oneSample(0.3), batchSize: 1 });
+    const g = runPass(snnCalibration, parseGraph(oneNeuronSnn(4)), { level: 'light', ann: parseGraph(ONE_NEURON_ANN), calib: oneSample(0.3), batchSize: 1 });
     tableOf(g, 'r').forEach((v) => expect(v).toBeCloseTo(0.05, 6));
   });
   it('advanced: the initial membrane gains T·(a − r) = 0.2 on top of its θ/2', () => {
-    const g = runPass(snnCalibration, parseGraph(snnText(4)), { level: 'advanced', ann: parseGraph(ANN), calib: oneSample(0.3), batchSize: 1 });
+    const g = runPass(snnCalibration, parseGraph(oneNeuronSnn(4)), { level: 'advanced', ann: parseGraph(ONE_NEURON_ANN), calib: oneSample(0.3), batchSize: 1 });
     expect(vinitOf(g, 'r')[0]).toBeCloseTo(0.7, 6);
   });
   it('composes with FTBC: the FTBC table is added on top of the bias correction', () => {
-    const bc = runPass(snnCalibration, parseGraph(snnText(4)), { level: 'light', ann: parseGraph(ANN), calib: oneSample(0.3), batchSize: 1 });
-    const both = runPass(ftbc, bc, { ann: parseGraph(ANN), calib: oneSample(0.3), alpha: 0.4, batches: 1, batchSize: 1 });
+    const bc = runPass(snnCalibration, parseGraph(oneNeuronSnn(4)), { level: 'light', ann: parseGraph(ONE_NEURON_ANN), calib: oneSample(0.3), batchSize: 1 });
+    const both = runPass(ftbc, bc, { ann: parseGraph(ONE_NEURON_ANN), calib: oneSample(0.3), alpha: 0.4, batches: 1, batchSize: 1 });
     expect(both.meta.passes).toBe('snn-calibration,ftbc');
     // With the +0.05 bias (m = v + 0.35): t=1 m 0.85, e −0.3, m' 1.15 -> v 0.15; t=2 m 0.5, e −0.3,
     // m' 0.8; t=3 m 1.15, e 0.7, m' 0.45; t=4 m 0.8, e −0.3: the same errors as without it, so
@@ -77,10 +57,10 @@ describe('ftbc', () => {
     //   t=1: m 0.8, e −0.3, m' 1.1 -> v 0.1;   t=2: m 0.4, e −0.3, m' 0.7 -> v 0.7
     //   t=3: m 1.0, e  0.7, m' 0.3 -> v 0.3;   t=4: m 0.6, e −0.3, m' 0.9 -> v 0.9
     // One batch, α = 0.4: b = 0.4·e = [−0.12, −0.12, 0.28, −0.12]; stepbias = −b / θ.
-    const g = runPass(ftbc, parseGraph(snnText(4)), { ann: parseGraph(ANN), calib: oneSample(0.3), alpha: 0.4, batches: 1, batchSize: 1 });
+    const g = runPass(ftbc, parseGraph(oneNeuronSnn(4)), { ann: parseGraph(ONE_NEURON_ANN), calib: oneSample(0.3), alpha: 0.4, batches: 1, batchSize: 1 });
     tableOf(g, 'r').forEach((v, t) => expect(v).toBeCloseTo([0.12, 0.12, -0.28, 0.12][t], 6));
     // two batches on the same sample: the layer's own bias is not applied while calibrating, so it doubles
-    const g2 = runPass(ftbc, parseGraph(snnText(4)), { ann: parseGraph(ANN), calib: oneSample(0.3), alpha: 0.4, batches: 2, batchSize: 1 });
+    const g2 = runPass(ftbc, parseGraph(oneNeuronSnn(4)), { ann: parseGraph(ONE_NEURON_ANN), calib: oneSample(0.3), alpha: 0.4, batches: 2, batchSize: 1 });
     tableOf(g2, 'r').forEach((v, t) => expect(v).toBeCloseTo(2 * [0.12, 0.12, -0.28, 0.12][t], 6));
     expect(g.meta.passes).toBe('ftbc');
   });
@@ -90,7 +70,7 @@ describe('ftbc', () => {
     //   t=1: m 0.5+0.3+0.12 = 0.92, e −0.3, m' 1.22 -> v 0.22;  t=2: m 0.64, e −0.3, m' 0.94 -> v 0.94
     //   t=3: m 0.94+0.3−0.28 = 0.96, e −0.3, m' 1.26 -> v 0.26;  t=4: m 0.68, e −0.3
     // b2 = b1 + 0.4·(−0.3) = [−0.24, −0.24, 0.16, −0.24]; stepbias = −b2.
-    const g = runPass(ftbc, parseGraph(snnText(4)), { ann: parseGraph(ANN), calib: oneSample(0.3), alpha: 0.4, batches: 1, batchSize: 1, iterations: 2 });
+    const g = runPass(ftbc, parseGraph(oneNeuronSnn(4)), { ann: parseGraph(ONE_NEURON_ANN), calib: oneSample(0.3), alpha: 0.4, batches: 1, batchSize: 1, iterations: 2 });
     tableOf(g, 'r').forEach((v, t) => expect(v).toBeCloseTo([0.24, 0.24, -0.16, 0.24][t], 6));
     expect(presetsByName('qcfs+ftbc-iter')[0].ftbc).toMatchObject({ iterations: 3, batches: 3 });
     expect(() => presetsByName('qcfs+ftbc+ftbc-iter')).toThrow(/twice/);

@@ -19,28 +19,8 @@ import { snnSteps } from '../src/pipeline.js';
 import { tpp, TPP_DEFAULTS } from '../src/passes/tpp.js';
 import { snnCalibration } from '../src/passes/snn-calibration.js';
 import { floatSimulator, simulateFloatChunk } from '../src/exec/snn-float.js';
+import { ONE_NEURON_ANN, oneNeuronSnn } from './helpers/one-neuron.js';
 
-const ONE_ANN = `snnir 1
-graph @one stage=ann {
-  %x = input() : f32[N,1]
-  %d = dense(%x, @w) : f32[N,1]
-  %r = relu(%d) : f32[N,1]
-  %o = dense(%r, @w) : f32[N,1]
-  output %o
-}
-const @w : f32[1,1] = [1]
-`;
-const ONE_SNN = `snnir 1
-graph @one stage=snn-float steps=4 {
-  %x = input() : f32[N,1]
-  %d = dense(%x, @w) : f32[N,1]
-  %r = if(%d) {reset="subtract", threshold=1, vinit=0.5} : f32[N,1]
-  %o = dense(%r, @w) : f32[N,1]
-  %ro = readout(%o) : f32[N,1]
-  output %ro
-}
-const @w : f32[1,1] = [1]
-`;
 import { runPass } from '../src/passes/pass.js';
 import { insertDelays } from '../src/passes/insert-delays.js';
 import { verifyCore } from '../src/verify-core.js';
@@ -160,14 +140,14 @@ const @bias : i8[2] = [3,3]
 
   it('a +calib-* named after +tpp calibrates the TPP network: it runs last and corrects by the TPP rates', () => {
     const [before, after] = presetsByName('chmmse-subtract-shift+calib-advanced+tpp,chmmse-subtract-shift+tpp+calib-advanced');
-    const ann = parseGraph(ONE_ANN);
+    const ann = parseGraph(ONE_NEURON_ANN);
     expect(snnSteps(before, ann, new Map()).map((s) => s.name)).toEqual(['snn-calibration', 'tpp']);
     expect(snnSteps(after, ann, new Map()).map((s) => s.name)).toEqual(['tpp', 'snn-calibration']);
     expect(() => presetsByName('qcfs+tpp+calib-light+calib-advanced')).toThrow(/twice/);
     // One neuron (θ = 1, T = 4) with a constant current 0.3 = its ANN activation. As TPP (v(0) = 0)
     // it accumulates 1.2 and fires m spikes (1 or 2, by its draws); potential calibration adds
     // T·(a − m/T) = 1.2 − m to v(0), in θ units, whatever an IF neuron would have done.
-    const tppNet = runPass(tpp, parseGraph(ONE_SNN), TPP_DEFAULTS);
+    const tppNet = runPass(tpp, parseGraph(oneNeuronSnn(4)), TPP_DEFAULTS);
     const sim = floatSimulator(tppNet);
     const m = simulateFloatChunk(sim, { count: 1, sampleShape: [1], data: Float32Array.of(0.3) }, [4]).spikes[0][0];
     expect([1, 2]).toContain(m);

@@ -66,6 +66,8 @@ export function tppFires(v: number, theta: number, R: number, U: number): boolea
  * The firing phase of neurons [from, to) of a TPP population at firing step k (1..T), neurons
  * stored channel-last (i = p·C + c, NCHW key c·HW + p): each that fires loses θ (rule A) and is
  * passed to `spike`. Shared by every executor; v's element type does the stage's rounding.
+ * A draw consumes nothing (it is a hash of its key), so a neuron whose outcome does not depend
+ * on it is decided without it: v <= 0 never fires (p = 0), v >= θR always does (p = 1).
  */
 export function fireTpp(p: Pick<TppParams, 'rule' | 'seed' | 'key'>, T: number, k: number, v: Float32Array | Float64Array, from: number, to: number, C: number, thetaAt: (i: number, c: number) => number, spike: (i: number, theta: number) => void): void {
   const stream = stepStream(p.seed, p.key, k);
@@ -73,9 +75,11 @@ export function fireTpp(p: Pick<TppParams, 'rule' | 'seed' | 'key'>, T: number, 
   const R = remaining ? T - k + 1 : T;
   const HW = v.length / C;
   for (let i = from; i < to; i++) {
+    const vi = v[i];
+    if (vi <= 0) continue;
     const c = i % C;
     const theta = thetaAt(i, c);
-    if (tppFires(v[i], theta, R, drawOf(stream, c * HW + (i - c) / C))) {
+    if (vi >= theta * R || tppFires(vi, theta, R, drawOf(stream, c * HW + (i - c) / C))) {
       if (remaining) v[i] -= theta;
       spike(i, theta);
     }

@@ -2,7 +2,7 @@
 # Regenerate docs/accuracy.md: accuracy against time steps for every conversion method on every
 # bundled model (10,000 Fashion-MNIST test images), written by `snnc eval --markdown`, plus the
 # integer (C target, 8-bit per-channel weights) network and the max-pool treatments.
-# Needs `npm run build` first. About two and a half hours on two cores (the TPP loop alone about 80 minutes).
+# Needs `npm run build` first. About three and a half hours on two cores (the TPP loops alone about two hours).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 snnc="node dist/src/cli/main.js"
@@ -34,6 +34,11 @@ for m in mlp cnn-bn qcfs dwsep resnet cnn-fused vgg-maxpool; do
   $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 2,4,8 --methods chp99.9-subtract-half,chp99.9-subtract-half+tpp,chp99.9-subtract-half+tpp-iid,chmmse-subtract-shift+calib-advanced,chmmse-subtract-shift+calib-advanced+tpp --target c \
     --title "fmnist-$m, TPP neurons (float and integer)" --markdown "$out/tpp-$m.md" --json > "$out/tpp-$m.json"
 done
+# SNN Calibration of the TPP network (docs/methods.md), float and integer (C target), at T = 4 and 8
+for m in resnet dwsep cnn-bn qcfs mlp vgg-maxpool; do
+  $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 4,8 --methods chmmse-subtract-shift+tpp+calib-advanced --target c \
+    --title "fmnist-$m, SNN Calibration of the TPP network (float and integer)" --markdown "$out/calibrated-tpp-$m.md" --json > "$out/calibrated-tpp-$m.json"
+done
 {
   echo "# Accuracy against time steps"
   echo
@@ -41,6 +46,6 @@ done
   echo "thresholds from the 1,024 calibration images. Methods: see \`src/methods.ts\`; the baseline is max-zero"
   echo "(max-norm thresholds, reset to zero, v(0) = 0). Default: chp99.9-subtract-half."
   echo
-  for f in "$out"/fmnist-*.md "$out"/vgg-maxpool-*.md "$out"/low-latency-*.md "$out"/tpp-*.md; do cat "$f"; echo; done
+  for f in "$out"/fmnist-*.md "$out"/vgg-maxpool-*.md "$out"/low-latency-*.md "$out"/tpp-*.md "$out"/calibrated-tpp-*.md; do cat "$f"; echo; done
 } > docs/accuracy.md
 node docs/check-accuracy.mjs

@@ -144,8 +144,9 @@ function propagate(op: PlanOp, vals: Map<string, Sparse>, unsupported: (n: Node)
     case 'add': {
       const a = get(op.a);
       const b = get(op.b);
-      if (!a && !b) return undefined;
-      const out: Sparse = new Map(a ?? []);
+      // one side absent: the other is the sum (vectors are never changed once made, so it is shared)
+      if (!a || !b) return a ?? b;
+      const out: Sparse = new Map(a);
       for (const [i, v] of b ?? []) addTo(out, i, v);
       return out;
     }

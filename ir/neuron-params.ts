@@ -31,9 +31,14 @@ export function spikeAmplitude(n: Node, consts: ReadonlyMap<string, Const>): Flo
   return a.length === C ? a : new Float64Array(C).fill(a[0]);
 }
 
+/** A scalar, per-channel or per-neuron attribute of every neuron (NCHW within a sample); `fallback` when absent. */
+export function perNeuronValues(n: Node, name: string, consts: ReadonlyMap<string, Const>, fallback?: number): Float64Array {
+  const { size, HW } = populationShape(n);
+  const v = attrVector(n, name, consts, fallback)!;
+  return Float64Array.from({ length: size }, (_, i) => paramAt(v, i, Math.floor(i / HW), size));
+}
+
 /** θ of every neuron (NCHW within a sample). */
 export function thresholdPerNeuron(n: Node, consts: ReadonlyMap<string, Const>): Float64Array {
-  const { size, HW } = populationShape(n);
-  const th = attrVector(n, 'threshold', consts)!;
-  return Float64Array.from({ length: size }, (_, i) => paramAt(th, i, Math.floor(i / HW), size));
+  return perNeuronValues(n, 'threshold', consts);
 }

@@ -78,6 +78,10 @@ describe('snnc compile / verify', () => {
     expect(two.code).not.toBe(0);
     expect(two.stderr).toMatch(/SNN0407: --method takes one method, found 2/);
     expect(existsSync(join(tmp, 'two'))).toBe(false);
+    const clash = snnc(['compile', modelPath('fmnist-mlp'), '--calib', CALIB_IMAGES, '--input-scale', '1/255', '-T', '4', '--method', 'qcfs', '--ftbc', '--reset', 'zero', '-o', join(tmp, 'clash')]);
+    expect(clash.code).not.toBe(0);
+    expect(clash.stderr).toMatch(/SNN0407: --method qcfs names the whole method; drop --reset, --ftbc/);
+    expect(existsSync(join(tmp, 'clash'))).toBe(false);
   });
 
   it('float data outside the integer input range is an error, not clipped', () => {

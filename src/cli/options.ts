@@ -79,6 +79,22 @@ export function methodOptions(a: Argv): Argv {
     .option('tpp-seed', { type: 'number', default: TPP_DEFAULTS.seed, describe: "TPP: seed of the counter-based generator (uint32); also applies to +tpp in --methods" });
 }
 
+/** The method options that --method replaces, with the value that leaves a method as it is (their defaults). */
+const METHOD_FLAGS: readonly [string, unknown][] = [
+  ['threshold', 'channel-percentile'],
+  ['percentile', 99.9],
+  ['reset', DEFAULT_CONVERT.reset],
+  ['init', 'half'],
+  ['shift', false],
+  ['calibration', 'none'],
+  ['ftbc', false],
+  ['ftbc-alpha', FTBC_DEFAULTS.alpha],
+  ['ftbc-batches', FTBC_DEFAULTS.batches],
+  ['ftbc-batch-size', FTBC_DEFAULTS.batchSize],
+  ['ftbc-iterations', 1],
+  ['tpp', 'none'],
+];
+
 /** The TPP settings the options ask for, given a rule. */
 function tppFrom(args: Record<string, unknown>, rule: TppRule): TppSettings {
   return { rule, start: (args['tpp-start'] ?? TPP_DEFAULTS.start) as TppSettings['start'], seed: Number(args['tpp-seed'] ?? TPP_DEFAULTS.seed) };
@@ -86,6 +102,9 @@ function tppFrom(args: Record<string, unknown>, rule: TppRule): TppSettings {
 
 export function methodFrom(args: Record<string, unknown>): Method {
   if (args.method !== undefined) {
+    // the name says the whole method: an option that would change it is a contradiction, not a tweak
+    const clash = METHOD_FLAGS.filter(([flag, neutral]) => args[flag] !== undefined && args[flag] !== neutral).map(([flag]) => `--${flag}`);
+    if (clash.length) throw new SnncError('SNN0407', `--method ${String(args.method)} names the whole method; drop ${clash.join(', ')} (or drop --method and give the options)`);
     const named = methodsFrom({ ...args, methods: args.method });
     if (named.length !== 1) throw new SnncError('SNN0407', `--method takes one method, found ${named.length} ('${String(args.method)}'); eval --methods compares several`);
     return named[0];

@@ -5,8 +5,8 @@
  *   spikes_P(t)   = |{ i : s_i^P(t) = 1 }|                                     (population P)
  *   events_L(t)   = |{ j : x_j(t) ≠ 0 }|   for x the input of a projection L   (spikes or graded)
  *   SOPs_L(t)     = Σ_{j : x_j(t) ≠ 0} fanout_L(j)
- *   updates_P(t)  = |P|                    every neuron (and readout unit) is updated every step
- *                                          it is active: every step of a step-major graph; on the
+ *   updates_P(t)  = |P|                    at every step the unit is active: every step of a
+ *                                          step-major graph; on the
  *                                          layer-major (TPP) schedule a population until its
  *                                          firing window ends (t ≤ o + 2T), a readout in its window
  *   biasAdds_P(t) = |{ i : B_i(k) ≠ 0 }|   the folded additive term of local step k = t − o

@@ -95,7 +95,7 @@ export async function measureEnergy({ fixed, steps, image }: EnergyRun, samples:
       hops: ua.hops[k] / n,
       updates: ua.updates[k] / n,
     }));
-    core = (steps) => ({ ...tally.work(sim, steps), ...(steps === span(fixed.steps!) ? { units } : {}) });
+    core = (global) => ({ ...tally.work(sim, global), ...(global === span(fixed.steps!) ? { units } : {}) });
   }
   const points = Ts.map((T, k) => {
     const snn = core ? priceCoreRun(core(span(T)), spikesUpTo(activity, span(T)), profile) : priceActivity(activity, span(T), profile);

@@ -23,12 +23,12 @@
  * exceed what a neuron can emit per step; under QCFS it never does).
  */
 import { SnncError } from '../../ir/diagnostics.js';
-import { attrStr, attrVector } from '../../ir/ops.js';
-import { paramAt } from '../../ir/neuron-params.js';
+import { attrStr } from '../../ir/ops.js';
+import { perNeuronValues } from '../../ir/neuron-params.js';
 import { isLayerMajor } from '../../ir/tpp.js';
 import type { Graph } from '../../ir/types.js';
 import type { Images, SampleSource } from '../data/dataset.js';
-import { annActivations, calibrationBatch, hiddenPopulations, observeBatch, stepBiasOf, populationGeometry, withStepBias } from './layer-runs.js';
+import { annActivations, calibrationBatch, hiddenPopulations, observeBatch, stepBiasOf, stepBiasPlus, populationGeometry, withStepBias } from './layer-runs.js';
 import type { Pass } from './pass.js';
 
 export interface FtbcSettings {
@@ -78,9 +78,9 @@ export const ftbc: Pass<FtbcOptions> = {
       const targets = annActivations(o.ann, batch, layers.map((n) => n.id));
       for (const layer of layers) {
         const { C, size, HW, theta, amplitude } = populationGeometry(graph, layer);
-        const vinit = attrVector(layer, 'vinit', graph.consts, 0)!;
-        const leak = attrVector(layer, 'leak', graph.consts, 1)!;
-        const shift = attrVector(layer, 'shift', graph.consts, 0)!;
+        const vinit = perNeuronValues(layer, 'vinit', graph.consts, 0);
+        const leak = perNeuronValues(layer, 'leak', graph.consts, 1);
+        const shift = perNeuronValues(layer, 'shift', graph.consts, 0);
         const base = bases.get(layer.id)!;
         const subtract = attrStr(layer, 'reset') === 'subtract';
         const a = targets.get(layer.id)!;
@@ -98,7 +98,7 @@ export const ftbc: Pass<FtbcOptions> = {
               const th = theta[i];
               const A = amplitude[c];
               // the layer's earlier tables (e.g. bias calibration) stay on; its FTBC table is being made
-              let m = paramAt(leak, i, c, size) * v[i] + x[i] + (paramAt(shift, i, c, size) + base.at(t - 1, i, c)) * th;
+              let m = leak[i] * v[i] + x[i] + (shift[i] + base.at(t - 1, i, c)) * th;
               if (own) m -= b[row + c] * (th / A);
               const e = (m >= th ? A : 0) - Math.min(a[s * size + i], A);
               const m2 = m - e * (th / A); // th / A is exactly 1 when the spike carries θ
@@ -108,16 +108,12 @@ export const ftbc: Pass<FtbcOptions> = {
             if (t === T) o.onProgress?.(1);
           },
           () => {
-            for (let i = 0; i < size; i++) v[i] = paramAt(vinit, i, Math.floor(i / HW), size) * theta[i];
+            for (let i = 0; i < size; i++) v[i] = vinit[i] * theta[i];
           },
         );
         for (let r = 0; r < T * C; r++) b[r] += (o.alpha * E[r]) / (batch.count * HW);
         tables.set(layer.id, b);
-        const W = base.width;
-        graph = withStepBias(graph, layer, Float32Array.from(base.table, (v0, k) => {
-          const c = W === C ? k % W : Math.floor((k % W) / HW);
-          return v0 - b[Math.floor(k / W) * C + c] / amplitude[c];
-        }), 'ftbc');
+        graph = withStepBias(graph, layer, stepBiasPlus(layer, base, (r, c) => -b[r * C + c] / amplitude[c]), 'ftbc');
       }
     }
     return { ...graph, meta: { ...graph.meta, 'ftbc.alpha': String(o.alpha), 'ftbc.batches': `${o.batches}x${Math.min(o.batchSize, o.calib.count)}` } };

@@ -70,22 +70,29 @@ export function observeBatch(g: Graph, batch: SamplesChunk, id: string, onStep: 
   }
 }
 
-/** The population with its stepbias replaced by `table` (θ units; [T, C], or [T, ...neuron shape] when T·C values do not fill it). */
-export function withStepBias(g: Graph, n: Node, table: Float32Array, suffix: string): Graph {
-  const T = g.steps!;
-  const { C } = populationShape(n);
+/** A stepbias constant's shape and data (θ units): [T, C], or [T, ...neuron shape] per neuron. */
+export interface StepBiasTable {
+  readonly shape: number[];
+  readonly data: Float32Array;
+}
+
+/** The population with its stepbias replaced by `table`. */
+export function withStepBias(g: Graph, n: Node, table: StepBiasTable, suffix: string): Graph {
   const id = `${n.id}.${suffix}`;
   const consts = new Map(g.consts);
-  consts.set(id, { id, type: { dtype: 'f32', shape: table.length === T * C ? [T, C] : [T, ...n.type.shape.slice(1)] }, data: table });
+  consts.set(id, { id, type: { dtype: 'f32', shape: table.shape }, data: table.data });
   return { ...g, nodes: g.nodes.map((m) => (m.id === n.id ? { ...m, attrs: { ...m.attrs, stepbias: { const: id } } } : m)), consts };
 }
 
-/**
- * A population's stepbias (θ units) as T rows of `width` values, zeros when it has none: width C
- * (per channel) unless the table is per neuron or `perNeuron` asks for it (then NCHW per row).
- * `at(r, i, c)` reads row r for neuron i of channel c in either layout.
- */
-export function stepBiasOf(g: Graph, n: Node, perNeuron = false): { table: Float32Array; width: number; at: (r: number, i: number, c: number) => number } {
+/** A population's stepbias (θ units) as T rows of `width` values: C, or every neuron (NCHW). `at(r, i, c)` reads row r for neuron i of channel c. */
+export interface StepBias {
+  readonly table: Float32Array;
+  readonly width: number;
+  at(r: number, i: number, c: number): number;
+}
+
+/** A population's stepbias, zeros when it has none; per channel unless the table is per neuron or `perNeuron` asks for it. */
+export function stepBiasOf(g: Graph, n: Node, perNeuron = false): StepBias {
   const sb = n.attrs.stepbias;
   const T = g.steps!;
   const { C, size, HW } = populationShape(n);
@@ -94,4 +101,20 @@ export function stepBiasOf(g: Graph, n: Node, perNeuron = false): { table: Float
   const width = perNeuron ? size : oldWidth;
   const table = width === oldWidth ? Float32Array.from(old) : Float32Array.from({ length: T * width }, (_, k) => old[Math.floor(k / width) * oldWidth + Math.floor((k % width) / HW)]);
   return { table, width, at: (r, i, c) => table[r * width + (width === C ? c : i)] };
+}
+
+/**
+ * `base` plus term(r, c, i) at every entry: row r, channel c and neuron i (NCHW; in a per-channel
+ * table, the channel's first neuron), rounded to float32 once, as a stepbias constant.
+ */
+export function stepBiasPlus(n: Node, base: StepBias, term: (r: number, c: number, i: number) => number): StepBiasTable {
+  const { C, HW } = populationShape(n);
+  const { table, width } = base;
+  const data = new Float32Array(table.length);
+  for (let k = 0; k < table.length; k++) {
+    const j = k % width;
+    const c = width === C ? j : Math.floor(j / HW);
+    data[k] = table[k] + term(Math.floor(k / width), c, width === C ? c * HW : j);
+  }
+  return { shape: width === C ? [table.length / width, C] : [table.length / width, ...n.type.shape.slice(1)], data };
 }

@@ -24,7 +24,7 @@ import { paramAt } from '../../ir/neuron-params.js';
 import { runSteps } from '../../ir/tpp.js';
 import type { Graph } from '../../ir/types.js';
 import type { Images, SampleSource } from '../data/dataset.js';
-import { annActivations, calibrationBatch, hiddenPopulations, observeBatch, stepBiasOf, populationGeometry, withStepBias } from './layer-runs.js';
+import { annActivations, calibrationBatch, hiddenPopulations, observeBatch, stepBiasOf, stepBiasPlus, populationGeometry, withStepBias } from './layer-runs.js';
 import type { Pass } from './pass.js';
 
 export type CalibrationLevel = 'light' | 'advanced';
@@ -65,15 +65,9 @@ export const snnCalibration: Pass<SnnCalibrationOptions> = {
       for (let s = 0; s < batch.count; s++) for (let i = 0; i < size; i++) meanA[i] += a[s * size + i] / batch.count;
       const meanR = Float64Array.from(rate, (x) => x / (batch.count * T));
       if (o.level === 'light') {
-        const { table, width } = stepBiasOf(graph, layer);
         const delta = new Float64Array(C);
         for (let i = 0; i < size; i++) delta[Math.floor(i / HW)] += (meanR[i] - meanA[i]) / HW;
-        for (let k = 0; k < table.length; k++) {
-          const j = k % width;
-          const c = width === C ? j : Math.floor(j / HW);
-          table[k] -= delta[c] / amplitude[c];
-        }
-        graph = withStepBias(graph, layer, table, 'bc');
+        graph = withStepBias(graph, layer, stepBiasPlus(layer, stepBiasOf(graph, layer), (_r, c) => -delta[c] / amplitude[c]), 'bc');
       } else {
         const id = `${layer.id}.pc`;
         const v0 = attrVector(layer, 'vinit', graph.consts, 0)!;

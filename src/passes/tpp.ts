@@ -25,7 +25,7 @@ import { attrStr, attrVector } from '../../ir/ops.js';
 import { requiredWindows, type TppRule } from '../../ir/tpp.js';
 import type { AttrValue, Node } from '../../ir/types.js';
 import { populationShape, thresholdPerNeuron } from '../../ir/neuron-params.js';
-import { stepBiasOf } from './layer-runs.js';
+import { stepBiasOf, stepBiasPlus } from './layer-runs.js';
 import { whereOf } from '../../ir/verify.js';
 import type { Pass } from './pass.js';
 
@@ -51,7 +51,6 @@ export const tpp: Pass<TppOptions> = {
   to: 'snn-float',
   run(g, o) {
     if (!(Number.isInteger(o.seed) && o.seed >= 0 && o.seed < 2 ** 32)) throw new SnncError('SNN0504', `tpp: seed ${o.seed} must be an integer in [0, 2^32)`);
-    const T = g.steps!;
     const consts = new Map(g.consts);
     const byId = new Map(g.nodes.map((n) => [n.id, n]));
     const populations = g.nodes.filter((n) => n.op === 'if');
@@ -113,16 +112,10 @@ export const tpp: Pass<TppOptions> = {
       const b = moved.get(n.id);
       if (b) {
         // b_c of current is b_c / θ_i in θ units: per neuron when θ is
-        const { C, size, HW } = populationShape(n);
         const theta = thresholdPerNeuron(n, g.consts);
-        const { table, width } = stepBiasOf(g, n, attrVector(n, 'threshold', g.consts)!.length === size);
-        for (let k = 0; k < table.length; k++) {
-          const j = k % width;
-          const c = width === C ? j : Math.floor(j / HW);
-          table[k] += b[c] / theta[width === C ? c * HW : j];
-        }
+        const table = stepBiasPlus(n, stepBiasOf(g, n, attrVector(n, 'threshold', g.consts)!.length === populationShape(n).size), (_r, c, i) => b[c] / theta[i]);
         const id = `${n.id}.stepbias_tpp`;
-        consts.set(id, { id, type: { dtype: 'f32', shape: width === C ? [T, C] : [T, ...n.type.shape.slice(1)] }, data: table });
+        consts.set(id, { id, type: { dtype: 'f32', shape: table.shape }, data: table.data });
         attrs.stepbias = { const: id };
       }
       return { ...n, attrs };

@@ -331,7 +331,7 @@ function neuronFloat(): Fn {
       (k) => k.get('u').get('t').f32Ge().set('fires'),
     );
     q.get('fires').ifElse((h) => {
-      // i = (pv - v) / 4: record the spike, emit θ, reset
+      // i = (pv - v) / 4: record the spike, emit the amplitude, reset
       h.get('ev').get('n').i32(2).shl().add().get('pv').get('v').sub().i32(2).shrS().storeI32();
       h.get('n').i32(1).add().set('n');
       h.get('o').get('pv').get('v').sub().add().get('pam').loadF32().storeF32();
@@ -344,7 +344,7 @@ function neuronFloat(): Fn {
 }
 
 /**
- * neuronFloatX4: neuronFloat four neurons at a time (f32x4), for C a multiple of 4, without
+ * neuronFloatX4: neuronFloat four neurons at a time (f32x4), for C (the lanes) a multiple of 4, without
  * branches on the data. Lane by lane the same float32 operations in the same order, so the same
  * bits: u = v·leak + x + add; m = u >= θ (u > θ when strict); o = amp & m (every lane written, so last step's spikes
  * need no clearing); v = subtract ? u − (θ & m) : u & ~m (u − 0 = u where nothing fired). Events:

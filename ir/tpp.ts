@@ -9,10 +9,13 @@
  *   fire        o < g - T <= T:  k = g - o - T (1..T); U = draw(seed, key, k, n) in [0, 2^16)
  *                                 remaining rule: R = T - k + 1; fires iff U·θ·R < v·2^16; v -= θ on a spike
  *                                 iid rule:       R = T;         fires iff U·θ·T < v·2^16; v unchanged
+ *                                 round rule:     no draw;       fires iff 2v >= θ;      v -= θ on a spike
  *   silent      g > o + 2T
  *
  * i.e. p = clip(v / (θ R), 0, 1) and a spike iff U / 2^16 < p, compared without a division (exact:
- * the verifier bounds θ·T·2^16 and v·2^16 below 2^53). n is the neuron's NCHW index in the
+ * the verifier bounds θ·T·2^16 and v·2^16 below 2^53). The round rule is the schedule's deterministic
+ * limit: a window emits clip(floor(V/θ + 1/2), 0, T) spikes, at its first steps, so a network of
+ * round populations computes its ANN with every activation rounded to T levels. n is the neuron's NCHW index in the
  * population, so no executor's traversal order changes a draw. A readout with window o adds its
  * input and its bias at local steps 1..T only, and is read after step o + T. The input current of
  * a population with window o > 0 carries no constant: a projection bias would be added at every
@@ -26,8 +29,8 @@
 import { attrInt, attrStr } from './ops.js';
 import type { Graph, Node } from './types.js';
 
-/** remaining: p = v / (θ (T - k + 1)), v -= θ per spike (rule A, the default); iid: p = v / (θ T), v kept (rule B). */
-export const TPP_RULES = ['remaining', 'iid'] as const;
+/** remaining: p = v / (θ (T - k + 1)), v -= θ per spike (rule A, the default); iid: p = v / (θ T), v kept (rule B); round: a spike iff v >= θ/2, v -= θ per spike (no draw). */
+export const TPP_RULES = ['remaining', 'iid', 'round'] as const;
 export type TppRule = (typeof TPP_RULES)[number];
 
 /** The attributes that make a population TPP and place it on the schedule (a readout has `window` only). */
@@ -67,9 +70,20 @@ export function tppFires(v: number, theta: number, R: number, U: number): boolea
  * stored channel-last (i = p·C + c, NCHW key c·HW + p): each that fires loses θ (rule A) and is
  * passed to `spike`. Shared by every executor; v's element type does the stage's rounding.
  * A draw consumes nothing (it is a hash of its key), so a neuron whose outcome does not depend
- * on it is decided without it: v <= 0 never fires (p = 0), v >= θR always does (p = 1).
+ * on it is decided without it: v <= 0 never fires (p = 0), v >= θR always does (p = 1). The
+ * round rule draws nothing.
  */
 export function fireTpp(p: Pick<TppParams, 'rule' | 'seed' | 'key'>, T: number, k: number, v: Float32Array | Float64Array, from: number, to: number, C: number, thetaAt: (i: number, c: number) => number, spike: (i: number, theta: number) => void): void {
+  if (p.rule === 'round') {
+    for (let i = from; i < to; i++) {
+      const theta = thetaAt(i, i % C);
+      if (2 * v[i] >= theta) {
+        v[i] -= theta;
+        spike(i, theta);
+      }
+    }
+    return;
+  }
   const stream = stepStream(p.seed, p.key, k);
   const remaining = p.rule === 'remaining';
   const R = remaining ? T - k + 1 : T;

@@ -4,11 +4,13 @@
  * or takes presets by name (--methods) to compare them.
  */
 import { SnncError } from '../ir/diagnostics.js';
+import type { TppRule } from '../ir/tpp.js';
 import type { ThresholdRule } from './passes/balance-thresholds.js';
 import type { ConvertOptions } from './passes/convert.js';
 import { FTBC_DEFAULTS, type FtbcSettings } from './passes/ftbc.js';
 import type { CalibrationLevel } from './passes/snn-calibration.js';
 import { TPP_DEFAULTS, type TppSettings } from './passes/tpp.js';
+import { WEIGHT_CALIBRATION_DEFAULTS, type WeightCalibrationSettings } from './passes/weight-calibration.js';
 
 export interface Method extends Omit<ConvertOptions, 'steps' | 'thresholds'> {
   readonly name: string;
@@ -17,6 +19,10 @@ export interface Method extends Omit<ConvertOptions, 'steps' | 'thresholds'> {
   readonly calibration?: CalibrationLevel;
   /** SNN Calibration runs after TPP, measuring the two-phase probabilistic network (named after +tpp: `X+tpp+calib-advanced`). */
   readonly calibrationOnTpp?: boolean;
+  /** SNN Calibration's weight calibration, before its bias or potential calibration (reads the calibration data). */
+  readonly weightCalibration?: WeightCalibrationSettings;
+  /** The weight calibration runs after TPP, on the layer-major network (named after +tpp). */
+  readonly weightCalibrationOnTpp?: boolean;
   /** Forward temporal bias correction after conversion and calibration (reads the calibration data). */
   readonly ftbc?: FtbcSettings;
   /** Two-phase probabilistic neurons on the layer-major schedule, last. */
@@ -52,12 +58,18 @@ export const DEFAULT_METHOD = PRESETS['chp99.9-subtract-half'];
 const COMPOSABLE: Record<string, (m: Method) => Method> = {
   'calib-light': (m) => ({ ...m, name: `${m.name}+calib-light`, calibration: 'light' }),
   'calib-advanced': (m) => ({ ...m, name: `${m.name}+calib-advanced`, calibration: 'advanced' }),
+  'calib-weights': (m) => ({ ...m, name: `${m.name}+calib-weights`, weightCalibration: WEIGHT_CALIBRATION_DEFAULTS }),
   ftbc: (m) => ({ ...m, name: `${m.name}+ftbc`, ftbc: FTBC_DEFAULTS }),
   // FTBC iterated toward its fixed point: 3 passes over the batches, the later two with each layer's own table on
   'ftbc-iter': (m) => ({ ...m, name: `${m.name}+ftbc-iter`, ftbc: { ...FTBC_DEFAULTS, iterations: 3 } }),
   tpp: (m) => ({ ...m, name: `${m.name}+tpp`, tpp: TPP_DEFAULTS }),
   'tpp-iid': (m) => ({ ...m, name: `${m.name}+tpp-iid`, tpp: { ...TPP_DEFAULTS, rule: 'iid' } }),
+  // the deterministic limit of the schedule: a layer emits clip(round(V/θ), 0, T) spikes (no draws)
+  'tpp-round': (m) => ({ ...m, name: `${m.name}+tpp-round`, tpp: { ...TPP_DEFAULTS, rule: 'round' } }),
 };
+
+/** The composition step that names each TPP rule. */
+export const TPP_STEP_NAMES: Record<TppRule, string> = { remaining: '+tpp', iid: '+tpp-iid', round: '+tpp-round' };
 
 /** Presets by name, each optionally composed with calibration steps (`chp99.9-subtract-half+ftbc`). */
 export function presetsByName(list: string): Method[] {
@@ -67,12 +79,16 @@ export function presetsByName(list: string): Method[] {
     if (!m) throw new SnncError('SNN0407', `unknown method '${base}'; presets: ${Object.keys(PRESETS).join(', ')} (composable with ${Object.keys(COMPOSABLE).map((k) => `+${k}`).join(', ')})`);
     for (const s of steps) {
       const compose = COMPOSABLE[s];
-      if (s.startsWith('calib-') && m.tpp && compose && !m.calibration) {
+      if (s === 'calib-weights' && m.tpp && !m.weightCalibration) {
+        m = { ...compose!(m), weightCalibrationOnTpp: true };
+        continue;
+      }
+      if (s.startsWith('calib-') && s !== 'calib-weights' && m.tpp && compose && !m.calibration) {
         m = { ...compose(m), calibrationOnTpp: true };
         continue;
       }
       if (!compose) throw new SnncError('SNN0407', `unknown calibration step '+${s}' in '${text.trim()}'; known: ${Object.keys(COMPOSABLE).map((k) => `+${k}`).join(', ')}`);
-      if ((s.startsWith('ftbc') && m.ftbc) || (s.startsWith('calib-') && m.calibration) || (s.startsWith('tpp') && m.tpp)) throw new SnncError('SNN0407', `'${text.trim()}' names ${s.startsWith('calib-') ? 'a calibration' : s.startsWith('tpp') ? 'TPP' : '+ftbc'} twice`);
+      if ((s.startsWith('ftbc') && m.ftbc) || (s === 'calib-weights' ? m.weightCalibration : s.startsWith('calib-') && m.calibration) || (s.startsWith('tpp') && m.tpp)) throw new SnncError('SNN0407', `'${text.trim()}' names ${s.startsWith('calib-') ? 'a calibration' : s.startsWith('tpp') ? 'TPP' : '+ftbc'} twice`);
       m = compose(m);
     }
     return m;
@@ -81,14 +97,17 @@ export function presetsByName(list: string): Method[] {
 
 /** True when the dynamics depend on T (then one run per T; otherwise one run to max T). TPP's schedule is T's. */
 export function dependsOnT(m: Method): boolean {
-  return m.shift || m.tpp !== undefined || m.calibration !== undefined || m.threshold.kind === 'mmse' || m.threshold.kind === 'channel-mmse';
+  return m.shift || m.tpp !== undefined || m.calibration !== undefined || m.weightCalibration !== undefined || m.threshold.kind === 'mmse' || m.threshold.kind === 'channel-mmse';
 }
+
+const TPP_RULE_TEXT: Record<TppRule, string> = { remaining: 'rule A: p = v/(θ·steps left)', iid: 'rule B: i.i.d. p = v/(θT)', round: 'deterministic: a spike while v ≥ θ/2' };
 
 export function describeMethod(m: Method): string {
   const t = m.threshold;
   const th = t.kind === 'max' ? 'max' : t.kind === 'percentile' ? `p${t.p}` : t.kind === 'channel-percentile' ? `channel p${t.p}` : t.kind === 'mmse' ? 'MMSE' : 'channel MMSE';
   const calibration = m.calibration ? `, SNN Calibration (${m.calibration === 'light' ? 'bias' : 'potential'}${m.calibrationOnTpp ? ', measured on the TPP network' : ''})` : '';
+  const wc = m.weightCalibration ? `, weight calibration (${m.weightCalibration.samples} samples${m.weightCalibrationOnTpp ? ', on the TPP network' : ''})` : '';
   const ftbc = m.ftbc ? `, FTBC (α=${m.ftbc.alpha}, ${m.ftbc.batches} batches of ${m.ftbc.batchSize}${(m.ftbc.iterations ?? 1) > 1 ? `, ${m.ftbc.iterations} passes, own table on after the first` : ''})` : '';
-  const tpp = m.tpp ? `, TPP neurons (${m.tpp.rule === 'remaining' ? 'rule A: p = v/(θ·steps left)' : 'rule B: i.i.d. p = v/(θT)'}, start ${m.tpp.start === 'zero' ? 'v0 = 0, no shift' : 'as the base'}, seed ${m.tpp.seed})` : '';
-  return `θ=${th}, reset=${m.reset}, v0=${m.vinit}θ${m.shift ? ', +θ/2T per step' : ''}, readout=${m.readout}, maxpool=${m.maxpool}${calibration}${ftbc}${tpp}`;
+  const tpp = m.tpp ? `, TPP neurons (${TPP_RULE_TEXT[m.tpp.rule]}, start ${m.tpp.start === 'zero' ? 'v0 = 0, no shift' : 'as the base'}, seed ${m.tpp.seed})` : '';
+  return `θ=${th}, reset=${m.reset}, v0=${m.vinit}θ${m.shift ? ', +θ/2T per step' : ''}, readout=${m.readout}, maxpool=${m.maxpool}${wc}${calibration}${ftbc}${tpp}`;
 }

@@ -4,7 +4,8 @@
  *   ONNX --import--> ann --canonicalize--> --fold-batchnorm--> --recognize-qcfs--> ann'
  *   ann' + calibration data --calibrate--> activation statistics --balance-thresholds--> θ per layer
  *   ann' + θ --convert(T, method)--> snn-float
- *     then the method's steps, as data (snnSteps): [--snn-calibration(ann', data)--> bias or
+ *     then the method's steps, as data (snnSteps): [--weight-calibration(ann', data)--> weights
+ *     fitted through the neurons' counts] [--snn-calibration(ann', data)--> bias or
  *     initial-membrane correction] [--ftbc(ann', data)--> per-step biases] [--tpp--> two-phase
  *     probabilistic populations on the layer-major schedule]
  *   snn-float --quantize(target)--> snn-fixed --fold-temporal-bias--> snn-fixed (one bias table per layer)
@@ -23,6 +24,7 @@ import { canonicalize } from './passes/canonicalize.js';
 import { collectActivations, type ActivationStats } from './passes/calibrate.js';
 import { convert } from './passes/convert.js';
 import { ftbc } from './passes/ftbc.js';
+import { weightCalibration } from './passes/weight-calibration.js';
 import { tpp } from './passes/tpp.js';
 import { attrNum } from '../ir/ops.js';
 import { SNN_CALIBRATION_BATCH, snnCalibration } from './passes/snn-calibration.js';
@@ -75,6 +77,17 @@ export function snnSteps(method: Method, ann: Graph, baseStart: ReadonlyMap<stri
   const tppStep = (): void => {
     if (t) steps.push({ kind: 'transform', name: tpp.name, run: (snn) => runPass(tpp, snn, { ...t, baseStart }) });
   };
+  const wc = method.weightCalibration;
+  const weights = (): void => {
+    if (!wc) return;
+    steps.push({
+      kind: 'calibration',
+      name: weightCalibration.name,
+      work: (_, calib) => Math.min(wc.samples, calib.count) * layers(),
+      run: (snn, calib, onProgress) => runPass(weightCalibration, snn, { ...wc, ann, calib, ...(onProgress ? { onProgress } : {}) }),
+    });
+  };
+  if (!method.weightCalibrationOnTpp) weights();
   if (!method.calibrationOnTpp) calibration();
   const f = method.ftbc;
   if (f) {
@@ -87,6 +100,7 @@ export function snnSteps(method: Method, ann: Graph, baseStart: ReadonlyMap<stri
   }
   tppStep();
   // SNN Calibration of the TPP network: its rates over the layer-major schedule
+  if (method.weightCalibrationOnTpp) weights();
   if (method.calibrationOnTpp) calibration();
   return steps;
 }

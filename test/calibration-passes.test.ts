@@ -17,7 +17,10 @@ import { PRESETS, presetsByName } from '../src/methods.js';
 import { ftbc } from '../src/passes/ftbc.js';
 import { snnCalibration } from '../src/passes/snn-calibration.js';
 import { runPass } from '../src/passes/pass.js';
-import { calibrate, prepareAnn, toSnn } from '../src/pipeline.js';
+import { calibrate, prepareAnn, snnSteps, toSnn } from '../src/pipeline.js';
+import { tpp, TPP_DEFAULTS } from '../src/passes/tpp.js';
+import { weightCalibration, WEIGHT_CALIBRATION_DEFAULTS } from '../src/passes/weight-calibration.js';
+import { annActivations, hiddenPopulations, observeSums, populationGeometry, stepBiasOf } from '../src/passes/layer-runs.js';
 import { snnc } from './helpers/cli.js';
 import { ONE_NEURON_ANN, oneNeuronSnn } from './helpers/one-neuron.js';
 import { CALIB_IMAGES, modelPath, TEST_IMAGES } from './helpers/paths.js';
@@ -103,4 +106,104 @@ describe('ftbc', () => {
     expect(j.bitExact).toBe(true);
     expect(Object.keys(j.executors).sort()).toEqual(['c', 'core']);
   });
+});
+
+describe('weight-calibration', () => {
+  // Two ReLU neurons in a chain (unit weights, θ = 1, T = 4), as TPP round neurons: the first
+  // hears x exactly and emits round(4x)/4, so for x = 0.3 and 0.6 the second hears 0.25 w and
+  // 0.5 w where the ANN has 0.3 and 0.6. The fit of w: Σ r·a / Σ r² = 0.375 / 0.3125 = 1.2, with
+  // zero loss; the first layer (no error upstream) keeps its weight.
+  const ann = parseGraph(`snnir 1
+graph @two stage=ann {
+  %x = input() : f32[N,1]
+  %d1 = dense(%x, @w1) : f32[N,1]
+  %r1 = relu(%d1) : f32[N,1]
+  %d2 = dense(%r1, @w2) : f32[N,1]
+  %r2 = relu(%d2) : f32[N,1]
+  %o = dense(%r2, @w3) : f32[N,1]
+  output %o
+}
+const @w1 : f32[1,1] = [1]
+const @w2 : f32[1,1] = [1]
+const @w3 : f32[1,1] = [1]
+`);
+  const snn = runPass(tpp, parseGraph(`snnir 1
+graph @two stage=snn-float steps=4 {
+  %x = input() : f32[N,1]
+  %d1 = dense(%x, @w1) : f32[N,1]
+  %r1 = if(%d1) {reset="subtract", threshold=1} : f32[N,1]
+  %d2 = dense(%r1, @w2) : f32[N,1]
+  %r2 = if(%d2) {reset="subtract", threshold=1} : f32[N,1]
+  %o = dense(%r2, @w3) : f32[N,1]
+  %ro = readout(%o) : f32[N,1]
+  output %ro
+}
+const @w1 : f32[1,1] = [1]
+const @w2 : f32[1,1] = [1]
+const @w3 : f32[1,1] = [1]
+`), { ...TPP_DEFAULTS, rule: 'round' });
+  const calib: Images = { count: 2, sampleShape: [1], data: Float32Array.of(0.3, 0.6) };
+  const weightOf = (g: Graph, id: string): number => g.consts.get(g.nodes.find((n) => n.id === id)!.inputs[1].id)!.data[0];
+
+  it('fits the weights after an upstream rounding by least squares on the pre-activation (hand-derived: w = 1.2)', () => {
+    const losses = new Map<string, [number, number]>();
+    const g = runPass(weightCalibration, snn, { ...WEIGHT_CALIBRATION_DEFAULTS, ann, calib, onLayer: (id, b, a) => void losses.set(id, [b, a]) });
+    expect(weightOf(g, 'd1')).toBe(1);
+    expect(weightOf(g, 'd2')).toBeCloseTo(1.2, 5);
+    expect(losses.get('r1')).toEqual([0, 0]);
+    // before: ((0.25 − 0.3)² + (0.5 − 0.6)²) / 2
+    expect(losses.get('r2')![0]).toBeCloseTo(0.00625, 6);
+    expect(losses.get('r2')![1]).toBeLessThan(1e-5);
+    expect(g.meta.passes).toBe('tpp,weight-calibration');
+  });
+
+  it('composes as +calib-weights, before SNN Calibration, or on the TPP network when named after +tpp', () => {
+    const [before, after] = presetsByName('chmmse-subtract-shift+calib-weights+calib-advanced,chmmse-subtract-shift+tpp-round+calib-weights+calib-advanced');
+    expect(snnSteps(before, ann, new Map()).map((s) => s.name)).toEqual(['weight-calibration', 'snn-calibration']);
+    expect(snnSteps(after, ann, new Map()).map((s) => s.name)).toEqual(['tpp', 'weight-calibration', 'snn-calibration']);
+    expect(() => presetsByName('qcfs+calib-weights+calib-weights')).toThrow(/twice/);
+  });
+});
+
+describe('weight-calibration on real layers', () => {
+  // The fit's linear model (z' = z + ΔW · patch, patches cut from the measured input rates) must be
+  // what the network then does: re-run with the new weights, every layer's masked pre-activation
+  // loss over all positions equals the loss the fit reported. This checks the patches of strided,
+  // padded and grouped convs (resnet, dwsep), residual adds of two convs and dense layers.
+  for (const name of ['fmnist-resnet', 'fmnist-dwsep']) {
+    it(`${name}: the loss the fit reports is the loss the calibrated network has`, async () => {
+      const T = 4;
+      const g = importOnnxFile(modelPath(name));
+      const ann = prepareAnn(g);
+      const calib = loadImages(CALIB_IMAGES, g.nodes[0].type, 1 / 255, 4);
+      const snn = toSnn(ann, await calibrate(ann, calib, 1), presetsByName('chmmse-subtract-shift+tpp-round')[0], T);
+      const reported = new Map<string, number>();
+      const wc = runPass(weightCalibration, snn, { ...WEIGHT_CALIBRATION_DEFAULTS, samples: 4, positions: 1 << 20, steps: 2, ann, calib, onLayer: (id, _b, after) => void reported.set(id, after) });
+      const batch = { count: calib.count, sampleShape: calib.sampleShape, data: calib.data };
+      let changed = 0;
+      for (const layer of hiddenPopulations(wc, ann)) {
+        const cur = layer.inputs[0].id;
+        const window = Number(layer.attrs.window ?? 0);
+        const sums = observeSums(wc, batch, [cur], window + T).get(cur)!;
+        const zAnn = annActivations(ann, batch, [cur]).get(cur)!;
+        const { C, size, HW, theta } = populationGeometry(wc, layer);
+        const sb = stepBiasOf(wc, layer);
+        let loss = 0;
+        for (let k = 0; k < sums.length; k++) {
+          const i = k % size;
+          let table = 0;
+          for (let t = 0; t < T; t++) table += sb.at(t, i, Math.floor(i / HW));
+          const z = sums[k] / T + (table * theta[i]) / T;
+          const [lo, hi] = [theta[i] / (2 * T), ((T - 0.5) * theta[i]) / T]; // round: off = ½
+          if ((z <= lo && zAnn[k] <= lo) || (z >= hi && zAnn[k] >= hi)) continue;
+          loss += (z - zAnn[k]) ** 2;
+        }
+        loss /= sums.length / C; // per row: sample and position
+        expect(reported.has(layer.id)).toBe(true);
+        expect(loss).toBeCloseTo(reported.get(layer.id)!, 4);
+        if (reported.get(layer.id)! > 0) changed++;
+      }
+      expect(changed).toBeGreaterThan(3);
+    }, 60_000);
+  }
 });

@@ -20,6 +20,13 @@ import { tpp, TPP_DEFAULTS } from '../src/passes/tpp.js';
 import { snnCalibration } from '../src/passes/snn-calibration.js';
 import { floatSimulator, simulateFloatChunk } from '../src/exec/snn-float.js';
 import { ONE_NEURON_ANN, oneNeuronSnn } from './helpers/one-neuron.js';
+import { importOnnxFile } from '../src/frontend/onnx/import.js';
+import { loadImages } from '../src/data/dataset.js';
+import { runAnn } from '../src/exec/ann.js';
+import { calibrate, prepareAnn, toSnn } from '../src/pipeline.js';
+import { hiddenPopulations } from '../src/passes/layer-runs.js';
+import { populationShape, spikeAmplitude, thresholdPerNeuron } from '../ir/neuron-params.js';
+import { CALIB_IMAGES, modelPath, TEST_IMAGES } from './helpers/paths.js';
 
 import { runPass } from '../src/passes/pass.js';
 import { insertDelays } from '../src/passes/insert-delays.js';
@@ -32,12 +39,12 @@ import { buildProgram, WARNINGS, writeProgram } from './helpers/c-build.js';
 import { asLayerMajor, randomGraph, randomSamples } from './helpers/random-graphs.js';
 
 /** F neurons, each hearing one input value x through weight 1, θ = T: V = T·x, so rule A fires exactly x times (x in 0..T). */
-function identityNet(F: number, T: number, rule: string): Graph {
+function identityNet(F: number, T: number, rule: string, theta = T): Graph {
   return parseGraph(`snnir 1
 graph @eye stage=snn-fixed steps=${T} {
   %x = input() {scale=1} : u8[N,${F}]
   %d = mul(%x, @one) : i32[N,${F}]
-  %a = if(%d) {accbits=24, overflow="saturate", reset="subtract", threshold=${T}, vbits=24, tpp="${rule}", seed=7, key=0, window=0} : u1[N,${F}]
+  %a = if(%d) {accbits=24, overflow="saturate", reset="subtract", threshold=${theta}, vbits=24, tpp="${rule}", seed=7, key=0, window=0} : u1[N,${F}]
   %e = mul(%a, @one) : i32[N,${F}]
   %r = readout(%e) {overflow="saturate", scale=1, sumbits=32, window=${T}} : i32[N,${F}]
   output %r
@@ -194,13 +201,13 @@ function naiveLayerMajor(g: Graph, x: Int32Array): Float64Array {
         for (let t = 1; t <= T; t++) for (let i = 0; i < F; i++) V[i] += arg(0)[t - 1][i] + (bias ? bias[(Math.min(t, R) - 1) * F + i] : 0);
         const seed = Number(n.attrs.seed);
         const key = Number(n.attrs.key);
-        const remaining = n.attrs.tpp === 'remaining';
+        const remaining = n.attrs.tpp !== 'iid';
         const s: Float64Array[] = [];
         for (let k = 1; k <= T; k++) {
           const stream = stepStream(seed, key, k);
           const R2 = remaining ? T - k + 1 : T;
           s.push(Float64Array.from({ length: F }, (_, i) => {
-            const fire = drawOf(stream, i) * th * R2 < V[i] * 65536;
+            const fire = n.attrs.tpp === 'round' ? 2 * V[i] >= th : drawOf(stream, i) * th * R2 < V[i] * 65536;
             if (fire && remaining) V[i] -= th;
             return fire ? 1 : 0;
           }));
@@ -243,7 +250,7 @@ function randomResidualMlp(seed: number): Graph {
     }
     const rows = Math.min(T, r.pick([1, 2, T]));
     consts.push(`const @b${l} : i16[${rows},${F}] = [${Array.from({ length: rows * F }, () => r.int(-300, 300)).join(',')}]`);
-    lines.push(`  %p${l} = if(%${cur}) {accbits=32, bias=@b${l}, overflow="saturate", reset="subtract", threshold=${r.int(300, 3000)}, vbits=36, tpp="${r.pick(['remaining', 'iid'])}", seed=${r.int(0, 1e9)}, key=${l}} : u1[N,${F}]`);
+    lines.push(`  %p${l} = if(%${cur}) {accbits=32, bias=@b${l}, overflow="saturate", reset="subtract", threshold=${r.int(300, 3000)}, vbits=36, tpp="${r.pick(['remaining', 'iid', 'round'])}", seed=${r.int(0, 1e9)}, key=${l}} : u1[N,${F}]`);
     pops.push(`p${l}`);
     prev = `p${l}`;
   }
@@ -310,4 +317,47 @@ describe('TPP on every executor', () => {
       if (!r.bitExact) throw new Error(`C, seed ${g.seed}: ${JSON.stringify(r.first)}`);
     });
   }, 300_000);
+});
+
+describe('the round rule is the schedule\'s deterministic limit', () => {
+  it('F neurons with V = xθ/2: each emits clip(round-half-up(x/2), 0, T) spikes, at the first steps of its window', () => {
+    const T = 8;
+    const x = Int32Array.from({ length: 40 }, (_, i) => i); // V/θ from 0 to 19.5: every half-way case up to past T
+    const g = identityNet(x.length, T, 'round', 2 * T);
+    expect(verify(g).filter((d) => d.severity === 'error')).toEqual([]);
+    const interp = new FixedInterpreter(g);
+    const trains: number[][] = Array.from(x, () => []);
+    const out = interp.run(x, 0, (t) => interp.engine.read('a').forEach((s, i) => void (s && trains[i].push(t))));
+    x.forEach((xi, i) => {
+      const m = Math.min(T, Math.max(0, Math.floor(xi / 2 + 0.5)));
+      expect([out[i], trains[i]]).toEqual([m, Array.from({ length: m }, (_, k) => T + 1 + k)]);
+    });
+  });
+
+  for (const name of ['fmnist-mlp', 'fmnist-resnet']) {
+    it(`${name}: the float TPP-round network answers as its ANN with every activation rounded to T levels`, async () => {
+      const T = 4;
+      const g = importOnnxFile(modelPath(name));
+      const ann = prepareAnn(g);
+      const stats = await calibrate(ann, loadImages(CALIB_IMAGES, g.nodes[0].type, 1 / 255, 64), 1);
+      const snn = toSnn(ann, stats, presetsByName('chp99.9-subtract-half+tpp-round')[0], T);
+      const images = loadImages(TEST_IMAGES, g.nodes[0].type, 1 / 255, 8);
+      const got = simulateFloatChunk(floatSimulator(snn), { count: images.count, sampleShape: images.sampleShape, data: images.data }, [T]).sums[0];
+      // the ANN, each hidden activation a replaced by A/T · clip(floor(a T/θ + 1/2), 0, T)
+      const populations = new Map(hiddenPopulations(snn, ann).map((n) => [n.id, { theta: thresholdPerNeuron(n, snn.consts), amplitude: spikeAmplitude(n, snn.consts), ...populationShape(n) }]));
+      const [want] = runAnn(ann, [{ shape: [images.count, ...images.sampleShape], data: images.data }], {
+        onValue: (node, t) => {
+          const p = populations.get(node.id);
+          if (!p) return;
+          t.data.forEach((a, k) => {
+            const i = k % p.size;
+            const c = Math.floor(i / p.HW);
+            t.data[k] = (p.amplitude[c] / T) * Math.min(T, Math.max(0, Math.floor((a * T) / p.theta[i] + 0.5)));
+          });
+        },
+      });
+      expect(populations.size).toBeGreaterThan(1);
+      for (let k = 0; k < want.data.length; k++) expect(got[k] / T).toBeCloseTo(want.data[k], 3); // the readout holds the sum over its T steps
+    }, 60_000);
+  }
 });

@@ -3,11 +3,12 @@ import type { Argv } from 'yargs';
 import { SnncError } from '../../ir/diagnostics.js';
 import { loadImages, loadLabels, parseScale, valueRange, type Images, type InputSpec, streamImages, type CalibrationData } from '../data/dataset.js';
 import { warn } from './common.js';
-import { DEFAULT_METHOD, presetsByName, type Method } from '../methods.js';
+import { DEFAULT_METHOD, presetsByName, TPP_STEP_NAMES, type Method } from '../methods.js';
 import { DEFAULT_CONVERT } from '../passes/convert.js';
 import { FTBC_DEFAULTS } from '../passes/ftbc.js';
+import { WEIGHT_CALIBRATION_DEFAULTS } from '../passes/weight-calibration.js';
 import { TPP_DEFAULTS, type TppSettings } from '../passes/tpp.js';
-import type { TppRule } from '../../ir/tpp.js';
+import { TPP_RULES, type TppRule } from '../../ir/tpp.js';
 import type { ThresholdRule } from '../passes/balance-thresholds.js';
 import { defaultThreads } from '../exec/pool.js';
 import { NIR_DEFAULT_DT } from '../frontend/nir/import.js';
@@ -69,12 +70,13 @@ export function methodOptions(a: Argv): Argv {
     .option('readout', { choices: ['mean', 'count'] as const, default: DEFAULT_CONVERT.readout, describe: 'non-spiking mean of the last layer, or spike count' })
     .option('maxpool', { choices: ['gate', 'or', 'avg'] as const, default: DEFAULT_CONVERT.maxpool, describe: 'spiking max pool: gated by spike counts, logical OR, or average' })
     .option('calibration', { choices: ['none', 'light', 'advanced'] as const, default: 'none', describe: 'SNN Calibration on --calib after conversion: bias (light) or initial-membrane (advanced) correction (Li et al. 2021)' })
+    .option('weight-calibration', { type: 'boolean', default: false, describe: 'SNN Calibration\'s weight calibration on --calib: the weights into each population fitted to the ANN\'s pre-activations from the SNN\'s input rates (before --calibration; on the TPP network with --tpp)' })
     .option('ftbc', { type: 'boolean', default: false, describe: 'forward temporal bias correction: per-step, per-channel biases calibrated on --calib (Wu et al. 2024)' })
     .option('ftbc-alpha', { type: 'number', default: FTBC_DEFAULTS.alpha, describe: 'FTBC step size per batch' })
     .option('ftbc-batches', { type: 'number', default: FTBC_DEFAULTS.batches, describe: 'FTBC calibration batches' })
     .option('ftbc-batch-size', { type: 'number', default: FTBC_DEFAULTS.batchSize, describe: 'FTBC samples per batch (cycling through --calib)' })
     .option('ftbc-iterations', { type: 'number', default: 1, describe: 'FTBC passes over the batches; passes after the first keep each layer\'s own table on (toward the fixed point)' })
-    .option('tpp', { choices: ['none', 'remaining', 'iid'] as const, default: 'none', describe: 'two-phase probabilistic neurons on the layer-major schedule (Bojković et al. 2025): p = v/(θ·steps left) (remaining, rule A) or v/(θT) i.i.d. (rule B)' })
+    .option('tpp', { choices: ['none', ...TPP_RULES] as const, default: 'none', describe: 'two-phase neurons on the layer-major schedule (Bojković et al. 2025): p = v/(θ·steps left) (remaining, rule A), v/(θT) i.i.d. (rule B), or deterministic: a spike while v >= θ/2 (round)' })
     .option('tpp-start', { choices: ['zero', 'keep'] as const, default: TPP_DEFAULTS.start, describe: "TPP: drop the base method's rounding offsets (v0 = θ/2, θ/2T; zero) or keep them; also applies to +tpp in --methods" })
     .option('tpp-seed', { type: 'number', default: TPP_DEFAULTS.seed, describe: "TPP: seed of the counter-based generator (uint32); also applies to +tpp in --methods" });
 }
@@ -87,6 +89,7 @@ const METHOD_FLAGS: readonly [string, unknown][] = [
   ['init', 'half'],
   ['shift', false],
   ['calibration', 'none'],
+  ['weight-calibration', false],
   ['ftbc', false],
   ['ftbc-alpha', FTBC_DEFAULTS.alpha],
   ['ftbc-batches', FTBC_DEFAULTS.batches],
@@ -121,9 +124,12 @@ export function methodFrom(args: Record<string, unknown>): Method {
   const ftbc = args.ftbc ? { alpha: Number(args['ftbc-alpha'] ?? FTBC_DEFAULTS.alpha), batches: Number(args['ftbc-batches'] ?? FTBC_DEFAULTS.batches), batchSize: Number(args['ftbc-batch-size'] ?? FTBC_DEFAULTS.batchSize), ...(iterations !== 1 ? { iterations } : {}) } : undefined;
   const calibration = args.calibration === 'light' || args.calibration === 'advanced' ? args.calibration : undefined;
   const thresholdName = { max: 'max', percentile: `p${p}`, 'channel-percentile': `chp${p}`, mmse: 'mmse', 'channel-mmse': 'chmmse' }[kind];
-  const tpp = args.tpp === 'remaining' || args.tpp === 'iid' ? tppFrom(args, args.tpp) : undefined;
-  const name = `${thresholdName}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}${calibration ? `+calib-${calibration}` : ''}${ftbc ? (ftbc.iterations ? '+ftbc-iter' : '+ftbc') : ''}${tpp ? (tpp.rule === 'iid' ? '+tpp-iid' : '+tpp') : ''}`;
-  return { name, threshold, reset, vinit, shift: Boolean(args.shift), readout: args.readout as Method['readout'], maxpool: args.maxpool as Method['maxpool'], ...(calibration ? { calibration } : {}), ...(ftbc ? { ftbc } : {}), ...(tpp ? { tpp } : {}) };
+  const tpp = TPP_RULES.includes(args.tpp as TppRule) ? tppFrom(args, args.tpp as TppRule) : undefined;
+  // the weights are fitted to the network that runs: after TPP when there is one
+  const wc = Boolean(args['weight-calibration']);
+  const name = `${thresholdName}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}${wc && !tpp ? '+calib-weights' : ''}${calibration ? `+calib-${calibration}` : ''}${ftbc ? (ftbc.iterations ? '+ftbc-iter' : '+ftbc') : ''}${tpp ? TPP_STEP_NAMES[tpp.rule] : ''}${wc && tpp ? '+calib-weights' : ''}`;
+  const weights = wc ? { weightCalibration: WEIGHT_CALIBRATION_DEFAULTS, ...(tpp ? { weightCalibrationOnTpp: true } : {}) } : {};
+  return { name, threshold, reset, vinit, shift: Boolean(args.shift), readout: args.readout as Method['readout'], maxpool: args.maxpool as Method['maxpool'], ...weights, ...(calibration ? { calibration } : {}), ...(ftbc ? { ftbc } : {}), ...(tpp ? { tpp } : {}) };
 }
 
 export function methodsFrom(args: Record<string, unknown>): Method[] {

@@ -70,6 +70,38 @@ export function observeBatch(g: Graph, batch: SamplesChunk, id: string, onStep: 
   }
 }
 
+/**
+ * Σ over global steps 1..`until` of each value in `ids`, per sample ([count x size] each), from one
+ * run of the float SNN `g` on the batch; `onProgress(1)` after each sample.
+ */
+export function observeSums(g: Graph, batch: SamplesChunk, ids: readonly string[], until: number, onProgress?: (samples: number) => void): Map<string, Float64Array> {
+  const sim = floatSimulator(g);
+  // a value computed before the spiking part (the analog input, a first conv) is present at every step
+  const constant = new Map<string, Float64Array>();
+  const staticIds = new Set(sim.staticGraph.nodes.map((n) => n.id));
+  const want = new Set(ids.filter((id) => staticIds.has(id)));
+  const statics = runAnn(sim.staticGraph, [{ shape: [batch.count, ...batch.sampleShape], data: batch.data }], {
+    onValue: (n, t) => void (want.has(n.id) && constant.set(n.id, Float64Array.from(t.data, (x) => x * until))),
+  });
+  const unique = [...new Set(ids)].filter((id) => !want.has(id));
+  const bufs = unique.map((id) => new Float64Array(sim.engine.plan.bufs.get(id)!.size));
+  const sums = unique.map((_, k) => new Float64Array(batch.count * bufs[k].length));
+  for (let s = 0; s < batch.count; s++) {
+    sim.engine.begin();
+    sim.boundary.forEach((bid, q) => sim.engine.setStatic(bid, statics[q].data, (s * statics[q].data.length) / batch.count));
+    for (let t = 1; t <= until; t++) {
+      sim.engine.step(t);
+      unique.forEach((id, k) => {
+        const x = sim.engine.read(id, bufs[k]);
+        const at = s * x.length;
+        for (let i = 0; i < x.length; i++) sums[k][at + i] += x[i];
+      });
+    }
+    onProgress?.(1);
+  }
+  return new Map([...unique.map((id, k): [string, Float64Array] => [id, sums[k]]), ...constant]);
+}
+
 /** A stepbias constant's shape and data (θ units): [T, C], or [T, ...neuron shape] per neuron. */
 export interface StepBiasTable {
   readonly shape: number[];

@@ -588,6 +588,16 @@ function emitTpp(
   w.close();
   w.close();
   w.open(`else if (t <= ${end + T})`);
+  if (tpp.rule === 'round') {
+    // deterministic: a spike while v >= θ/2, so the window emits clip(round-half-up(V/θ), 0, T)
+    w.open(`for (int32_t q = 0; q < ${size}; q += ${C}) for (int32_t c = 0; c < ${C}; c++)`);
+    w.line('const int32_t i = q + c;');
+    w.line(`const int64_t th = ${o.th};`);
+    w.line('if (2 * (int64_t)v[i] >= th) { v[i] = (int32_t)(v[i] - th); ev[n++] = i; spk[i] = 1; }');
+    w.close();
+    w.close();
+    return;
+  }
   w.line(`const int32_t kf = t - ${end};`);
   w.line(`const uint32_t stream = snnc_tpp_stream(${tpp.seed}U, ${tpp.key}U, (uint32_t)kf);`);
   w.line(`const int64_t R = ${tpp.rule === 'remaining' ? `${T} - kf + 1` : T};`);

@@ -5,6 +5,7 @@
  * not fit fails naming the layer and the width (SNN0207), never wraps.
  */
 import { SnncError } from '../../ir/diagnostics.js';
+import { TPP_RULES } from '../../ir/tpp.js';
 import type { CoreDesc } from './desc.js';
 import { IMAGE_VERSION, type CoreImage, type ImageCore, type ImageRoute, type ImageUnit } from './image.js';
 import type { Mapping } from './map.js';
@@ -53,7 +54,7 @@ export function buildImage(net: CoreNetwork, m: Mapping, d: CoreDesc): CoreImage
       vinit: fits(u, 'initial membrane', u.vinit, u.vBits, 'its membrane width'),
       biasRows: u.bias.length,
       bias,
-      tppRule: u.tpp ? (u.tpp.rule === 'remaining' ? 1 : 2) : 0,
+      tppRule: u.tpp ? TPP_RULES.indexOf(u.tpp.rule) + 1 : 0,
       window: u.window,
       tppSeed: u.tpp?.seed ?? 0,
       tppKey: u.tpp?.key ?? 0,

@@ -10,6 +10,7 @@
  * corrupt or hostile image gives a coded error, never a crash or a huge allocation.
  */
 import { SnncError } from '../../ir/diagnostics.js';
+import { TPP_RULES } from '../../ir/tpp.js';
 
 export const IMAGE_MAGIC = 'SNNCCORE';
 export const IMAGE_VERSION = 5;
@@ -34,7 +35,7 @@ export interface ImageUnit {
   vinit: Int32Array;
   biasRows: number;
   bias: Int32Array; // biasRows x size
-  tppRule: number; // 0 integrate-and-fire, 1 TPP remaining (rule A), 2 TPP iid (rule B)
+  tppRule: number; // 0 integrate-and-fire, else 1 + the rule's index in TPP_RULES: 1 remaining (rule A), 2 iid (rule B), 3 round
   window: number; // layer-major window offset (ir/tpp.ts), 0 in a step-major network
   tppSeed: number;
   tppKey: number;
@@ -333,7 +334,7 @@ function checkImage(img: CoreImage): void {
     if (u.biasRows < 1 || u.biasRows > img.steps) bad(`unit ${k}: ${u.biasRows} bias rows for ${img.steps} steps`);
     if (u.kind === 0 && u.threshold.some((t) => t <= 0)) bad(`unit ${k}: a threshold is not positive`);
     if (u.level < 1 || u.level > img.unitCount) bad(`unit ${k}: level ${u.level} out of range`);
-    if (u.tppRule > 2 || (u.tppRule !== 0 && (u.kind !== 0 || u.vBits > 37 || u.leakKind !== 0 || u.subtract !== 1))) bad(`unit ${k}: TPP rule ${u.tppRule} on a unit that cannot run it`);
+    if (u.tppRule > TPP_RULES.length || (u.tppRule !== 0 && (u.kind !== 0 || u.vBits > 37 || u.leakKind !== 0 || u.subtract !== 1))) bad(`unit ${k}: TPP rule ${u.tppRule} on a unit that cannot run it`);
     if (u.window > 1e6 || (u.tppRule !== 0 && u.threshold.some((t) => t * 65535 * img.steps >= 2 ** 53))) bad(`unit ${k}: window ${u.window} or a TPP threshold out of range`);
   });
   img.pools.forEach((p, k) => {

@@ -228,7 +228,7 @@ export function asLayerMajor(g: Graph, seed: number): Graph | undefined {
   const nodes = g.nodes.map((n) => {
     if (n.op !== 'if') return n;
     const { leak: _l, leakshift: _s, leakmul: _m, round: _r, ...rest } = n.attrs;
-    return { ...n, attrs: { ...rest, reset: 'subtract', tpp: r.pick(['remaining', 'iid']), seed: r.int(0, 2 ** 31) * 2 + r.int(0, 1), key: key++ } };
+    return { ...n, attrs: { ...rest, reset: 'subtract', tpp: r.pick(['remaining', 'iid', 'round']), seed: r.int(0, 2 ** 31) * 2 + r.int(0, 1), key: key++ } };
   });
   const tpp: Graph = { ...g, nodes };
   const { windows, problems } = requiredWindows(tpp);

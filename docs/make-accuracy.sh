@@ -39,6 +39,12 @@ for m in resnet dwsep cnn-bn qcfs mlp vgg-maxpool; do
   $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 4,8 --methods chmmse-subtract-shift+tpp+calib-advanced --target c \
     --title "fmnist-$m, SNN Calibration of the TPP network (float and integer)" --markdown "$out/calibrated-tpp-$m.md" --json > "$out/calibrated-tpp-$m.json"
 done
+# the deterministic layer-major network with weight calibration (docs/methods.md), float and integer (C target), at T = 4 and 8
+for m in resnet dwsep cnn-bn mlp qcfs vgg-maxpool; do
+  base=chmmse-subtract-shift; [ "$m" = qcfs ] && base=qcfs
+  $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 4,8 --methods $base+tpp-round+calib-weights --target c \
+    --title "fmnist-$m, TPP round with weight calibration (float and integer)" --markdown "$out/round-wc-$m.md" --json > "$out/round-wc-$m.json"
+done
 {
   echo "# Accuracy against time steps"
   echo
@@ -46,6 +52,6 @@ done
   echo "thresholds from the 1,024 calibration images. Methods: see \`src/methods.ts\`; the baseline is max-zero"
   echo "(max-norm thresholds, reset to zero, v(0) = 0). Default: chp99.9-subtract-half."
   echo
-  for f in "$out"/fmnist-*.md "$out"/vgg-maxpool-*.md "$out"/low-latency-*.md "$out"/tpp-*.md "$out"/calibrated-tpp-*.md; do cat "$f"; echo; done
+  for f in "$out"/fmnist-*.md "$out"/vgg-maxpool-*.md "$out"/low-latency-*.md "$out"/tpp-*.md "$out"/calibrated-tpp-*.md "$out"/round-wc-*.md; do cat "$f"; echo; done
 } > docs/accuracy.md
 node docs/check-accuracy.mjs

@@ -112,7 +112,8 @@ describe('weight-calibration', () => {
   // Two ReLU neurons in a chain (unit weights, θ = 1, T = 4), as TPP round neurons: the first
   // hears x exactly and emits round(4x)/4, so for x = 0.3 and 0.6 the second hears 0.25 w and
   // 0.5 w where the ANN has 0.3 and 0.6. The fit of w: Σ r·a / Σ r² = 0.375 / 0.3125 = 1.2, with
-  // zero loss; the first layer (no error upstream) keeps its weight.
+  // zero loss; the first layer (no error upstream) keeps its weight. (Four samples: a layer with
+  // fewer rows than 4 per weight would choose a ridge on held-out samples.)
   const ann = parseGraph(`snnir 1
 graph @two stage=ann {
   %x = input() : f32[N,1]
@@ -142,7 +143,7 @@ const @w1 : f32[1,1] = [1]
 const @w2 : f32[1,1] = [1]
 const @w3 : f32[1,1] = [1]
 `), { ...TPP_DEFAULTS, rule: 'round' });
-  const calib: Images = { count: 2, sampleShape: [1], data: Float32Array.of(0.3, 0.6) };
+  const calib: Images = { count: 4, sampleShape: [1], data: Float32Array.of(0.3, 0.6, 0.3, 0.6) };
   const weightOf = (g: Graph, id: string): number => g.consts.get(g.nodes.find((n) => n.id === id)!.inputs[1].id)!.data[0];
 
   it('fits the weights after an upstream rounding by least squares on the pre-activation (hand-derived: w = 1.2)', () => {
@@ -169,16 +170,18 @@ describe('weight-calibration on real layers', () => {
   // The fit's linear model (z' = z + ΔW · patch, patches cut from the measured input rates) must be
   // what the network then does: re-run with the new weights, every layer's masked pre-activation
   // loss over all positions equals the loss the fit reported. This checks the patches of strided,
-  // padded and grouped convs (resnet, dwsep), residual adds of two convs and dense layers.
+  // padded and grouped convs (resnet, dwsep) and residual adds of two convs.
   for (const name of ['fmnist-resnet', 'fmnist-dwsep']) {
     it(`${name}: the loss the fit reports is the loss the calibrated network has`, async () => {
       const T = 4;
       const g = importOnnxFile(modelPath(name));
       const ann = prepareAnn(g);
-      const calib = loadImages(CALIB_IMAGES, g.nodes[0].type, 1 / 255, 4);
+      // resnet: 8 samples give its residual add of two convs (layer 2) 4 rows per weight
+      const samples = name === 'fmnist-resnet' ? 8 : 4;
+      const calib = loadImages(CALIB_IMAGES, g.nodes[0].type, 1 / 255, samples);
       const snn = toSnn(ann, await calibrate(ann, calib, 1), presetsByName('chmmse-subtract-shift+tpp-round')[0], T);
       const reported = new Map<string, number>();
-      const wc = runPass(weightCalibration, snn, { ...WEIGHT_CALIBRATION_DEFAULTS, samples: 4, positions: 1 << 20, steps: 2, ann, calib, onLayer: (id, _b, after) => void reported.set(id, after) });
+      const wc = runPass(weightCalibration, snn, { ...WEIGHT_CALIBRATION_DEFAULTS, samples, positions: 1 << 20, steps: 2, ann, calib, onLayer: (id, _b, after) => void reported.set(id, after) });
       const batch = { count: calib.count, sampleShape: calib.sampleShape, data: calib.data };
       let changed = 0;
       for (const layer of hiddenPopulations(wc, ann)) {
@@ -199,11 +202,12 @@ describe('weight-calibration on real layers', () => {
           loss += (z - zAnn[k]) ** 2;
         }
         loss /= sums.length / C; // per row: sample and position
-        expect(reported.has(layer.id)).toBe(true);
+        if (!reported.has(layer.id)) continue; // under-determined with 4 samples: left as it was
         expect(loss).toBeCloseTo(reported.get(layer.id)!, 4);
         if (reported.get(layer.id)! > 0) changed++;
       }
-      expect(changed).toBeGreaterThan(3);
+      expect(changed).toBeGreaterThanOrEqual(3);
+      if (name === 'fmnist-resnet') expect(reported.get('layer2_relu2_Relu')).toBeGreaterThan(0); // conv2 + the strided 1x1 shortcut, fitted together
     }, 60_000);
   }
 });

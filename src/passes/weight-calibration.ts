@@ -51,7 +51,7 @@ export interface WeightCalibrationOptions extends WeightCalibrationSettings {
   readonly ann: Graph;
   readonly calib: Images | SampleSource;
   readonly onProgress?: (samples: number) => void;
-  /** Called after each layer with its loss before and after (for reports and tests). */
+  /** Called after each fitted layer with its loss before and after (for reports and tests). */
   readonly onLayer?: (id: string, before: number, after: number) => void;
 }
 
@@ -142,6 +142,13 @@ export const weightCalibration: Pass<WeightCalibrationOptions> = {
       if (projs.length === 0) continue;
       if (attrStr(layer, 'reset') !== 'subtract' || attrVector(layer, 'leak', graph.consts, 1)!.some((l) => l !== 1)) throw new SnncError('SNN0504', `weight-calibration: %${layer.id} must be a non-leaky population with reset by subtraction (its count is then a function of its charge)`);
       const { C, size, HW, theta } = populationGeometry(graph, layer);
+      const P = Math.min(o.positions, HW);
+      const rows = N * P;
+      const weightsPerChannel = projs.reduce((n, p) => n + p.K, 0);
+      if (rows < ROWS_PER_WEIGHT * weightsPerChannel) {
+        log.push(`${layer.id} left (${rows} rows for ${weightsPerChannel} weights per channel)`);
+        continue;
+      }
       const tpp = tppOf(layer);
       const until = (tpp?.window ?? 0) + T;
       // the SNN's means over what the population accumulates: its current and each projection's input
@@ -156,8 +163,6 @@ export const weightCalibration: Pass<WeightCalibrationOptions> = {
         return (s * theta[i]) / T;
       });
       // rows: P random positions per sample, fixed for the layer
-      const P = Math.min(o.positions, HW);
-      const rows = N * P;
       const pos = new Int32Array(rows);
       for (let s = 0; s < N; s++) {
         const all = Int32Array.from({ length: HW }, (_, k) => k);
@@ -225,13 +230,21 @@ interface Rows {
   readonly steps: number;
 }
 
+/** A layer with fewer rows than this many per weight of a channel is under-determined: the fit could interpolate the calibration samples, so it is left as it is. */
+export const ROWS_PER_WEIGHT = 4;
+/** The ridge added to the Gram matrix, relative to its mean diagonal: it only keeps the factorisation safe. */
+const SAFE_RIDGE = 1e-3;
+
 /**
  * Gauss–Newton on the masked least squares of the header, per output channel c: the features of
  * row r are the slices of every projection's patch that c's weights read (channels reading the
  * same slices, all of them unless the conv is grouped, share a family); H_c ≈ (m_c / rows) G with
- * G = Σ_rows f fᵀ + λI the family's Gram matrix (λ = 10⁻³ of its mean diagonal) and m_c the rows
- * inside c's mask, so a step is Δ_c −= (rows / m_c) G⁻¹ Σ_mask e f. A step that does not lower the
- * loss is halved (at most 4 times), then the fit stops.
+ * G = Σ_rows f fᵀ + λI the family's Gram matrix (λ = 10⁻³ of its mean diagonal) and m_c the rows inside c's mask, so a step is
+ * Δ_c −= (rows / m_c) G⁻¹ g_c with g_c = Σ_mask e f. A step that does not lower the loss is halved
+ * (at most 4 times), then the fit stops.
+ *
+ * A layer with fewer than ROWS_PER_WEIGHT rows per weight of a channel (a dense layer with fewer
+ * samples than 4× its fan-in) is not fitted: Δ = 0.
  */
 function fitWeights(projs: readonly Projection[], patches: readonly Float64Array[], z: Float32Array, a: Float32Array, lo: Float32Array, hi: Float32Array, r: Rows): { before: number; after: number; delta: Float64Array[] } {
   const { C, HW, rows, pos } = r;
@@ -256,28 +269,28 @@ function fitWeights(projs: readonly Projection[], patches: readonly Float64Array
     }
   };
   const f = new Float64Array(F * Kt);
-  // the Gram matrix of each family, Cholesky-factored in place (lower triangle)
-  const grams = Array.from({ length: F }, () => new Float64Array(Kt * Kt));
-  for (let row = 0; row < rows; row++) {
-    for (let fam = 0; fam < F; fam++) {
-      features(row, representative[fam], f, fam * Kt);
-      const G = grams[fam];
-      for (let x = 0; x < Kt; x++) {
-        const fx = f[fam * Kt + x];
-        if (fx === 0) continue;
-        const off = x * Kt;
-        for (let y = 0; y <= x; y++) G[off + y] += fx * f[fam * Kt + y];
+  /** Σ f fᵀ over the rows per family (lower triangles) and the mean diagonal of each. */
+  const gramsOf = (): { grams: Float64Array[]; meanDiag: Float64Array } => {
+    const grams = Array.from({ length: F }, () => new Float64Array(Kt * Kt));
+    for (let row = 0; row < rows; row++) {
+      for (let fam = 0; fam < F; fam++) {
+        features(row, representative[fam], f, fam * Kt);
+        const G = grams[fam];
+        for (let x = 0; x < Kt; x++) {
+          const fx = f[fam * Kt + x];
+          if (fx === 0) continue;
+          const off = x * Kt;
+          for (let y = 0; y <= x; y++) G[off + y] += fx * f[fam * Kt + y];
+        }
       }
     }
-  }
-  for (const G of grams) {
-    let trace = 0;
-    for (let x = 0; x < Kt; x++) trace += G[x * Kt + x];
-    const ridge = (1e-3 * trace) / Kt + 1e-12;
-    for (let x = 0; x < Kt; x++) G[x * Kt + x] += ridge;
-    cholesky(G, Kt);
-  }
-  const delta = new Float64Array(C * Kt);
+    const meanDiag = Float64Array.from(grams, (G) => {
+      let trace = 0;
+      for (let x = 0; x < Kt; x++) trace += G[x * Kt + x];
+      return trace / Kt;
+    });
+    return { grams, meanDiag };
+  };
   const grad = new Float64Array(C * Kt);
   const inside = new Float64Array(C);
   /** Loss per row at `d`; with `withGrad`, Σ_mask e f per channel into grad and the mask's rows into inside. */
@@ -307,10 +320,18 @@ function fitWeights(projs: readonly Projection[], patches: readonly Float64Array
     }
     return loss / rows;
   };
-  const before = evaluate(delta, false);
-  let loss = before;
+  const zero = new Float64Array(C * Kt);
+  const before = evaluate(zero, false);
+  if (before === 0) return { before, after: before, delta: projs.map((p) => new Float64Array(p.W.length)) };
+  const { grams, meanDiag } = gramsOf();
+  grams.forEach((G, fam) => {
+    for (let x = 0; x < Kt; x++) G[x * Kt + x] += SAFE_RIDGE * meanDiag[fam] + 1e-12;
+    cholesky(G, Kt);
+  });
+  const delta = new Float64Array(C * Kt);
   const trial = new Float64Array(C * Kt);
   const step = new Float64Array(Kt);
+  let loss = before;
   for (let it = 0; it < r.steps; it++) {
     evaluate(delta, true);
     let scale = 1;

@@ -22,6 +22,7 @@ import { tpp, TPP_DEFAULTS } from '../src/passes/tpp.js';
 import { weightCalibration, WEIGHT_CALIBRATION_DEFAULTS } from '../src/passes/weight-calibration.js';
 import { annActivations, hiddenPopulations, observeSums, populationGeometry, stepBiasOf } from '../src/passes/layer-runs.js';
 import { snnc } from './helpers/cli.js';
+import { methodFrom } from '../src/cli/options.js';
 import { ONE_NEURON_ANN, oneNeuronSnn } from './helpers/one-neuron.js';
 import { CALIB_IMAGES, modelPath, TEST_IMAGES } from './helpers/paths.js';
 
@@ -163,6 +164,12 @@ const @w3 : f32[1,1] = [1]
     expect(snnSteps(before, ann, new Map()).map((s) => s.name)).toEqual(['weight-calibration', 'snn-calibration']);
     expect(snnSteps(after, ann, new Map()).map((s) => s.name)).toEqual(['tpp', 'weight-calibration', 'snn-calibration']);
     expect(() => presetsByName('qcfs+calib-weights+calib-weights')).toThrow(/twice/);
+    // the options spell the same method: with --tpp the weights are fitted to the TPP network
+    const flags = { threshold: 'channel-mmse', percentile: 99.9, reset: 'subtract', init: '0', shift: true, readout: 'mean', maxpool: 'gate', calibration: 'advanced', 'weight-calibration': true, tpp: 'round' };
+    const fromFlags = methodFrom(flags);
+    expect(fromFlags.name).toBe('chmmse-subtract-shift+calib-advanced+tpp-round+calib-weights');
+    expect(snnSteps(fromFlags, ann, new Map()).map((s) => s.name)).toEqual(['snn-calibration', 'tpp', 'weight-calibration']);
+    expect(snnSteps(methodFrom({ ...flags, tpp: 'none' }), ann, new Map()).map((s) => s.name)).toEqual(['weight-calibration', 'snn-calibration']);
   });
 });
 

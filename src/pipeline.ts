@@ -30,7 +30,7 @@ import { attrNum } from '../ir/ops.js';
 import { SNN_CALIBRATION_BATCH, snnCalibration } from './passes/snn-calibration.js';
 import { isNeuronSource } from './passes/activations.js';
 import { foldBatchNorm } from './passes/fold-batchnorm.js';
-import { runPass } from './passes/pass.js';
+import { runPass, type Pass } from './passes/pass.js';
 import { recognizeQcfs } from './passes/recognize-qcfs.js';
 import { foldTemporalBias } from './passes/fold-temporal-bias.js';
 import { insertDelays } from './passes/insert-delays.js';
@@ -59,47 +59,41 @@ export type SnnStep =
   | { readonly kind: 'transform'; readonly name: string; run(snn: Graph): Graph }
   | { readonly kind: 'calibration'; readonly name: string; work(ann: Graph, calib: Images | SampleSource): number; run(snn: Graph, calib: Images | SampleSource, onProgress?: (samples: number) => void): Graph };
 
-/** The method's steps after convert: SNN Calibration, FTBC, TPP (whichever it names; SNN Calibration last when it measures the TPP network). `baseStart`: each population's v(0) as converted. */
+/** What every data-reading pass takes besides its own options. */
+interface DataPassOptions {
+  readonly calib: Images | SampleSource;
+  readonly onProgress?: (samples: number) => void;
+}
+
+/** The method's steps after convert: weight calibration, SNN Calibration, FTBC, TPP (whichever it names; the calibrations last when they measure the TPP network). `baseStart`: each population's v(0) as converted. */
 export function snnSteps(method: Method, ann: Graph, baseStart: ReadonlyMap<string, number>): SnnStep[] {
   const layers = (): number => ann.nodes.filter(isNeuronSource).length;
   const steps: SnnStep[] = [];
+  /** A step that runs `pass` on the calibration data, `samples(calib)` sample runs per layer. */
+  const reading = <O extends DataPassOptions>(pass: Pass<O>, samples: (calib: Images | SampleSource) => number, options: Omit<O, keyof DataPassOptions>): SnnStep => ({
+    kind: 'calibration',
+    name: pass.name,
+    work: (_, calib) => samples(calib) * layers(),
+    run: (snn, calib, onProgress) => runPass(pass, snn, { ...options, calib, ...(onProgress ? { onProgress } : {}) } as O),
+  });
   const level = method.calibration;
   const calibration = (): void => {
-    if (!level) return;
-    steps.push({
-      kind: 'calibration',
-      name: snnCalibration.name,
-      work: (_, calib) => Math.min(SNN_CALIBRATION_BATCH, calib.count) * layers(),
-      run: (snn, calib, onProgress) => runPass(snnCalibration, snn, { level, ann, calib, batchSize: SNN_CALIBRATION_BATCH, ...(onProgress ? { onProgress } : {}) }),
-    });
+    if (level) steps.push(reading(snnCalibration, (calib) => Math.min(SNN_CALIBRATION_BATCH, calib.count), { level, ann, batchSize: SNN_CALIBRATION_BATCH }));
+  };
+  const wc = method.weightCalibration;
+  const weights = (): void => {
+    if (wc) steps.push(reading(weightCalibration, (calib) => Math.min(wc.samples, calib.count), { ...wc, ann }));
   };
   const t = method.tpp;
   const tppStep = (): void => {
     if (t) steps.push({ kind: 'transform', name: tpp.name, run: (snn) => runPass(tpp, snn, { ...t, baseStart }) });
   };
-  const wc = method.weightCalibration;
-  const weights = (): void => {
-    if (!wc) return;
-    steps.push({
-      kind: 'calibration',
-      name: weightCalibration.name,
-      work: (_, calib) => Math.min(wc.samples, calib.count) * layers(),
-      run: (snn, calib, onProgress) => runPass(weightCalibration, snn, { ...wc, ann, calib, ...(onProgress ? { onProgress } : {}) }),
-    });
-  };
   if (!method.weightCalibrationOnTpp) weights();
   if (!method.calibrationOnTpp) calibration();
   const f = method.ftbc;
-  if (f) {
-    steps.push({
-      kind: 'calibration',
-      name: ftbc.name,
-      work: (_, calib) => f.batches * (f.iterations ?? 1) * Math.min(f.batchSize, calib.count) * layers(),
-      run: (snn, calib, onProgress) => runPass(ftbc, snn, { ...f, ann, calib, ...(onProgress ? { onProgress } : {}) }),
-    });
-  }
+  if (f) steps.push(reading(ftbc, (calib) => f.batches * (f.iterations ?? 1) * Math.min(f.batchSize, calib.count), { ...f, ann }));
   tppStep();
-  // SNN Calibration of the TPP network: its rates over the layer-major schedule
+  // weight and SNN Calibration of the TPP network: its rates over the layer-major schedule
   if (method.weightCalibrationOnTpp) weights();
   if (method.calibrationOnTpp) calibration();
   return steps;

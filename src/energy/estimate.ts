@@ -163,7 +163,7 @@ export function priceAnn(g: Graph, p: EnergyProfile): AnnEnergy {
 export function assumptions(snn: EnergyProfile, ann: EnergyProfile, shape: { temporal?: boolean; layerMajor?: boolean } = {}): string {
   const { temporal = false, layerMajor = false } = shape;
   const schedule = layerMajor
-    ? 'The network runs the layer-major schedule (two-phase probabilistic neurons): each population accumulates for T steps and then fires for T, one layer after another, so an inference is (depth + 1)·T global steps; counts, static energy and latency span all of them. '
+    ? 'The network runs the layer-major schedule (two-phase neurons): each population accumulates for T steps and then fires for T, one layer after another, so an inference is (depth + 1)·T global steps; counts, static energy and latency span all of them. '
     : '';
   const common =
     schedule +

@@ -121,7 +121,7 @@ function projection(g: Graph, n: Node): Projection {
 
 export const weightCalibration: Pass<WeightCalibrationOptions> = {
   name: 'weight-calibration',
-  summary: 'snn-float -> snn-float: the weights into each hidden population fitted to its ANN activations through the neuron\'s count (SNN Calibration\'s WC)',
+  summary: 'snn-float -> snn-float: the weights into each hidden population fitted to the ANN\'s pre-activations from the SNN\'s input rates (SNN Calibration\'s WC)',
   from: 'snn-float',
   to: 'snn-float',
   run(g, o) {
@@ -182,7 +182,8 @@ export const weightCalibration: Pass<WeightCalibrationOptions> = {
       const a = new Float32Array(rows * C);
       const lo = new Float32Array(C * HW);
       const hi = new Float32Array(C * HW);
-      const ann = targets.get(layer.inputs[0].id)!;
+      const ann = targets.get(layer.inputs[0].id);
+      if (!ann) throw new SnncError('SNN0504', `weight-calibration: the current of %${layer.id} (%${layer.inputs[0].id}) has no value in the ANN to fit it to`);
       // below lo the neuron emits nothing, from hi on all T spikes: its count is clip(⌊zT/θ + off⌋, 0, T)
       // with off its rounding offset (IF: v0 + T·shift; TPP round: ½), or clip(zT/θ, 0, T) on average (TPP A, B)
       const v0 = perNeuronValues(layer, 'vinit', graph.consts, 0);

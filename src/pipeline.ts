@@ -5,9 +5,9 @@
  *   ann' + calibration data --calibrate--> activation statistics --balance-thresholds--> θ per layer
  *   ann' + θ --convert(T, method)--> snn-float
  *     then the method's steps, as data (snnSteps): [--weight-calibration(ann', data)--> weights
- *     fitted through the neurons' counts] [--snn-calibration(ann', data)--> bias or
+ *     fitted to the ANN's pre-activations] [--snn-calibration(ann', data)--> bias or
  *     initial-membrane correction] [--ftbc(ann', data)--> per-step biases] [--tpp--> two-phase
- *     probabilistic populations on the layer-major schedule]
+ *     populations on the layer-major schedule] (the two calibrations after tpp when named after it)
  *   snn-float --quantize(target)--> snn-fixed --fold-temporal-bias--> snn-fixed (one bias table per layer)
  *   [target with synaptic delay 1] --insert-delays--> snn-fixed (a one-step delay after every population)
  *   snn-fixed --emit(target)--> C sources / memory image

@@ -28,7 +28,7 @@ import { buildProgram, SANITIZE, writeProgram } from './helpers/c-build.js';
 import { cTarget } from '../targets/c/index.js';
 import { loadCorePreset, parseCoreDesc, quantizerView, type CoreDesc } from '../targets/core/desc.js';
 import { compileForCore, CoreSimulator, decodeImage } from '../targets/core/index.js';
-import { encodeImage, IMAGE_VERSION } from '../targets/core/image.js';
+import { encodeImage, IMAGE_VERSION, TPP_RULE_CODES } from '../targets/core/image.js';
 import { printText } from '../ir/text/print.js';
 import { randomGraph, randomSamples } from './helpers/random-graphs.js';
 import { snnc } from './helpers/cli.js';
@@ -84,6 +84,13 @@ describe('core memory image', () => {
     const route = img.routes.find((r) => r.source === -1)!;
     route.cores[0] = (route.cores[0] + 1) % img.coreCount;
     expect(() => decodeImage(encodeImage(img))).toThrow(/whose synapse table does not hear it/);
+  });
+
+  it('a TPP rule code the format does not define is refused (the codes are part of the format)', () => {
+    const img = decodeImage(c.bytes);
+    img.units[0].tppRule = Math.max(...Object.values(TPP_RULE_CODES)) + 1;
+    expect(() => decodeImage(encodeImage(img))).toThrow(/TPP rule \d+ on a unit that cannot run it/);
+    expect(TPP_RULE_CODES).toEqual({ remaining: 1, iid: 2, round: 3 });
   });
 
   it('a version from the future and a forged count are refused before any allocation', () => {

@@ -3,7 +3,8 @@
  * are known, the generator's statistics, the verifier's schedule rules, a naive layer-major
  * reference (each layer run whole on its inputs' recorded trains, as the paper's code does) against
  * the windowed schedule every executor runs, and the interpreter, the core simulator and the C
- * bit-exact on random layer-major graphs, with and without synaptic delay.
+ * bit-exact on random layer-major graphs, with and without synaptic delay. The round rule: its
+ * counts by hand, and a network of it equal to its ANN with the activations rounded to T levels.
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -15,7 +16,6 @@ import { drawOf, runSteps, stepStream } from '../ir/tpp.js';
 import type { Graph } from '../ir/types.js';
 import { verify } from '../ir/verify.js';
 import { presetsByName } from '../src/methods.js';
-import { snnSteps } from '../src/pipeline.js';
 import { tpp, TPP_DEFAULTS } from '../src/passes/tpp.js';
 import { snnCalibration } from '../src/passes/snn-calibration.js';
 import { floatSimulator, simulateFloatChunk } from '../src/exec/snn-float.js';
@@ -23,11 +23,10 @@ import { ONE_NEURON_ANN, oneNeuronSnn } from './helpers/one-neuron.js';
 import { importOnnxFile } from '../src/frontend/onnx/import.js';
 import { loadImages } from '../src/data/dataset.js';
 import { runAnn } from '../src/exec/ann.js';
-import { calibrate, prepareAnn, toSnn } from '../src/pipeline.js';
+import { calibrate, prepareAnn, snnSteps, toSnn } from '../src/pipeline.js';
 import { hiddenPopulations } from '../src/passes/layer-runs.js';
 import { populationShape, spikeAmplitude, thresholdPerNeuron } from '../ir/neuron-params.js';
 import { CALIB_IMAGES, modelPath, TEST_IMAGES } from './helpers/paths.js';
-
 import { runPass } from '../src/passes/pass.js';
 import { insertDelays } from '../src/passes/insert-delays.js';
 import { verifyCore } from '../src/verify-core.js';

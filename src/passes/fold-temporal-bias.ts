@@ -21,6 +21,7 @@ import { isConstRef, type AttrValue, type Node } from '../../ir/types.js';
 import { leakOfNode } from '../../ir/engine/neuron-fixed.js';
 import type { Pass } from './pass.js';
 import { Rewriter } from './rewriter.js';
+import { projectionsInto } from './projections.js';
 
 export interface FoldTemporalBiasOptions {
   readonly biasBits: number;
@@ -38,15 +39,11 @@ export const foldTemporalBias: Pass<FoldTemporalBiasOptions> = {
     const accOf = new Map<string, Node>(); // projection id -> accumulating node
     for (const n of g.nodes) {
       if (n.op !== 'if' && n.op !== 'readout') continue;
-      const walk = (id: string): void => {
-        const p = byId.get(id)!;
-        if (p.op === 'add') p.inputs.forEach((r) => r.kind === 'value' && walk(r.id));
-        else if ((p.op === 'conv2d' || p.op === 'dense') && p.inputs[2]) {
-          biasOf.set(p.id, g.consts.get(p.inputs[2].id)!.data as Int32Array);
-          accOf.set(p.id, n);
-        }
-      };
-      walk(n.inputs[0].id);
+      for (const p of projectionsInto(byId, n.inputs[0].id)) {
+        if (!p.inputs[2]) continue;
+        biasOf.set(p.id, g.consts.get(p.inputs[2].id)!.data as Int32Array);
+        accOf.set(p.id, n);
+      }
     }
     const rw = new Rewriter(g);
     const limit = 2 ** (o.biasBits - 1) - 1;

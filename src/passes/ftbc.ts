@@ -90,8 +90,8 @@ export const ftbc: Pass<FtbcOptions> = {
         observeBatch(
           graph,
           batch,
-          layer.inputs[0].id,
-          (s, t, x) => {
+          [layer.inputs[0].id],
+          (s, t, [x]) => {
             const row = (t - 1) * C;
             for (let i = 0; i < size; i++) {
               const c = Math.floor(i / HW);
@@ -107,8 +107,10 @@ export const ftbc: Pass<FtbcOptions> = {
             }
             if (t === T) o.onProgress?.(1);
           },
-          () => {
-            for (let i = 0; i < size; i++) v[i] = vinit[i] * theta[i];
+          {
+            onSample: () => {
+              for (let i = 0; i < size; i++) v[i] = vinit[i] * theta[i];
+            },
           },
         );
         for (let r = 0; r < T * C; r++) b[r] += (o.alpha * E[r]) / (batch.count * HW);

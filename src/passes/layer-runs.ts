@@ -49,57 +49,52 @@ export function populationGeometry(g: Graph, n: Node): { C: number; size: number
 }
 
 /**
- * Runs the float SNN `g` on every sample of the batch for one inference (T steps, or the
- * layer-major schedule's runSteps); after global step t of sample s, `onStep(s, t, x)` sees the
- * value `id` (NCHW). `onSample(s)` runs before the sample's first step.
+ * Runs the float SNN `g` on every sample of the batch for global steps 1..`until` (default: one
+ * inference, T steps or the layer-major schedule's runSteps); after step t of sample s,
+ * `onStep(s, t, xs)` sees the values `ids` (NCHW), xs[k] for ids[k]. A value computed before the
+ * spiking part (the analog input, a first conv) is present at every step. `onSample(s)` runs
+ * before the sample's first step.
  */
-export function observeBatch(g: Graph, batch: SamplesChunk, id: string, onStep: (s: number, t: number, x: Float64Array) => void, onSample?: (s: number) => void): void {
+export function observeBatch(g: Graph, batch: SamplesChunk, ids: readonly string[], onStep: (s: number, t: number, xs: readonly Float64Array[]) => void, o: { until?: number; onSample?: (s: number) => void } = {}): void {
   const sim = floatSimulator(g);
-  const statics = runAnn(sim.staticGraph, [{ shape: [batch.count, ...batch.sampleShape], data: batch.data }]);
-  const x = new Float64Array(sim.engine.plan.bufs.get(id)!.size);
-  const steps = runSteps(g);
+  const staticIds = new Set(sim.staticGraph.nodes.map((n) => n.id));
+  const fixed = new Map<string, Float64Array>(); // static values, the whole batch
+  const statics = runAnn(sim.staticGraph, [{ shape: [batch.count, ...batch.sampleShape], data: batch.data }], {
+    onValue: (n, t) => void (staticIds.has(n.id) && ids.includes(n.id) && fixed.set(n.id, Float64Array.from(t.data))),
+  });
+  const xs = ids.map((id) => new Float64Array(fixed.has(id) ? fixed.get(id)!.length / batch.count : sim.engine.plan.bufs.get(id)!.size));
+  const stepped = ids.map((_, k) => k).filter((k) => !fixed.has(ids[k]));
+  const until = o.until ?? runSteps(g);
   for (let s = 0; s < batch.count; s++) {
     sim.engine.begin();
     sim.boundary.forEach((bid, q) => sim.engine.setStatic(bid, statics[q].data, (s * statics[q].data.length) / batch.count));
-    onSample?.(s);
-    for (let t = 1; t <= steps; t++) {
+    ids.forEach((id, k) => fixed.has(id) && xs[k].set(fixed.get(id)!.subarray(s * xs[k].length, (s + 1) * xs[k].length)));
+    o.onSample?.(s);
+    for (let t = 1; t <= until; t++) {
       sim.engine.step(t);
-      sim.engine.read(id, x);
-      onStep(s, t, x);
+      for (const k of stepped) sim.engine.read(ids[k], xs[k]);
+      onStep(s, t, xs);
     }
   }
 }
 
-/**
- * Σ over global steps 1..`until` of each value in `ids`, per sample ([count x size] each), from one
- * run of the float SNN `g` on the batch; `onProgress(1)` after each sample.
- */
+/** Σ over global steps 1..`until` of each value in `ids`, per sample ([count x size] each); `onProgress(1)` after each sample. */
 export function observeSums(g: Graph, batch: SamplesChunk, ids: readonly string[], until: number, onProgress?: (samples: number) => void): Map<string, Float64Array> {
-  const sim = floatSimulator(g);
-  // a value computed before the spiking part (the analog input, a first conv) is present at every step
-  const constant = new Map<string, Float64Array>();
-  const staticIds = new Set(sim.staticGraph.nodes.map((n) => n.id));
-  const want = new Set(ids.filter((id) => staticIds.has(id)));
-  const statics = runAnn(sim.staticGraph, [{ shape: [batch.count, ...batch.sampleShape], data: batch.data }], {
-    onValue: (n, t) => void (want.has(n.id) && constant.set(n.id, Float64Array.from(t.data, (x) => x * until))),
-  });
-  const unique = [...new Set(ids)].filter((id) => !want.has(id));
-  const bufs = unique.map((id) => new Float64Array(sim.engine.plan.bufs.get(id)!.size));
-  const sums = unique.map((_, k) => new Float64Array(batch.count * bufs[k].length));
-  for (let s = 0; s < batch.count; s++) {
-    sim.engine.begin();
-    sim.boundary.forEach((bid, q) => sim.engine.setStatic(bid, statics[q].data, (s * statics[q].data.length) / batch.count));
-    for (let t = 1; t <= until; t++) {
-      sim.engine.step(t);
-      unique.forEach((id, k) => {
-        const x = sim.engine.read(id, bufs[k]);
-        const at = s * x.length;
-        for (let i = 0; i < x.length; i++) sums[k][at + i] += x[i];
+  const sums: Float64Array[] = [];
+  observeBatch(
+    g,
+    batch,
+    ids,
+    (s, t, xs) => {
+      xs.forEach((x, k) => {
+        const sum = (sums[k] ??= new Float64Array(batch.count * x.length));
+        for (let i = 0, at = s * x.length; i < x.length; i++) sum[at + i] += x[i];
       });
-    }
-    onProgress?.(1);
-  }
-  return new Map([...unique.map((id, k): [string, Float64Array] => [id, sums[k]]), ...constant]);
+      if (t === until) onProgress?.(1);
+    },
+    { until },
+  );
+  return new Map(ids.map((id, k) => [id, sums[k]]));
 }
 
 /** A stepbias constant's shape and data (θ units): [T, C], or [T, ...neuron shape] per neuron. */

@@ -57,7 +57,7 @@ export const snnCalibration: Pass<SnnCalibrationOptions> = {
       const { C, size, HW, amplitude } = populationGeometry(graph, layer);
       const a = targets.get(layer.id)!;
       const rate = new Float64Array(size); // Σ over samples and steps of the output, per neuron
-      observeBatch(graph, batch, layer.id, (_s, t, out) => {
+      observeBatch(graph, batch, [layer.id], (_s, t, [out]) => {
         for (let i = 0; i < size; i++) rate[i] += out[i];
         if (t === last) o.onProgress?.(1);
       });

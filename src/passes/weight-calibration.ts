@@ -10,9 +10,12 @@
  *                                                                the charge per step the weights make
  *   z'_i   = z_i + Σ_J ΔW_J[c] · patch_J(r)                      (linear in the change of the weights)
  *   loss   = mean_r Σ_c [r in mask_c] (z'_i − z^ANN_i)²           z^ANN: the ANN's pre-activation
- *   mask_c = rows where z' or z^ANN is inside (lo, hi): outside, both give the same count
- *            (count = clip(⌊zT/θ + off⌋, 0, T): lo = (1 − off)θ/T, hi = (T − off)θ/T, with the
- *            rounding offset off = v0 + T·shift for IF, ½ for TPP round; TPP A/B: lo = 0, hi = θ)
+ *   mask_c = rows where z' and z^ANN are not both ≤ lo nor both ≥ hi (there both give the same
+ *            count: count = clip(⌊zT/θ + off⌋, 0, T), lo = (1 − off)θ/T, hi = (T − off)θ/T, with
+ *            the rounding offset off = v0 + T·shift for IF, ½ for TPP round; TPP A/B: lo = 0, hi = θ)
+ *
+ * A layer with fewer than ROWS_PER_WEIGHT rows per weight of a channel (a dense layer with fewer
+ * samples than 4× its fan-in) is left as it is: the fit could interpolate the calibration samples.
  *
  * o is the population's window (0 for IF), so the sums cover exactly what the neuron accumulates;
  * the base's rounding offsets (v0, the θ/2T shift) are left out of z as the ANN has none. The fit
@@ -33,6 +36,7 @@ import type { Images, SampleSource } from '../data/dataset.js';
 import { Rng } from '../util/rng.js';
 import { annActivations, calibrationBatch, hiddenPopulations, observeSums, populationGeometry, stepBiasOf } from './layer-runs.js';
 import type { Pass } from './pass.js';
+import { projectionsInto } from './projections.js';
 
 export interface WeightCalibrationSettings {
   /** Calibration samples whose rows make the loss (the paper: 1024). */
@@ -53,15 +57,6 @@ export interface WeightCalibrationOptions extends WeightCalibrationSettings {
   readonly onProgress?: (samples: number) => void;
   /** Called after each fitted layer with its loss before and after (for reports and tests). */
   readonly onLayer?: (id: string, before: number, after: number) => void;
-}
-
-/** The conv2d and dense nodes whose outputs sum (through adds) into value `id`. */
-function projectionsInto(byId: ReadonlyMap<string, Node>, id: string): Node[] {
-  const n = byId.get(id);
-  if (!n) return [];
-  if (n.op === 'conv2d' || n.op === 'dense') return [n];
-  if (n.op === 'add') return n.inputs.filter((r) => r.kind === 'value').flatMap((r) => projectionsInto(byId, r.id));
-  return [];
 }
 
 /** How a projection's weights see its input: for output channel c, row index k of W[c] reads input element (ci, y, x) of the patch at an output position. */
@@ -201,7 +196,7 @@ export const weightCalibration: Pass<WeightCalibrationOptions> = {
           a[r * C + c] = ann[s * size + i];
         }
       }
-      const fit = fitWeights(projs, patches, z, a, lo, hi, { C, HW, rows, pos, steps: o.steps });
+      const fit = fitWeights(projs, patches, z, a, lo, hi, { C, HW, rows, pos }, o.steps);
       const { before, after } = fit;
       o.onLayer?.(layer.id, before, after);
       log.push(`${layer.id} ${before.toPrecision(4)}->${after.toPrecision(4)}`);
@@ -228,26 +223,23 @@ interface Rows {
   readonly rows: number;
   /** Output position of each row. */
   readonly pos: Int32Array;
-  readonly steps: number;
 }
 
-/** A layer with fewer rows than this many per weight of a channel is under-determined: the fit could interpolate the calibration samples, so it is left as it is. */
-export const ROWS_PER_WEIGHT = 4;
+/** Fewer rows than this many per weight of a channel: under-determined (see the header). */
+const ROWS_PER_WEIGHT = 4;
 /** The ridge added to the Gram matrix, relative to its mean diagonal: it only keeps the factorisation safe. */
 const SAFE_RIDGE = 1e-3;
 
 /**
- * Gauss–Newton on the masked least squares of the header, per output channel c: the features of
- * row r are the slices of every projection's patch that c's weights read (channels reading the
- * same slices, all of them unless the conv is grouped, share a family); H_c ≈ (m_c / rows) G with
- * G = Σ_rows f fᵀ + λI the family's Gram matrix (λ = 10⁻³ of its mean diagonal) and m_c the rows inside c's mask, so a step is
- * Δ_c −= (rows / m_c) G⁻¹ g_c with g_c = Σ_mask e f. A step that does not lower the loss is halved
- * (at most 4 times), then the fit stops.
- *
- * A layer with fewer than ROWS_PER_WEIGHT rows per weight of a channel (a dense layer with fewer
- * samples than 4× its fan-in) is not fitted: Δ = 0.
+ * Gauss–Newton on the masked least squares of the header, `steps` steps, per output channel c: the
+ * features of row r are the slices of every projection's patch that c's weights read (channels
+ * reading the same slices, all of them unless the conv is grouped, share a family);
+ * H_c ≈ (m_c / rows) G with G = Σ_rows f fᵀ + λI the family's Gram matrix (λ = 10⁻³ of its mean
+ * diagonal) and m_c the rows inside c's mask, so a step is Δ_c −= (rows / m_c) G⁻¹ g_c with
+ * g_c = Σ_mask e f. A step that does not lower the loss is halved (at most 4 times), then the fit
+ * stops.
  */
-function fitWeights(projs: readonly Projection[], patches: readonly Float64Array[], z: Float32Array, a: Float32Array, lo: Float32Array, hi: Float32Array, r: Rows): { before: number; after: number; delta: Float64Array[] } {
+function fitWeights(projs: readonly Projection[], patches: readonly Float64Array[], z: Float32Array, a: Float32Array, lo: Float32Array, hi: Float32Array, r: Rows, steps: number): { before: number; after: number; delta: Float64Array[] } {
   const { C, HW, rows, pos } = r;
   const J = projs.length;
   const Kt = projs.reduce((n, p) => n + p.K, 0);
@@ -270,8 +262,8 @@ function fitWeights(projs: readonly Projection[], patches: readonly Float64Array
     }
   };
   const f = new Float64Array(F * Kt);
-  /** Σ f fᵀ over the rows per family (lower triangles) and the mean diagonal of each. */
-  const gramsOf = (): { grams: Float64Array[]; meanDiag: Float64Array } => {
+  /** G = Σ f fᵀ over the rows + λI per family, Cholesky-factored (lower triangle). */
+  const factoredGrams = (): Float64Array[] => {
     const grams = Array.from({ length: F }, () => new Float64Array(Kt * Kt));
     for (let row = 0; row < rows; row++) {
       for (let fam = 0; fam < F; fam++) {
@@ -285,12 +277,14 @@ function fitWeights(projs: readonly Projection[], patches: readonly Float64Array
         }
       }
     }
-    const meanDiag = Float64Array.from(grams, (G) => {
+    for (const G of grams) {
       let trace = 0;
       for (let x = 0; x < Kt; x++) trace += G[x * Kt + x];
-      return trace / Kt;
-    });
-    return { grams, meanDiag };
+      const ridge = SAFE_RIDGE * (trace / Kt) + 1e-12;
+      for (let x = 0; x < Kt; x++) G[x * Kt + x] += ridge;
+      cholesky(G, Kt);
+    }
+    return grams;
   };
   const grad = new Float64Array(C * Kt);
   const inside = new Float64Array(C);
@@ -324,16 +318,12 @@ function fitWeights(projs: readonly Projection[], patches: readonly Float64Array
   const zero = new Float64Array(C * Kt);
   const before = evaluate(zero, false);
   if (before === 0) return { before, after: before, delta: projs.map((p) => new Float64Array(p.W.length)) };
-  const { grams, meanDiag } = gramsOf();
-  grams.forEach((G, fam) => {
-    for (let x = 0; x < Kt; x++) G[x * Kt + x] += SAFE_RIDGE * meanDiag[fam] + 1e-12;
-    cholesky(G, Kt);
-  });
+  const grams = factoredGrams();
   const delta = new Float64Array(C * Kt);
   const trial = new Float64Array(C * Kt);
   const step = new Float64Array(Kt);
   let loss = before;
-  for (let it = 0; it < r.steps; it++) {
+  for (let it = 0; it < steps; it++) {
     evaluate(delta, true);
     let scale = 1;
     let accepted = false;

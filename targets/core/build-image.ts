@@ -5,9 +5,8 @@
  * not fit fails naming the layer and the width (SNN0207), never wraps.
  */
 import { SnncError } from '../../ir/diagnostics.js';
-import { TPP_RULES } from '../../ir/tpp.js';
 import type { CoreDesc } from './desc.js';
-import { IMAGE_VERSION, type CoreImage, type ImageCore, type ImageRoute, type ImageUnit } from './image.js';
+import { IMAGE_VERSION, TPP_RULE_CODES, type CoreImage, type ImageCore, type ImageRoute, type ImageUnit } from './image.js';
 import type { Mapping } from './map.js';
 import { poolSource, type CoreNetwork, type Unit } from './network.js';
 
@@ -54,7 +53,7 @@ export function buildImage(net: CoreNetwork, m: Mapping, d: CoreDesc): CoreImage
       vinit: fits(u, 'initial membrane', u.vinit, u.vBits, 'its membrane width'),
       biasRows: u.bias.length,
       bias,
-      tppRule: u.tpp ? TPP_RULES.indexOf(u.tpp.rule) + 1 : 0,
+      tppRule: u.tpp ? TPP_RULE_CODES[u.tpp.rule] : 0,
       window: u.window,
       tppSeed: u.tpp?.seed ?? 0,
       tppKey: u.tpp?.key ?? 0,

@@ -10,10 +10,15 @@
  * corrupt or hostile image gives a coded error, never a crash or a huge allocation.
  */
 import { SnncError } from '../../ir/diagnostics.js';
-import { TPP_RULES } from '../../ir/tpp.js';
+import type { TppRule } from '../../ir/tpp.js';
 
 export const IMAGE_MAGIC = 'SNNCCORE';
 export const IMAGE_VERSION = 5;
+
+/** The image's code of each TPP firing rule (0: an integrate-and-fire unit); part of the format. */
+export const TPP_RULE_CODES: Readonly<Record<TppRule, number>> = { remaining: 1, iid: 2, round: 3 };
+/** The rule of a code, for the decoder and the simulator. */
+export const TPP_RULE_OF_CODE: ReadonlyMap<number, TppRule> = new Map(Object.entries(TPP_RULE_CODES).map(([rule, code]) => [code, rule as TppRule]));
 
 export interface ImageUnit {
   kind: number; // 0 population, 1 readout
@@ -35,7 +40,7 @@ export interface ImageUnit {
   vinit: Int32Array;
   biasRows: number;
   bias: Int32Array; // biasRows x size
-  tppRule: number; // 0 integrate-and-fire, else 1 + the rule's index in TPP_RULES: 1 remaining (rule A), 2 iid (rule B), 3 round
+  tppRule: number; // 0 integrate-and-fire, else TPP_RULE_CODES of the rule
   window: number; // layer-major window offset (ir/tpp.ts), 0 in a step-major network
   tppSeed: number;
   tppKey: number;
@@ -334,7 +339,7 @@ function checkImage(img: CoreImage): void {
     if (u.biasRows < 1 || u.biasRows > img.steps) bad(`unit ${k}: ${u.biasRows} bias rows for ${img.steps} steps`);
     if (u.kind === 0 && u.threshold.some((t) => t <= 0)) bad(`unit ${k}: a threshold is not positive`);
     if (u.level < 1 || u.level > img.unitCount) bad(`unit ${k}: level ${u.level} out of range`);
-    if (u.tppRule > TPP_RULES.length || (u.tppRule !== 0 && (u.kind !== 0 || u.vBits > 37 || u.leakKind !== 0 || u.subtract !== 1))) bad(`unit ${k}: TPP rule ${u.tppRule} on a unit that cannot run it`);
+    if ((u.tppRule !== 0 && !TPP_RULE_OF_CODE.has(u.tppRule)) || (u.tppRule !== 0 && (u.kind !== 0 || u.vBits > 37 || u.leakKind !== 0 || u.subtract !== 1))) bad(`unit ${k}: TPP rule ${u.tppRule} on a unit that cannot run it`);
     if (u.window > 1e6 || (u.tppRule !== 0 && u.threshold.some((t) => t * 65535 * img.steps >= 2 ** 53))) bad(`unit ${k}: window ${u.window} or a TPP threshold out of range`);
   });
   img.pools.forEach((p, k) => {

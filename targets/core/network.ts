@@ -147,7 +147,7 @@ function propagate(op: PlanOp, vals: Map<string, Sparse>, unsupported: (n: Node)
       // one side absent: the other is the sum (vectors are never changed once made, so it is shared)
       if (!a || !b) return a ?? b;
       const out: Sparse = new Map(a);
-      for (const [i, v] of b ?? []) addTo(out, i, v);
+      for (const [i, v] of b) addTo(out, i, v);
       return out;
     }
     case 'mul': {

@@ -26,8 +26,8 @@
  * it); the load phase runs once per sample.
  */
 import { leak as leakOf, narrow, type Leak, type Overflow } from '../../ir/fixed-arith.js';
-import { fireTpp, localStep, TPP_RULES, type TppParams } from '../../ir/tpp.js';
-import type { CoreImage, ImageUnit } from './image.js';
+import { fireTpp, localStep, type TppParams } from '../../ir/tpp.js';
+import { TPP_RULE_OF_CODE, type CoreImage, type ImageUnit } from './image.js';
 import { xyLinks } from './mesh.js';
 import { poolSource } from './network.js';
 import { CoreMemory, type UnitMemory } from './core-memory.js';
@@ -135,7 +135,7 @@ export class CoreSimulator {
       nfired: 0,
       leak: { kind: LEAKS[u.leakKind], shift: u.leakShift, mul: u.leakMul, round: ROUNDS[u.leakRound] },
       mode: u.overflow === 1 ? 'wrap' : 'saturate',
-      ...(u.tppRule !== 0 ? { tpp: { rule: TPP_RULES[u.tppRule - 1], seed: u.tppSeed, key: u.tppKey } } : {}),
+      ...(u.tppRule !== 0 ? { tpp: { rule: TPP_RULE_OF_CODE.get(u.tppRule)!, seed: u.tppSeed, key: u.tppKey } } : {}),
     }));
     this.coreOfNeuron = image.units.map((u) => new Int32Array(u.size));
     image.cores.forEach((c, k) => this.coreOfNeuron[c.unit].fill(k, c.start, c.start + c.count));

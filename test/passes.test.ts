@@ -5,6 +5,7 @@ import { loadImages } from '../src/data/dataset.js';
 import { runAnn } from '../src/exec/ann.js';
 import { importOnnxFile } from '../src/frontend/onnx/import.js';
 import { computeThresholds, mmseThreshold, percentile, thresholdOf } from '../src/passes/balance-thresholds.js';
+import { mmseThresholdReference } from './helpers/mmse-reference.js';
 import { collectActivations } from '../src/passes/calibrate.js';
 import { ChannelStats, HISTOGRAM_BITS, LayerStats } from '../src/passes/activation-stats.js';
 import { prepareAnn } from '../src/pipeline.js';
@@ -94,6 +95,24 @@ describe('thresholds', () => {
     const ch = computeThresholds(stats, { kind: 'channel-mmse' }, 2).get('x')!;
     expect(ch[0]).toBeCloseTo(1.98, 6);
     expect(ch[1]).toBeCloseTo(4, 6); // one value: V = M quantises it exactly
+  });
+
+  it('MMSE: the sorted prefix-sum search picks the same θ as the 95-pass definition, exact or sketched', () => {
+    // values on the levels' edges (multiples of V/T for grid points V), repeats, T not a power of two,
+    // a long tail; exact statistics, and sketched ones (weighted bin centres)
+    let seed = 11;
+    const rand = (): number => ((seed = (seed * 1103515245 + 12345) >>> 0) + 0.5) / 2 ** 32;
+    for (const [n, T] of [[1, 1], [7, 3], [300, 4], [5000, 5], [20000, 8], [20000, 64]] as const) {
+      const data = Float32Array.from({ length: n }, (_, i) => (i % 7 === 0 ? Math.fround((Math.floor(rand() * 4 * T) * 0.97) / T) : Math.fround(-Math.log(rand()) * 0.5)));
+      const stats = ChannelStats.of(data);
+      const values = stats.values()!;
+      expect(mmseThreshold(stats, T), `n ${n} T ${T}`).toBe(mmseThresholdReference(values, T));
+      const layer = new LayerStats(1, 0);
+      layer.addTensor(data, 1);
+      const sketched = layer.perChannel[0];
+      const { x, w } = sketched.sortedPoints();
+      expect(mmseThreshold(sketched, T), `sketched n ${n} T ${T}`).toBe(mmseThresholdReference(x, T, w, sketched.max));
+    }
   });
 
   it('past its budget a layer keeps histograms: quantiles within 2^-8 of the exact ones, bounded memory, any order', () => {

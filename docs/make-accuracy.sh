@@ -2,7 +2,8 @@
 # Regenerate docs/accuracy.md: accuracy against time steps for every conversion method on every
 # bundled model (10,000 Fashion-MNIST test images), written by `snnc eval --markdown`, plus the
 # integer (C target, 8-bit per-channel weights) network and the max-pool treatments.
-# Needs `npm run build` first. About three and a half hours on two cores (the TPP loops alone about two hours).
+# Needs `npm run build` first. About four hours on two cores (the TPP loops alone more than two;
+# fmnist-vgg-maxpool's TPP table took 74 minutes on 2026-11-30, at nice 10 beside other work).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 snnc="node dist/src/cli/main.js"

@@ -16,10 +16,11 @@
  * the verifier bounds θ·T·2^16 and v·2^16 below 2^53). The round rule is the schedule's
  * deterministic limit: a window emits clip(floor(V/θ + 1/2), 0, T) spikes, at its first steps, so
  * a network of round populations computes its ANN with every activation rounded to T levels.
- * n is the neuron's NCHW index in the population, so no executor's traversal order changes a draw. A readout with window o adds its
- * input and its bias at local steps 1..T only, and is read after step o + T. The input current of
- * a population with window o > 0 carries no constant: a projection bias would be added at every
- * step from 1 to o + T, so it lives in the population's own per-step table instead.
+ * n is the neuron's NCHW index in the population, so no executor's traversal order changes a
+ * draw. A readout with window o adds its input and its bias at local steps 1..T only, and is read
+ * after step o + T. The input current of a population with window o > 0 carries no constant: a
+ * projection bias would be added at every step from 1 to o + T, so it lives in the population's
+ * own per-step table instead.
  *
  * The windows are a function of the graph (`requiredWindows`): a population fires once its
  * inputs have all arrived. A population's output train occupies (o + T, o + 2T], a delay node

@@ -135,8 +135,10 @@ export function computeThresholds(stats: ActivationStats, rule: ThresholdRule, s
       continue;
     }
     const perChannel = rule.kind === 'channel-mmse' || rule.kind === 'channel-percentile';
-    const p = rule.kind === 'max' ? 100 : rule.kind === 'percentile' || rule.kind === 'channel-percentile' ? rule.p : NaN;
-    const ofChannel = (c: ChannelStats): number => (rule.kind === 'mmse' || rule.kind === 'channel-mmse' ? mmseThreshold(c, steps) : c.percentile(p, percentile));
+    const ofChannel = (c: ChannelStats): number => {
+      if (rule.kind === 'mmse' || rule.kind === 'channel-mmse') return mmseThreshold(c, steps);
+      return c.percentile(rule.kind === 'max' ? 100 : rule.p, percentile);
+    };
     // the whole layer's θ; per channel it is only needed by a silent channel (merging copies the layer's values)
     const layerTheta = !perChannel || layer.perChannel.some((c) => c.count === 0) ? ofChannel(layer.layer()) : NaN;
     out.set(id, perChannel ? Float64Array.from(layer.perChannel, (c) => (c.count ? ofChannel(c) : layerTheta)) : Float64Array.of(layerTheta));

@@ -339,7 +339,7 @@ function checkImage(img: CoreImage): void {
     if (u.biasRows < 1 || u.biasRows > img.steps) bad(`unit ${k}: ${u.biasRows} bias rows for ${img.steps} steps`);
     if (u.kind === 0 && u.threshold.some((t) => t <= 0)) bad(`unit ${k}: a threshold is not positive`);
     if (u.level < 1 || u.level > img.unitCount) bad(`unit ${k}: level ${u.level} out of range`);
-    if ((u.tppRule !== 0 && !TPP_RULE_OF_CODE.has(u.tppRule)) || (u.tppRule !== 0 && (u.kind !== 0 || u.vBits > 37 || u.leakKind !== 0 || u.subtract !== 1))) bad(`unit ${k}: TPP rule ${u.tppRule} on a unit that cannot run it`);
+    if (u.tppRule !== 0 && (!TPP_RULE_OF_CODE.has(u.tppRule) || u.kind !== 0 || u.vBits > 37 || u.leakKind !== 0 || u.subtract !== 1)) bad(`unit ${k}: TPP rule ${u.tppRule} on a unit that cannot run it`);
     if (u.window > 1e6 || (u.tppRule !== 0 && u.threshold.some((t) => t * 65535 * img.steps >= 2 ** 53))) bad(`unit ${k}: window ${u.window} or a TPP threshold out of range`);
   });
   img.pools.forEach((p, k) => {

@@ -8,7 +8,7 @@ import { SnncError } from '../../ir/diagnostics.js';
 import type { CoreDesc } from './desc.js';
 import { IMAGE_VERSION, TPP_RULE_CODES, type CoreImage, type ImageCore, type ImageRoute, type ImageUnit } from './image.js';
 import type { Mapping } from './map.js';
-import { poolSource, type CoreNetwork, type Unit } from './network.js';
+import { poolSource, type CoreNetwork, type Projection, type Unit } from './network.js';
 
 const LEAK = { none: 0, shift: 1, mul: 2 } as const;
 const ROUND = { floor: 0, trunc: 1, 'half-up': 2 } as const;
@@ -59,18 +59,22 @@ export function buildImage(net: CoreNetwork, m: Mapping, d: CoreDesc): CoreImage
       tppKey: u.tpp?.key ?? 0,
     };
   });
+  // every projection's weights checked against the core's width once, whatever the slices
+  const fitted = new Map<Projection, Int32Array>();
+  for (const u of net.units) for (const p of u.inputs) fitted.set(p, fits(u, 'effective weight', p.weight, d.weightBits.value, d.weightBits.source));
   const cores: ImageCore[] = m.slices.map((s) => {
     const u = net.units[s.unit];
-    const axons: { source: number; neuron: number; delayed: number; syn: [number, number][] }[] = [];
+    /** An axon: source neuron j's synapses p.target[from .. to) that land in the slice (a row's targets ascend, so they are one range). */
+    const axons: { source: number; neuron: number; delayed: number; p: Projection; from: number; to: number }[] = [];
+    const end = s.start + s.count;
     for (const p of u.inputs) {
-      const w = fits(u, 'effective weight', p.weight, d.weightBits.value, d.weightBits.source);
       for (let j = 0; j + 1 < p.rowStart.length; j++) {
-        const syn: [number, number][] = [];
-        for (let k = p.rowStart[j]; k < p.rowStart[j + 1]; k++) {
-          const t = p.target[k] - s.start;
-          if (t >= 0 && t < s.count) syn.push([t, w[k]]);
-        }
-        if (syn.length) axons.push({ source: p.source, neuron: j, delayed: p.delayed ? 1 : 0, syn });
+        let from = p.rowStart[j];
+        const last = p.rowStart[j + 1];
+        while (from < last && p.target[from] < s.start) from++;
+        let to = from;
+        while (to < last && p.target[to] < end) to++;
+        if (to > from) axons.push({ source: p.source, neuron: j, delayed: p.delayed ? 1 : 0, p, from, to });
       }
     }
     axons.sort((a, b) => a.source - b.source || a.neuron - b.neuron || a.delayed - b.delayed);
@@ -81,14 +85,16 @@ export function buildImage(net: CoreNetwork, m: Mapping, d: CoreDesc): CoreImage
     const weights: number[] = [];
     axons.forEach((a, k) => {
       axonStart[k] = runTarget.length;
-      for (const [t, w] of a.syn) {
+      const w = fitted.get(a.p)!;
+      for (let q = a.from; q < a.to; q++) {
+        const t = a.p.target[q] - s.start;
         const last = runTarget.length - 1;
         if (last >= axonStart[k] && runTarget[last] + runLength[last] === t) runLength[last]++;
         else {
           runTarget.push(t);
           runLength.push(1);
         }
-        weights.push(w);
+        weights.push(w[q]);
       }
     });
     axonStart[axons.length] = runTarget.length;

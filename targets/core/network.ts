@@ -104,6 +104,50 @@ export interface CoreNetwork {
 
 type Sparse = Map<number, number>;
 
+/**
+ * One projection's synapses, appended a source neuron at a time in increasing order, as CSR
+ * (each row's targets ascending). Rows are packed as they come, so a source's synapses never
+ * live as one Map per neuron.
+ */
+class CsrBuilder {
+  private readonly rowStart: Int32Array;
+  private target = new Int32Array(1024);
+  private weight = new Float64Array(1024);
+  private nnz = 0;
+  /** The first row whose start is not yet written. */
+  private next = 0;
+
+  constructor(private readonly rows: number) {
+    this.rowStart = new Int32Array(rows + 1);
+  }
+
+  /** Row j (after every row appended before it); rows skipped in between are empty. */
+  append(j: number, row: Sparse): void {
+    while (this.next <= j) this.rowStart[this.next++] = this.nnz;
+    const need = this.nnz + row.size;
+    if (need > this.target.length) {
+      const grown = Math.max(need, 2 * this.target.length);
+      const target = new Int32Array(grown);
+      target.set(this.target.subarray(0, this.nnz));
+      const weight = new Float64Array(grown);
+      weight.set(this.weight.subarray(0, this.nnz));
+      this.target = target;
+      this.weight = weight;
+    }
+    // the row's targets go straight into place and are sorted there (a numeric, typed-array sort)
+    const keys = this.target.subarray(this.nnz, need);
+    let k = 0;
+    for (const i of row.keys()) keys[k++] = i;
+    keys.sort();
+    for (const i of keys) this.weight[this.nnz++] = row.get(i)!;
+  }
+
+  finish(): { rowStart: Int32Array; target: Int32Array; weight: Float64Array } {
+    while (this.next <= this.rows) this.rowStart[this.next++] = this.nnz;
+    return { rowStart: this.rowStart, target: this.target.slice(0, this.nnz), weight: this.weight.slice(0, this.nnz) };
+  }
+}
+
 function addTo(m: Sparse, i: number, v: number): void {
   if (v === 0) return;
   const s = (m.get(i) ?? 0) + v;
@@ -212,7 +256,7 @@ export function coreNetwork(g: Graph): CoreNetwork {
   const unitOps = plan.stepOps.filter((op): op is Extract<PlanOp, { kind: 'neuron' | 'readout' }> => op.kind === 'neuron' || op.kind === 'readout');
   const unitIndex = new Map(unitOps.map((op, k) => [op.node.id, k]));
   /** For each unit, its projections by source (filled below). */
-  const projections = unitOps.map(() => new Map<string, { source: number; delayed: boolean; rows: Sparse[]; words: number }>());
+  const projections = unitOps.map(() => new Map<string, Projection>());
   // sum pools reading a population's spikes become pool stages: their cells are a source of their own
   const pools: PoolStage[] = [];
   const poolOps = new Set<PlanOp>();
@@ -244,7 +288,7 @@ export function coreNetwork(g: Graph): CoreNetwork {
     for (const view of viewsOf.get(id) ?? []) vals.set(view, v);
   };
   for (const src of sources) {
-    const rows = new Map<string, Sparse[]>(); // unit:delayed -> rows by source neuron
+    const rows = new Map<string, CsrBuilder>(); // unit:delayed -> rows by source neuron
     /**
      * Per unit:delayed, the projection ops on the paths from this source to the unit (their
      * weights are what a shared-kernel core stores once). Every neuron of a source flows
@@ -265,8 +309,8 @@ export function coreNetwork(g: Graph): CoreNetwork {
           const u = unitIndex.get(op.node.id)!;
           const key = `${u}:${delayed.has(op.in.id) ? 1 : 0}`;
           let r = rows.get(key);
-          if (!r) rows.set(key, (r = Array.from({ length: src.buf.size }, () => new Map())));
-          r[j] = x;
+          if (!r) rows.set(key, (r = new CsrBuilder(src.buf.size)));
+          r.append(j, x);
           if (j === 0) {
             let ks = kernels.get(key);
             if (!ks) kernels.set(key, (ks = new Set()));
@@ -297,31 +341,13 @@ export function coreNetwork(g: Graph): CoreNetwork {
     for (const [key, r] of rows) {
       const [u, late] = key.split(':').map(Number);
       const words = [...(kernels.get(key) ?? [])].reduce((a, n) => a + weightWords(g, n), 0);
-      projections[u].set(`${src.id}:${late}`, { source: src.id, delayed: late === 1, rows: r, words });
+      projections[u].set(`${src.id}:${late}`, { source: src.id, ...r.finish(), kernelWords: words, delayed: late === 1 });
     }
   }
   const levels = new Array<number>(unitOps.length).fill(1);
   const units: Unit[] = unitOps.map((op, u) => {
     const n = op.node;
-    const inputs: Projection[] = [...projections[u].values()].map((p) => {
-      const rowStart = new Int32Array(p.rows.length + 1);
-      let nnz = 0;
-      p.rows.forEach((r, j) => {
-        rowStart[j] = nnz;
-        nnz += r.size;
-      });
-      rowStart[p.rows.length] = nnz;
-      const target = new Int32Array(nnz);
-      const weight = new Float64Array(nnz);
-      let at = 0;
-      for (const r of p.rows) {
-        for (const [i, w] of [...r].sort((a, b) => a[0] - b[0])) {
-          target[at] = i;
-          weight[at++] = w;
-        }
-      }
-      return { source: p.source, rowStart, target, weight, kernelWords: p.words, delayed: p.delayed };
-    });
+    const inputs = [...projections[u].values()];
     const sourceUnit = (src: number): number => (src >= 0 ? src : src <= -2 ? pools[-2 - src].unit : -1);
     // a delayed projection hears the previous step: it does not order the levels of a step
     levels[u] = 1 + Math.max(0, ...inputs.filter((p) => !p.delayed).map((p) => sourceUnit(p.source)).filter((k) => k >= 0).map((k) => levels[k]));

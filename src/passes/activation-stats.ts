@@ -235,6 +235,7 @@ export class ChannelStats {
   sortedPoints(stride = 1): { x: Float32Array | Float64Array; w: Float64Array | undefined } {
     if (this.exact) {
       const v = this.values()!;
+      if (stride === 1) return { x: sortPositive(v), w: undefined }; // it sorts a copy
       const x = new Float32Array(Math.ceil(v.length / stride));
       for (let k = 0, j = 0; k < v.length; k += stride) x[j++] = v[k];
       return { x: sortPositive(x), w: undefined };

@@ -56,7 +56,7 @@ export function populationGeometry(g: Graph, n: Node): { C: number; size: number
  * before the sample's first step.
  */
 export function observeBatch(g: Graph, batch: SamplesChunk, ids: readonly string[], onStep: (s: number, t: number, xs: readonly Float64Array[]) => void, o: { until?: number; onSample?: (s: number) => void } = {}): void {
-  const sim = floatSimulator(g);
+  const sim = floatSimulator(upstreamOf(g, ids));
   const staticIds = new Set(sim.staticGraph.nodes.map((n) => n.id));
   const fixed = new Map<string, Float64Array>(); // static values, the whole batch
   const statics = runAnn(sim.staticGraph, [{ shape: [batch.count, ...batch.sampleShape], data: batch.data }], {
@@ -76,6 +76,24 @@ export function observeBatch(g: Graph, batch: SamplesChunk, ids: readonly string
       onStep(s, t, xs);
     }
   }
+}
+
+/**
+ * The part of `g` that computes `ids`: their ancestors, in graph order, without outputs (the runs read `ids`).
+ * A value does not depend on what runs after it, so a run of this graph sees the same values as a
+ * run of `g`, without the cost of the layers downstream.
+ */
+export function upstreamOf(g: Graph, ids: readonly string[]): Graph {
+  const byId = new Map(g.nodes.map((n) => [n.id, n]));
+  const keep = new Set<string>();
+  const stack = [...ids];
+  while (stack.length) {
+    const id = stack.pop()!;
+    if (keep.has(id) || !byId.has(id)) continue;
+    keep.add(id);
+    for (const r of byId.get(id)!.inputs) if (r.kind === 'value') stack.push(r.id);
+  }
+  return { ...g, nodes: g.nodes.filter((n) => keep.has(n.id)), outputs: [] };
 }
 
 /** Σ over global steps 1..`until` of each value in `ids`, per sample ([count x size] each); `onProgress(1)` after each sample. */

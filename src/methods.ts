@@ -7,7 +7,7 @@ import { SnncError } from '../ir/diagnostics.js';
 import type { TppRule } from '../ir/tpp.js';
 import type { ThresholdRule } from './passes/balance-thresholds.js';
 import type { ConvertOptions } from './passes/convert.js';
-import { FTBC_DEFAULTS, type FtbcSettings } from './passes/ftbc.js';
+import { FTBC_DEFAULTS, FTBC_STEP_DEFAULTS, type FtbcSettings } from './passes/ftbc.js';
 import type { CalibrationLevel } from './passes/snn-calibration.js';
 import { TPP_DEFAULTS, type TppSettings } from './passes/tpp.js';
 import { WEIGHT_CALIBRATION_DEFAULTS, type WeightCalibrationSettings } from './passes/weight-calibration.js';
@@ -62,6 +62,8 @@ const COMPOSABLE: Record<string, (m: Method) => Method> = {
   ftbc: (m) => ({ ...m, name: `${m.name}+ftbc`, ftbc: FTBC_DEFAULTS }),
   // FTBC iterated toward its fixed point: 3 passes over the batches, the later two with each layer's own table on
   'ftbc-iter': (m) => ({ ...m, name: `${m.name}+ftbc-iter`, ftbc: { ...FTBC_DEFAULTS, iterations: 3 } }),
+  // variant (b): the per-step update, each step redone with its new bias, 5 passes over 10 batches of 128
+  'ftbc-step': (m) => ({ ...m, name: `${m.name}+ftbc-step`, ftbc: FTBC_STEP_DEFAULTS }),
   tpp: (m) => ({ ...m, name: `${m.name}+tpp`, tpp: TPP_DEFAULTS }),
   'tpp-iid': (m) => ({ ...m, name: `${m.name}+tpp-iid`, tpp: { ...TPP_DEFAULTS, rule: 'iid' } }),
   // the deterministic limit of the schedule: a layer emits clip(round(V/θ), 0, T) spikes (no draws)
@@ -102,12 +104,19 @@ export function dependsOnT(m: Method): boolean {
 
 const TPP_RULE_TEXT: Record<TppRule, string> = { remaining: 'rule A: p = v/(θ·steps left)', iid: 'rule B: i.i.d. p = v/(θT)', round: 'deterministic: a spike while v ≥ θ/2' };
 
+function describeFtbc(f: FtbcSettings): string {
+  const passes = f.iterations ?? 1;
+  const rule = f.update === 'step' ? 'per-step update, ' : '';
+  const own = f.update === 'step' ? '' : ', own table on after the first';
+  return `${rule}α=${f.alpha}, ${f.batches} batches of ${f.batchSize}${passes > 1 ? `, ${passes} passes${own}` : ''}`;
+}
+
 export function describeMethod(m: Method): string {
   const t = m.threshold;
   const th = t.kind === 'max' ? 'max' : t.kind === 'percentile' ? `p${t.p}` : t.kind === 'channel-percentile' ? `channel p${t.p}` : t.kind === 'mmse' ? 'MMSE' : 'channel MMSE';
   const calibration = m.calibration ? `, SNN Calibration (${m.calibration === 'light' ? 'bias' : 'potential'}${m.calibrationOnTpp ? ', measured on the TPP network' : ''})` : '';
   const wc = m.weightCalibration ? `, weight calibration (${m.weightCalibration.samples} samples${m.weightCalibrationOnTpp ? ', on the TPP network' : ''})` : '';
-  const ftbc = m.ftbc ? `, FTBC (α=${m.ftbc.alpha}, ${m.ftbc.batches} batches of ${m.ftbc.batchSize}${(m.ftbc.iterations ?? 1) > 1 ? `, ${m.ftbc.iterations} passes, own table on after the first` : ''})` : '';
+  const ftbc = m.ftbc ? `, FTBC (${describeFtbc(m.ftbc)})` : '';
   const tpp = m.tpp ? `, TPP neurons (${TPP_RULE_TEXT[m.tpp.rule]}, start ${m.tpp.start === 'zero' ? 'v0 = 0, no shift' : 'as the base'}, seed ${m.tpp.seed})` : '';
   return `θ=${th}, reset=${m.reset}, v0=${m.vinit}θ${m.shift ? ', +θ/2T per step' : ''}, readout=${m.readout}, maxpool=${m.maxpool}${wc}${calibration}${ftbc}${tpp}`;
 }

@@ -1,6 +1,6 @@
 /**
- * The data-reading calibration passes. FTBC (src/passes/ftbc.ts): a table derived by hand on one
- * neuron; causality (the first rows of a table made for T = 8 are the table made for T = 4); the
+ * The data-reading calibration passes. FTBC (src/passes/ftbc.ts): tables derived by hand on one
+ * neuron under both update rules; the options that choose the rule; causality (the first rows of a table made for T = 8 are the table made for T = 4); the
  * integer network with the tables bit-exact on every executor. (Accuracy with and without the
  * tables is a benchmark: bench/ftbc.ts, and docs/accuracy.md.) SNN Calibration
  * (src/passes/snn-calibration.ts): bias and initial-membrane corrections derived by hand, and
@@ -16,13 +16,13 @@ import type { Graph } from '../ir/types.js';
 import { loadImages, type Images } from '../src/data/dataset.js';
 import { importOnnxFile } from '../src/frontend/onnx/import.js';
 import { PRESETS, presetsByName } from '../src/methods.js';
-import { ftbc } from '../src/passes/ftbc.js';
+import { ftbc, FTBC_DEFAULTS, FTBC_STEP_DEFAULTS } from '../src/passes/ftbc.js';
 import { snnCalibration } from '../src/passes/snn-calibration.js';
 import { runPass } from '../src/passes/pass.js';
 import { calibrate, prepareAnn, snnSteps, toSnn } from '../src/pipeline.js';
 import { tpp, TPP_DEFAULTS } from '../src/passes/tpp.js';
 import { weightCalibration, WEIGHT_CALIBRATION_DEFAULTS } from '../src/passes/weight-calibration.js';
-import { annActivations, hiddenPopulations, observeSums, populationGeometry, stepBiasOf } from '../src/passes/layer-runs.js';
+import { annActivations, hiddenPopulations, observeSums, populationGeometry, stepBiasOf, upstreamOf } from '../src/passes/layer-runs.js';
 import { snnc } from './helpers/cli.js';
 import { methodFrom } from '../src/cli/options.js';
 import { ONE_NEURON_ANN, oneNeuronSnn } from './helpers/one-neuron.js';
@@ -82,19 +82,47 @@ describe('ftbc', () => {
     expect(() => presetsByName('qcfs+ftbc+ftbc-iter')).toThrow(/twice/);
   });
 
-  it('is causal: the first 4 rows of the T = 8 tables are the T = 4 tables', async () => {
+  it('step rule (variant (b)): each step updates its bias from the step\'s error and is redone with it (worked out by hand)', () => {
+    // θ = 1, v(0) = 0.5, X = a = 0.3, α = 0.5, own table on. Per step: m = v + X − b[t],
+    // e = [m >= 1] − a, b[t] += α e, m' = m − α e, v = m' − [m' >= 1]:
+    //   t=1: m 0.8, e −0.3, b −0.15, m' 0.95 -> v 0.95;  t=2: m 1.25, e 0.7, b 0.35, m' 0.9 -> v 0.9
+    //   t=3: m 1.2, e 0.7, b 0.35, m' 0.85 -> v 0.85;     t=4: m 1.15, e 0.7, b 0.35
+    const step = { ann: parseGraph(ONE_NEURON_ANN), calib: oneSample(0.3), alpha: 0.5, batches: 1, batchSize: 1, update: 'step' as const };
+    const g = runPass(ftbc, parseGraph(oneNeuronSnn(4)), step);
+    tableOf(g, 'r').forEach((v, t) => expect(v).toBeCloseTo(-[-0.15, 0.35, 0.35, 0.35][t], 6));
+    // a second pass starts from that table:
+    //   t=1: m 0.95, e −0.3, b −0.3, m' 1.1 -> v 0.1;  t=2: m 0.05, e −0.3, b 0.2, m' 0.2
+    //   t=3: m 0.15, e −0.3, b 0.2, m' 0.3;             t=4: m 0.25, e −0.3, b 0.2
+    const g2 = runPass(ftbc, parseGraph(oneNeuronSnn(4)), { ...step, iterations: 2 });
+    tableOf(g2, 'r').forEach((v, t) => expect(v).toBeCloseTo(-[-0.3, 0.2, 0.2, 0.2][t], 6));
+    expect(g2.meta['ftbc.update']).toBe('step');
+  });
+
+  it('step rule: the CLI and the +ftbc-step composition take variant (b)\'s defaults, each option overriding its own', () => {
+    expect(presetsByName('chmmse-subtract-shift+ftbc-step')[0].ftbc).toEqual(FTBC_STEP_DEFAULTS);
+    const cli = methodFrom({ threshold: 'channel-mmse', reset: 'subtract', init: '0', shift: true, percentile: 99.9, readout: 'mean', maxpool: 'gate', calibration: 'none', ftbc: true, 'ftbc-update': 'step', 'ftbc-alpha': 0.3 });
+    expect(cli.name).toBe('chmmse-subtract-shift+ftbc-step');
+    expect(cli.ftbc).toEqual({ ...FTBC_STEP_DEFAULTS, alpha: 0.3 });
+    const batch = methodFrom({ threshold: 'channel-mmse', reset: 'subtract', init: '0', shift: true, percentile: 99.9, readout: 'mean', maxpool: 'gate', calibration: 'none', ftbc: true, 'ftbc-update': 'batch' });
+    expect(batch.ftbc).toEqual(FTBC_DEFAULTS);
+    expect(() => methodFrom({ method: 'qcfs+ftbc', 'ftbc-update': 'step' })).toThrow(/--ftbc-update/);
+  });
+
+  it('is causal under both rules: the first 4 rows of the T = 8 tables are the T = 4 tables', async () => {
     const ann = prepareAnn(importOnnxFile(modelPath('fmnist-cnn-bn')));
     const calib = loadImages(CALIB_IMAGES, { shape: ann.nodes[0].type.shape }, 1 / 255, 64);
     const stats = await calibrate(ann, calib, 1);
-    const m = { ...PRESETS['chp99.9-subtract-half'], ftbc: { alpha: 0.4, batches: 2, batchSize: 32 } };
-    const g8 = toSnn(ann, stats, m, 8, calib);
-    const g4 = toSnn(ann, stats, m, 4, calib);
-    const ids = g8.nodes.filter((n) => n.attrs.stepbias !== undefined).map((n) => n.id);
-    expect(ids.length).toBe(3); // the three hidden populations; not the output
-    for (const id of ids) {
-      const t4 = tableOf(g4, id);
-      expect(tableOf(g8, id).slice(0, t4.length)).toEqual(t4);
-      expect(t4.some((v) => v !== 0)).toBe(true);
+    for (const update of ['batch', 'step'] as const) {
+      const m = { ...PRESETS['chp99.9-subtract-half'], ftbc: { alpha: 0.4, batches: 2, batchSize: 32, update } };
+      const g8 = toSnn(ann, stats, m, 8, calib);
+      const g4 = toSnn(ann, stats, m, 4, calib);
+      const ids = g8.nodes.filter((n) => n.attrs.stepbias !== undefined).map((n) => n.id);
+      expect(ids.length).toBe(3); // the three hidden populations; not the output
+      for (const id of ids) {
+        const t4 = tableOf(g4, id);
+        expect(tableOf(g8, id).slice(0, t4.length)).toEqual(t4);
+        expect(t4.some((v) => v !== 0)).toBe(true);
+      }
     }
   });
 
@@ -108,6 +136,33 @@ describe('ftbc', () => {
     const j = JSON.parse(v.stdout);
     expect(j.bitExact).toBe(true);
     expect(Object.keys(j.executors).sort()).toEqual(['c', 'core']);
+  });
+});
+
+describe('upstreamOf', () => {
+  it('keeps exactly the ancestors of the observed value, both branches of a residual add included', async () => {
+    const ann = prepareAnn(importOnnxFile(modelPath('fmnist-resnet')));
+    const calib = loadImages(CALIB_IMAGES, { shape: ann.nodes[0].type.shape }, 1 / 255, 16);
+    const g = toSnn(ann, await calibrate(ann, calib, 1), PRESETS['chp99.9-subtract-half'], 4);
+    const add = g.nodes.find((n) => n.op === 'add')!;
+    const sub = upstreamOf(g, [add.id]);
+    const ids = new Set(sub.nodes.map((n) => n.id));
+    // every kept node's value inputs are kept, the add's two operands among them, nothing after it
+    for (const n of sub.nodes) for (const r of n.inputs) if (r.kind === 'value') expect(ids.has(r.id)).toBe(true);
+    for (const r of add.inputs) expect(ids.has(r.id)).toBe(true);
+    const at = g.nodes.indexOf(add);
+    expect(sub.nodes.every((n) => g.nodes.indexOf(n) <= at)).toBe(true);
+    expect(sub.nodes.map((n) => n.id)).toEqual(g.nodes.filter((n) => ids.has(n.id)).map((n) => n.id)); // graph order
+    expect(sub.outputs).toEqual([]);
+    // a shortcut's conv does not need the block's main branch, which comes before it in graph order
+    const down = g.nodes.find((n) => n.id.includes('layer2_down') && n.op === 'conv2d')!;
+    const shortcut = new Set(upstreamOf(g, [down.id]).nodes.map((n) => n.id));
+    expect(g.nodes.filter((n) => n.id.startsWith('layer2_') && g.nodes.indexOf(n) < g.nodes.indexOf(down)).map((n) => [n.id, shortcut.has(n.id)])).toEqual([
+      ['layer2_conv1_Conv', false],
+      ['layer2_relu1_Relu', false],
+      ['layer2_conv2_Conv', false],
+    ]);
+    expect(shortcut.has('layer1_relu2_Relu')).toBe(true);
   });
 });
 

@@ -5,7 +5,7 @@ import { loadImages, loadLabels, parseScale, valueRange, type Images, type Input
 import { warn } from './common.js';
 import { DEFAULT_METHOD, presetsByName, TPP_STEP_NAMES, type Method } from '../methods.js';
 import { DEFAULT_CONVERT } from '../passes/convert.js';
-import { FTBC_DEFAULTS } from '../passes/ftbc.js';
+import { FTBC_DEFAULTS, FTBC_STEP_DEFAULTS, type FtbcSettings } from '../passes/ftbc.js';
 import { WEIGHT_CALIBRATION_DEFAULTS } from '../passes/weight-calibration.js';
 import { TPP_DEFAULTS, type TppSettings } from '../passes/tpp.js';
 import { TPP_RULES, type TppRule } from '../../ir/tpp.js';
@@ -72,10 +72,11 @@ export function methodOptions(a: Argv): Argv {
     .option('calibration', { choices: ['none', 'light', 'advanced'] as const, default: 'none', describe: 'SNN Calibration on --calib after conversion: bias (light) or initial-membrane (advanced) correction (Li et al. 2021)' })
     .option('weight-calibration', { type: 'boolean', default: false, describe: 'SNN Calibration\'s weight calibration on --calib: the weights into each population fitted to the ANN\'s pre-activations from the SNN\'s input rates (before --calibration; on the TPP network with --tpp)' })
     .option('ftbc', { type: 'boolean', default: false, describe: 'forward temporal bias correction: per-step, per-channel biases calibrated on --calib (Wu et al. 2024)' })
-    .option('ftbc-alpha', { type: 'number', default: FTBC_DEFAULTS.alpha, describe: 'FTBC step size per batch' })
-    .option('ftbc-batches', { type: 'number', default: FTBC_DEFAULTS.batches, describe: 'FTBC calibration batches' })
-    .option('ftbc-batch-size', { type: 'number', default: FTBC_DEFAULTS.batchSize, describe: 'FTBC samples per batch (cycling through --calib)' })
-    .option('ftbc-iterations', { type: 'number', default: 1, describe: 'FTBC passes over the batches; passes after the first keep each layer\'s own table on (toward the fixed point)' })
+    .option('ftbc-update', { choices: ['batch', 'step'] as const, default: 'batch', describe: "FTBC update rule: after each batch, from per-element corrected trajectories (the paper's QCFS code, variant (a)), or at every step, the step redone with the new bias (its SNN Calibration code, variant (b))" })
+    .option('ftbc-alpha', { type: 'number', describe: 'FTBC step size per update [default: 0.4 batch, 0.5 step]' })
+    .option('ftbc-batches', { type: 'number', describe: 'FTBC calibration batches per pass [default: 3 batch, 10 step]' })
+    .option('ftbc-batch-size', { type: 'number', describe: 'FTBC samples per batch, cycling through --calib [default: 200 batch, 128 step]' })
+    .option('ftbc-iterations', { type: 'number', describe: "FTBC passes over the batches; with the batch rule, passes after the first keep each layer's own table on (toward the fixed point) [default: 1 batch, 5 step]" })
     .option('tpp', { choices: ['none', ...TPP_RULES] as const, default: 'none', describe: 'two-phase neurons on the layer-major schedule (Bojković et al. 2025): p = v/(θ·steps left) (remaining, rule A), v/(θT) i.i.d. (rule B), or deterministic: a spike while v >= θ/2 (round)' })
     .option('tpp-start', { choices: ['zero', 'keep'] as const, default: TPP_DEFAULTS.start, describe: "TPP: drop the base method's rounding offsets (v0 = θ/2, θ/2T; zero) or keep them; also applies to +tpp in --methods" })
     .option('tpp-seed', { type: 'number', default: TPP_DEFAULTS.seed, describe: "TPP: seed of the counter-based generator (uint32); also applies to +tpp in --methods" });
@@ -91,16 +92,31 @@ const METHOD_FLAGS: readonly [string, unknown][] = [
   ['calibration', 'none'],
   ['weight-calibration', false],
   ['ftbc', false],
-  ['ftbc-alpha', FTBC_DEFAULTS.alpha],
-  ['ftbc-batches', FTBC_DEFAULTS.batches],
-  ['ftbc-batch-size', FTBC_DEFAULTS.batchSize],
-  ['ftbc-iterations', 1],
+  ['ftbc-update', 'batch'],
+  ['ftbc-alpha', undefined],
+  ['ftbc-batches', undefined],
+  ['ftbc-batch-size', undefined],
+  ['ftbc-iterations', undefined],
   ['tpp', 'none'],
 ];
 
 /** The TPP settings the options ask for, given a rule. */
 function tppFrom(args: Record<string, unknown>, rule: TppRule): TppSettings {
   return { rule, start: (args['tpp-start'] ?? TPP_DEFAULTS.start) as TppSettings['start'], seed: Number(args['tpp-seed'] ?? TPP_DEFAULTS.seed) };
+}
+
+/** FTBC settings from the options: each one not given takes its update rule's default. */
+function ftbcFrom(args: Record<string, unknown>): FtbcSettings {
+  const update = args['ftbc-update'] === 'step' ? 'step' : 'batch';
+  const d = update === 'step' ? FTBC_STEP_DEFAULTS : FTBC_DEFAULTS;
+  const given = (flag: string, fallback: number): number => (args[flag] === undefined ? fallback : Number(args[flag]));
+  const iterations = given('ftbc-iterations', d.iterations ?? 1);
+  return { alpha: given('ftbc-alpha', d.alpha), batches: given('ftbc-batches', d.batches), batchSize: given('ftbc-batch-size', d.batchSize), ...(iterations !== 1 ? { iterations } : {}), ...(update === 'step' ? { update } : {}) };
+}
+
+/** The composition step that names FTBC settings (the nearest preset step: the numbers are in the description). */
+function ftbcStepName(f: FtbcSettings): string {
+  return f.update === 'step' ? '+ftbc-step' : (f.iterations ?? 1) > 1 ? '+ftbc-iter' : '+ftbc';
 }
 
 export function methodFrom(args: Record<string, unknown>): Method {
@@ -120,14 +136,13 @@ export function methodFrom(args: Record<string, unknown>): Method {
   const kind = args.threshold as ThresholdRule['kind'];
   const threshold: ThresholdRule = kind === 'max' || kind === 'mmse' || kind === 'channel-mmse' ? { kind } : { kind, p };
   const reset = args.reset as Method['reset'];
-  const iterations = Number(args['ftbc-iterations'] ?? 1);
-  const ftbc = args.ftbc ? { alpha: Number(args['ftbc-alpha'] ?? FTBC_DEFAULTS.alpha), batches: Number(args['ftbc-batches'] ?? FTBC_DEFAULTS.batches), batchSize: Number(args['ftbc-batch-size'] ?? FTBC_DEFAULTS.batchSize), ...(iterations !== 1 ? { iterations } : {}) } : undefined;
+  const ftbc = args.ftbc ? ftbcFrom(args) : undefined;
   const calibration = args.calibration === 'light' || args.calibration === 'advanced' ? args.calibration : undefined;
   const thresholdName = { max: 'max', percentile: `p${p}`, 'channel-percentile': `chp${p}`, mmse: 'mmse', 'channel-mmse': 'chmmse' }[kind];
   const tpp = TPP_RULES.includes(args.tpp as TppRule) ? tppFrom(args, args.tpp as TppRule) : undefined;
   // the weights are fitted to the network that runs: after TPP when there is one
   const wc = Boolean(args['weight-calibration']);
-  const name = `${thresholdName}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}${wc && !tpp ? '+calib-weights' : ''}${calibration ? `+calib-${calibration}` : ''}${ftbc ? (ftbc.iterations ? '+ftbc-iter' : '+ftbc') : ''}${tpp ? TPP_STEP_NAMES[tpp.rule] : ''}${wc && tpp ? '+calib-weights' : ''}`;
+  const name = `${thresholdName}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}${wc && !tpp ? '+calib-weights' : ''}${calibration ? `+calib-${calibration}` : ''}${ftbc ? ftbcStepName(ftbc) : ''}${tpp ? TPP_STEP_NAMES[tpp.rule] : ''}${wc && tpp ? '+calib-weights' : ''}`;
   const weights = wc ? { weightCalibration: WEIGHT_CALIBRATION_DEFAULTS, ...(tpp ? { weightCalibrationOnTpp: true } : {}) } : {};
   return { name, threshold, reset, vinit, shift: Boolean(args.shift), readout: args.readout as Method['readout'], maxpool: args.maxpool as Method['maxpool'], ...weights, ...(calibration ? { calibration } : {}), ...(ftbc ? { ftbc } : {}), ...(tpp ? { tpp } : {}) };
 }

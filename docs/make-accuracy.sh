@@ -30,6 +30,11 @@ for m in mlp cnn-bn qcfs dwsep resnet cnn-fused vgg-maxpool; do
   $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 4,8 --methods chp99.9-subtract-half,chp99.9-subtract-half+ftbc,chmmse-subtract-shift+calib-advanced,chmmse-subtract-shift+calib-advanced+ftbc --target c \
     --title "fmnist-$m, low-latency methods (float and integer)" --markdown "$out/low-latency-$m.md" --json > "$out/low-latency-$m.json"
 done
+# FTBC's two update rules (docs/methods.md) on the paper's SNN Calibration base (MMSE θ, θ/2T shift), float and integer (C target), at T = 1, 2, 4 and 8
+for m in mlp cnn-bn qcfs dwsep resnet cnn-fused vgg-maxpool; do
+  $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 1,2,4,8 --methods chmmse-subtract-shift,chmmse-subtract-shift+ftbc,chmmse-subtract-shift+ftbc-step --target c \
+    --title "fmnist-$m, FTBC's update rules on the MMSE base (float and integer)" --markdown "$out/ftbc-rules-$m.md" --json > "$out/ftbc-rules-$m.json"
+done
 # TPP neurons (docs/methods.md) against their bases, float and integer (C target), at T = 2, 4 and 8
 for m in mlp cnn-bn qcfs dwsep resnet cnn-fused vgg-maxpool; do
   $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 2,4,8 --methods chp99.9-subtract-half,chp99.9-subtract-half+tpp,chp99.9-subtract-half+tpp-iid,chmmse-subtract-shift+calib-advanced,chmmse-subtract-shift+calib-advanced+tpp --target c \
@@ -53,6 +58,6 @@ done
   echo "thresholds from the 1,024 calibration images. Methods: see \`src/methods.ts\`; the baseline is max-zero"
   echo "(max-norm thresholds, reset to zero, v(0) = 0). Default: chp99.9-subtract-half."
   echo
-  for f in "$out"/fmnist-*.md "$out"/vgg-maxpool-*.md "$out"/low-latency-*.md "$out"/tpp-*.md "$out"/calibrated-tpp-*.md "$out"/round-wc-*.md; do cat "$f"; echo; done
+  for f in "$out"/fmnist-*.md "$out"/vgg-maxpool-*.md "$out"/low-latency-*.md "$out"/ftbc-rules-*.md "$out"/tpp-*.md "$out"/calibrated-tpp-*.md "$out"/round-wc-*.md; do cat "$f"; echo; done
 } > docs/accuracy.md
 node docs/check-accuracy.mjs

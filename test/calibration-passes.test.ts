@@ -108,6 +108,30 @@ describe('ftbc', () => {
     expect(() => methodFrom({ method: 'qcfs+ftbc', 'ftbc-update': 'step' })).toThrow(/--ftbc-update/);
   });
 
+  it('step rule: a batch whose currents of every step would pass 2^28 values is refused, naming the batch that fits', () => {
+    // one 1×1 conv population of 8 × 200 × 200 = 320,000 neurons: 128 samples × 8 steps × 320,000 > 2^28
+    const body = (stage: string, neuron: string): string => `snnir 1
+graph @wide stage=${stage}${stage === 'ann' ? '' : ' steps=8'} {
+  %x = input() : f32[N,1,200,200]
+  %c = conv2d(%x, @w) {dilations=[1,1], group=1, pads=[0,0,0,0], strides=[1,1]} : f32[N,8,200,200]
+  %r = ${neuron} : f32[N,8,200,200]
+  %p = globalavgpool(%r) : f32[N,8,1,1]
+  %f = flatten(%p) {axis=1} : f32[N,8]
+  %o = dense(%f, @v) : f32[N,1]
+${stage === 'ann' ? '' : '  %ro = readout(%o) : f32[N,1]\n'}  output ${stage === 'ann' ? '%o' : '%ro'}
+}
+const @w : f32[8,1,1,1] = [1, 1, 1, 1, 1, 1, 1, 1]
+const @v : f32[1,8] = [1, 1, 1, 1, 1, 1, 1, 1]
+`;
+    const ann = parseGraph(body('ann', 'relu(%c)'));
+    const snn = parseGraph(body('snn-float', 'if(%c) {reset="subtract", threshold=1, vinit=0.5}'));
+    const calib: Images = { count: 128, sampleShape: [1, 200, 200], data: new Float32Array(128 * 40000) };
+    const run = (batchSize: number) => () => runPass(ftbc, snn, { ann, calib, alpha: 0.5, batches: 1, batchSize, update: 'step' });
+    expect(run(128)).toThrow(/327680000 values for the widest population \(320000 neurons\); at most 268435456 fit: use a batch of at most 104 samples/);
+    // 105 is the first batch too many: 105 × 8 × 320,000 = 268,800,000 > 2^28 ≥ 104 × 8 × 320,000
+    expect(run(105)).toThrow(/268800000 values .* at most 104 samples/);
+  });
+
   it('is causal under both rules: the first 4 rows of the T = 8 tables are the T = 4 tables', async () => {
     const ann = prepareAnn(importOnnxFile(modelPath('fmnist-cnn-bn')));
     const calib = loadImages(CALIB_IMAGES, { shape: ann.nodes[0].type.shape }, 1 / 255, 64);

@@ -41,6 +41,14 @@ describe('snnc eval', () => {
     expect(text).toMatch(/T=2 \| T=8/);
   });
 
+  it('--maxpool and --readout apply to every named method', () => {
+    const md = join(tmp, 'avg.md');
+    const r = snnc(['eval', model, '--calib', CALIB_IMAGES, '--calib-limit', '32', '--data', TEST_IMAGES, '--labels', TEST_LABELS, '--input-scale', '1/255', '--limit', '16', '-T', '2', '--methods', 'max-zero,max-subtract', '--maxpool', 'avg', '--readout', 'count', '--markdown', md, '--json']);
+    expect(r.code).toBe(0);
+    for (const m of JSON.parse(r.stdout).methods) expect(m.method.description).toContain('readout=count, maxpool=avg');
+    expect(readFileSync(md, 'utf8').match(/readout=count, maxpool=avg/g)).toHaveLength(2);
+  });
+
   const run = (o: { calib?: string; labels?: string; T?: string; extra?: string[] }): string[] => [
     'eval', model, '--calib', o.calib ?? CALIB_IMAGES, '--calib-limit', '32', '--data', TEST_IMAGES, '--labels', o.labels ?? TEST_LABELS,
     '--input-scale', '1/255', '--limit', '16', '-T', o.T ?? '2', ...(o.extra ?? []),
@@ -52,6 +60,9 @@ describe('snnc eval', () => {
     ['labels that do not match the images', () => run({ labels: npy('l.npy', [3], Uint8Array.of(1, 2, 3)) }), 'SNN0404', 5],
     ['a bad T list', () => run({ T: '4,x' }), 'SNN0407', 2],
     ['an unknown preset', () => run({ extra: ['--methods', 'magic'] }), 'SNN0407', 2],
+    // a named method is whole: an option that would change it is refused, not ignored
+    ['--methods with --ftbc', () => run({ extra: ['--methods', 'chp99.9-subtract-half', '--ftbc'] }), 'SNN0407', 2],
+    ['--methods with --threshold', () => run({ extra: ['--methods', 'max-zero,qcfs', '--threshold', 'max'] }), 'SNN0407', 2],
   ];
   for (const [what, args, code, exit] of bad) {
     it(`${what}: ${code}, exit ${exit}`, () => {

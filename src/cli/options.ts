@@ -121,10 +121,8 @@ function ftbcStepName(f: FtbcSettings): string {
 
 export function methodFrom(args: Record<string, unknown>): Method {
   if (args.method !== undefined) {
-    // the name says the whole method: an option that would change it is a contradiction, not a tweak
-    const clash = METHOD_FLAGS.filter(([flag, neutral]) => args[flag] !== undefined && args[flag] !== neutral).map(([flag]) => `--${flag}`);
-    if (clash.length) throw new SnncError('SNN0407', `--method ${String(args.method)} names the whole method; drop ${clash.join(', ')} (or drop --method and give the options)`);
-    const named = methodsFrom({ ...args, methods: args.method });
+    refuseMethodOptions(args, '--method', 'the whole method');
+    const named = namedMethods(args, String(args.method));
     if (named.length !== 1) throw new SnncError('SNN0407', `--method takes one method, found ${named.length} ('${String(args.method)}'); eval --methods compares several`);
     return named[0];
   }
@@ -149,7 +147,27 @@ export function methodFrom(args: Record<string, unknown>): Method {
 
 export function methodsFrom(args: Record<string, unknown>): Method[] {
   if (!args.methods) return [methodFrom(args)];
-  return presetsByName(String(args.methods)).map((m) => (m.tpp ? { ...m, tpp: tppFrom(args, m.tpp.rule) } : m));
+  refuseMethodOptions(args, '--methods', 'whole methods');
+  return namedMethods(args, String(args.methods));
+}
+
+/**
+ * A name says the whole method: an option that would change it is a contradiction, not a tweak,
+ * and is refused rather than ignored. (`--maxpool`, `--readout` and the TPP generator's options
+ * are not part of a name: they apply to every named method.)
+ */
+function refuseMethodOptions(args: Record<string, unknown>, flag: '--method' | '--methods', what: string): void {
+  const clash = METHOD_FLAGS.filter(([name, neutral]) => args[name] !== undefined && args[name] !== neutral).map(([name]) => `--${name}`);
+  if (clash.length) throw new SnncError('SNN0407', `${flag} ${String(args[flag.slice(2)])} names ${what}; drop ${clash.join(', ')} (or drop ${flag} and give the options)`);
+}
+
+/** The named methods, with the options that apply to every one of them. */
+function namedMethods(args: Record<string, unknown>, names: string): Method[] {
+  const structure = {
+    ...(args.maxpool !== undefined && args.maxpool !== DEFAULT_CONVERT.maxpool ? { maxpool: args.maxpool as Method['maxpool'] } : {}),
+    ...(args.readout !== undefined && args.readout !== DEFAULT_CONVERT.readout ? { readout: args.readout as Method['readout'] } : {}),
+  };
+  return presetsByName(names).map((m) => ({ ...m, ...structure, ...(m.tpp ? { tpp: tppFrom(args, m.tpp.rule) } : {}) }));
 }
 
 export { DEFAULT_METHOD };

@@ -1,8 +1,10 @@
 /**
  * The data-reading calibration passes. FTBC (src/passes/ftbc.ts): tables derived by hand on one
- * neuron under both update rules; the options that choose the rule; causality (the first rows of a table made for T = 8 are the table made for T = 4); the
- * integer network with the tables bit-exact on every executor. (Accuracy with and without the
- * tables is a benchmark: bench/ftbc.ts, and docs/accuracy.md.) SNN Calibration
+ * neuron under both update rules; the options that choose the rule; causality (the first rows
+ * of a table made for T = 8 are the table made for T = 4); the integer network with the tables
+ * bit-exact on every executor; upstreamOf, the part of the network a calibration run simulates.
+ * (Accuracy with and without the tables is a benchmark: bench/ftbc.ts, and docs/accuracy.md.)
+ * SNN Calibration
  * (src/passes/snn-calibration.ts): bias and initial-membrane corrections derived by hand, and
  * composition with FTBC. Weight calibration (src/passes/weight-calibration.ts): a fit derived by
  * hand, its composition, and its linear model against re-simulation on real conv layers.

@@ -63,6 +63,7 @@ describe('snnc eval', () => {
     // a named method is whole: an option that would change it is refused, not ignored
     ['--methods with --ftbc', () => run({ extra: ['--methods', 'chp99.9-subtract-half', '--ftbc'] }), 'SNN0407', 2],
     ['--methods with --threshold', () => run({ extra: ['--methods', 'max-zero,qcfs', '--threshold', 'max'] }), 'SNN0407', 2],
+    ['an FTBC setting without --ftbc', () => run({ extra: ['--ftbc-update', 'step'] }), 'SNN0407', 2],
   ];
   for (const [what, args, code, exit] of bad) {
     it(`${what}: ${code}, exit ${exit}`, () => {

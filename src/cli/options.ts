@@ -114,6 +114,13 @@ function ftbcFrom(args: Record<string, unknown>): FtbcSettings {
   return { alpha: given('ftbc-alpha', d.alpha), batches: given('ftbc-batches', d.batches), batchSize: given('ftbc-batch-size', d.batchSize), ...(iterations !== 1 ? { iterations } : {}), ...(update === 'step' ? { update } : {}) };
 }
 
+/** FTBC's settings without `--ftbc` would be silently unused: refused instead. */
+function refuseUnusedFtbcOptions(args: Record<string, unknown>): undefined {
+  const given = METHOD_FLAGS.filter(([name, neutral]) => name.startsWith('ftbc-') && args[name] !== undefined && args[name] !== neutral).map(([name]) => `--${name}`);
+  if (given.length) throw new SnncError('SNN0407', `${given.join(', ')} configure${given.length === 1 ? 's' : ''} FTBC, which runs only with --ftbc; add --ftbc or drop ${given.length === 1 ? 'it' : 'them'}`);
+  return undefined;
+}
+
 /** The composition step that names FTBC settings (the nearest preset step: the numbers are in the description). */
 function ftbcStepName(f: FtbcSettings): string {
   return f.update === 'step' ? '+ftbc-step' : (f.iterations ?? 1) > 1 ? '+ftbc-iter' : '+ftbc';
@@ -134,7 +141,7 @@ export function methodFrom(args: Record<string, unknown>): Method {
   const kind = args.threshold as ThresholdRule['kind'];
   const threshold: ThresholdRule = kind === 'max' || kind === 'mmse' || kind === 'channel-mmse' ? { kind } : { kind, p };
   const reset = args.reset as Method['reset'];
-  const ftbc = args.ftbc ? ftbcFrom(args) : undefined;
+  const ftbc = args.ftbc ? ftbcFrom(args) : refuseUnusedFtbcOptions(args);
   const calibration = args.calibration === 'light' || args.calibration === 'advanced' ? args.calibration : undefined;
   const thresholdName = { max: 'max', percentile: `p${p}`, 'channel-percentile': `chp${p}`, mmse: 'mmse', 'channel-mmse': 'chmmse' }[kind];
   const tpp = TPP_RULES.includes(args.tpp as TppRule) ? tppFrom(args, args.tpp as TppRule) : undefined;

@@ -29,7 +29,7 @@
  */
 import { SnncError } from '../../ir/diagnostics.js';
 import { attrStr } from '../../ir/ops.js';
-import { perNeuronValues } from '../../ir/neuron-params.js';
+import { perNeuronValues, populationShape } from '../../ir/neuron-params.js';
 import { isLayerMajor } from '../../ir/tpp.js';
 import type { Graph, Node } from '../../ir/types.js';
 import type { Images, SampleSource } from '../data/dataset.js';
@@ -71,10 +71,14 @@ export interface FtbcOptions extends FtbcSettings {
   readonly onProgress?: (samples: number) => void;
 }
 
+/** Per-neuron parameters of a population's integrate-and-fire step (the pass changes none of them). */
+type NeuronStep = ReturnType<typeof neuronStep>;
+
 /** What both rules read of the population being calibrated. */
 interface LayerState {
   readonly graph: Graph;
   readonly layer: Node;
+  readonly neuron: NeuronStep;
   readonly batch: SamplesChunk;
   /** The ANN's activation of the layer on the batch, [count x size]. */
   readonly a: Float32Array;
@@ -104,19 +108,21 @@ export const ftbc: Pass<FtbcOptions> = {
     const iterations = o.iterations ?? 1;
     if (!(Number.isInteger(iterations) && iterations >= 1)) throw new SnncError('SNN0504', `ftbc: iterations (${iterations}) must be a positive integer`);
     if (update === 'step') {
-      const widest = Math.max(...layers.map((n) => populationGeometry(g, n).size));
+      const widest = Math.max(...layers.map((n) => populationShape(n).size));
       const values = Math.min(o.batchSize, o.calib.count) * T * widest;
       if (values > STEP_RULE_BUDGET) throw new SnncError('SNN0504', `ftbc: the step rule keeps a batch's input currents of all ${T} steps, ${values} values for the widest population (${widest} neurons); at most ${STEP_RULE_BUDGET} fit: use a batch of at most ${Math.floor(STEP_RULE_BUDGET / (T * widest))} samples (--ftbc-batch-size)`);
     }
+    const neurons = new Map(layers.map((n) => [n.id, neuronStep(g, n)]));
     let graph = g;
     for (let k = 0; k < o.batches * iterations; k++) {
       const batch = calibrationBatch(o.calib, k, o.batchSize);
       const targets = annActivations(o.ann, batch, layers.map((n) => n.id));
       for (const layer of layers) {
-        const { C, amplitude } = populationGeometry(graph, layer);
+        const neuron = neurons.get(layer.id)!;
+        const { C, amplitude } = neuron;
         const base = bases.get(layer.id)!;
         const b = tables.get(layer.id) ?? new Float64Array(T * C);
-        const state: LayerState = { graph, layer, batch, a: targets.get(layer.id)!, b, base, T };
+        const state: LayerState = { graph, layer, neuron, batch, a: targets.get(layer.id)!, b, base, T };
         if (update === 'step') stepRule(state, o.alpha, o.onProgress);
         else batchRule(state, o.alpha, k >= o.batches, o.onProgress);
         tables.set(layer.id, b);
@@ -128,9 +134,7 @@ export const ftbc: Pass<FtbcOptions> = {
   },
 };
 
-/** Per-neuron parameters of the layer's integrate-and-fire step. */
-function neuronStep(s: LayerState) {
-  const { graph, layer } = s;
+function neuronStep(graph: Graph, layer: Node) {
   return {
     ...populationGeometry(graph, layer),
     vinit: perNeuronValues(layer, 'vinit', graph.consts, 0),
@@ -143,7 +147,7 @@ function neuronStep(s: LayerState) {
 /** Variant (a): the trajectory corrected per element, b += α·(mean error) after the batch. */
 function batchRule(s: LayerState, alpha: number, own: boolean, onProgress?: (samples: number) => void): void {
   const { T, a, b, base, batch } = s;
-  const { C, size, HW, theta, amplitude, vinit, leak, shift, subtract } = neuronStep(s);
+  const { C, size, HW, theta, amplitude, vinit, leak, shift, subtract } = s.neuron;
   const E = new Float64Array(T * C);
   const v = new Float64Array(size);
   observeBatch(
@@ -178,7 +182,7 @@ function batchRule(s: LayerState, alpha: number, own: boolean, onProgress?: (sam
 /** Variant (b): at each step, b[t] += α·(the batch's mean error at t), and the step is redone with it. */
 function stepRule(s: LayerState, alpha: number, onProgress?: (samples: number) => void): void {
   const { T, a, b, base, batch } = s;
-  const { C, size, HW, theta, amplitude, vinit, leak, shift, subtract } = neuronStep(s);
+  const { C, size, HW, theta, amplitude, vinit, leak, shift, subtract } = s.neuron;
   const n = batch.count;
   const X = new Float32Array(n * T * size); // [sample][t][neuron]
   observeBatch(s.graph, batch, [s.layer.inputs[0].id], (smp, t, [x]) => {

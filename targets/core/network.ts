@@ -123,6 +123,7 @@ class CsrBuilder {
 
   /** Row j (after every row appended before it); rows skipped in between are empty. */
   append(j: number, row: Sparse): void {
+    if (j < this.next) throw new Error(`CsrBuilder: row ${j} appended after row ${this.next - 1}`);
     while (this.next <= j) this.rowStart[this.next++] = this.nnz;
     const need = this.nnz + row.size;
     if (need > this.target.length) {

@@ -28,7 +28,7 @@ import { verifyCore } from '../src/verify-core.js';
 const root = fileURLToPath(new URL('../../', import.meta.url));
 const all = process.argv[2] === '--all';
 const args = all ? process.argv.slice(3) : process.argv.slice(2);
-const models = all ? ['fmnist-mlp', 'fmnist-cnn-bn', 'fmnist-cnn-fused', 'fmnist-qcfs', 'fmnist-dwsep', 'fmnist-resnet', 'fmnist-vgg-maxpool'] : [args[0] ?? 'fmnist-cnn-bn'];
+const models = all ? ['fmnist-mlp', 'fmnist-cnn-bn', 'fmnist-cnn-fused', 'fmnist-qcfs', 'fmnist-dwsep', 'fmnist-resnet', 'fmnist-vgg-maxpool', 'fmnist-qcfs-resnet', 'fmnist-qcfs-dwsep'] : [args[0] ?? 'fmnist-cnn-bn'];
 const n = Number((all ? args[0] : args[1]) ?? 200);
 const T = Number((all ? args[1] : args[2]) ?? 32);
 const generic = loadCorePreset('generic');

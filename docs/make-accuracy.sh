@@ -51,6 +51,11 @@ for m in resnet dwsep cnn-bn mlp qcfs vgg-maxpool; do
   $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 4,8 --methods $base+tpp-round+calib-weights --target c \
     --title "fmnist-$m, TPP round with weight calibration (float and integer)" --markdown "$out/round-wc-$m.md" --json > "$out/round-wc-$m.json"
 done
+# the low-latency methods on the networks fine-tuned with QCFS (examples/models/make-qcfs-models.py), float and integer (C target), at T = 4 and 8
+for m in qcfs-resnet qcfs-dwsep; do
+  $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 4,8 --methods qcfs,qcfs+ftbc,qcfs+tpp,qcfs+tpp-round,qcfs+tpp-round+calib-weights --target c \
+    --title "fmnist-$m, the low-latency methods on the QCFS-fine-tuned network (float and integer)" --markdown "$out/qcfs-finetuned-$m.md" --json > "$out/qcfs-finetuned-$m.json"
+done
 {
   echo "# Accuracy against time steps"
   echo
@@ -58,6 +63,6 @@ done
   echo "thresholds from the 1,024 calibration images. Methods: see \`src/methods.ts\`; the baseline is max-zero"
   echo "(max-norm thresholds, reset to zero, v(0) = 0). Default: chp99.9-subtract-half."
   echo
-  for f in "$out"/fmnist-*.md "$out"/vgg-maxpool-*.md "$out"/low-latency-*.md "$out"/ftbc-rules-*.md "$out"/tpp-*.md "$out"/calibrated-tpp-*.md "$out"/round-wc-*.md; do cat "$f"; echo; done
+  for f in "$out"/fmnist-*.md "$out"/vgg-maxpool-*.md "$out"/low-latency-*.md "$out"/ftbc-rules-*.md "$out"/tpp-*.md "$out"/calibrated-tpp-*.md "$out"/round-wc-*.md "$out"/qcfs-finetuned-*.md; do cat "$f"; echo; done
 } > docs/accuracy.md
 node docs/check-accuracy.mjs

@@ -56,16 +56,21 @@ describe('ann graph -> ONNX -> onnxruntime computes the executor\'s values', () 
 });
 
 describe('calibration through onnxruntime', () => {
+  // A QCFS floor turns a last-bit difference near a rounding boundary into a whole level (λ/L);
+  // onnxruntime sums a convolution in another order, so on a network with floors a few such
+  // flips move a percentile a little (fmnist-qcfs-resnet's logits by 0.55 %). checkAgreement
+  // allows them for the same reason (AGREE_OUTLIERS).
   it('gives the executor\'s thresholds on every fixture model (64 calibration images, max and per-channel percentile)', async () => {
     for (const name of FIXTURE_MODELS) {
       const g = prepareAnn(importOnnxFile(modelPath(name)));
+      const tolerance = g.nodes.some((n) => n.op === 'qcfs') ? 1e-2 : 1e-5;
       const calib = loadImages(CALIB_IMAGES, g.nodes[0].type, 1 / 255, 64);
       const a = await collectActivations(g, calib, 2, undefined, { forward: 'snnc' });
       const b = await collectActivations(g, calib, 2, undefined, { forward: 'onnxruntime' });
       for (const rule of [{ kind: 'max' }, { kind: 'channel-percentile', p: 99.9 }] as const) {
         const A = computeThresholds(a, rule, 8);
         const B = computeThresholds(b, rule, 8);
-        for (const [id, ta] of A) for (let i = 0; i < ta.length; i++) expect(Math.abs(B.get(id)![i] - ta[i]) / ta[i], `${name} ${id} ${rule.kind}`).toBeLessThanOrEqual(1e-5);
+        for (const [id, ta] of A) for (let i = 0; i < ta.length; i++) expect(Math.abs(B.get(id)![i] - ta[i]) / ta[i], `${name} ${id} ${rule.kind}`).toBeLessThanOrEqual(tolerance);
       }
     }
   });

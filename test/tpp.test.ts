@@ -4,7 +4,8 @@
  * reference (each layer run whole on its inputs' recorded trains, as the paper's code does) against
  * the windowed schedule every executor runs, and the interpreter, the core simulator and the C
  * bit-exact on random layer-major graphs, with and without synaptic delay. The round rule: its
- * counts by hand, and a network of it equal to its ANN with the activations rounded to T levels.
+ * counts by hand, and a network of it equal to its ANN with the activations rounded to T levels
+ * (and, at T = L, to a QCFS-trained ANN itself).
  */
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -357,6 +358,22 @@ describe('the round rule is the schedule\'s deterministic limit', () => {
       });
       expect(populations.size).toBeGreaterThan(1);
       for (let k = 0; k < want.data.length; k++) expect(got[k] / T).toBeCloseTo(want.data[k], 3); // the readout holds the sum over its T steps
+    }, 60_000);
+  }
+
+  for (const name of ['fmnist-qcfs-resnet', 'fmnist-qcfs-dwsep']) {
+    it(`${name}: at T = L the float TPP-round network of the QCFS network is that network itself`, async () => {
+      const g = importOnnxFile(modelPath(name));
+      const ann = prepareAnn(g);
+      const levels = new Set(ann.nodes.filter((n) => n.op === 'qcfs').map((n) => n.attrs.levels as number));
+      expect([...levels]).toEqual([8]);
+      const T = 8;
+      const stats = await calibrate(ann, loadImages(CALIB_IMAGES, g.nodes[0].type, 1 / 255, 16), 1);
+      const snn = toSnn(ann, stats, presetsByName('qcfs+tpp-round')[0], T);
+      const images = loadImages(TEST_IMAGES, g.nodes[0].type, 1 / 255, 8);
+      const got = simulateFloatChunk(floatSimulator(snn), { count: images.count, sampleShape: images.sampleShape, data: images.data }, [T]).sums[0];
+      const [want] = runAnn(ann, [{ shape: [images.count, ...images.sampleShape], data: images.data }]);
+      for (let k = 0; k < want.data.length; k++) expect(got[k] / T).toBeCloseTo(want.data[k], 3);
     }, 60_000);
   }
 });

@@ -11,5 +11,5 @@ export const CALIB_IMAGES = join(DATA, 'fmnist-calib-images.npy');
 export const ONNX_FIXTURES = join(ROOT, 'test/fixtures/onnx');
 export const CLI = join(ROOT, 'dist/src/cli/main.js');
 
-export const FIXTURE_MODELS = ['fmnist-mlp', 'fmnist-cnn-bn', 'fmnist-cnn-fused', 'fmnist-qcfs', 'fmnist-dwsep', 'fmnist-resnet', 'fmnist-vgg-maxpool'];
+export const FIXTURE_MODELS = ['fmnist-mlp', 'fmnist-cnn-bn', 'fmnist-cnn-fused', 'fmnist-qcfs', 'fmnist-dwsep', 'fmnist-resnet', 'fmnist-vgg-maxpool', 'fmnist-qcfs-resnet', 'fmnist-qcfs-dwsep'];
 export const modelPath = (name: string): string => join(MODELS, `${name}.onnx`);

@@ -5,6 +5,7 @@
  */
 import { SnncError } from '../ir/diagnostics.js';
 import type { TppRule } from '../ir/tpp.js';
+import type { Graph } from '../ir/types.js';
 import type { ThresholdRule } from './passes/balance-thresholds.js';
 import type { ConvertOptions } from './passes/convert.js';
 import { FTBC_DEFAULTS, FTBC_STEP_DEFAULTS, type FtbcSettings } from './passes/ftbc.js';
@@ -111,9 +112,14 @@ function describeFtbc(f: FtbcSettings): string {
   return `${rule}α=${f.alpha}, ${f.batches} batches of ${f.batchSize}${passes > 1 ? `, ${passes} passes${own}` : ''}`;
 }
 
-export function describeMethod(m: Method): string {
+/**
+ * What `m` does, in one line. Given the ANN it converts, the line also says when QCFS activations
+ * are there: convert gives them θ = λ and v(0) = θ/2 whatever the method's threshold rule and v(0).
+ */
+export function describeMethod(m: Method, ann?: Graph): string {
   const t = m.threshold;
-  const th = t.kind === 'max' ? 'max' : t.kind === 'percentile' ? `p${t.p}` : t.kind === 'channel-percentile' ? `channel p${t.p}` : t.kind === 'mmse' ? 'MMSE' : 'channel MMSE';
+  const rule = t.kind === 'max' ? 'max' : t.kind === 'percentile' ? `p${t.p}` : t.kind === 'channel-percentile' ? `channel p${t.p}` : t.kind === 'mmse' ? 'MMSE' : 'channel MMSE';
+  const th = ann?.nodes.some((n) => n.op === 'qcfs') ? `${rule} (QCFS activations: λ, v0=0.5θ)` : rule;
   const calibration = m.calibration ? `, SNN Calibration (${m.calibration === 'light' ? 'bias' : 'potential'}${m.calibrationOnTpp ? ', measured on the TPP network' : ''})` : '';
   const wc = m.weightCalibration ? `, weight calibration (${m.weightCalibration.samples} samples${m.weightCalibrationOnTpp ? ', on the TPP network' : ''})` : '';
   const ftbc = m.ftbc ? `, FTBC (${describeFtbc(m.ftbc)})` : '';

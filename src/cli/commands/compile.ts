@@ -118,7 +118,7 @@ export function compileCommand(y: Argv): Argv {
         const files = target.emit(fixed, prefix);
         if (args.data && !ann) throw new SnncError('SNN0407', '--data analyses a converted ANN against its reference; a spiking model from NIR runs with snnc simulate and snnc verify');
         const analysis = args.data && ann && method ? await analyse(args, ann, fixed, target, dependsOnT(method), files) : undefined;
-        const methodReport = method ? { name: method.name, description: describeMethod(method), dependsOnT: dependsOnT(method) } : { name: 'given', description: `the spiking network in ${String(args.model)}, compiled as it is`, dependsOnT: true };
+        const methodReport = method ? { name: method.name, description: describeMethod(method, ann), dependsOnT: dependsOnT(method) } : { name: 'given', description: `the spiking network in ${String(args.model)}, compiled as it is`, dependsOnT: true };
         // a layer-major (TPP) network's latency is its whole schedule: (depth + 1) windows of T steps
         const latencySteps = runSteps(fixed);
         const report = { target: target.name, steps: steps[0], latencySteps, method: methodReport, inputScale, ...(calibrationRange ? { calibrationRange } : {}), layers, ...(analysis ?? {}) };

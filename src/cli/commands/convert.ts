@@ -24,9 +24,9 @@ export function convertCommand(y: Argv): Argv {
         const steps = parseSteps(String(args.T));
         if (steps.length !== 1) throw new SnncError('SNN0407', 'convert takes one T');
         const model = await loadModel(args.model as string, modelOptionsOf(args, steps[0]));
-        const { snn, method } = await spikingNetwork(args, model, model.stage === 'snn-float' ? model.steps! : steps[0], 'convert');
+        const { snn, ann, method } = await spikingNetwork(args, model, model.stage === 'snn-float' ? model.steps! : steps[0], 'convert');
         saveGraph(snn, args.output as string);
-        const how = method ? describeMethod(method) : `as given in ${String(args.model)}`;
+        const how = method ? describeMethod(method, ann) : `as given in ${String(args.model)}`;
         if (args.json) return printJson({ ...summarize(snn), method: method ? { name: method.name, description: how } : { name: 'given', description: how } });
         process.stdout.write(`wrote ${args.output} (stage snn-float, T=${snn.steps}, ${how})\n`);
       }),

@@ -57,7 +57,7 @@ async function compileRuns(args: Record<string, unknown>, steps: number[], bars:
     });
     return { fixed, steps: ts };
   });
-  return { runs, targetName: target.name, method: describeMethod(method), data };
+  return { runs, targetName: target.name, method: describeMethod(method, ann), data };
 }
 
 /** A compiled folder answers T ≤ its own, and only its own T when its dynamics depend on T (the θ/2T shift). */

@@ -88,10 +88,10 @@ export function evalCommand(y: Argv): Argv {
           progress: bars.progress,
         });
         bars.finish();
-        if (args.markdown) writeFileAtomic(String(args.markdown), markdownTable(String(args.title ?? args.model), result, describeMethod));
+        if (args.markdown) writeFileAtomic(String(args.markdown), markdownTable(String(args.title ?? args.model), result, (m) => describeMethod(m, ann)));
         if (args.json) {
           const methodJson = (i: number) => ({
-            method: { name: result.methods[i].method.name, description: describeMethod(result.methods[i].method) },
+            method: { name: result.methods[i].method.name, description: describeMethod(result.methods[i].method, ann) },
             layers: result.methods[i].layers,
             snn: result.methods[i].snn,
             ...(result.methods[i].fixed ? { fixed: result.methods[i].fixed } : {}),

@@ -27,8 +27,8 @@ export function exportNirCommand(y: Argv): Argv {
         const steps = parseSteps(String(args.T));
         if (steps.length !== 1) throw new SnncError('SNN0407', 'export-nir takes one T');
         const model = await loadModel(String(args.model), modelOptionsOf(args, steps[0]));
-        const { snn, method } = await spikingNetwork(args, model, steps[0], 'export-nir');
-        const how = method ? describeMethod(method) : 'as given';
+        const { snn, ann, method } = await spikingNetwork(args, model, steps[0], 'export-nir');
+        const how = method ? describeMethod(method, ann) : 'as given';
         // h5wasm (4 MB of WebAssembly) loads only for the commands that read or write NIR
         const { writeNirFile } = await import('../../frontend/nir/file.js');
         await writeNirFile(snn, String(args.output), { dt: Number(args.dt) });

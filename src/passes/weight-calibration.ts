@@ -288,13 +288,14 @@ function fitWeights(projs: readonly Projection[], patches: readonly Float64Array
   };
   const grad = new Float64Array(C * Kt);
   const inside = new Float64Array(C);
-  /** Loss per row at `d`; with `withGrad`, Σ_mask e f per channel into grad and the mask's rows into inside. */
-  const evaluate = (d: Float64Array, withGrad: boolean): number => {
+  /** The charge z + Δ·f of every row and channel at the current Δ, and at the trial one. */
+  let zAt = new Float64Array(rows * C);
+  let zTrial = new Float64Array(rows * C);
+  /** True when row r's channel c gives the same count at charge zc as the ANN's value: outside the loss. */
+  const sameCount = (zc: number, at: number, i: number): boolean => (zc <= lo[i] && at <= lo[i]) || (zc >= hi[i] && at >= hi[i]);
+  /** Loss per row at `d`, each row's charge kept in `out`. */
+  const evaluate = (d: Float64Array, out: Float64Array): number => {
     let loss = 0;
-    if (withGrad) {
-      grad.fill(0);
-      inside.fill(0);
-    }
     for (let row = 0; row < rows; row++) {
       for (let fam = 0; fam < F; fam++) features(row, representative[fam], f, fam * Kt);
       const p0 = pos[row];
@@ -303,20 +304,36 @@ function fitWeights(projs: readonly Projection[], patches: readonly Float64Array
         const wo = c * Kt;
         let zc = z[row * C + c];
         for (let k = 0; k < Kt; k++) zc += d[wo + k] * f[fo + k];
-        const i = c * HW + p0;
+        out[row * C + c] = zc;
         const at = a[row * C + c];
-        if ((zc <= lo[i] && at <= lo[i]) || (zc >= hi[i] && at >= hi[i])) continue; // the same count either way
+        if (sameCount(zc, at, c * HW + p0)) continue;
         const e = zc - at;
         loss += e * e;
-        if (!withGrad) continue;
-        inside[c]++;
-        for (let k = 0; k < Kt; k++) grad[wo + k] += e * f[fo + k];
       }
     }
     return loss / rows;
   };
+  /** Σ_mask e f per channel into grad and the mask's rows into inside, from the charges zAt. */
+  const gradient = (): void => {
+    grad.fill(0);
+    inside.fill(0);
+    for (let row = 0; row < rows; row++) {
+      for (let fam = 0; fam < F; fam++) features(row, representative[fam], f, fam * Kt);
+      const p0 = pos[row];
+      for (let c = 0; c < C; c++) {
+        const zc = zAt[row * C + c];
+        const at = a[row * C + c];
+        if (sameCount(zc, at, c * HW + p0)) continue;
+        const e = zc - at;
+        inside[c]++;
+        const fo = familyOf[c] * Kt;
+        const wo = c * Kt;
+        for (let k = 0; k < Kt; k++) grad[wo + k] += e * f[fo + k];
+      }
+    }
+  };
   const zero = new Float64Array(C * Kt);
-  const before = evaluate(zero, false);
+  const before = evaluate(zero, zAt);
   if (before === 0) return { before, after: before, delta: projs.map((p) => new Float64Array(p.W.length)) };
   const grams = factoredGrams();
   const delta = new Float64Array(C * Kt);
@@ -324,7 +341,7 @@ function fitWeights(projs: readonly Projection[], patches: readonly Float64Array
   const step = new Float64Array(Kt);
   let loss = before;
   for (let it = 0; it < steps; it++) {
-    evaluate(delta, true);
+    gradient();
     let scale = 1;
     let accepted = false;
     for (let halving = 0; halving <= 4 && !accepted; halving++, scale /= 2) {
@@ -339,9 +356,10 @@ function fitWeights(projs: readonly Projection[], patches: readonly Float64Array
         const gain = (scale * rows) / inside[c];
         for (let k = 0; k < Kt; k++) trial[wo + k] = delta[wo + k] - gain * step[k];
       }
-      const next = evaluate(trial, false);
+      const next = evaluate(trial, zTrial);
       if (next < loss) {
         delta.set(trial);
+        [zAt, zTrial] = [zTrial, zAt];
         loss = next;
         accepted = true;
       }

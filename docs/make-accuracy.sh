@@ -55,6 +55,9 @@ done
 for m in qcfs-resnet qcfs-dwsep; do
   $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 4,8 --methods qcfs,qcfs+ftbc,qcfs+tpp,qcfs+tpp-round,qcfs+tpp-round+calib-weights --target c \
     --title "fmnist-$m, the low-latency methods on the QCFS-fine-tuned network (float and integer)" --markdown "$out/qcfs-finetuned-$m.md" --json > "$out/qcfs-finetuned-$m.json"
+  # at T = 4 < L: the ReLUs' MMSE rule instead of λ
+  $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 4 --methods chmmse-subtract-shift+tpp-round,chmmse-subtract-shift+tpp-round+calib-weights --qcfs-threshold rule --target c \
+    --title "fmnist-$m at T = 4 with --qcfs-threshold rule (float and integer)" --markdown "$out/qcfs-rule-$m.md" --json > "$out/qcfs-rule-$m.json"
 done
 {
   echo "# Accuracy against time steps"
@@ -63,6 +66,6 @@ done
   echo "thresholds from the 1,024 calibration images. Methods: see \`src/methods.ts\`; the baseline is max-zero"
   echo "(max-norm thresholds, reset to zero, v(0) = 0). Default: chp99.9-subtract-half."
   echo
-  for f in "$out"/fmnist-*.md "$out"/vgg-maxpool-*.md "$out"/low-latency-*.md "$out"/ftbc-rules-*.md "$out"/tpp-*.md "$out"/calibrated-tpp-*.md "$out"/round-wc-*.md "$out"/qcfs-finetuned-*.md; do cat "$f"; echo; done
+  for f in "$out"/fmnist-*.md "$out"/vgg-maxpool-*.md "$out"/low-latency-*.md "$out"/ftbc-rules-*.md "$out"/tpp-*.md "$out"/calibrated-tpp-*.md "$out"/round-wc-*.md "$out"/qcfs-finetuned-*.md "$out"/qcfs-rule-*.md; do cat "$f"; echo; done
 } > docs/accuracy.md
 node docs/check-accuracy.mjs

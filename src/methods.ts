@@ -114,12 +114,13 @@ function describeFtbc(f: FtbcSettings): string {
 
 /**
  * What `m` does, in one line. Given the ANN it converts, the line also says when QCFS activations
- * are there: convert gives them θ = λ and v(0) = θ/2 whatever the method's threshold rule and v(0).
+ * are there: convert gives them θ = λ and v(0) = θ/2 whatever the method's threshold rule and v(0),
+ * unless `qcfsThreshold` is 'rule'.
  */
 export function describeMethod(m: Method, ann?: Graph): string {
   const t = m.threshold;
   const rule = t.kind === 'max' ? 'max' : t.kind === 'percentile' ? `p${t.p}` : t.kind === 'channel-percentile' ? `channel p${t.p}` : t.kind === 'mmse' ? 'MMSE' : 'channel MMSE';
-  const th = ann?.nodes.some((n) => n.op === 'qcfs') ? `${rule} (QCFS activations: λ, v0=0.5θ)` : rule;
+  const th = ann?.nodes.some((n) => n.op === 'qcfs') ? `${rule} (QCFS activations: ${m.qcfsThreshold === 'rule' ? 'this rule, λ unused' : 'λ, v0=0.5θ'})` : rule;
   const calibration = m.calibration ? `, SNN Calibration (${m.calibration === 'light' ? 'bias' : 'potential'}${m.calibrationOnTpp ? ', measured on the TPP network' : ''})` : '';
   const wc = m.weightCalibration ? `, weight calibration (${m.weightCalibration.samples} samples${m.weightCalibrationOnTpp ? ', on the TPP network' : ''})` : '';
   const ftbc = m.ftbc ? `, FTBC (${describeFtbc(m.ftbc)})` : '';

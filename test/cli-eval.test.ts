@@ -49,14 +49,15 @@ describe('snnc eval', () => {
     expect(readFileSync(md, 'utf8').match(/readout=count, maxpool=avg/g)).toHaveLength(2);
   });
 
-  it('on a QCFS network every method says that its QCFS activations take θ = λ, and only there', () => {
-    const describe = (name: string) => {
-      const r = snnc(['eval', modelPath(name), '--calib', CALIB_IMAGES, '--calib-limit', '16', '--data', TEST_IMAGES, '--labels', TEST_LABELS, '--input-scale', '1/255', '--limit', '8', '-T', '2', '--methods', 'qcfs,chmmse-subtract-shift', '--json']);
+  it('on a QCFS network every method says that its QCFS activations take θ = λ, and only there; --qcfs-threshold rule reaches every named method', () => {
+    const describe = (name: string, extra: string[] = []) => {
+      const r = snnc(['eval', modelPath(name), '--calib', CALIB_IMAGES, '--calib-limit', '16', '--data', TEST_IMAGES, '--labels', TEST_LABELS, '--input-scale', '1/255', '--limit', '8', '-T', '2', '--methods', 'qcfs,chmmse-subtract-shift', '--json', ...extra]);
       expect(r.code).toBe(0);
       return JSON.parse(r.stdout).methods.map((m: { method: { description: string } }) => m.method.description);
     };
     expect(describe('fmnist-qcfs')).toEqual([expect.stringMatching(/^θ=p99\.9 \(QCFS activations: λ, v0=0\.5θ\), /), expect.stringMatching(/^θ=channel MMSE \(QCFS activations: λ, v0=0\.5θ\), /)]);
     for (const d of describe('fmnist-mlp')) expect(d).not.toContain('QCFS');
+    for (const d of describe('fmnist-qcfs', ['--qcfs-threshold', 'rule'])) expect(d).toMatch(/^θ=[^(]+ \(QCFS activations: this rule, λ unused\), /);
   });
 
   const run = (o: { calib?: string; labels?: string; T?: string; extra?: string[] }): string[] => [

@@ -8,7 +8,9 @@ import { computeThresholds, mmseThreshold, percentile, thresholdOf } from '../sr
 import { mmseThresholdReference } from './helpers/mmse-reference.js';
 import { collectActivations } from '../src/passes/calibrate.js';
 import { ChannelStats, HISTOGRAM_BITS, LayerStats } from '../src/passes/activation-stats.js';
-import { prepareAnn } from '../src/pipeline.js';
+import { prepareAnn, toSnn } from '../src/pipeline.js';
+import { presetsByName } from '../src/methods.js';
+import { populationShape, thresholdPerNeuron } from '../ir/neuron-params.js';
 import { testImages } from './helpers/data.js';
 import { CALIB_IMAGES, FIXTURE_MODELS, modelPath } from './helpers/paths.js';
 
@@ -35,6 +37,31 @@ describe('canonicalize + fold-batchnorm + recognize-qcfs preserve the ANN', () =
     const folded = run(prepareAnn(importOnnxFile(modelPath('fmnist-cnn-bn'))));
     const fused = run(importOnnxFile(modelPath('fmnist-cnn-fused')));
     for (let i = 0; i < fused.length; i++) expect(Math.abs(folded[i] - fused[i])).toBeLessThanOrEqual(1e-4);
+  });
+
+  it('a QCFS activation takes θ = λ and v(0) = θ/2, or with qcfsThreshold rule the ReLU rule and v(0)', async () => {
+    const ann = prepareAnn(importOnnxFile(modelPath('fmnist-qcfs')));
+    const stats = await collectActivations(ann, loadImages(CALIB_IMAGES, ann.nodes[0].type, 1 / 255, 32), 1);
+    const T = 4;
+    const rule = { kind: 'channel-mmse' } as const;
+    const base = { ...presetsByName('qcfs')[0], threshold: rule, vinit: 0 };
+    const qcfsIds = ann.nodes.filter((n) => n.op === 'qcfs').map((n) => n.id);
+    const lambdas = ann.nodes.filter((n) => n.op === 'qcfs').map((n) => n.attrs.lambda as number);
+    const want = computeThresholds(stats, rule, T);
+    const populations = (g: ReturnType<typeof toSnn>) => qcfsIds.map((id) => g.nodes.find((n) => n.id === id)!);
+    const byLambda = toSnn(ann, stats, base, T);
+    populations(byLambda).forEach((n, k) => {
+      expect(new Set(thresholdPerNeuron(n, byLambda.consts))).toEqual(new Set([Math.fround(lambdas[k])]));
+      expect(n.attrs.vinit).toBe(0.5);
+    });
+    const g = toSnn(ann, stats, { ...base, qcfsThreshold: 'rule' }, T);
+    populations(g).forEach((n, k) => {
+      const theta = thresholdPerNeuron(n, g.consts);
+      const { C, HW } = populationShape(n);
+      for (let c = 0; c < C; c++) expect(theta[c * HW]).toBeCloseTo(want.get(qcfsIds[k])![c], 6);
+      expect(new Set(theta).size).toBeGreaterThan(1); // per channel, not the single λ
+      expect(n.attrs.vinit ?? 0).toBe(0);
+    });
   });
 
   it('recognises the three QCFS activations with the trained λ and L = 8', () => {

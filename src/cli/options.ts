@@ -69,6 +69,7 @@ export function methodOptions(a: Argv): Argv {
     .option('shift', { type: 'boolean', default: false, describe: "add θ/(2T) at every step (Deng & Gu)" })
     .option('readout', { choices: ['mean', 'count'] as const, default: DEFAULT_CONVERT.readout, describe: 'non-spiking mean of the last layer, or spike count' })
     .option('maxpool', { choices: ['gate', 'or', 'avg'] as const, default: DEFAULT_CONVERT.maxpool, describe: 'spiking max pool: gated by spike counts, logical OR, or average' })
+    .option('qcfs-threshold', { choices: ['lambda', 'rule'] as const, default: 'lambda', describe: "QCFS activations: θ = the trained λ and v(0) = θ/2 (QCFS's own), or the threshold rule and initial membrane of the ReLUs (better when T < L)" })
     .option('calibration', { choices: ['none', 'light', 'advanced'] as const, default: 'none', describe: 'SNN Calibration on --calib after conversion: bias (light) or initial-membrane (advanced) correction (Li et al. 2021)' })
     .option('weight-calibration', { type: 'boolean', default: false, describe: 'SNN Calibration\'s weight calibration on --calib: the weights into each population fitted to the ANN\'s pre-activations from the SNN\'s input rates (before --calibration; on the TPP network with --tpp)' })
     .option('ftbc', { type: 'boolean', default: false, describe: 'forward temporal bias correction: per-step, per-channel biases calibrated on --calib (Wu et al. 2024)' })
@@ -149,7 +150,7 @@ export function methodFrom(args: Record<string, unknown>): Method {
   const wc = Boolean(args['weight-calibration']);
   const name = `${thresholdName}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}${wc && !tpp ? '+calib-weights' : ''}${calibration ? `+calib-${calibration}` : ''}${ftbc ? ftbcStepName(ftbc) : ''}${tpp ? TPP_STEP_NAMES[tpp.rule] : ''}${wc && tpp ? '+calib-weights' : ''}`;
   const weights = wc ? { weightCalibration: WEIGHT_CALIBRATION_DEFAULTS, ...(tpp ? { weightCalibrationOnTpp: true } : {}) } : {};
-  return { name, threshold, reset, vinit, shift: Boolean(args.shift), readout: args.readout as Method['readout'], maxpool: args.maxpool as Method['maxpool'], ...weights, ...(calibration ? { calibration } : {}), ...(ftbc ? { ftbc } : {}), ...(tpp ? { tpp } : {}) };
+  return { name, threshold, reset, vinit, shift: Boolean(args.shift), readout: args.readout as Method['readout'], maxpool: args.maxpool as Method['maxpool'], ...(args['qcfs-threshold'] === 'rule' ? { qcfsThreshold: 'rule' as const } : {}), ...weights, ...(calibration ? { calibration } : {}), ...(ftbc ? { ftbc } : {}), ...(tpp ? { tpp } : {}) };
 }
 
 export function methodsFrom(args: Record<string, unknown>): Method[] {
@@ -160,8 +161,8 @@ export function methodsFrom(args: Record<string, unknown>): Method[] {
 
 /**
  * A name says the whole method: an option that would change it is a contradiction, not a tweak,
- * and is refused rather than ignored. (`--maxpool`, `--readout` and the TPP generator's options
- * are not part of a name: they apply to every named method.)
+ * and is refused rather than ignored. (`--maxpool`, `--readout`, `--qcfs-threshold` and the TPP
+ * generator's options are not part of a name: they apply to every named method.)
  */
 function refuseMethodOptions(args: Record<string, unknown>, flag: '--method' | '--methods', what: string): void {
   const clash = METHOD_FLAGS.filter(([name, neutral]) => args[name] !== undefined && args[name] !== neutral).map(([name]) => `--${name}`);
@@ -173,6 +174,7 @@ function namedMethods(args: Record<string, unknown>, names: string): Method[] {
   const structure = {
     ...(args.maxpool !== undefined && args.maxpool !== DEFAULT_CONVERT.maxpool ? { maxpool: args.maxpool as Method['maxpool'] } : {}),
     ...(args.readout !== undefined && args.readout !== DEFAULT_CONVERT.readout ? { readout: args.readout as Method['readout'] } : {}),
+    ...(args['qcfs-threshold'] === 'rule' ? { qcfsThreshold: 'rule' as const } : {}),
   };
   return presetsByName(names).map((m) => ({ ...m, ...structure, ...(m.tpp ? { tpp: tppFrom(args, m.tpp.rule) } : {}) }));
 }

@@ -3,7 +3,9 @@
  *
  *  - every relu becomes a population of IF neurons with the layer's threshold θ (from
  *    balance-thresholds), every capped relu clip(x, 0, c) (ReLU6) one with min(θ, c), every
- *    qcfs one with θ = λ (λ <= 0 is an error) and v(0) = θ/2;
+ *    qcfs one with θ = λ (λ <= 0 is an error) and v(0) = θ/2 — or, with `qcfsThreshold: 'rule'`,
+ *    like a relu (θ from balance-thresholds, the method's v(0)): λ/T is the right step only at
+ *    T = L, and a network trained for L levels but run at T < L rounds better with the rule's θ;
  *  - neurons: reset by subtraction (default) or to zero; v(0) = vinit θ; optional per-step
  *    shift θ/(2T) (Deng & Gu); spikes carry θ, so projections keep the ANN weights and biases;
  *  - conv2d, dense, avgpool2d, globalavgpool, flatten, reshape, concat and add apply at every
@@ -40,6 +42,8 @@ export interface ConvertOptions {
   readonly shift: boolean;
   readonly readout: 'mean' | 'count';
   readonly maxpool: 'gate' | 'or' | 'avg';
+  /** QCFS activations: θ = λ and v(0) = θ/2 (absent, the default), or the threshold rule and v(0) of relus. */
+  readonly qcfsThreshold?: 'rule';
 }
 
 export const DEFAULT_CONVERT: Omit<ConvertOptions, 'steps' | 'thresholds'> = { reset: 'subtract', vinit: 0.5, shift: false, readout: 'mean', maxpool: 'gate' };
@@ -78,6 +82,10 @@ export const convert: Pass<ConvertOptions> = {
           break;
         }
         case 'qcfs': {
+          if (o.qcfsThreshold === 'rule') {
+            neuron(node, thresholdOf(o.thresholds, node.id, where), o.vinit);
+            break;
+          }
           const lambda = attrVector(node, 'lambda', g.consts)!;
           if (lambda.some((v) => !(v > 0))) throw new SnncError('SNN0501', `QCFS λ must be > 0 to become a threshold, found ${Array.from(lambda).join(', ')}`, where);
           neuron(node, Float64Array.from(lambda, (v) => Math.fround(v)), 0.5);

@@ -55,7 +55,9 @@ done
 for m in qcfs-resnet qcfs-dwsep; do
   $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 4,8 --methods qcfs,qcfs+ftbc,qcfs+tpp,qcfs+tpp-round,qcfs+tpp-round+calib-weights --target c \
     --title "fmnist-$m, the low-latency methods on the QCFS-fine-tuned network (float and integer)" --markdown "$out/qcfs-finetuned-$m.md" --json > "$out/qcfs-finetuned-$m.json"
-  # at T = 4 < L: the ReLUs' MMSE rule instead of λ
+done
+# the QCFS networks (L = 8) at T = 4 < L with the ReLUs' MMSE rule instead of λ
+for m in qcfs qcfs-resnet qcfs-dwsep; do
   $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 4 --methods chmmse-subtract-shift+tpp-round,chmmse-subtract-shift+tpp-round+calib-weights --qcfs-threshold rule --target c \
     --title "fmnist-$m at T = 4 with --qcfs-threshold rule (float and integer)" --markdown "$out/qcfs-rule-$m.md" --json > "$out/qcfs-rule-$m.json"
 done

@@ -55,6 +55,7 @@ describe('canonicalize + fold-batchnorm + recognize-qcfs preserve the ANN', () =
       expect(n.attrs.vinit).toBe(0.5);
     });
     const g = toSnn(ann, stats, { ...base, qcfsThreshold: 'rule' }, T);
+    expect([byLambda.meta['convert.qcfs-threshold'], g.meta['convert.qcfs-threshold']]).toEqual([undefined, 'rule']);
     populations(g).forEach((n, k) => {
       const theta = thresholdPerNeuron(n, g.consts);
       const { C, HW } = populationShape(n);

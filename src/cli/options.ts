@@ -150,7 +150,12 @@ export function methodFrom(args: Record<string, unknown>): Method {
   const wc = Boolean(args['weight-calibration']);
   const name = `${thresholdName}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}${wc && !tpp ? '+calib-weights' : ''}${calibration ? `+calib-${calibration}` : ''}${ftbc ? ftbcStepName(ftbc) : ''}${tpp ? TPP_STEP_NAMES[tpp.rule] : ''}${wc && tpp ? '+calib-weights' : ''}`;
   const weights = wc ? { weightCalibration: WEIGHT_CALIBRATION_DEFAULTS, ...(tpp ? { weightCalibrationOnTpp: true } : {}) } : {};
-  return { name, threshold, reset, vinit, shift: Boolean(args.shift), readout: args.readout as Method['readout'], maxpool: args.maxpool as Method['maxpool'], ...(args['qcfs-threshold'] === 'rule' ? { qcfsThreshold: 'rule' as const } : {}), ...weights, ...(calibration ? { calibration } : {}), ...(ftbc ? { ftbc } : {}), ...(tpp ? { tpp } : {}) };
+  return { name, threshold, reset, vinit, shift: Boolean(args.shift), readout: args.readout as Method['readout'], maxpool: args.maxpool as Method['maxpool'], ...qcfsThresholdFrom(args), ...weights, ...(calibration ? { calibration } : {}), ...(ftbc ? { ftbc } : {}), ...(tpp ? { tpp } : {}) };
+}
+
+/** `--qcfs-threshold rule` as the method field (absent: QCFS activations keep θ = λ). */
+function qcfsThresholdFrom(args: Record<string, unknown>): Pick<Method, 'qcfsThreshold'> {
+  return args['qcfs-threshold'] === 'rule' ? { qcfsThreshold: 'rule' } : {};
 }
 
 export function methodsFrom(args: Record<string, unknown>): Method[] {
@@ -174,7 +179,7 @@ function namedMethods(args: Record<string, unknown>, names: string): Method[] {
   const structure = {
     ...(args.maxpool !== undefined && args.maxpool !== DEFAULT_CONVERT.maxpool ? { maxpool: args.maxpool as Method['maxpool'] } : {}),
     ...(args.readout !== undefined && args.readout !== DEFAULT_CONVERT.readout ? { readout: args.readout as Method['readout'] } : {}),
-    ...(args['qcfs-threshold'] === 'rule' ? { qcfsThreshold: 'rule' as const } : {}),
+    ...qcfsThresholdFrom(args),
   };
   return presetsByName(names).map((m) => ({ ...m, ...structure, ...(m.tpp ? { tpp: tppFrom(args, m.tpp.rule) } : {}) }));
 }

@@ -138,6 +138,7 @@ export const convert: Pass<ConvertOptions> = {
       'convert.shift': String(o.shift),
       'convert.readout': o.readout,
       'convert.maxpool': o.maxpool,
+      ...(o.qcfsThreshold ? { 'convert.qcfs-threshold': o.qcfsThreshold } : {}),
     };
     const snn = rw.finish();
     // A structure the spiking executors cannot run is unsupported input, not a compiler bug.

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# Regenerate docs/accuracy.md: accuracy against time steps for every conversion method on every
-# bundled model (10,000 Fashion-MNIST test images), written by `snnc eval --markdown`, plus the
-# integer (C target, 8-bit per-channel weights) network and the max-pool treatments.
-# Needs `npm run build` first. About four hours on two cores (the TPP loops alone more than two;
+# Regenerate docs/accuracy.md: accuracy against time steps for every conversion method on the
+# seven models of the shared fixtures (10,000 Fashion-MNIST test images), written by `snnc eval
+# --markdown`, plus the integer (C target, 8-bit per-channel weights) network, the max-pool
+# treatments, and the low-latency methods on the QCFS fine-tunes (fmnist-qcfs-resnet, -dwsep).
+# Needs `npm run build` first. About four and a half hours on two cores (the TPP loops alone more than two;
 # fmnist-vgg-maxpool's TPP table took 74 minutes on 2026-11-30, at nice 10 beside other work).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -51,9 +52,9 @@ for m in resnet dwsep cnn-bn mlp qcfs vgg-maxpool; do
   $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 4,8 --methods $base+tpp-round+calib-weights --target c \
     --title "fmnist-$m, TPP round with weight calibration (float and integer)" --markdown "$out/round-wc-$m.md" --json > "$out/round-wc-$m.json"
 done
-# the low-latency methods on the networks fine-tuned with QCFS (examples/models/make-qcfs-models.py), float and integer (C target), at T = 4 and 8
+# the low-latency methods on the networks fine-tuned with QCFS (examples/models/make-qcfs-models.py), float and integer (C target), at T = 1, 2, 4 and 8
 for m in qcfs-resnet qcfs-dwsep; do
-  $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 4,8 --methods qcfs,qcfs+ftbc,qcfs+tpp,qcfs+tpp-round,qcfs+tpp-round+calib-weights --target c \
+  $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 1,2,4,8 --methods qcfs,qcfs+ftbc,qcfs+tpp,qcfs+tpp-round,qcfs+tpp-round+calib-weights --target c \
     --title "fmnist-$m, the low-latency methods on the QCFS-fine-tuned network (float and integer)" --markdown "$out/qcfs-finetuned-$m.md" --json > "$out/qcfs-finetuned-$m.json"
 done
 # the QCFS networks (L = 8) at T = 4 < L with the ReLUs' MMSE rule instead of λ

@@ -15,6 +15,7 @@ import { integerSamples } from '../src/data/integer.js';
 import { simulateFixed } from '../src/exec/run-fixed.js';
 import { importOnnxFile } from '../src/frontend/onnx/import.js';
 import { DEFAULT_METHOD } from '../src/methods.js';
+import { FTBC_DEFAULTS, FTBC_STEP_DEFAULTS } from '../src/passes/ftbc.js';
 import { calibrate, prepareAnn, toFixed, toSnn } from '../src/pipeline.js';
 import { Progress } from '../src/cli/progress.js';
 import { ROOT } from './fixture-network.js';
@@ -36,7 +37,7 @@ const base = toSnn(ann, stats, DEFAULT_METHOD, T);
 const tConvert = (performance.now() - t0) / 1000;
 let bar: Progress | undefined;
 const t1 = performance.now();
-const withTables = toSnn(ann, stats, { ...DEFAULT_METHOD, ftbc: { alpha: update === 'step' ? 0.5 : 0.4, batches, batchSize, iterations, update } }, T, calib, (total) => {
+const withTables = toSnn(ann, stats, { ...DEFAULT_METHOD, ftbc: { alpha: (update === 'step' ? FTBC_STEP_DEFAULTS : FTBC_DEFAULTS).alpha, batches, batchSize, iterations, update } }, T, calib, (total) => {
   const b = (bar = new Progress('ftbc', total));
   return (k) => b.tick(k);
 });

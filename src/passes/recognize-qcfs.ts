@@ -8,7 +8,10 @@
  *   A (old code, the fixture):  div(x,λ) mul(L) add(0.5) floor div(L) clip(0,1) mul(λ)
  *   B (new code):               div(x,λ) clip(0,1) mul(L) add(0.5) floor div(L) mul(λ)
  * Both compute the same function; `qcfs` evaluates it in float32 in the order of A. λ is a
- * scalar or one value per channel; L a positive integer.
+ * scalar or one value per channel as ONNX broadcasts it (every dimension 1 but the one that
+ * lines up with axis 1 of x, counting from the right: [1, C, 1, 1] or [C, 1, 1] on NCHW, [C] on
+ * [N, C]); any other shape (a [C] on NCHW scales the last axis) leaves the chain alone. L is a
+ * positive integer.
  */
 import { attrNum } from '../../ir/ops.js';
 import type { Graph, Node, Ref } from '../../ir/types.js';
@@ -21,6 +24,17 @@ const PATTERN_B: Step[] = [{ op: 'clip01' }, { op: 'mul', value: 'L' }, { op: 'a
 
 function constValues(g: Graph, r: Ref | undefined): Float32Array | undefined {
   return r?.kind === 'const' ? (g.consts.get(r.id)!.data as Float32Array) : undefined;
+}
+
+/** The values of a λ constant applied to x, if it is one value or one per channel of x (see the header). */
+function lambdaValues(g: Graph, r: Ref | undefined, x: readonly number[]): Float32Array | undefined {
+  if (r?.kind !== 'const') return undefined;
+  const { type, data } = g.consts.get(r.id)!;
+  const shape = type.shape;
+  if (shape.every((d) => d === 1)) return data as Float32Array;
+  const wide = shape.flatMap((d, i) => (d === 1 ? [] : [i]));
+  const perChannel = x.length >= 2 && shape.length <= x.length && wide.length === 1 && shape.length - wide[0] === x.length - 1 && shape[wide[0]] === x[1];
+  return perChannel ? (data as Float32Array) : undefined;
 }
 
 function sameValues(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
@@ -38,7 +52,8 @@ function match(rw: Rewriter, start: Node): Match | undefined {
   const g = rw.g;
   if (start.inputs[0]?.kind !== 'value') return undefined;
   let lambda: Float32Array | undefined;
-  const k = constValues(g, start.inputs[1]);
+  const x = start.type.shape;
+  const k = lambdaValues(g, start.inputs[1], x);
   if (!k) return undefined;
   if (start.op === 'div') lambda = k;
   else if (start.op === 'mul') lambda = Float32Array.from(k, (v) => 1 / v);
@@ -57,7 +72,7 @@ function match(rw: Rewriter, start: Node): Match | undefined {
       if (step.op === 'clip01') ok = next.op === 'clip' && attrNum(next, 'min') === 0 && attrNum(next, 'max') === 1;
       else if (next.op !== step.op || next.inputs[0].kind !== 'value' || next.inputs[0].id !== prev.id) ok = false;
       else if ('value' in step && step.value) {
-        const c = constValues(g, next.inputs[1]);
+        const c = step.value === 'lambda' ? lambdaValues(g, next.inputs[1], x) : constValues(g, next.inputs[1]);
         if (!c) ok = false;
         else if (step.value === 'L') {
           ok = c.length === 1 && Number.isInteger(c[0]) && c[0] >= 1 && (levels === undefined || levels === c[0]);

@@ -101,6 +101,8 @@ describe('forms real exporters write, against onnxruntime', () => {
     { name: 'matmul-t', sample: [1, 12, 12], ops: (ops) => expect(ops.filter((o) => o === 'dense')).toHaveLength(2) },
     { name: 'nhwc', sample: [12, 12, 1], batch: 1, ops: (ops) => expect(ops.filter((o) => o === 'transpose')).toHaveLength(2) },
     { name: 'nhwc-rgb', sample: [8, 8, 3], ops: (ops) => expect(ops.filter((o) => o === 'transpose')).toHaveLength(2) },
+    { name: 'qcfs-channel', sample: [1, 4, 4], ops: (ops) => expect(ops).toContain('floor') },
+    { name: 'qcfs-last-axis', sample: [1, 4, 4], ops: (ops) => expect(ops).toContain('floor') },
   ];
   const N = 6;
   for (const c of cases) {
@@ -132,6 +134,23 @@ describe('forms real exporters write, against onnxruntime', () => {
     // the data in the model's NCHW shape are refused, naming the layout the file must have
     writeFileSync(join(work, 'nchw.npy'), encodeNpy([N, 3, 8, 8], nhwc));
     expect(() => loadImages(join(work, 'nchw.npy'), inputSpec(ann), undefined)).toThrow(/expects \[count,8,8,3\]/);
+  });
+
+  it('QCFS with a λ per channel becomes one qcfs node and still runs as onnxruntime does; a λ along the last axis stays a div-floor chain, which convert refuses', async () => {
+    const x = seeded(N * 16, 9).map((v) => v * 8 - 2);
+    const [channel, lastAxis] = ['qcfs-channel', 'qcfs-last-axis'].map((name) => prepareAnn(importOnnxFile(exporter(name))));
+    const q = channel.nodes.filter((n) => n.op === 'qcfs');
+    expect(q).toHaveLength(1);
+    expect(channel.consts.get((q[0].attrs.lambda as { const: string }).const)!.data).toHaveLength(4);
+    expect(lastAxis.nodes.map((n) => n.op)).not.toContain('qcfs');
+    for (const [name, ann] of [['qcfs-channel', channel], ['qcfs-last-axis', lastAxis]] as const) {
+      const [y] = runAnn(ann, [{ shape: [N, 1, 4, 4], data: x }]);
+      expect(maxRelDiff(y.data, await ortRun(exporter(name), x, [1, 4, 4], N, undefined)), name).toBeLessThan(1e-5);
+    }
+    const images = { count: 16, sampleShape: [1, 4, 4], data: seeded(16 * 16, 4) };
+    expect(toSnn(channel, await calibrate(channel, images, 1), DEFAULT_METHOD, 4).nodes.filter((n) => n.op === 'if')).toHaveLength(1);
+    const stats = await calibrate(lastAxis, images, 1);
+    expect(() => toSnn(lastAxis, stats, DEFAULT_METHOD, 4)).toThrow(/op 'div' cannot be converted/);
   });
 
   it('every form converts; ReLU6 becomes neurons with θ ≤ 6 whose SNN agrees with the ANN', async () => {

@@ -31,7 +31,7 @@ L = 8. docs/methods.md reports these, not bundled:
     --levels 4 --epochs 8 --init mmse --per-channel --distill --out /tmp/fmnist-qcfs4pc-{name}.onnx
     --levels 8 --epochs 8 --init mmse --per-channel --distill --out /tmp/fmnist-qcfs8pc-{name}.onnx
 (each 30 to 55 minutes for resnet and 17 to 35 for dwsep on two cores shared with other work). Rerun with the defaults, the
-script remade the bundled fmnist-qcfs-dwsep.onnx byte for byte (2026-12-01).
+script remade both bundled files byte for byte (2026-12-01).
 """
 import argparse
 import gzip

@@ -150,8 +150,10 @@ class OnnxNet(nn.Module):
 
 
 def threshold(v, init):
+    """lambda for the ReLU outputs v: never 0, which a channel that never fires would give and
+    x / lambda could not take (the bundled files' whole-activation percentiles are far above it)."""
     if init == 'p99.9':
-        return float(torch.quantile(v, 0.999))
+        return max(float(torch.quantile(v, 0.999)), 1e-6)
     top = max(float(v.max()), 1e-6)
     best, best_err = top, float('inf')
     for f in torch.linspace(0.05, 1.0, 96):

@@ -4,7 +4,7 @@
  * compares each with the interpreter; `simulate` runs one. What each needs from the folder (the
  * image, the C sources) is known here and nowhere else.
  */
-import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SnncError } from '../ir/diagnostics.js';
@@ -45,19 +45,26 @@ export interface Executor {
   run(folder: CompiledFolder, samples: IntSamples, o: ExecutorOptions, onSample: () => void): Run;
 }
 
-/** The folder's C sources copied to a scratch folder and built there (the output folder stays as written). */
-function buildC(folder: CompiledFolder, o: ExecutorOptions): { exe: string; work: string } {
+/**
+ * The folder's C sources copied to a scratch folder and built there (the output folder stays as
+ * written); `use` runs the program, and the scratch folder is removed however it ends.
+ */
+function withCBuild<R>(folder: CompiledFolder, o: ExecutorOptions, use: (exe: string, work: string) => R): R {
   const work = mkdtempSync(join(tmpdir(), 'snnc-c-'));
-  for (const f of cProgramSources(folder.prefix)) {
-    let text: Buffer;
-    try {
-      text = readFileSync(join(folder.dir, f));
-    } catch {
-      throw new SnncError('SNN0408', `${folder.dir}/${f} is missing`);
+  try {
+    for (const f of cProgramSources(folder.prefix)) {
+      let text: Buffer;
+      try {
+        text = readFileSync(join(folder.dir, f));
+      } catch {
+        throw new SnncError('SNN0408', `${folder.dir}/${f} is missing`);
+      }
+      writeFileSync(join(work, f), text);
     }
-    writeFileSync(join(work, f), text);
+    return use(buildProgram(work, [folder.prefix], { cc: o.cc, cflags: o.cflags }), work);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
   }
-  return { exe: buildProgram(work, [folder.prefix], { cc: o.cc, cflags: o.cflags }), work };
 }
 
 const interp: Executor = {
@@ -102,20 +109,22 @@ const c: Executor = {
   name: 'c',
   label: 'C',
   verify(folder, samples, o, onSample) {
-    const { exe, work } = buildC(folder, o);
-    const r = verifyProgram(folder.fixed, exe, work, samples, 0, onSample);
-    return { bitExact: r.bitExact, mismatches: r.mismatches, ...(r.first ? { firstMismatch: r.first } : {}), outputs: r.outputs, overflow: r.overflow, seconds: r.seconds.c };
+    return withCBuild(folder, o, (exe, work) => {
+      const r = verifyProgram(folder.fixed, exe, work, samples, 0, onSample);
+      return { bitExact: r.bitExact, mismatches: r.mismatches, ...(r.first ? { firstMismatch: r.first } : {}), outputs: r.outputs, overflow: r.overflow, seconds: r.seconds.c };
+    });
   },
   run(folder, samples, o, onSample) {
-    const { exe, work } = buildC(folder, o);
-    writeFileSync(join(work, 'inputs.bin'), encodeSamples(samples));
-    const rows = runProgram(exe, ['--input', join(work, 'inputs.bin')])
-      .split('\n')
-      .filter((l) => l.startsWith('out '))
-      .map((l) => l.split(' ').slice(2).map(Number));
-    if (rows.length !== samples.count) throw new SnncError('SNN0602', `the C program printed ${rows.length} outputs for ${samples.count} samples`);
-    for (let s = 0; s < samples.count; s++) onSample();
-    return { outputs: Float64Array.from(rows.flat()) };
+    return withCBuild(folder, o, (exe, work) => {
+      writeFileSync(join(work, 'inputs.bin'), encodeSamples(samples));
+      const rows = runProgram(exe, ['--input', join(work, 'inputs.bin')])
+        .split('\n')
+        .filter((l) => l.startsWith('out '))
+        .map((l) => l.split(' ').slice(2).map(Number));
+      if (rows.length !== samples.count) throw new SnncError('SNN0602', `the C program printed ${rows.length} outputs for ${samples.count} samples`);
+      for (let s = 0; s < samples.count; s++) onSample();
+      return { outputs: Float64Array.from(rows.flat()) };
+    });
   },
 };
 

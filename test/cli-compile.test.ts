@@ -1,5 +1,5 @@
 /** `snnc compile` and `snnc verify` through the built CLI. */
-import { existsSync, mkdtempSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -27,9 +27,11 @@ describe('snnc compile / verify', () => {
     expect(readFileSync(join(out, 'model.c'), 'utf8')).not.toMatch(/float|double/);
   });
 
-  it('verify: bit-exact, with integer and float accuracy', () => {
-    const r = snnc(['verify', out, '--data', TEST_IMAGES, '--labels', TEST_LABELS, '--input-scale', '1/255', '-n', '40', '--json']);
+  it('verify: bit-exact, with integer and float accuracy, and no scratch build left behind', () => {
+    const scratch = mkdtempSync(join(tmpdir(), 'snnc-verify-scratch-'));
+    const r = snnc(['verify', out, '--data', TEST_IMAGES, '--labels', TEST_LABELS, '--input-scale', '1/255', '-n', '40', '--json'], { env: { TMPDIR: scratch } });
     expect(r.code).toBe(0);
+    expect(readdirSync(scratch)).toEqual([]);
     const j = JSON.parse(r.stdout);
     expect(j).toMatchObject({ bitExact: true, samples: 40, mismatches: 0 });
     expect(j.accuracy.fixed).toBeGreaterThan(0.7);
@@ -44,8 +46,10 @@ describe('snnc compile / verify', () => {
     const start = c.indexOf('{', at) + 1;
     const first = /-?\d+/.exec(c.slice(start))!;
     writeFileSync(join(bad, 'model.c'), c.slice(0, start) + c.slice(start).replace(first[0], String(Number(first[0]) + 1000)));
-    const r = snnc(['verify', bad, '--data', TEST_IMAGES, '--input-scale', '1/255', '-n', '5', '--json']);
+    const scratch = mkdtempSync(join(tmpdir(), 'snnc-verify-scratch-'));
+    const r = snnc(['verify', bad, '--data', TEST_IMAGES, '--input-scale', '1/255', '-n', '5', '--json'], { env: { TMPDIR: scratch } });
     expect(r.code).toBe(7);
+    expect(readdirSync(scratch)).toEqual([]);
     const j = JSON.parse(r.stdout);
     expect(j.bitExact).toBe(false);
     expect(j.mismatches).toBeGreaterThan(0);

@@ -10,12 +10,13 @@ import { runAnnBatched } from './exec/run-ann.js';
 import { simulateFloat } from './exec/run-snn.js';
 import { dependsOnT, type Method } from './methods.js';
 import type { ActivationStats } from './passes/calibrate.js';
-import { calibrate, toFixed, toSnn } from './pipeline.js';
+import { calibrate, GPTQ_SAMPLES, toFixed, toSnn, type NeuronRoundingRule, type WeightRoundingRule } from './pipeline.js';
 import { simulateFixed } from './exec/run-fixed.js';
 import { simulatePermuted, type PermuteSettings } from './exec/permute.js';
 import { integerSamples } from './data/integer.js';
 import type { TargetDesc } from '../targets/target.js';
 import type { AnnForward } from './exec/ort-forward.js';
+import type { OverflowReport } from '../ir/interp-fixed.js';
 
 export interface SnnPoint {
   readonly T: number;
@@ -30,6 +31,8 @@ export interface MethodResult {
   readonly snn: SnnPoint[];
   /** The integer network (when a target is given): accuracy at each T. */
   readonly fixed?: { readonly T: number; readonly accuracy: number }[];
+  /** Where the integer network saturated or wrapped at run time (counts over all its runs; empty: nowhere). */
+  readonly fixedOverflow?: OverflowReport[];
   /** The float SNN with every layer's spike trains shuffled in time (the misalignment experiment). */
   readonly permuted?: { readonly T: number; readonly accuracy: number }[];
 }
@@ -52,7 +55,7 @@ export interface EvalOptions {
   /** Calibration's forward pass (default auto). */
   readonly annForward?: AnnForward;
   /** Also quantize for this target and run the integer interpreter. */
-  readonly fixed?: { readonly target: TargetDesc; readonly weightBits?: number; readonly granularity?: 'channel' | 'tensor'; readonly inputScale: number };
+  readonly fixed?: { readonly target: TargetDesc; readonly weightBits?: number; readonly granularity?: 'channel' | 'tensor'; readonly weightRounding?: WeightRoundingRule; readonly neuronRounding?: NeuronRoundingRule; readonly inputScale: number };
   /** Also run the temporal-misalignment experiment (permute.ts) at every T. */
   readonly permute?: Omit<PermuteSettings, 'steps'>;
   /** Reports progress as (phase, samples done, samples total of the phase). */
@@ -60,11 +63,29 @@ export interface EvalOptions {
 }
 
 /** The float spiking network quantized for a target, and its accuracy on the data at each checkpoint. */
-async function integerAccuracy(snn: Graph, f: NonNullable<EvalOptions['fixed']>, o: Pick<EvalOptions, 'data' | 'labels' | 'threads'>, cps: readonly number[], onProgress: (n: number) => void): Promise<{ T: number; accuracy: number }[]> {
-  const g = toFixed(snn, f.target, { inputScale: f.inputScale, ...(f.weightBits ? { weightBits: f.weightBits } : {}), ...(f.granularity ? { granularity: f.granularity } : {}) });
+async function integerAccuracy(snn: Graph, f: NonNullable<EvalOptions['fixed']>, o: Pick<EvalOptions, 'data' | 'labels' | 'threads'> & { calib?: Images | SampleSource; roundingProgress?: (n: number) => void }, cps: readonly number[], onProgress: (n: number) => void): Promise<{ points: { T: number; accuracy: number }[]; overflow: OverflowReport[] }> {
+  const g = toFixed(snn, f.target, {
+    inputScale: f.inputScale,
+    ...(f.weightBits ? { weightBits: f.weightBits } : {}),
+    ...(f.granularity ? { granularity: f.granularity } : {}),
+    ...(f.weightRounding ? { weightRounding: f.weightRounding } : {}),
+    ...(f.neuronRounding ? { neuronRounding: f.neuronRounding } : {}),
+    ...(o.calib ? { calib: o.calib } : {}),
+    ...(o.roundingProgress ? { onRoundingProgress: o.roundingProgress } : {}),
+  });
   const q = await simulateFixed(g, integerSamples(g, o.data), cps, o.threads, onProgress);
-  return q.checkpoints.map((t, k) => ({ T: t, accuracy: accuracy(q.predictions[k], o.labels) }));
+  return { points: q.checkpoints.map((t, k) => ({ T: t, accuracy: accuracy(q.predictions[k], o.labels) })), overflow: q.overflow };
 }
+
+/** The populations and readouts that saturated or wrapped, with their counts summed over runs. */
+function addOverflow(into: Map<string, { acc: number; v: number }>, runs: readonly OverflowReport[]): void {
+  for (const u of runs) {
+    if (!u.acc && !u.v) continue;
+    const c = into.get(u.id) ?? { acc: 0, v: 0 };
+    into.set(u.id, { acc: c.acc + u.acc, v: c.v + u.v });
+  }
+}
+const overflowList = (m: Map<string, { acc: number; v: number }>): OverflowReport[] => [...m].map(([id, c]) => ({ id, ...c }));
 
 /** `ann`: the network after prepareAnn, in whose input layout the data sets are. */
 export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> {
@@ -83,6 +104,7 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
     let layers: string[] = [];
     const runs = dependsOnT(m) ? steps.map((t) => [t]) : [steps];
     const fixed: { T: number; accuracy: number }[] = [];
+    const overflow = new Map<string, { acc: number; v: number }>();
     const permuted: { T: number; accuracy: number }[] = [];
     for (const cps of runs) {
       const T = Math.max(...cps);
@@ -95,9 +117,14 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
         const sums = await simulatePermuted(snn, o.data, { ...o.permute!, steps: t }, o.threads, tick(`${m.name} permuted T=${t}`, o.data.count));
         permuted.push({ T: t, accuracy: accuracy(argmaxRows(sums, o.data.count, classes), o.labels) });
       }
-      if (o.fixed) fixed.push(...(await integerAccuracy(snn, o.fixed, o, cps, tick(`${m.name} integer`, o.data.count))));
+      if (o.fixed) {
+        const rounding = o.fixed.weightRounding === 'gptq' ? { roundingProgress: tick(`${m.name} gptq T=${T}`, Math.min(GPTQ_SAMPLES, o.calib.count)) } : {};
+        const q = await integerAccuracy(snn, o.fixed, { ...o, ...rounding }, cps, tick(`${m.name} integer`, o.data.count));
+        fixed.push(...q.points);
+        addOverflow(overflow, q.overflow);
+      }
     }
-    methods.push({ method: m, layers, snn: points, ...(o.fixed ? { fixed } : {}), ...(o.permute ? { permuted } : {}) });
+    methods.push({ method: m, layers, snn: points, ...(o.fixed ? { fixed, fixedOverflow: overflowList(overflow) } : {}), ...(o.permute ? { permuted } : {}) });
   }
   return { ann: { accuracy: annAcc }, images: o.data.count, methods, seconds: (performance.now() - start) / 1000 };
 }
@@ -107,6 +134,7 @@ export interface SpikingEvalResult {
   readonly layers: string[];
   readonly snn: SnnPoint[];
   readonly fixed?: { readonly T: number; readonly accuracy: number }[];
+  readonly fixedOverflow?: OverflowReport[];
   readonly seconds: number;
 }
 
@@ -122,8 +150,10 @@ export async function evaluateSpiking(snn: Graph, o: Omit<EvalOptions, 'calib' |
   if (over !== undefined) throw new SnncError('SNN0407', `T=${over} is beyond the network's ${snn.steps} steps`);
   const r = await simulateFloat(snn, o.data, cps, o.threads, tick('snn', o.data.count));
   const points = r.checkpoints.map((t, k) => ({ T: t, accuracy: accuracy(r.predictions[k], o.labels), spikeRate: r.spikeRates[k] }));
-  const fixed = o.fixed ? await integerAccuracy(snn, o.fixed, o, cps, tick('integer', o.data.count)) : undefined;
-  return { images: o.data.count, layers: r.populations.map((p) => p.id), snn: points, ...(fixed ? { fixed } : {}), seconds: (performance.now() - start) / 1000 };
+  const q = o.fixed ? await integerAccuracy(snn, o.fixed, o, cps, tick('integer', o.data.count)) : undefined;
+  const overflow = new Map<string, { acc: number; v: number }>();
+  if (q) addOverflow(overflow, q.overflow);
+  return { images: o.data.count, layers: r.populations.map((p) => p.id), snn: points, ...(q ? { fixed: q.points, fixedOverflow: overflowList(overflow) } : {}), seconds: (performance.now() - start) / 1000 };
 }
 
 /** A markdown table: one row per method (plus the ANN), one column per T. */

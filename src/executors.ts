@@ -8,7 +8,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { SnncError } from '../ir/diagnostics.js';
-import { FixedInterpreter } from '../ir/interp-fixed.js';
+import { FixedInterpreter, type OverflowReport } from '../ir/interp-fixed.js';
 import { cProgramSources } from '../targets/c/index.js';
 import { CycleTally, IMAGE_FILE, runSample, type CoreTiming } from '../targets/core/index.js';
 import type { CompiledFolder, ExecutorName } from './compiled-folder.js';
@@ -28,14 +28,23 @@ export interface Verification {
   /** The interpreter's readout sums, [samples x outputs]. */
   readonly outputs: Float64Array;
   /** The interpreter's saturation / wrap counts per unit. */
-  readonly overflow: { id: string; acc: number; v: number }[];
+  readonly overflow: OverflowReport[];
   readonly seconds: number;
   readonly timing?: CoreTiming;
 }
 
 export interface Run {
   readonly outputs: Float64Array;
+  /** This executor's own saturation / wrap counts per population and readout, over all samples. */
+  readonly overflow: OverflowReport[];
   readonly timing?: CoreTiming;
+}
+
+/** Counts [acc, v] per unit, in the order all three executors keep their units, named by the interpreter's ids. */
+function named(folder: CompiledFolder, counts: readonly (readonly [number, number])[]): OverflowReport[] {
+  const ids = new FixedInterpreter(folder.fixed).overflow().map((u) => u.id);
+  if (counts.length !== ids.length) throw new SnncError('SNN0602', `the executor reported overflow counts for ${counts.length} units, the network has ${ids.length}`);
+  return ids.map((id, k) => ({ id, acc: counts[k][0], v: counts[k][1] }));
 }
 
 export interface Executor {
@@ -81,7 +90,7 @@ const interp: Executor = {
       outputs.set(it.run(samples.data, s * samples.size), s * size);
       onSample();
     }
-    return { outputs };
+    return { outputs, overflow: it.overflow() };
   },
 };
 
@@ -101,7 +110,7 @@ const core: Executor = {
       outputs.set(runSample(sim, tally, samples.data, s * samples.size), s * size);
       onSample();
     }
-    return { outputs, timing: tally.summary(sim) };
+    return { outputs, overflow: named(folder, sim.overflow()), timing: tally.summary(sim) };
   },
 };
 
@@ -117,13 +126,12 @@ const c: Executor = {
   run(folder, samples, o, onSample) {
     return withCBuild(folder, o, (exe, work) => {
       writeFileSync(join(work, 'inputs.bin'), encodeSamples(samples));
-      const rows = runProgram(exe, ['--input', join(work, 'inputs.bin')])
-        .split('\n')
-        .filter((l) => l.startsWith('out '))
-        .map((l) => l.split(' ').slice(2).map(Number));
+      const lines = runProgram(exe, ['--input', join(work, 'inputs.bin')]).split('\n');
+      const rows = lines.filter((l) => l.startsWith('out ')).map((l) => l.split(' ').slice(2).map(Number));
       if (rows.length !== samples.count) throw new SnncError('SNN0602', `the C program printed ${rows.length} outputs for ${samples.count} samples`);
+      const counts = lines.filter((l) => l.startsWith('overflow ')).map((l) => [Number(l.split(' ')[2]), Number(l.split(' ')[3])] as const);
       for (let s = 0; s < samples.count; s++) onSample();
-      return { outputs: Float64Array.from(rows.flat()) };
+      return { outputs: Float64Array.from(rows.flat()), overflow: named(folder, counts) };
     });
   },
 };

@@ -35,7 +35,10 @@ import { recognizeQcfs } from './passes/recognize-qcfs.js';
 import { foldTemporalBias } from './passes/fold-temporal-bias.js';
 import { insertDelays } from './passes/insert-delays.js';
 import type { AnnForward } from './exec/ort-forward.js';
-import { quantize, type LayerReport } from './passes/quantize.js';
+import { quantize, type LayerReport, type WeightRounding } from './passes/quantize.js';
+import { gptqRounding, inputGrams } from './passes/weight-rounding.js';
+import { calibrationBatch } from './passes/layer-runs.js';
+import { integerSamples } from './data/integer.js';
 
 /** ann -> ann ready for conversion. */
 export function prepareAnn(g: Graph): Graph {
@@ -116,23 +119,60 @@ export function toSnn(ann: Graph, stats: ActivationStats, method: Method, steps:
   return snn;
 }
 
+/** How quantize rounds weights to integers: to the nearest, or by GPTQ on calibration data (passes/weight-rounding.ts). */
+export type WeightRoundingRule = 'nearest' | 'gptq';
+
+/** How quantize rounds a population's threshold and additive terms: each alone, or exact θ and running sums (quantize.ts). */
+export type NeuronRoundingRule = 'step' | 'running';
+
+/** Calibration samples GPTQ measures each projection's input on (at most). */
+export const GPTQ_SAMPLES = 256;
+
+export interface FixedOptions {
+  readonly weightBits?: number;
+  readonly granularity?: 'channel' | 'tensor';
+  readonly inputScale: number;
+  readonly weightClip?: number;
+  readonly weightRounding?: WeightRoundingRule;
+  /** How θ and the additive terms are rounded (quantize.ts); step when absent. */
+  readonly neuronRounding?: NeuronRoundingRule;
+  /** The calibration data (gptq reads its first GPTQ_SAMPLES). */
+  readonly calib?: Images | SampleSource;
+  /** Progress of gptq's measuring run, in samples. */
+  readonly onRoundingProgress?: (samples: number) => void;
+  readonly onReport?: (r: LayerReport) => void;
+}
+
 /**
  * snn-float -> snn-fixed for a target: quantize, fold every additive term into bias tables, and
  * for a target whose synapses deliver at the next step, insert that delay after every population.
+ * With gptq rounding, the network is lowered once with nearest rounding, run on calibration
+ * samples to measure each projection's integer input, and lowered again with those weights
+ * rounded by GPTQ (the scales, thresholds and biases are the same both times).
  */
-export function toFixed(snn: Graph, target: TargetDesc, o: { weightBits?: number; granularity?: 'channel' | 'tensor'; inputScale: number; weightClip?: number; onReport?: (r: LayerReport) => void }): Graph {
+export function toFixed(snn: Graph, target: TargetDesc, o: FixedOptions): Graph {
   const weightBits = o.weightBits ?? target.weightBits.default;
   if (weightBits < target.weightBits.min || weightBits > target.weightBits.max) {
     throw new SnncError('SNN0201', `target ${target.name} supports ${target.weightBits.min}- to ${target.weightBits.max}-bit weights, asked for ${weightBits}`);
   }
-  const fixed = runPass(quantize, snn, {
-    target,
-    weightBits,
-    granularity: o.granularity ?? target.weightGranularity,
-    inputScale: o.inputScale,
-    weightClip: o.weightClip ?? 100,
-    ...(o.onReport ? { onReport: o.onReport } : {}),
-  });
-  const folded = runPass(foldTemporalBias, fixed, { biasBits: target.biasBits });
-  return target.synapticDelay === 1 ? runPass(insertDelays, folded, undefined) : folded;
+  const lower = (rounding?: WeightRounding, onReport?: (r: LayerReport) => void): Graph => {
+    const fixed = runPass(quantize, snn, {
+      target,
+      weightBits,
+      granularity: o.granularity ?? target.weightGranularity,
+      inputScale: o.inputScale,
+      weightClip: o.weightClip ?? 100,
+      ...(o.neuronRounding ? { neuronRounding: o.neuronRounding } : {}),
+      ...(onReport ? { onReport } : {}),
+      ...(rounding ? { rounding } : {}),
+    });
+    const folded = runPass(foldTemporalBias, fixed, { biasBits: target.biasBits });
+    return target.synapticDelay === 1 ? runPass(insertDelays, folded, undefined) : folded;
+  };
+  if ((o.weightRounding ?? 'nearest') === 'nearest') return lower(undefined, o.onReport);
+  if (!o.calib) throw new SnncError('SNN0504', 'gptq weight rounding measures the network on calibration data, and there are none (an ANN is compiled with --calib; a spiking model from NIR, as it is, has none: use --weight-rounding nearest)');
+  const nearest = lower();
+  const chunk = calibrationBatch(o.calib, 0, GPTQ_SAMPLES);
+  const samples = integerSamples(nearest, { count: chunk.count, sampleShape: chunk.sampleShape, data: chunk.data });
+  return lower(gptqRounding(inputGrams(nearest, samples, o.onRoundingProgress)), o.onReport);
 }

@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { snnc } from './helpers/cli.js';
-import { CALIB_IMAGES, modelPath, TEST_IMAGES, TEST_LABELS } from './helpers/paths.js';
+import { CALIB_IMAGES, modelPath, ROOT, TEST_IMAGES, TEST_LABELS } from './helpers/paths.js';
 
 const tmp = mkdtempSync(join(tmpdir(), 'snnc-compile-'));
 const out = join(tmp, 'cnn');
@@ -55,6 +55,49 @@ describe('snnc compile / verify', () => {
     expect(j.mismatches).toBeGreaterThan(0);
     expect(j.firstMismatch).toMatchObject({ sample: expect.any(Number), step: expect.any(Number), population: expect.any(String), neuron: expect.any(Number) });
     expect(j.firstMismatch.c).not.toBe(j.firstMismatch.interpreter);
+  });
+
+  it('--weight-rounding gptq --neuron-rounding running: named in the report, bit-exact on every executor (C, core simulator)', () => {
+    const g = join(tmp, 'gptq');
+    const r = snnc(['compile', modelPath('fmnist-cnn-bn'), '--calib', CALIB_IMAGES, '--calib-limit', '64', '--input-scale', '1/255', '-T', '16', '-o', g, '--weight-rounding', 'gptq', '--neuron-rounding', 'running', '--shift', '--target', 'core', '--json']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(JSON.parse(readFileSync(join(g, 'report.json'), 'utf8'))).toMatchObject({ weightRounding: 'gptq', neuronRounding: 'running' });
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8'))).toMatchObject({ weightRounding: 'nearest', neuronRounding: 'step' });
+    // the running sums of bias and shift make a per-step table of every population: T = 16 rows
+    const tables = (dir: string): string[] => [...readFileSync(join(dir, 'model.snnir'), 'utf8').matchAll(/^const @v\d+_Relu\.bias : i\d+\[(\d+),/gm)].map((m) => m[1]);
+    expect(tables(g)).toEqual(['16', '16', '16']);
+    const v = snnc(['verify', g, '--data', TEST_IMAGES, '--input-scale', '1/255', '-n', '8', '--json']);
+    expect(v.code).toBe(0);
+    expect(JSON.parse(v.stdout)).toMatchObject({ bitExact: true, mismatches: 0 });
+  });
+
+  it('simulate reports run-time saturation (SNN0206), each executor counting it alike; none when there is none', () => {
+    // 14-bit weights: the TPP stem's 24-bit membrane cannot hold eight steps of its current
+    const sat = join(tmp, 'saturating');
+    const c = snnc(['compile', modelPath('fmnist-cnn-bn'), '--calib', CALIB_IMAGES, '--calib-limit', '64', '--input-scale', '1/255', '-T', '8', '--method', 'chp99.9-subtract-half+tpp-round', '--weight-bits', '14', '--target', 'core', '-o', sat]);
+    expect(c.code).toBe(0);
+    const counts = (['interp', 'core', 'c'] as const).map((executor) => {
+      const r = snnc(['simulate', sat, '--executor', executor, '--data', TEST_IMAGES, '--input-scale', '1/255', '-n', '6', '--json']);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/warning SNN0206: the (interpreter|core simulator|C) saturated or wrapped at run time on 6 samples: %v2_Relu \(membrane \d+\)/);
+      return JSON.parse(r.stdout).overflow as { id: string; acc: number; v: number }[];
+    });
+    expect(counts[0].find((u) => u.id === 'v2_Relu')!.v).toBeGreaterThan(0);
+    expect(counts[1]).toEqual(counts[0]);
+    expect(counts[2]).toEqual(counts[0]);
+    const clean = snnc(['simulate', out, '--executor', 'c', '--data', TEST_IMAGES, '--input-scale', '1/255', '-n', '6', '--json']);
+    expect(clean.code).toBe(0);
+    expect(clean.stderr).toBe('');
+    expect(JSON.parse(clean.stdout).overflow).toEqual([]);
+  });
+
+  it('--weight-rounding gptq without calibration data (a spiking model from NIR) is refused, nothing written', () => {
+    const none = join(tmp, 'nir-gptq');
+    const r = snnc(['compile', join(ROOT, 'test/fixtures/nir/lif_norse.nir'), '-T', '8', '-o', none, '--weight-rounding', 'gptq']);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/SNN0504.*calibration data/);
+    expect(existsSync(none)).toBe(false);
   });
 
   it('bad options fail cleanly and write nothing', () => {

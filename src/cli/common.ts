@@ -1,6 +1,7 @@
 /** What every command shares: exit codes, error reporting, and the model/data options. */
 import { isLayerMajor, runSteps } from '../../ir/tpp.js';
 import type { Graph } from '../../ir/types.js';
+import type { OverflowReport } from '../../ir/interp-fixed.js';
 import { DIAGNOSTICS, formatDiagnostic, SnncError, type Category, type DiagnosticCode } from '../../ir/diagnostics.js';
 
 /** Documented exit codes (README "Exit codes"). */
@@ -36,6 +37,17 @@ export async function runCommand(body: () => Promise<void> | void): Promise<void
 /** A warning line on stderr (the run goes on). */
 export function warn(code: DiagnosticCode, message: string, where?: string): void {
   process.stderr.write(`snnc: ${formatDiagnostic({ code, severity: 'warning', message, ...(where ? { where } : {}) })}\n`);
+}
+
+/**
+ * SNN0206 when an integer network saturated or wrapped while it ran (counts over all its samples):
+ * what it computed is the narrowed network's, not the float one's. Units that never did are skipped.
+ */
+export function warnOverflow(what: string, overflow: readonly OverflowReport[] | undefined, samples: number): void {
+  const hit = (overflow ?? []).filter((u) => u.acc || u.v);
+  if (!hit.length) return;
+  const where = hit.map((u) => `%${u.id} (${[u.acc ? `accumulator ${u.acc}` : '', u.v ? `membrane ${u.v}` : ''].filter(Boolean).join(', ')})`).join(', ');
+  warn('SNN0206', `${what} saturated or wrapped at run time on ${samples} samples: ${where}; its results are those of the narrowed network (fewer weight bits, or a wider target, avoid it)`);
 }
 
 export function printJson(value: unknown): void {

@@ -14,6 +14,7 @@ import { defaultThreads } from '../exec/pool.js';
 import { NIR_DEFAULT_DT } from '../frontend/nir/import.js';
 import type { ModelOptions } from '../model-io.js';
 import { ANN_FORWARDS, AUTO_MACS, type AnnForward } from '../exec/ort-forward.js';
+import { GPTQ_SAMPLES, type NeuronRoundingRule, type WeightRoundingRule } from '../pipeline.js';
 
 /** --input-scale, --limit, --threads: how samples are read and how many threads run them. */
 export function dataOptions(a: Argv): Argv {
@@ -48,12 +49,16 @@ export function integerOptions(a: Argv): Argv {
   return a
     .option('input-step', { type: 'string', describe: 'real value of one step of the integer input (default: --input-scale, when the calibration data are uint8)' })
     .option('weight-bits', { type: 'number', describe: 'signed weight width (default: the target’s)' })
-    .option('granularity', { choices: ['channel', 'tensor'] as const, describe: 'one weight scale per output channel or per layer (default: the target’s)' });
+    .option('granularity', { choices: ['channel', 'tensor'] as const, describe: 'one weight scale per output channel or per layer (default: the target’s)' })
+    .option('neuron-rounding', { choices: ['step', 'running'] as const, default: 'step' as const, describe: 'thresholds and per-step additive terms: each rounded alone (step), or θ made a whole number of membrane steps and the bias, shift and per-step tables rounded on their running sum (running; a T-row table per population)' })
+    .option('weight-rounding', { choices: ['nearest', 'gptq'] as const, default: 'nearest' as const, describe: `weights to integers: nearest, or GPTQ, which spreads each weight's rounding error over the ones not yet rounded so that the dot products on ${GPTQ_SAMPLES} calibration samples change least` });
 }
 
-/** The --weight-bits and --granularity asked for (the target's own when absent). */
-export function integerFormats(args: Record<string, unknown>): { weightBits?: number; granularity?: 'channel' | 'tensor' } {
+/** The --weight-bits, --granularity (the target's own when absent), --weight-rounding and --neuron-rounding asked for. */
+export function integerFormats(args: Record<string, unknown>): { weightBits?: number; granularity?: 'channel' | 'tensor'; weightRounding?: WeightRoundingRule; neuronRounding?: NeuronRoundingRule } {
   return {
+    ...(args['neuron-rounding'] !== undefined ? { neuronRounding: args['neuron-rounding'] as NeuronRoundingRule } : {}),
+    ...(args['weight-rounding'] !== undefined ? { weightRounding: args['weight-rounding'] as WeightRoundingRule } : {}),
     ...(args['weight-bits'] !== undefined ? { weightBits: Number(args['weight-bits']) } : {}),
     ...(args.granularity ? { granularity: args.granularity as 'channel' | 'tensor' } : {}),
   };

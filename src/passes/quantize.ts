@@ -34,7 +34,7 @@ import { computeRanges } from '../../ir/fixed-ranges.js';
 import { maxOf, roundHalfAway } from '../../ir/fixed-arith.js';
 import { attrBool, attrInt, attrInts, attrNum, attrStr, attrVector } from '../../ir/ops.js';
 import { whereOf } from '../../ir/verify.js';
-import { isConstRef, type AttrValue, type Graph, type Node, type Ref, type TensorType } from '../../ir/types.js';
+import { isConstRef, type AttrValue, type Const, type Graph, type Node, type Ref, type TensorType } from '../../ir/types.js';
 import type { TargetDesc } from '../../targets/target.js';
 import { percentile } from './balance-thresholds.js';
 import type { Pass } from './pass.js';
@@ -49,7 +49,27 @@ export interface QuantizeOptions {
   /** Percentile of |W a| per channel that maps to the largest weight (100 = no clipping). */
   readonly weightClip: number;
   readonly onReport?: (r: LayerReport) => void;
+  /** How a projection's real integer-unit weights become integers (nearestRounding when absent). */
+  readonly rounding?: WeightRounding;
+  /**
+   * How a population's constants become integers. step (the default): θ, and each step's bias,
+   * shift and per-step bias, each rounded alone. running: a per-channel θ is made a whole number
+   * of membrane steps (the channel's scale lowered to the nearest scale at which it is), and the
+   * additive terms are rounded on their running sum over the window (a T-row table), so that the
+   * integer membrane's constants stay within half a step of the real ones at every step.
+   */
+  readonly neuronRounding?: 'step' | 'running';
 }
+
+/**
+ * A projection's weights in integer units, `real` = W·a·S row-major [rows, per] (per = its
+ * fan-in), to integers within ±limit. The rule may use data (weight-rounding.ts); it must not
+ * change the scales, which quantize has fixed.
+ */
+export type WeightRounding = (projection: Node, real: Float64Array, rows: number, limit: number) => Int32Array;
+
+/** Round half away from zero, then clip to ±limit (clipping only when a weight clip percentile asked for it). */
+export const nearestRounding: WeightRounding = (_p, real, _rows, limit) => Int32Array.from(real, (x) => Math.max(-limit, Math.min(limit, roundHalfAway(x))));
 
 export interface LayerReport {
   readonly id: string;
@@ -257,7 +277,55 @@ export const quantize: Pass<QuantizeOptions> = {
         S[c] = s;
       }
       if (o.granularity === 'tensor' || acc.node.op === 'readout') S.fill(Math.min(...S));
+      else if (o.neuronRounding === 'running' && theta) exactThresholds(acc.node, S);
       acc.scale = S;
+    }
+
+    /** S lowered, per channel, to the nearest scale at which the channel's (one) θ is a whole number of steps. */
+    function exactThresholds(n: Node, S: Float64Array): void {
+      const th = attrVector(n, 'threshold', g.consts)!;
+      if (th.length !== 1 && th.length !== S.length) return; // θ per neuron: no one scale makes them all whole
+      for (let c = 0; c < S.length; c++) {
+        const t = th.length === 1 ? th[0] : th[c];
+        const q = Math.floor(t * S[c] * (1 + 1e-12));
+        if (q >= 1) S[c] = q / t;
+      }
+    }
+
+    /**
+     * neuronRounding = running: what population `n` adds at step t besides its events, in membrane
+     * steps — the rounding residue of its projections' biases (they keep round(b S)), shift and
+     * stepbias[t] times θ_q — as integer increments D_t = round(A_t) − round(A_{t−1}) of the running
+     * sum A_t, one row per step; undefined when every increment is 0.
+     */
+    function runningTable(n: Node, shift: Float64Array, steps: Const | undefined, thqAt: (i: number, c: number) => number, perNeuronTheta: boolean): { shape: number[]; data: Float64Array } | undefined {
+      const { C, size, HW } = populationShape(n);
+      const T = g.steps!;
+      const acc = accByNode.get(n.id)!;
+      const residue = new Float64Array(C);
+      for (const leaf of acc.leaves) {
+        if (!isCurrent(leaf) || !leaf.inputs[2]) continue;
+        consts(leaf.inputs[2]).forEach((b, c) => (residue[c] += b * acc.scale![c] - roundHalfAway(b * acc.scale![c])));
+      }
+      const per = steps ? steps.data.length / T : 0;
+      const width = perNeuronTheta || (shift.length === size && size !== C) || (per === size && size !== C) ? size : C;
+      const data = new Float64Array(T * width);
+      let any = false;
+      for (let j = 0; j < width; j++) {
+        const c = width === C ? j : Math.floor(j / HW);
+        const i = width === C ? c : j;
+        let sum = 0;
+        let before = 0;
+        for (let t = 0; t < T; t++) {
+          const row = steps ? steps.data.subarray(t * per, (t + 1) * per) : undefined;
+          sum += residue[c] + (paramAt(shift, i, c, size) + (row ? paramAt(row, i, c, size) : 0)) * thqAt(i, c);
+          const now = roundHalfAway(sum);
+          data[t * width + j] = now - before;
+          if (now !== before) any = true;
+          before = now;
+        }
+      }
+      return any ? { shape: width === C ? [T, C] : [T, ...n.type.shape.slice(1)], data } : undefined;
     }
 
     // ---- phase 2: emit integer nodes
@@ -310,20 +378,15 @@ export const quantize: Pass<QuantizeOptions> = {
           if (!acc) throw new SnncError('SNN0202', `%${n.id} feeds no neuron or readout`, where);
           const S = acc.scale!;
           const e = effWeights(n);
-          const wq = new Int32Array(e.rows * e.per);
+          const real = new Float64Array(e.rows * e.per);
+          for (let r = 0; r < e.rows; r++) for (let k = 0; k < e.per; k++) real[r * e.per + k] = e.at(r, k) * S[r];
+          const wq = (o.rounding ?? nearestRounding)(n, real, e.rows, wmax);
           const stat = report.get(acc.node.id) ?? { num: 0, den: 0, clipped: 0, total: 0 };
-          for (let r = 0; r < e.rows; r++) {
-            for (let k = 0; k < e.per; k++) {
-              const real = e.at(r, k) * S[r];
-              let q = roundHalfAway(real);
-              if (q > wmax || q < -wmax) {
-                q = q > 0 ? wmax : -wmax;
-                stat.clipped++;
-              }
-              wq[r * e.per + k] = q;
-              stat.num += (real - q) ** 2;
-              stat.den += real ** 2;
-            }
+          for (let j = 0; j < real.length; j++) {
+            if (Math.abs(wq[j]) > wmax) throw new Error(`internal: weight rounding of %${n.id} gave ${wq[j]}, outside ±${wmax}`);
+            if (Math.abs(roundHalfAway(real[j])) > wmax) stat.clipped++;
+            stat.num += (real[j] - wq[j]) ** 2;
+            stat.den += real[j] ** 2;
           }
           stat.total += wq.length;
           report.set(acc.node.id, stat);
@@ -391,17 +454,22 @@ export const quantize: Pass<QuantizeOptions> = {
             attrs.vinit = q.length === C ? paramAttr(`${n.id}.vinit`, q) : { const: (intConst(`${n.id}.vinit`, [q.length], q) as { id: string }).id };
           }
           const shift = attrVector(n, 'shift', g.consts, 0)!;
-          if (shift.some((v) => v !== 0)) attrs.shift = paramAttr(`${n.id}.shift`, inUnitsOfTheta(shift));
           const sb = n.attrs.stepbias;
-          if (isConstRef(sb)) {
-            const c = g.consts.get(sb.const)!;
-            const T = c.type.shape[0];
-            const per = c.data.length / T;
-            const rows = Array.from({ length: T }, (_, r) => inUnitsOfTheta(c.data.subarray(r * per, (r + 1) * per)));
-            const width = rows[0].length;
-            const table = new Float64Array(T * width);
-            rows.forEach((row, r) => table.set(row, r * width));
-            attrs.stepbias = { const: (intConst(`${n.id}.stepbias`, width === C ? [T, C] : [T, ...n.type.shape.slice(1)], table, 8) as { id: string }).id };
+          const steps = isConstRef(sb) ? g.consts.get(sb.const)! : undefined;
+          if (o.neuronRounding === 'running' && attrVector(n, 'leak', g.consts, 1)!.every((l) => l === 1)) {
+            const table = runningTable(n, shift, steps, thqAt, perNeuronTheta);
+            if (table) attrs.stepbias = { const: (intConst(`${n.id}.stepbias`, table.shape, table.data, 8) as { id: string }).id };
+          } else {
+            if (shift.some((v) => v !== 0)) attrs.shift = paramAttr(`${n.id}.shift`, inUnitsOfTheta(shift));
+            if (steps) {
+              const T = steps.type.shape[0];
+              const per = steps.data.length / T;
+              const rows = Array.from({ length: T }, (_, r) => inUnitsOfTheta(steps.data.subarray(r * per, (r + 1) * per)));
+              const width = rows[0].length;
+              const table = new Float64Array(T * width);
+              rows.forEach((row, r) => table.set(row, r * width));
+              attrs.stepbias = { const: (intConst(`${n.id}.stepbias`, width === C ? [T, C] : [T, ...n.type.shape.slice(1)], table, 8) as { id: string }).id };
+            }
           }
           Object.assign(attrs, integerLeak(n.id, attrVector(n, 'leak', g.consts, 1)!));
           // a TPP population's rule and schedule carry over unchanged

@@ -19,7 +19,7 @@ function parseOptions(text: string | undefined): Record<string, string> {
 
 function optionsFor(name: string, g: Graph, o: Record<string, string>): unknown {
   if (name === 'quantize') {
-    return { target: cTarget(), weightBits: Number(o.bits ?? 8), granularity: o.granularity ?? 'channel', inputScale: Number(o.scale ?? 1), weightClip: Number(o.clip ?? 100) };
+    return { target: cTarget(), weightBits: Number(o.bits ?? 8), granularity: o.granularity ?? 'channel', inputScale: Number(o.scale ?? 1), weightClip: Number(o.clip ?? 100), ...(o.neuron ? { neuronRounding: o.neuron } : {}) };
   }
   if (name === 'fold-temporal-bias') return { biasBits: Number(o.biasbits ?? 24) };
   if (name === 'tpp') return { rule: o.rule ?? 'remaining', start: o.start ?? 'zero', seed: Number(o.seed ?? 1) };

@@ -9,10 +9,10 @@ import { targetByName, targetNames } from '../../../targets/index.js';
 import { loadModel } from '../../model-io.js';
 import { dependsOnT, describeMethod } from '../../methods.js';
 import type { LayerReport } from '../../passes/quantize.js';
-import { toFixed } from '../../pipeline.js';
+import { GPTQ_SAMPLES, toFixed } from '../../pipeline.js';
 import { writeDirAtomic } from '../../util/fs.js';
 import { printJson, runCommand } from '../common.js';
-import { phaseBars } from '../progress.js';
+import { countingBar, phaseBars } from '../progress.js';
 import { spikingNetwork } from '../spiking-network.js';
 import { conversionOptions, inputStepOf, integerFormats, integerOptions, modelOptionsOf, nirOptions, parseSteps, scaleOf, spikingInputStep } from '../options.js';
 import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels, valueRange } from '../../data/dataset.js';
@@ -109,10 +109,13 @@ export function compileCommand(y: Argv): Argv {
         const calibrationRange = calib ? valueRange(calib) : undefined;
         const layers: LayerReport[] = [];
         const desc = target.desc();
+        const formats = integerFormats(args);
         const fixed = toFixed(snn, desc, {
           inputScale,
-          ...integerFormats(args),
+          ...formats,
           weightClip: Number(args['weight-clip']),
+          ...(calib ? { calib } : {}),
+          ...(formats.weightRounding === 'gptq' && calib ? { onRoundingProgress: countingBar('gptq rounding', Math.min(GPTQ_SAMPLES, calib.count)) } : {}),
           onReport: (r) => layers.push(r),
         });
         const files = target.emit(fixed, prefix);
@@ -121,7 +124,7 @@ export function compileCommand(y: Argv): Argv {
         const methodReport = method ? { name: method.name, description: describeMethod(method, ann), dependsOnT: dependsOnT(method) } : { name: 'given', description: `the spiking network in ${String(args.model)}, compiled as it is`, dependsOnT: true };
         // a layer-major (TPP) network's latency is its whole schedule: (depth + 1) windows of T steps
         const latencySteps = runSteps(fixed);
-        const report = { target: target.name, steps: steps[0], latencySteps, method: methodReport, inputScale, ...(calibrationRange ? { calibrationRange } : {}), layers, ...(analysis ?? {}) };
+        const report = { target: target.name, steps: steps[0], latencySteps, method: methodReport, inputScale, weightRounding: formats.weightRounding ?? 'nearest', neuronRounding: formats.neuronRounding ?? 'step', ...(calibrationRange ? { calibrationRange } : {}), layers, ...(analysis ?? {}) };
         for (const l of layers) {
           if (l.accHeadroomBits < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: the worst-case input current needs ${(-l.accHeadroomBits).toFixed(1)} more bits than the ${desc.accBits}-bit accumulator; it would ${desc.overflow} and be counted\n`);
           if ((l.vHeadroomBits ?? 0) < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: threshold plus the worst-case current need ${(-l.vHeadroomBits!).toFixed(1)} more bits than the ${desc.vBits}-bit membrane; it would ${desc.overflow} and be counted\n`);
@@ -140,7 +143,7 @@ export function compileCommand(y: Argv): Argv {
         });
         const utilization = files.find((f) => f.path === 'utilization.txt')?.contents as string | undefined;
         if (args.json) return printJson({ ...report, prefix, output: out, files: files.map((f) => f.path), ...(utilization ? { utilization } : {}) });
-        process.stdout.write(`wrote ${out}/ (target ${target.name}, T=${steps[0]}${latencySteps !== steps[0] ? `, layer-major schedule: ${latencySteps} steps per inference` : ''}, ${methodReport.description})\n${formatReport(layers)}${utilization ? `\n${utilization}` : ''}${analysis ? `\n${formatEnergyReport(analysis.energy)}` : ''}`);
+        process.stdout.write(`wrote ${out}/ (target ${target.name}, T=${steps[0]}${latencySteps !== steps[0] ? `, layer-major schedule: ${latencySteps} steps per inference` : ''}, ${methodReport.description}${report.weightRounding === 'gptq' ? ', GPTQ weight rounding' : ''}${report.neuronRounding === 'running' ? ', running neuron rounding' : ''})\n${formatReport(layers)}${utilization ? `\n${utilization}` : ''}${analysis ? `\n${formatEnergyReport(analysis.energy)}` : ''}`);
       }),
   );
 }

@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { profileNames } from '../../energy/profile.js';
 import { dependsOnT, describeMethod } from '../../methods.js';
 import { loadGraph } from '../../model-io.js';
-import { calibrate, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
+import { calibrate, GPTQ_SAMPLES, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
 import { printJson, runCommand } from '../common.js';
 import { annForwardOption, checkScaleUsed, dataOptions, inputStepOf, integerFormats, integerOptions, loadCalib, methodFrom, methodOptions, parseSteps, scaleOf } from '../options.js';
 import { phaseBars } from '../progress.js';
@@ -51,9 +51,12 @@ async function compileRuns(args: Record<string, unknown>, steps: number[], bars:
   const runs = groups.map((ts) => {
     const T = Math.max(...ts);
     const snn = toSnn(ann, stats, method, T, calib, (total) => bars.progress(`calibration T=${T}`, total));
+    const formats = integerFormats(args);
     const fixed = toFixed(snn, target.desc(), {
       inputScale,
-      ...integerFormats(args),
+      ...formats,
+      calib,
+      ...(formats.weightRounding === 'gptq' ? { onRoundingProgress: bars.progress(`gptq rounding T=${T}`, Math.min(GPTQ_SAMPLES, calib.count)) } : {}),
     });
     return { fixed, steps: ts };
   });

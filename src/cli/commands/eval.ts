@@ -6,7 +6,7 @@ import { targetByName } from '../../../targets/index.js';
 import { loadModel } from '../../model-io.js';
 import { describeMethod } from '../../methods.js';
 import { writeFileAtomic } from '../../util/fs.js';
-import { printJson, runCommand } from '../common.js';
+import { printJson, runCommand, warnOverflow } from '../common.js';
 import { phaseBars } from '../progress.js';
 import type { PermuteGranularity } from '../../exec/permute.js';
 import { conversionOptions, inputStepOf, integerFormats, integerOptions, loadCalib, loadEvalData, methodsFrom, modelOptionsOf, nirOptions, parseSteps, spikingInputStep } from '../options.js';
@@ -29,7 +29,8 @@ async function evalSpiking(args: Record<string, unknown>, snn: Graph, steps: num
   const bars = phaseBars();
   const r = await evaluateSpiking(snn, { data, labels, steps, threads: args.threads as number, ...(fixed ? { fixed } : {}), progress: bars.progress });
   bars.finish();
-  if (args.json) return printJson({ model: String(args.model), images: r.images, layers: r.layers, snn: r.snn, ...(r.fixed ? { fixed: r.fixed } : {}), seconds: Number(r.seconds.toFixed(2)) });
+  warnOverflow('the integer network', r.fixedOverflow, r.images);
+  if (args.json) return printJson({ model: String(args.model), images: r.images, layers: r.layers, snn: r.snn, ...(r.fixed ? { fixed: r.fixed, overflow: r.fixedOverflow } : {}), seconds: Number(r.seconds.toFixed(2)) });
   const pct = (a: number): string => `${(a * 100).toFixed(2)} %`;
   const lines = [`${String(args.model)}: the spiking network as given, ${r.images} samples`, ...r.snn.map((p, k) => `  T=${p.T}: ${pct(p.accuracy)}${r.fixed ? `, integer ${pct(r.fixed[k].accuracy)}` : ''}`)];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -88,13 +89,14 @@ export function evalCommand(y: Argv): Argv {
           progress: bars.progress,
         });
         bars.finish();
+        for (const mr of result.methods) warnOverflow(`${mr.method.name}: the integer network`, mr.fixedOverflow, result.images);
         if (args.markdown) writeFileAtomic(String(args.markdown), markdownTable(String(args.title ?? args.model), result, (m) => describeMethod(m, ann)));
         if (args.json) {
           const methodJson = (i: number) => ({
             method: { name: result.methods[i].method.name, description: describeMethod(result.methods[i].method, ann) },
             layers: result.methods[i].layers,
             snn: result.methods[i].snn,
-            ...(result.methods[i].fixed ? { fixed: result.methods[i].fixed } : {}),
+            ...(result.methods[i].fixed ? { fixed: result.methods[i].fixed, overflow: result.methods[i].fixedOverflow } : {}),
             ...(result.methods[i].permuted ? { permuted: result.methods[i].permuted } : {}),
           });
           if (result.methods.length === 1) return printJson({ ann: result.ann, images: result.images, ...methodJson(0), seconds: Number(result.seconds.toFixed(2)) });

@@ -1,14 +1,15 @@
 /**
  * `snnc simulate OUT/ --executor interp|core|c --data X.npy [--labels Y.npy] [-n N] [--json]`:
  * run one executor of a compiled folder on a data set: predictions, accuracy and, on the core
- * simulator, cycles per step, the bottleneck core and the latency per inference.
+ * simulator, cycles per step, the bottleneck core and the latency per inference. A value that
+ * saturated or wrapped while it ran is reported (SNN0206, and per unit in the JSON).
  */
 import type { Argv } from 'yargs';
 import { parseExecutors, readCompiledFolder } from '../../compiled-folder.js';
 import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels } from '../../data/dataset.js';
 import { integerSamples } from '../../data/integer.js';
 import { defaultExecutorOptions, EXECUTOR_TABLE, formatTiming } from '../../executors.js';
-import { printJson, runCommand, stepsText } from '../common.js';
+import { printJson, runCommand, stepsText, warnOverflow } from '../common.js';
 import { checkScaleUsed, dataOptions, scaleOf } from '../options.js';
 import { Progress } from '../progress.js';
 
@@ -37,13 +38,14 @@ export function simulateCommand(y: Argv): Argv {
         const samples = integerSamples(fixed, images);
         const bar = new Progress(`simulate ${executor}`, samples.count);
         const t0 = performance.now();
-        const { outputs, timing } = EXECUTOR_TABLE[executor].run(folder, samples, defaultExecutorOptions(), () => bar.tick());
+        const { outputs, overflow, timing } = EXECUTOR_TABLE[executor].run(folder, samples, defaultExecutorOptions(), () => bar.tick());
         bar.finish();
+        warnOverflow(`the ${EXECUTOR_TABLE[executor].label}`, overflow, samples.count);
         const seconds = (performance.now() - t0) / 1000;
         const classes = outputs.length / Math.max(1, samples.count);
         const predictions = argmaxRows(outputs, samples.count, classes);
         const acc = args.labels ? accuracy(predictions, loadLabels(String(args.labels), samples.count)) : null;
-        if (args.json) return printJson({ executor, samples: samples.count, accuracy: acc, predictions: Array.from(predictions), seconds: Number(seconds.toFixed(3)), ...(timing ? { timing } : {}) });
+        if (args.json) return printJson({ executor, samples: samples.count, accuracy: acc, predictions: Array.from(predictions), overflow: overflow.filter((u) => u.acc || u.v), seconds: Number(seconds.toFixed(3)), ...(timing ? { timing } : {}) });
         const lines = [`${executor}: ${samples.count} samples x ${stepsText(fixed)} in ${seconds.toFixed(2)} s${acc !== null ? `, accuracy ${(acc * 100).toFixed(2)} %` : ''}`];
         if (timing) lines.push(formatTiming(timing));
         process.stdout.write(`${lines.join('\n')}\n`);

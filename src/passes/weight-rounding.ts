@@ -21,6 +21,7 @@
 import { attrInts, attrNum } from '../../ir/ops.js';
 import { roundHalfAway } from '../../ir/fixed-arith.js';
 import { FixedInterpreter } from '../../ir/interp-fixed.js';
+import { windowShape, type WindowShape } from '../../ir/engine/plan.js';
 import type { Graph, Node } from '../../ir/types.js';
 import type { IntSamples } from '../data/integer.js';
 import { nearestRounding, type WeightRounding } from './quantize.js';
@@ -34,31 +35,20 @@ export interface InputGram {
   readonly groups: Float64Array[];
 }
 
-interface Geometry {
+/** A convolution's window and its input's size, for walking its patches. */
+interface Geometry extends WindowShape {
   readonly group: number;
   readonly Cg: number;
-  readonly kh: number;
-  readonly kw: number;
-  readonly sh: number;
-  readonly sw: number;
-  readonly pt: number;
-  readonly pl: number;
-  readonly dh: number;
-  readonly dw: number;
   readonly H: number;
   readonly W: number;
-  readonly Ho: number;
-  readonly Wo: number;
 }
 
 function convGeometry(g: Graph, n: Node, input: Node): Geometry {
   const [, Cg, kh, kw] = g.consts.get(n.inputs[1].id)!.type.shape;
-  const [sh, sw] = attrInts(n, 'strides');
-  const [pt, pl] = attrInts(n, 'pads');
-  const [dh, dw] = attrInts(n, 'dilations');
   const [, , H, W] = input.type.shape;
-  const [, , Ho, Wo] = n.type.shape;
-  return { group: attrNum(n, 'group'), Cg, kh, kw, sh, sw, pt, pl, dh, dw, H, W, Ho, Wo };
+  const window = windowShape(H, W, [kh, kw], attrInts(n, 'strides'), attrInts(n, 'pads'), attrInts(n, 'dilations'), false);
+  if (window.Ho !== n.type.shape[2] || window.Wo !== n.type.shape[3]) throw new Error(`internal: %${n.id}'s window gives ${window.Ho}x${window.Wo}, its type ${n.type.shape.slice(2).join('x')}`);
+  return { ...window, group: attrNum(n, 'group'), Cg, H, W };
 }
 
 /** Adds the outer products of every patch of `x` (one sample's [C, H, W] totals) to the group matrices. */

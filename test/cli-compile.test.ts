@@ -72,7 +72,7 @@ describe('snnc compile / verify', () => {
     expect(JSON.parse(v.stdout)).toMatchObject({ bitExact: true, mismatches: 0 });
   });
 
-  it('simulate reports run-time saturation (SNN0206), each executor counting it alike; none when there is none', () => {
+  it('simulate and verify report run-time saturation (SNN0206), each executor counting it alike; none when there is none', () => {
     // 14-bit weights: the TPP stem's 24-bit membrane cannot hold eight steps of its current
     const sat = join(tmp, 'saturating');
     const c = snnc(['compile', modelPath('fmnist-cnn-bn'), '--calib', CALIB_IMAGES, '--calib-limit', '64', '--input-scale', '1/255', '-T', '8', '--method', 'chp99.9-subtract-half+tpp-round', '--weight-bits', '14', '--target', 'core', '-o', sat]);
@@ -86,6 +86,10 @@ describe('snnc compile / verify', () => {
     expect(counts[0].find((u) => u.id === 'v2_Relu')!.v).toBeGreaterThan(0);
     expect(counts[1]).toEqual(counts[0]);
     expect(counts[2]).toEqual(counts[0]);
+    const v = snnc(['verify', sat, '--data', TEST_IMAGES, '--input-scale', '1/255', '-n', '6', '--json']);
+    expect(v.code).toBe(0);
+    expect(v.stderr).toMatch(/warning SNN0206: the integer network saturated or wrapped at run time on 6 samples: %v2_Relu \(membrane \d+\)/);
+    expect(JSON.parse(v.stdout)).toMatchObject({ bitExact: true });
     const clean = snnc(['simulate', out, '--executor', 'c', '--data', TEST_IMAGES, '--input-scale', '1/255', '-n', '6', '--json']);
     expect(clean.code).toBe(0);
     expect(clean.stderr).toBe('');

@@ -13,7 +13,7 @@ import { integerSamples } from '../../data/integer.js';
 import { simulateFloat } from '../../exec/run-snn.js';
 import { defaultExecutorOptions, EXECUTOR_TABLE, formatTiming, type Verification } from '../../executors.js';
 import { DEFAULT_CFLAGS } from '../../verify-c.js';
-import { EXIT, printJson, runCommand, stepsText } from '../common.js';
+import { EXIT, printJson, runCommand, stepsText, warnOverflow } from '../common.js';
 import { Progress } from '../progress.js';
 
 import { checkScaleUsed, dataOptions, scaleOf, warnIfRangesDiffer } from '../options.js';
@@ -57,6 +57,7 @@ export function verifyCommand(y: Argv): Argv {
         const first = all.find((r) => r.firstMismatch)?.firstMismatch;
         const outputs = all[0].outputs;
         const overflow = all[0].overflow;
+        warnOverflow('the integer network', overflow, samples.count);
         let acc: { fixed: number | null; float: number | null } = { fixed: null, float: null };
         if (args.labels) {
           const labels = loadLabels(String(args.labels), samples.count);

@@ -54,13 +54,16 @@ describe('data options', () => {
     expect(cu.code).toBe(0);
     expect(JSON.parse(cf.stdout).layers).toEqual(JSON.parse(cu.stdout).layers);
     const v = snnc(['verify', a, '--data', floatTest, '--labels', TEST_LABELS, '-n', '100', '--json']);
-    expect(v.stderr).toBe('');
+    // the first layer's most driven neurons saturate their membrane (SNN0206; compile warned SNN0204)
+    expect(v.stderr).not.toMatch(/error/);
     expect(v.code).toBe(0);
     const j = JSON.parse(v.stdout);
     expect(j.bitExact).toBe(true);
     expect(j.accuracy.fixed).toBeGreaterThan(0.8);
     // the same integers as the uint8 path: same accuracy, same saturation counts
-    const vu = JSON.parse(snnc(['verify', b, '--data', TEST_IMAGES, '--input-scale', '1/255', '--labels', TEST_LABELS, '-n', '100', '--json']).stdout);
+    const u = snnc(['verify', b, '--data', TEST_IMAGES, '--input-scale', '1/255', '--labels', TEST_LABELS, '-n', '100', '--json']);
+    expect(u.stderr).toBe(v.stderr);
+    const vu = JSON.parse(u.stdout);
     expect(j.accuracy).toEqual(vu.accuracy);
     expect(j.overflow).toEqual(vu.overflow);
   });

@@ -43,11 +43,12 @@ export function warn(code: DiagnosticCode, message: string, where?: string): voi
  * SNN0206 when an integer network saturated or wrapped while it ran (counts over all its samples):
  * what it computed is the narrowed network's, not the float one's. Units that never did are skipped.
  */
-export function warnOverflow(what: string, overflow: readonly OverflowReport[] | undefined, samples: number): void {
+export function warnOverflow(what: string, overflow: readonly OverflowReport[] | undefined, samples: number, runs = 1): void {
   const hit = (overflow ?? []).filter((u) => u.acc || u.v);
   if (!hit.length) return;
   const where = hit.map((u) => `%${u.id} (${[u.acc ? `accumulator ${u.acc}` : '', u.v ? `membrane ${u.v}` : ''].filter(Boolean).join(', ')})`).join(', ');
-  warn('SNN0206', `${what} saturated or wrapped at run time on ${samples} samples: ${where}; its results are those of the narrowed network (fewer weight bits, or a wider target, avoid it)`);
+  const on = runs > 1 ? `in ${runs} runs of ${samples} samples (one per T; counts summed)` : `on ${samples} samples`;
+  warn('SNN0206', `${what} saturated or wrapped at run time ${on}: ${where}; its results are those of the narrowed network (fewer weight bits, or a wider target, avoid it)`);
 }
 
 export function printJson(value: unknown): void {

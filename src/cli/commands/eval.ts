@@ -4,7 +4,7 @@ import { SnncError } from '../../../ir/diagnostics.js';
 import { evaluate, evaluateSpiking, markdownTable, type EvalOptions } from '../../evaluate.js';
 import { targetByName } from '../../../targets/index.js';
 import { loadModel } from '../../model-io.js';
-import { describeMethod } from '../../methods.js';
+import { dependsOnT, describeMethod } from '../../methods.js';
 import { writeFileAtomic } from '../../util/fs.js';
 import { printJson, runCommand, warnOverflow } from '../common.js';
 import { phaseBars } from '../progress.js';
@@ -89,7 +89,7 @@ export function evalCommand(y: Argv): Argv {
           progress: bars.progress,
         });
         bars.finish();
-        for (const mr of result.methods) warnOverflow(`${mr.method.name}: the integer network`, mr.fixedOverflow, result.images);
+        for (const mr of result.methods) warnOverflow(`${mr.method.name}: the integer network`, mr.fixedOverflow, result.images, dependsOnT(mr.method) ? steps.length : 1);
         if (args.markdown) writeFileAtomic(String(args.markdown), markdownTable(String(args.title ?? args.model), result, (m) => describeMethod(m, ann)));
         if (args.json) {
           const methodJson = (i: number) => ({

@@ -11,7 +11,7 @@ import { simulateFloat } from './exec/run-snn.js';
 import { dependsOnT, type Method } from './methods.js';
 import type { ActivationStats } from './passes/calibrate.js';
 import { calibrate, GPTQ_SAMPLES, toFixed, toSnn, type NeuronRoundingRule, type WeightRoundingRule } from './pipeline.js';
-import { simulateFixed } from './exec/run-fixed.js';
+import { simulateFixed, sumOverflow } from './exec/run-fixed.js';
 import { simulatePermuted, type PermuteSettings } from './exec/permute.js';
 import { integerSamples } from './data/integer.js';
 import type { TargetDesc } from '../targets/target.js';
@@ -77,16 +77,6 @@ async function integerAccuracy(snn: Graph, f: NonNullable<EvalOptions['fixed']>,
   return { points: q.checkpoints.map((t, k) => ({ T: t, accuracy: accuracy(q.predictions[k], o.labels) })), overflow: q.overflow };
 }
 
-/** The populations and readouts that saturated or wrapped, with their counts summed over runs. */
-function addOverflow(into: Map<string, { acc: number; v: number }>, runs: readonly OverflowReport[]): void {
-  for (const u of runs) {
-    if (!u.acc && !u.v) continue;
-    const c = into.get(u.id) ?? { acc: 0, v: 0 };
-    into.set(u.id, { acc: c.acc + u.acc, v: c.v + u.v });
-  }
-}
-const overflowList = (m: Map<string, { acc: number; v: number }>): OverflowReport[] => [...m].map(([id, c]) => ({ id, ...c }));
-
 /** `ann`: the network after prepareAnn, in whose input layout the data sets are. */
 export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> {
   const start = performance.now();
@@ -104,7 +94,7 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
     let layers: string[] = [];
     const runs = dependsOnT(m) ? steps.map((t) => [t]) : [steps];
     const fixed: { T: number; accuracy: number }[] = [];
-    const overflow = new Map<string, { acc: number; v: number }>();
+    const overflow: OverflowReport[][] = [];
     const permuted: { T: number; accuracy: number }[] = [];
     for (const cps of runs) {
       const T = Math.max(...cps);
@@ -121,10 +111,10 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
         const rounding = o.fixed.weightRounding === 'gptq' ? { roundingProgress: tick(`${m.name} gptq T=${T}`, Math.min(GPTQ_SAMPLES, o.calib.count)) } : {};
         const q = await integerAccuracy(snn, o.fixed, { ...o, ...rounding }, cps, tick(`${m.name} integer`, o.data.count));
         fixed.push(...q.points);
-        addOverflow(overflow, q.overflow);
+        overflow.push(q.overflow);
       }
     }
-    methods.push({ method: m, layers, snn: points, ...(o.fixed ? { fixed, fixedOverflow: overflowList(overflow) } : {}), ...(o.permute ? { permuted } : {}) });
+    methods.push({ method: m, layers, snn: points, ...(o.fixed ? { fixed, fixedOverflow: sumOverflow(overflow) } : {}), ...(o.permute ? { permuted } : {}) });
   }
   return { ann: { accuracy: annAcc }, images: o.data.count, methods, seconds: (performance.now() - start) / 1000 };
 }
@@ -151,9 +141,7 @@ export async function evaluateSpiking(snn: Graph, o: Omit<EvalOptions, 'calib' |
   const r = await simulateFloat(snn, o.data, cps, o.threads, tick('snn', o.data.count));
   const points = r.checkpoints.map((t, k) => ({ T: t, accuracy: accuracy(r.predictions[k], o.labels), spikeRate: r.spikeRates[k] }));
   const q = o.fixed ? await integerAccuracy(snn, o.fixed, o, cps, tick('integer', o.data.count)) : undefined;
-  const overflow = new Map<string, { acc: number; v: number }>();
-  if (q) addOverflow(overflow, q.overflow);
-  return { images: o.data.count, layers: r.populations.map((p) => p.id), snn: points, ...(q ? { fixed: q.points, fixedOverflow: overflowList(overflow) } : {}), seconds: (performance.now() - start) / 1000 };
+  return { images: o.data.count, layers: r.populations.map((p) => p.id), snn: points, ...(q ? { fixed: q.points, fixedOverflow: sumOverflow([q.overflow]) } : {}), seconds: (performance.now() - start) / 1000 };
 }
 
 /** A markdown table: one row per method (plus the ANN), one column per T. */

@@ -21,6 +21,7 @@ describe('snnc energy', () => {
     expect(r.code).toBe(0);
     const j = JSON.parse(r.stdout);
     expect(j.points.map((p: { T: number }) => p.T)).toEqual([2, 4, 8]);
+    expect(j.overflow).toEqual([]); // nothing saturated, nothing said
     expect(j.profile.name).toBe('45nm-int8');
     for (const k of ['perMacJ', 'perSopJ', 'perNeuronUpdateJ', 'perWeightReadJ']) expect(j.profile.figures[k].source.length).toBeGreaterThan(10);
     let prev = 0;
@@ -46,7 +47,8 @@ describe('snnc energy', () => {
 
   it('on a core target prices the simulator: hops, static power over the simulated latency', () => {
     const r = snnc(['energy', modelPath('fmnist-mlp'), ...DATA, '-T', '4', '--target', 'core:generic', '--json']);
-    expect(r.stderr).toBe('');
+    // the mlp's first layer saturates where a neuron fires at every step anyway (docs/semantics.md): said, and nothing else
+    expect(r.stderr).toMatch(/^snnc: warning SNN0206: the integer network saturated or wrapped at run time on 24 samples: %v2_Relu \(membrane \d+\);[^\n]*\n$/);
     const j = JSON.parse(r.stdout);
     const p = j.points[0];
     expect(j.profile.name).toBe('core:generic');
@@ -55,6 +57,17 @@ describe('snnc energy', () => {
     expect(p.snn.joules.static).toBeCloseTo(j.profile.figures.staticW.value * p.snn.latency.seconds, 15);
     expect(p.snn.joules.routing).toBeCloseTo(p.snn.counts.hops * j.profile.figures.perHopJ.value, 15);
     expect(p.snn.joules.memory).toBe(0);
+  });
+
+  it('reports run-time saturation (SNN0206 on stderr, counts per population in the JSON), summed over its runs', () => {
+    // 14-bit weights: the TPP stem's 24-bit membrane cannot hold T steps of its current; a TPP
+    // network is compiled and run once per T
+    const r = snnc(['energy', modelPath('fmnist-cnn-bn'), ...DATA, '-T', '4,8', '--method', 'chp99.9-subtract-half+tpp-round', '--weight-bits', '14', '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning SNN0206: the integer network saturated or wrapped at run time in 2 runs of 24 samples \(one per T; counts summed\): %v2_Relu \(membrane \d+\)/);
+    const j = JSON.parse(r.stdout);
+    expect(j.runs).toBe(2);
+    expect(j.overflow.find((u: { id: string }) => u.id === 'v2_Relu').v).toBeGreaterThan(0);
   });
 
   it('refuses T beyond a compiled folder, and a model without --calib', () => {
@@ -92,6 +105,10 @@ describe('snnc report in headless Chromium', () => {
     expect(r.stderr).toBe('');
     expect(r.code).toBe(0);
   }, 300_000);
+
+  it('says where the integer network saturated on its inputs (the first layer of the mlp)', () => {
+    expect(readFileSync(html, 'utf8')).toMatch(/<b>Saturated or wrapped<\/b> on these 24 inputs \(counts over the run\): %v2_Relu: membrane \d+\./);
+  });
 
   it('is self-contained: no script, no external reference', () => {
     const text = readFileSync(html, 'utf8');

@@ -10,6 +10,7 @@
 import { SnncError } from '../../ir/diagnostics.js';
 import { isLayerMajor, runSteps } from '../../ir/tpp.js';
 import type { Graph } from '../../ir/types.js';
+import type { OverflowReport } from '../../ir/interp-fixed.js';
 import { compileForCore, CoreSimulator, CycleTally, runSample } from '../../targets/core/index.js';
 import type { CoreImage } from '../../targets/core/image.js';
 import type { CoreDesc } from '../../targets/core/desc.js';
@@ -64,7 +65,7 @@ export interface EnergyRun {
 }
 
 /** Runs `fixed` (compiled for T_max = fixed.steps) on the samples and prices every T in `steps`. */
-export async function measureEnergy({ fixed, steps, image }: EnergyRun, samples: IntSamples, profile: EnergyProfile, o: MeasureOptions): Promise<{ points: EnergyPoint[]; activity: Activity }> {
+export async function measureEnergy({ fixed, steps, image }: EnergyRun, samples: IntSamples, profile: EnergyProfile, o: MeasureOptions): Promise<{ points: EnergyPoint[]; activity: Activity; overflow: OverflowReport[] }> {
   const other = isLayerMajor(fixed) ? steps.find((t) => t !== fixed.steps) : undefined;
   if (other !== undefined) throw new SnncError('SNN0407', `a layer-major (TPP) network of T=${fixed.steps} answers only at T=${fixed.steps}, not at T=${other}: convert it once per T`);
   // global steps of a T-step inference: T itself, or the layer-major schedule's whole length
@@ -101,5 +102,5 @@ export async function measureEnergy({ fixed, steps, image }: EnergyRun, samples:
     const snn = core ? priceCoreRun(core(span(T)), spikesUpTo(activity, span(T)), profile) : priceActivity(activity, span(T), profile);
     return { T, ...(o.labels ? { accuracy: accuracy(run.predictions[k], o.labels) } : {}), snn, firingRates: firingRates(activity, span(T), T) };
   });
-  return { points, activity };
+  return { points, activity, overflow: run.overflow };
 }

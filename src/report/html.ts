@@ -231,6 +231,14 @@ export async function renderCharts(r: ReportInput): Promise<Chart[]> {
 
 const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 
+/** Where the integer network saturated or wrapped on the report's inputs (older report.json files do not say). */
+function saturation(e: EnergyReport | undefined): string {
+  if (!e?.overflow) return '';
+  if (!e.overflow.length) return `<p>No value saturated or wrapped on these ${e.images} inputs.</p>`;
+  const where = e.overflow.map((u) => `%${escape(u.id)}: ${[u.acc ? `accumulator ${u.acc}` : '', u.v ? `membrane ${u.v}` : ''].filter(Boolean).join(', ')}`).join('; ');
+  return `<p class="saturation"><b>Saturated or wrapped</b> on these ${e.images} inputs (counts over ${e.runs > 1 ? `${e.runs} runs` : 'the run'}): ${where}. A neuron that fires at every step loses nothing to it; elsewhere the integer network departs from the float one (docs/semantics.md).</p>`;
+}
+
 function energyTable(e: EnergyReport): string {
   const uj = (j: number): string => (j * 1e6).toFixed(3);
   const head = ['T', 'accuracy %', 'spikes', 'SOPs', 'MACs', 'hops', 'compute µJ', 'memory µJ', 'routing µJ', 'static µJ', 'total µJ', 'SNN / ANN'];
@@ -259,9 +267,11 @@ main { display: grid; grid-template-columns: repeat(auto-fit, minmax(560px, 1fr)
 section { border: 1px solid #ddd; border-radius: 6px; padding: 0.5em 1em 1em; }
 h2 { font-size: 1.05em; } table { border-collapse: collapse; font-size: 12px; } td, th { padding: 2px 8px; text-align: right; border-bottom: 1px solid #eee; }
 td:last-child { text-align: left; } .missing { color: #888; font-style: italic; } .assumptions { color: #444; font-size: 12.5px; }
+.saturation { border-left: 4px solid #c80; padding-left: 0.6em; }
 </style></head><body>
 <h1>${escape(r.title)}</h1>
 <p>Target <b>${escape(r.target)}</b>, T = ${r.steps}, ${escape(r.method)}.${r.energy ? ` Means over ${r.energy.images} inputs.` : ''}</p>
+${saturation(r.energy)}
 <main>
 ${sections}
 </main>

@@ -11,7 +11,7 @@ import { dependsOnT, describeMethod } from '../../methods.js';
 import type { LayerReport } from '../../passes/quantize.js';
 import { GPTQ_SAMPLES, toFixed } from '../../pipeline.js';
 import { writeDirAtomic } from '../../util/fs.js';
-import { printJson, runCommand } from '../common.js';
+import { printJson, runCommand, warnOverflow } from '../common.js';
 import { countingBar, phaseBars } from '../progress.js';
 import { spikingNetwork } from '../spiking-network.js';
 import { conversionOptions, inputStepOf, integerFormats, integerOptions, modelOptionsOf, nirOptions, parseSteps, scaleOf, spikingInputStep } from '../options.js';
@@ -74,6 +74,7 @@ async function analyse(args: Record<string, unknown>, ann: Graph, fixed: Graph, 
     onProgress: bars.progress,
   });
   bars.finish();
+  warnOverflow('the integer network', energy.overflow, energy.images, energy.runs);
   return { energy, ...(annAccuracy !== undefined ? { annAccuracy } : {}), raster: recordRaster(fixed, samples.data, 0, 0) };
 }
 

@@ -20,7 +20,7 @@ import { profileNames } from '../../energy/profile.js';
 import { dependsOnT, describeMethod } from '../../methods.js';
 import { loadGraph } from '../../model-io.js';
 import { calibrate, GPTQ_SAMPLES, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
-import { printJson, runCommand } from '../common.js';
+import { printJson, runCommand, warnOverflow } from '../common.js';
 import { annForwardOption, checkScaleUsed, dataOptions, inputStepOf, integerFormats, integerOptions, loadCalib, methodFrom, methodOptions, parseSteps, scaleOf } from '../options.js';
 import { phaseBars } from '../progress.js';
 import type { AnnForward } from '../../exec/ort-forward.js';
@@ -119,6 +119,7 @@ export function energyCommand(y: Argv): Argv {
           onProgress: bars.progress,
         });
         bars.finish();
+        warnOverflow('the integer network', report.overflow, report.images, report.runs);
         if (args.json) return printJson({ model, method, ...report });
         process.stdout.write(`${model}: ${method}\n${formatEnergyReport(report)}`);
       }),

@@ -17,6 +17,24 @@ export interface OverflowReport {
   readonly v: number;
 }
 
+/** The units that saturated or wrapped in any of `runs`, their counts summed (units that never did are left out). */
+export function sumOverflow(runs: readonly (readonly OverflowReport[])[]): OverflowReport[] {
+  const sum = new Map<string, { acc: number; v: number }>();
+  for (const run of runs) {
+    for (const u of run) {
+      if (!u.acc && !u.v) continue;
+      const c = sum.get(u.id) ?? { acc: 0, v: 0 };
+      sum.set(u.id, { acc: c.acc + u.acc, v: c.v + u.v });
+    }
+  }
+  return [...sum].map(([id, c]) => ({ id, ...c }));
+}
+
+/** One unit's counts in words: `accumulator 3, membrane 12` (the parts that are not zero). */
+export function overflowCounts(u: OverflowReport): string {
+  return [u.acc ? `accumulator ${u.acc}` : '', u.v ? `membrane ${u.v}` : ''].filter(Boolean).join(', ');
+}
+
 export class FixedInterpreter {
   readonly engine: Engine;
   private readonly range: { min: number; max: number };

@@ -11,12 +11,12 @@ import { simulateFloat } from './exec/run-snn.js';
 import { dependsOnT, type Method } from './methods.js';
 import type { ActivationStats } from './passes/calibrate.js';
 import { calibrate, GPTQ_SAMPLES, toFixed, toSnn, type NeuronRoundingRule, type WeightRoundingRule } from './pipeline.js';
-import { simulateFixed, sumOverflow } from './exec/run-fixed.js';
+import { simulateFixed } from './exec/run-fixed.js';
 import { simulatePermuted, type PermuteSettings } from './exec/permute.js';
 import { integerSamples } from './data/integer.js';
 import type { TargetDesc } from '../targets/target.js';
 import type { AnnForward } from './exec/ort-forward.js';
-import type { OverflowReport } from '../ir/interp-fixed.js';
+import { sumOverflow, type OverflowReport } from '../ir/interp-fixed.js';
 
 export interface SnnPoint {
   readonly T: number;

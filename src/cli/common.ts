@@ -1,7 +1,7 @@
 /** What every command shares: exit codes, error reporting, and the model/data options. */
 import { isLayerMajor, runSteps } from '../../ir/tpp.js';
 import type { Graph } from '../../ir/types.js';
-import type { OverflowReport } from '../../ir/interp-fixed.js';
+import { overflowCounts, type OverflowReport } from '../../ir/interp-fixed.js';
 import { DIAGNOSTICS, formatDiagnostic, SnncError, type Category, type DiagnosticCode } from '../../ir/diagnostics.js';
 
 /** Documented exit codes (README "Exit codes"). */
@@ -46,7 +46,7 @@ export function warn(code: DiagnosticCode, message: string, where?: string): voi
 export function warnOverflow(what: string, overflow: readonly OverflowReport[] | undefined, samples: number, runs = 1): void {
   const hit = (overflow ?? []).filter((u) => u.acc || u.v);
   if (!hit.length) return;
-  const where = hit.map((u) => `%${u.id} (${[u.acc ? `accumulator ${u.acc}` : '', u.v ? `membrane ${u.v}` : ''].filter(Boolean).join(', ')})`).join(', ');
+  const where = hit.map((u) => `%${u.id} (${overflowCounts(u)})`).join(', ');
   const on = runs > 1 ? `in ${runs} runs of ${samples} samples (one per T; counts summed)` : `on ${samples} samples`;
   warn('SNN0206', `${what} saturated or wrapped at run time ${on}: ${where}; its results are those of the narrowed network (fewer weight bits, or a wider target, avoid it)`);
 }

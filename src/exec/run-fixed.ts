@@ -44,19 +44,6 @@ export interface FixedRunResult {
   readonly activity?: Activity;
 }
 
-/** The units that saturated or wrapped in any of `runs`, their counts summed (units that never did are left out). */
-export function sumOverflow(runs: readonly (readonly OverflowReport[])[]): OverflowReport[] {
-  const sum = new Map<string, { acc: number; v: number }>();
-  for (const run of runs) {
-    for (const u of run) {
-      if (!u.acc && !u.v) continue;
-      const c = sum.get(u.id) ?? { acc: 0, v: 0 };
-      sum.set(u.id, { acc: c.acc + u.acc, v: c.v + u.v });
-    }
-  }
-  return [...sum].map(([id, c]) => ({ id, ...c }));
-}
-
 export async function simulateFixed(g: Graph, samples: IntSamples, checkpoints: readonly number[], threads: number, onProgress?: (n: number) => void, countActivity = false): Promise<FixedRunResult> {
   const cps = [...new Set(checkpoints)].filter((t) => t <= g.steps!).sort((a, b) => a - b);
   const parts: IntSamples[] = [];

@@ -9,6 +9,7 @@
 import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { EnergyReport } from '../energy/energy-report.js';
+import { overflowCounts } from '../../ir/interp-fixed.js';
 import type { Raster } from './raster.js';
 
 /** What `snnc eval --json` prints: one method, or several. */
@@ -235,7 +236,7 @@ const escape = (s: string): string => s.replace(/[&<>"']/g, (c) => `&#${c.charCo
 function saturation(e: EnergyReport | undefined): string {
   if (!e?.overflow) return '';
   if (!e.overflow.length) return `<p>No value saturated or wrapped on these ${e.images} inputs.</p>`;
-  const where = e.overflow.map((u) => `%${escape(u.id)}: ${[u.acc ? `accumulator ${u.acc}` : '', u.v ? `membrane ${u.v}` : ''].filter(Boolean).join(', ')}`).join('; ');
+  const where = e.overflow.map((u) => `%${escape(u.id)}: ${overflowCounts(u)}`).join('; ');
   return `<p class="saturation"><b>Saturated or wrapped</b> on these ${e.images} inputs (counts over ${e.runs > 1 ? `${e.runs} runs` : 'the run'}): ${where}. A neuron that fires at every step loses nothing to it; elsewhere the integer network departs from the float one (docs/semantics.md).</p>`;
 }
 

@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { verify } from '../ir/verify.js';
 import { verifyProgram } from '../src/verify-c.js';
-import { buildProgram, SANITIZE, writeProgram } from './helpers/c-build.js';
+import { buildProgram, SANITIZE, withoutLeakScan, writeProgram } from './helpers/c-build.js';
 import { randomGraph, randomSamples } from './helpers/random-graphs.js';
 
 describe('C back end vs reference interpreter on 400 random graphs', () => {
@@ -69,7 +69,9 @@ describe('C back end vs reference interpreter on 400 random graphs', () => {
     graphs.forEach((g, i) => {
       const b = i % BATCHES;
       const index = Math.floor(i / BATCHES);
-      const r = verifyProgram(g.graph, exes[b], join(root, `batch${b}`), randomSamples(g.graph, 3, g.seed), index);
+      const run = () => verifyProgram(g.graph, exes[b], join(root, `batch${b}`), randomSamples(g.graph, 3, g.seed), index);
+      // the first model of each program runs with LeakSanitizer's exit scan (the host's allocations are the same for all)
+      const r = index === 0 ? run() : withoutLeakScan(run);
       if (!r.bitExact) throw new Error(`seed ${g.seed}: ${JSON.stringify(r.first)}`);
       if (r.overflow.some((u) => u.acc > 0 || u.v > 0)) saturating++;
     });

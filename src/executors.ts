@@ -13,7 +13,7 @@ import { cProgramSources } from '../targets/c/index.js';
 import { CycleTally, IMAGE_FILE, runSample, type CoreTiming } from '../targets/core/index.js';
 import type { CompiledFolder, ExecutorName } from './compiled-folder.js';
 import type { IntSamples } from './data/integer.js';
-import { buildProgram, DEFAULT_CFLAGS, encodeSamples, runProgram, verifyProgram, type Mismatch } from './verify-c.js';
+import { buildProgram, DEFAULT_CFLAGS, encodeSamples, parseOutput, runProgram, verifyProgram, type Mismatch } from './verify-c.js';
 import { loadImageFile, verifyCore } from './verify-core.js';
 
 export interface ExecutorOptions {
@@ -43,7 +43,8 @@ export interface Run {
 /** Counts [acc, v] per unit, in the order all three executors keep their units, named by the interpreter's ids. */
 function named(folder: CompiledFolder, counts: readonly (readonly [number, number])[]): OverflowReport[] {
   const ids = new FixedInterpreter(folder.fixed).overflow().map((u) => u.id);
-  if (counts.length !== ids.length) throw new SnncError('SNN0602', `the executor reported overflow counts for ${counts.length} units, the network has ${ids.length}`);
+  const reported = ids.filter((_, k) => counts[k] !== undefined).length;
+  if (counts.length !== ids.length || reported !== ids.length) throw new SnncError('SNN0602', `the executor reported overflow counts for ${reported} units, the network has ${ids.length}`);
   return ids.map((id, k) => ({ id, acc: counts[k][0], v: counts[k][1] }));
 }
 
@@ -126,12 +127,11 @@ const c: Executor = {
   run(folder, samples, o, onSample) {
     return withCBuild(folder, o, (exe, work) => {
       writeFileSync(join(work, 'inputs.bin'), encodeSamples(samples));
-      const lines = runProgram(exe, ['--input', join(work, 'inputs.bin')]).split('\n');
-      const rows = lines.filter((l) => l.startsWith('out ')).map((l) => l.split(' ').slice(2).map(Number));
-      if (rows.length !== samples.count) throw new SnncError('SNN0602', `the C program printed ${rows.length} outputs for ${samples.count} samples`);
-      const counts = lines.filter((l) => l.startsWith('overflow ')).map((l) => [Number(l.split(' ')[2]), Number(l.split(' ')[3])] as const);
+      const printed = parseOutput(runProgram(exe, ['--input', join(work, 'inputs.bin')]));
+      if (printed.outputs.size !== samples.count) throw new SnncError('SNN0602', `the C program printed ${printed.outputs.size} outputs for ${samples.count} samples`);
+      const rows = Array.from({ length: samples.count }, (_, s) => printed.outputs.get(s) ?? []);
       for (let s = 0; s < samples.count; s++) onSample();
-      return { outputs: Float64Array.from(rows.flat()), overflow: named(folder, counts) };
+      return { outputs: Float64Array.from(rows.flat()), overflow: named(folder, printed.overflow) };
     });
   },
 };

@@ -172,7 +172,6 @@ export function toFixed(snn: Graph, target: TargetDesc, o: FixedOptions): Graph 
   if ((o.weightRounding ?? 'nearest') === 'nearest') return lower(undefined, o.onReport);
   if (!o.calib) throw new SnncError('SNN0504', 'gptq weight rounding measures the network on calibration data, and there are none (an ANN is compiled with --calib; a spiking model from NIR, as it is, has none: use --weight-rounding nearest)');
   const nearest = lower();
-  const chunk = calibrationBatch(o.calib, 0, GPTQ_SAMPLES);
-  const samples = integerSamples(nearest, { count: chunk.count, sampleShape: chunk.sampleShape, data: chunk.data });
+  const samples = integerSamples(nearest, calibrationBatch(o.calib, 0, GPTQ_SAMPLES));
   return lower(gptqRounding(inputGrams(nearest, samples, o.onRoundingProgress)), o.onReport);
 }

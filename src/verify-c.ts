@@ -121,13 +121,14 @@ function digest(spikes: Values, v: Float64Array): [string, string] {
   return [a.toString(16).padStart(8, '0'), b.toString(16).padStart(8, '0')];
 }
 
-interface COutput {
+/** What the host program printed: step digests, readout sums per sample, overflow counts per unit. */
+export interface COutput {
   digests: Map<string, [string, string]>;
   outputs: Map<number, number[]>;
   overflow: [number, number][];
 }
 
-function parseOutput(text: string): COutput {
+export function parseOutput(text: string): COutput {
   const digests = new Map<string, [string, string]>();
   const outputs = new Map<number, number[]>();
   const overflow: [number, number][] = [];

@@ -9,6 +9,7 @@ import { parseExecutors, readCompiledFolder } from '../../compiled-folder.js';
 import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels } from '../../data/dataset.js';
 import { integerSamples } from '../../data/integer.js';
 import { defaultExecutorOptions, EXECUTOR_TABLE, formatTiming } from '../../executors.js';
+import { sumOverflow } from '../../../ir/interp-fixed.js';
 import { printJson, runCommand, stepsText, warnOverflow } from '../common.js';
 import { checkScaleUsed, dataOptions, scaleOf } from '../options.js';
 import { Progress } from '../progress.js';
@@ -45,7 +46,7 @@ export function simulateCommand(y: Argv): Argv {
         const classes = outputs.length / Math.max(1, samples.count);
         const predictions = argmaxRows(outputs, samples.count, classes);
         const acc = args.labels ? accuracy(predictions, loadLabels(String(args.labels), samples.count)) : null;
-        if (args.json) return printJson({ executor, samples: samples.count, accuracy: acc, predictions: Array.from(predictions), overflow: overflow.filter((u) => u.acc || u.v), seconds: Number(seconds.toFixed(3)), ...(timing ? { timing } : {}) });
+        if (args.json) return printJson({ executor, samples: samples.count, accuracy: acc, predictions: Array.from(predictions), overflow: sumOverflow([overflow]), seconds: Number(seconds.toFixed(3)), ...(timing ? { timing } : {}) });
         const lines = [`${executor}: ${samples.count} samples x ${stepsText(fixed)} in ${seconds.toFixed(2)} s${acc !== null ? `, accuracy ${(acc * 100).toFixed(2)} %` : ''}`];
         if (timing) lines.push(formatTiming(timing));
         process.stdout.write(`${lines.join('\n')}\n`);

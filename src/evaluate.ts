@@ -12,6 +12,7 @@ import { dependsOnT, type Method } from './methods.js';
 import type { ActivationStats } from './passes/calibrate.js';
 import { calibrate, GPTQ_SAMPLES, toFixed, toSnn, type NeuronRoundingRule, type WeightRoundingRule } from './pipeline.js';
 import { simulateFixed } from './exec/run-fixed.js';
+import { saturationEffect, sumEffects, type SaturationEffect } from './exec/saturation-effect.js';
 import { simulatePermuted, type PermuteSettings } from './exec/permute.js';
 import { integerSamples } from './data/integer.js';
 import type { TargetDesc } from '../targets/target.js';
@@ -33,6 +34,8 @@ export interface MethodResult {
   readonly fixed?: { readonly T: number; readonly accuracy: number }[];
   /** Where the integer network saturated or wrapped at run time (counts over all its runs; empty: nowhere). */
   readonly fixedOverflow?: OverflowReport[];
+  /** What the saturations changed (summed over the runs; undefined when unknown). */
+  readonly fixedSaturation?: SaturationEffect;
   /** The float SNN with every layer's spike trains shuffled in time (the misalignment experiment). */
   readonly permuted?: { readonly T: number; readonly accuracy: number }[];
 }
@@ -63,7 +66,7 @@ export interface EvalOptions {
 }
 
 /** The float spiking network quantized for a target, and its accuracy on the data at each checkpoint. */
-async function integerAccuracy(snn: Graph, f: NonNullable<EvalOptions['fixed']>, o: Pick<EvalOptions, 'data' | 'labels' | 'threads'> & { calib?: Images | SampleSource; roundingProgress?: (n: number) => void }, cps: readonly number[], onProgress: (n: number) => void): Promise<{ points: { T: number; accuracy: number }[]; overflow: OverflowReport[] }> {
+async function integerAccuracy(snn: Graph, f: NonNullable<EvalOptions['fixed']>, o: Pick<EvalOptions, 'data' | 'labels' | 'threads'> & { calib?: Images | SampleSource; roundingProgress?: (n: number) => void }, cps: readonly number[], onProgress: (n: number) => void, wideProgress: () => (n: number) => void): Promise<{ points: { T: number; accuracy: number }[]; overflow: OverflowReport[]; effect: SaturationEffect | undefined }> {
   const g = toFixed(snn, f.target, {
     inputScale: f.inputScale,
     ...(f.weightBits ? { weightBits: f.weightBits } : {}),
@@ -73,8 +76,10 @@ async function integerAccuracy(snn: Graph, f: NonNullable<EvalOptions['fixed']>,
     ...(o.calib ? { calib: o.calib } : {}),
     ...(o.roundingProgress ? { onRoundingProgress: o.roundingProgress } : {}),
   });
-  const q = await simulateFixed(g, integerSamples(g, o.data), cps, o.threads, onProgress);
-  return { points: q.checkpoints.map((t, k) => ({ T: t, accuracy: accuracy(q.predictions[k], o.labels) })), overflow: q.overflow };
+  const samples = integerSamples(g, o.data);
+  const q = await simulateFixed(g, samples, cps, o.threads, onProgress);
+  const effect = await saturationEffect(g, samples, q, o.threads, wideProgress);
+  return { points: q.checkpoints.map((t, k) => ({ T: t, accuracy: accuracy(q.predictions[k], o.labels) })), overflow: q.overflow, effect };
 }
 
 /** `ann`: the network after prepareAnn, in whose input layout the data sets are. */
@@ -95,6 +100,7 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
     const runs = dependsOnT(m) ? steps.map((t) => [t]) : [steps];
     const fixed: { T: number; accuracy: number }[] = [];
     const overflow: OverflowReport[][] = [];
+    const effects: (SaturationEffect | undefined)[] = [];
     const permuted: { T: number; accuracy: number }[] = [];
     for (const cps of runs) {
       const T = Math.max(...cps);
@@ -109,12 +115,13 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
       }
       if (o.fixed) {
         const rounding = o.fixed.weightRounding === 'gptq' ? { roundingProgress: tick(`${m.name} gptq T=${T}`, Math.min(GPTQ_SAMPLES, o.calib.count)) } : {};
-        const q = await integerAccuracy(snn, o.fixed, { ...o, ...rounding }, cps, tick(`${m.name} integer`, o.data.count));
+        const q = await integerAccuracy(snn, o.fixed, { ...o, ...rounding }, cps, tick(`${m.name} integer`, o.data.count), () => tick(`${m.name} integer, wide registers`, o.data.count));
         fixed.push(...q.points);
         overflow.push(q.overflow);
+        effects.push(q.effect);
       }
     }
-    methods.push({ method: m, layers, snn: points, ...(o.fixed ? { fixed, fixedOverflow: sumOverflow(overflow) } : {}), ...(o.permute ? { permuted } : {}) });
+    methods.push({ method: m, layers, snn: points, ...(o.fixed ? { fixed, fixedOverflow: sumOverflow(overflow), fixedSaturation: sumEffects(effects) } : {}), ...(o.permute ? { permuted } : {}) });
   }
   return { ann: { accuracy: annAcc }, images: o.data.count, methods, seconds: (performance.now() - start) / 1000 };
 }
@@ -125,6 +132,8 @@ export interface SpikingEvalResult {
   readonly snn: SnnPoint[];
   readonly fixed?: { readonly T: number; readonly accuracy: number }[];
   readonly fixedOverflow?: OverflowReport[];
+  /** What the saturations changed (summed over the runs; undefined when unknown). */
+  readonly fixedSaturation?: SaturationEffect;
   readonly seconds: number;
 }
 
@@ -140,8 +149,8 @@ export async function evaluateSpiking(snn: Graph, o: Omit<EvalOptions, 'calib' |
   if (over !== undefined) throw new SnncError('SNN0407', `T=${over} is beyond the network's ${snn.steps} steps`);
   const r = await simulateFloat(snn, o.data, cps, o.threads, tick('snn', o.data.count));
   const points = r.checkpoints.map((t, k) => ({ T: t, accuracy: accuracy(r.predictions[k], o.labels), spikeRate: r.spikeRates[k] }));
-  const q = o.fixed ? await integerAccuracy(snn, o.fixed, o, cps, tick('integer', o.data.count)) : undefined;
-  return { images: o.data.count, layers: r.populations.map((p) => p.id), snn: points, ...(q ? { fixed: q.points, fixedOverflow: sumOverflow([q.overflow]) } : {}), seconds: (performance.now() - start) / 1000 };
+  const q = o.fixed ? await integerAccuracy(snn, o.fixed, o, cps, tick('integer', o.data.count), () => tick('integer, wide registers', o.data.count)) : undefined;
+  return { images: o.data.count, layers: r.populations.map((p) => p.id), snn: points, ...(q ? { fixed: q.points, fixedOverflow: sumOverflow([q.overflow]), fixedSaturation: q.effect } : {}), seconds: (performance.now() - start) / 1000 };
 }
 
 /** A markdown table: one row per method (plus the ANN), one column per T. */

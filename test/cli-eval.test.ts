@@ -95,15 +95,20 @@ describe('snnc eval --target: saturation at run time', () => {
     expect(r.code).toBe(0);
     // a TPP network is run once per T: the counts are those of both runs
     expect(r.stderr).toMatch(/warning SNN0206: chp99\.9-subtract-half\+tpp-round: the integer network saturated or wrapped at run time in 2 runs of 20 samples \(one per T; counts summed\): %v2_Relu \(membrane \d+\)/);
-    const over = JSON.parse(r.stdout).overflow as { id: string; acc: number; v: number }[];
+    // and what it changed, over the 40 sample runs: against the same network with registers too wide to saturate
+    expect(r.stderr).toMatch(/the readout differs on \d+ and the predicted class on \d+ of 40 sample runs \(2 runs\); its results are those of the narrowed network/);
+    const j = JSON.parse(r.stdout);
+    const over = j.overflow as { id: string; acc: number; v: number }[];
     expect(over.find((u) => u.id === 'v2_Relu')!.v).toBeGreaterThan(0);
+    expect(j.saturationEffect.samples).toBe(40);
+    expect(j.saturationEffect.readouts).toBeGreaterThan(0);
   });
 
   it('an integer network that never narrows says nothing and reports none', () => {
     const r = run('8');
     expect(r.code).toBe(0);
     expect(r.stderr).toBe('');
-    expect(JSON.parse(r.stdout).overflow).toEqual([]);
+    expect(JSON.parse(r.stdout)).toMatchObject({ overflow: [], saturationEffect: { samples: 20, readouts: 0, classes: 0 } });
   });
 });
 

@@ -22,6 +22,7 @@ describe('snnc energy', () => {
     const j = JSON.parse(r.stdout);
     expect(j.points.map((p: { T: number }) => p.T)).toEqual([2, 4, 8]);
     expect(j.overflow).toEqual([]); // nothing saturated, nothing said
+    expect(j.saturationEffect).toEqual({ samples: 24, readouts: 0, classes: 0 });
     expect(j.profile.name).toBe('45nm-int8');
     for (const k of ['perMacJ', 'perSopJ', 'perNeuronUpdateJ', 'perWeightReadJ']) expect(j.profile.figures[k].source.length).toBeGreaterThan(10);
     let prev = 0;
@@ -48,8 +49,10 @@ describe('snnc energy', () => {
   it('on a core target prices the simulator: hops, static power over the simulated latency', () => {
     const r = snnc(['energy', modelPath('fmnist-mlp'), ...DATA, '-T', '4', '--target', 'core:generic', '--json']);
     // the mlp's first layer saturates where a neuron fires at every step anyway (docs/semantics.md): said, and nothing else
-    expect(r.stderr).toMatch(/^snnc: warning SNN0206: the integer network saturated or wrapped at run time on 24 samples: %v2_Relu \(membrane \d+\);[^\n]*\n$/);
+    // (the same network with registers too wide to saturate gives the same readouts)
+    expect(r.stderr).toMatch(/^snnc: warning SNN0206: the integer network saturated or wrapped at run time on 24 samples: %v2_Relu \(membrane \d+\); the same network with registers too wide to saturate gives the same readout on all 24 samples: no result changed\n$/);
     const j = JSON.parse(r.stdout);
+    expect(j.saturationEffect).toEqual({ samples: 24, readouts: 0, classes: 0 });
     const p = j.points[0];
     expect(j.profile.name).toBe('core:generic');
     expect(p.snn.counts.hops).toBeGreaterThan(0);
@@ -67,6 +70,9 @@ describe('snnc energy', () => {
     expect(r.stderr).toMatch(/warning SNN0206: the integer network saturated or wrapped at run time in 2 runs of 24 samples \(one per T; counts summed\): %v2_Relu \(membrane \d+\)/);
     const j = JSON.parse(r.stdout);
     expect(j.runs).toBe(2);
+    // clamped while it accumulates, a TPP membrane loses charge it would have fired
+    expect(j.saturationEffect.samples).toBe(48);
+    expect(j.saturationEffect.readouts).toBeGreaterThan(0);
     expect(j.overflow.find((u: { id: string }) => u.id === 'v2_Relu').v).toBeGreaterThan(0);
   });
 
@@ -107,7 +113,7 @@ describe('snnc report in headless Chromium', () => {
   }, 300_000);
 
   it('says where the integer network saturated on its inputs (the first layer of the mlp)', () => {
-    expect(readFileSync(html, 'utf8')).toMatch(/<b>Saturated or wrapped<\/b> on these 24 inputs \(counts over the run\): %v2_Relu: membrane \d+\./);
+    expect(readFileSync(html, 'utf8')).toMatch(/<b>Saturated or wrapped<\/b> on these 24 inputs \(counts over the run\): %v2_Relu: membrane \d+\. The same network with registers too wide to saturate gives the same readout on all 24 samples: no result changed\./);
   });
 
   it('is self-contained: no script, no external reference', () => {

@@ -2,6 +2,7 @@
 import { isLayerMajor, runSteps } from '../../ir/tpp.js';
 import type { Graph } from '../../ir/types.js';
 import { overflowCounts, type OverflowReport } from '../../ir/interp-fixed.js';
+import { describeEffect, type SaturationEffect } from '../exec/saturation-effect.js';
 import { DIAGNOSTICS, formatDiagnostic, SnncError, type Category, type DiagnosticCode } from '../../ir/diagnostics.js';
 
 /** Documented exit codes (README "Exit codes"). */
@@ -40,15 +41,18 @@ export function warn(code: DiagnosticCode, message: string, where?: string): voi
 }
 
 /**
- * SNN0206 when an integer network saturated or wrapped while it ran (counts over all its samples):
- * what it computed is the narrowed network's, not the float one's. Units that never did are skipped.
+ * SNN0206 when an integer network saturated or wrapped while it ran (counts over all its samples),
+ * with what that changed against the same network with registers too wide to saturate
+ * (src/exec/saturation-effect.ts). Units that never did are skipped.
  */
-export function warnOverflow(what: string, overflow: readonly OverflowReport[] | undefined, samples: number, runs = 1): void {
-  const hit = (overflow ?? []).filter((u) => u.acc || u.v);
+export function warnOverflow(what: string, r: { overflow: readonly OverflowReport[] | undefined; samples: number; runs?: number; effect: SaturationEffect | undefined }): void {
+  const hit = (r.overflow ?? []).filter((u) => u.acc || u.v);
   if (!hit.length) return;
+  const runs = r.runs ?? 1;
   const where = hit.map((u) => `%${u.id} (${overflowCounts(u)})`).join(', ');
-  const on = runs > 1 ? `in ${runs} runs of ${samples} samples (one per T; counts summed)` : `on ${samples} samples`;
-  warn('SNN0206', `${what} saturated or wrapped at run time ${on}: ${where}; its results are those of the narrowed network (fewer weight bits, or a wider target, avoid it)`);
+  const on = runs > 1 ? `in ${runs} runs of ${r.samples} samples (one per T; counts summed)` : `on ${r.samples} samples`;
+  const changed = !r.effect || r.effect.readouts > 0;
+  warn('SNN0206', `${what} saturated or wrapped at run time ${on}: ${where}; ${describeEffect(r.effect, runs)}${changed ? '; its results are those of the narrowed network (fewer weight bits, or a wider target, avoid it)' : ''}`);
 }
 
 export function printJson(value: unknown): void {

@@ -9,6 +9,7 @@ import type { Target } from '../../targets/index.js';
 import type { IntSamples } from '../data/integer.js';
 import type { Activity } from './activity.js';
 import { sumOverflow, type OverflowReport } from '../../ir/interp-fixed.js';
+import { sumEffects, type SaturationEffect } from '../exec/saturation-effect.js';
 import { assumptions, priceAnn, type AnnEnergy, type Breakdown } from './estimate.js';
 import { measureEnergy, type EnergyPoint, type EnergyRun, type MeasureOptions } from './measure.js';
 import { coreProfile, loadProfile, type EnergyProfile } from './profile.js';
@@ -33,6 +34,8 @@ export interface EnergyReport {
   /** The integer runs (one per compiled network) and where they saturated or wrapped, counts summed over them. */
   readonly runs: number;
   readonly overflow: OverflowReport[];
+  /** What the saturations changed against registers too wide to saturate (null: unknown; absent in older reports). */
+  readonly saturationEffect?: SaturationEffect | null;
   /** Per layer and per step t = 1..T of the largest T (means per inference): spikes and SOPs. */
   readonly perStep: { readonly id: string; readonly op: string; readonly spikes?: number[]; readonly sops?: number[] }[];
 }
@@ -73,14 +76,16 @@ export async function buildEnergyReport(runs: readonly EnergyRun[], samples: Int
   const points: EnergyReport['points'][number][] = [];
   let last: { T: number; activity: Activity } | undefined;
   const overflow: OverflowReport[][] = [];
+  const effects: (SaturationEffect | undefined)[] = [];
   for (const r of runs) {
-    const { points: ps, activity, overflow: counted } = await measureEnergy(r, samples, profiles.snn, { ...o, ...(target.core ? { core: target.core } : {}) });
+    const { points: ps, activity, overflow: counted, effect } = await measureEnergy(r, samples, profiles.snn, { ...o, ...(target.core ? { core: target.core } : {}) });
     overflow.push(counted);
+    effects.push(effect);
     for (const p of ps) points.push({ ...p, ratio: ratios(p.snn.joules, ann.joules) });
     if (!last || r.fixed.steps! > last.T) last = { T: r.fixed.steps!, activity };
   }
   points.sort((a, b) => a.T - b.T);
-  return { target: target.name, images: samples.count, profile: profileJson(profiles.snn), annProfile: profileJson(profiles.ann), assumptions: assumptions(profiles.snn, profiles.ann, { temporal: runs[0].fixed.nodes.some((n) => n.op === 'input' && n.attrs.temporal === true), layerMajor: isLayerMajor(runs[0].fixed) }), ann, points, runs: runs.length, overflow: sumOverflow(overflow), perStep: last ? perStep(last.activity) : [] };
+  return { target: target.name, images: samples.count, profile: profileJson(profiles.snn), annProfile: profileJson(profiles.ann), assumptions: assumptions(profiles.snn, profiles.ann, { temporal: runs[0].fixed.nodes.some((n) => n.op === 'input' && n.attrs.temporal === true), layerMajor: isLayerMajor(runs[0].fixed) }), ann, points, runs: runs.length, overflow: sumOverflow(overflow), saturationEffect: sumEffects(effects) ?? null, perStep: last ? perStep(last.activity) : [] };
 }
 
 const uj = (j: number): string => (j * 1e6).toFixed(3);

@@ -17,6 +17,7 @@ import type { CoreDesc } from '../../targets/core/desc.js';
 import { accuracy } from '../data/dataset.js';
 import type { IntSamples } from '../data/integer.js';
 import { simulateFixed } from '../exec/run-fixed.js';
+import { saturationEffect, type SaturationEffect } from '../exec/saturation-effect.js';
 import type { Activity } from './activity.js';
 import { priceActivity, priceCoreRun, type CoreCounts, type SnnEnergy } from './estimate.js';
 import type { EnergyProfile } from './profile.js';
@@ -65,7 +66,7 @@ export interface EnergyRun {
 }
 
 /** Runs `fixed` (compiled for T_max = fixed.steps) on the samples and prices every T in `steps`. */
-export async function measureEnergy({ fixed, steps, image }: EnergyRun, samples: IntSamples, profile: EnergyProfile, o: MeasureOptions): Promise<{ points: EnergyPoint[]; activity: Activity; overflow: OverflowReport[] }> {
+export async function measureEnergy({ fixed, steps, image }: EnergyRun, samples: IntSamples, profile: EnergyProfile, o: MeasureOptions): Promise<{ points: EnergyPoint[]; activity: Activity; overflow: OverflowReport[]; effect: SaturationEffect | undefined }> {
   const other = isLayerMajor(fixed) ? steps.find((t) => t !== fixed.steps) : undefined;
   if (other !== undefined) throw new SnncError('SNN0407', `a layer-major (TPP) network of T=${fixed.steps} answers only at T=${fixed.steps}, not at T=${other}: convert it once per T`);
   // global steps of a T-step inference: T itself, or the layer-major schedule's whole length
@@ -102,5 +103,5 @@ export async function measureEnergy({ fixed, steps, image }: EnergyRun, samples:
     const snn = core ? priceCoreRun(core(span(T)), spikesUpTo(activity, span(T)), profile) : priceActivity(activity, span(T), profile);
     return { T, ...(o.labels ? { accuracy: accuracy(run.predictions[k], o.labels) } : {}), snn, firingRates: firingRates(activity, span(T), T) };
   });
-  return { points, activity, overflow: run.overflow };
+  return { points, activity, overflow: run.overflow, effect: await saturationEffect(fixed, samples, run, o.threads, () => tick(`wide registers T=${fixed.steps}`, samples.count)) };
 }

@@ -39,6 +39,8 @@ export function runFixedChunk(interp: FixedInterpreter, chunk: IntSamples, check
 export interface FixedRunResult {
   readonly checkpoints: readonly number[];
   readonly predictions: Int32Array[];
+  /** Per checkpoint: the readout sums [count x outputs]. */
+  readonly readouts: Float64Array[];
   readonly overflow: OverflowReport[];
   /** Summed over all samples, when counted. */
   readonly activity?: Activity;
@@ -54,7 +56,8 @@ export async function simulateFixed(g: Graph, samples: IntSamples, checkpoints: 
   }
   const results = await mapChunks<{ graph: Graph; checkpoints: number[]; countActivity: boolean }, IntSamples, FixedChunkResult>('snn-fixed', { graph: g, checkpoints: cps, countActivity }, parts, threads, onProgress);
   const outSize = results.length ? results[0].sums[0].length / parts[0].count : 0;
-  const predictions = cps.map((_, k) => argmaxRows(concatChunks(results.map((r) => r.sums[k]), Float64Array), samples.count, outSize));
+  const readouts = cps.map((_, k) => concatChunks(results.map((r) => r.sums[k]), Float64Array));
+  const predictions = readouts.map((r) => argmaxRows(r, samples.count, outSize));
   const overflow = results[0]?.overflow.map((u, i) => ({ id: u.id, acc: results.reduce((a, r) => a + r.overflow[i].acc, 0), v: results.reduce((a, r) => a + r.overflow[i].v, 0) })) ?? [];
   let activity: Activity | undefined;
   for (const r of results) {
@@ -62,5 +65,5 @@ export async function simulateFixed(g: Graph, samples: IntSamples, checkpoints: 
     if (activity) mergeActivity(activity, r.activity);
     else activity = r.activity;
   }
-  return { checkpoints: cps, predictions, overflow, ...(activity ? { activity } : {}) };
+  return { checkpoints: cps, predictions, readouts, overflow, ...(activity ? { activity } : {}) };
 }

@@ -10,6 +10,7 @@ import * as vega from 'vega';
 import { compile, type TopLevelSpec } from 'vega-lite';
 import type { EnergyReport } from '../energy/energy-report.js';
 import { overflowCounts } from '../../ir/interp-fixed.js';
+import { describeEffect } from '../exec/saturation-effect.js';
 import type { Raster } from './raster.js';
 
 /** What `snnc eval --json` prints: one method, or several. */
@@ -237,7 +238,9 @@ function saturation(e: EnergyReport | undefined): string {
   if (!e?.overflow) return '';
   if (!e.overflow.length) return `<p>No value saturated or wrapped on these ${e.images} inputs.</p>`;
   const where = e.overflow.map((u) => `%${escape(u.id)}: ${overflowCounts(u)}`).join('; ');
-  return `<p class="saturation"><b>Saturated or wrapped</b> on these ${e.images} inputs (counts over ${e.runs > 1 ? `${e.runs} runs` : 'the run'}): ${where}. A neuron that fires at every step loses nothing to it; elsewhere the integer network departs from the float one (docs/semantics.md).</p>`;
+  // older report.json files have no effect: say what a saturation can do instead
+  const effect = e.saturationEffect === undefined ? 'A neuron that fires at every step loses nothing to it; elsewhere the integer network departs from the float one (docs/semantics.md)' : describeEffect(e.saturationEffect ?? undefined, e.runs);
+  return `<p class="saturation"><b>Saturated or wrapped</b> on these ${e.images} inputs (counts over ${e.runs > 1 ? `${e.runs} runs` : 'the run'}): ${where}. ${escape(effect.charAt(0).toUpperCase() + effect.slice(1))}.</p>`;
 }
 
 function energyTable(e: EnergyReport): string {

@@ -74,7 +74,7 @@ async function analyse(args: Record<string, unknown>, ann: Graph, fixed: Graph, 
     onProgress: bars.progress,
   });
   bars.finish();
-  warnOverflow('the integer network', energy.overflow, energy.images, energy.runs);
+  warnOverflow('the integer network', { overflow: energy.overflow, samples: energy.images, runs: energy.runs, effect: energy.saturationEffect ?? undefined });
   return { energy, ...(annAccuracy !== undefined ? { annAccuracy } : {}), raster: recordRaster(fixed, samples.data, 0, 0) };
 }
 

@@ -119,7 +119,7 @@ export function energyCommand(y: Argv): Argv {
           onProgress: bars.progress,
         });
         bars.finish();
-        warnOverflow('the integer network', report.overflow, report.images, report.runs);
+        warnOverflow('the integer network', { overflow: report.overflow, samples: report.images, runs: report.runs, effect: report.saturationEffect ?? undefined });
         if (args.json) return printJson({ model, method, ...report });
         process.stdout.write(`${model}: ${method}\n${formatEnergyReport(report)}`);
       }),

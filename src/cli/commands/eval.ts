@@ -29,8 +29,8 @@ async function evalSpiking(args: Record<string, unknown>, snn: Graph, steps: num
   const bars = phaseBars();
   const r = await evaluateSpiking(snn, { data, labels, steps, threads: args.threads as number, ...(fixed ? { fixed } : {}), progress: bars.progress });
   bars.finish();
-  warnOverflow('the integer network', r.fixedOverflow, r.images);
-  if (args.json) return printJson({ model: String(args.model), images: r.images, layers: r.layers, snn: r.snn, ...(r.fixed ? { fixed: r.fixed, overflow: r.fixedOverflow } : {}), seconds: Number(r.seconds.toFixed(2)) });
+  warnOverflow('the integer network', { overflow: r.fixedOverflow, samples: r.images, effect: r.fixedSaturation });
+  if (args.json) return printJson({ model: String(args.model), images: r.images, layers: r.layers, snn: r.snn, ...(r.fixed ? { fixed: r.fixed, overflow: r.fixedOverflow, saturationEffect: r.fixedSaturation ?? null } : {}), seconds: Number(r.seconds.toFixed(2)) });
   const pct = (a: number): string => `${(a * 100).toFixed(2)} %`;
   const lines = [`${String(args.model)}: the spiking network as given, ${r.images} samples`, ...r.snn.map((p, k) => `  T=${p.T}: ${pct(p.accuracy)}${r.fixed ? `, integer ${pct(r.fixed[k].accuracy)}` : ''}`)];
   process.stdout.write(`${lines.join('\n')}\n`);
@@ -89,14 +89,14 @@ export function evalCommand(y: Argv): Argv {
           progress: bars.progress,
         });
         bars.finish();
-        for (const mr of result.methods) warnOverflow(`${mr.method.name}: the integer network`, mr.fixedOverflow, result.images, dependsOnT(mr.method) ? steps.length : 1);
+        for (const mr of result.methods) warnOverflow(`${mr.method.name}: the integer network`, { overflow: mr.fixedOverflow, samples: result.images, runs: dependsOnT(mr.method) ? steps.length : 1, effect: mr.fixedSaturation });
         if (args.markdown) writeFileAtomic(String(args.markdown), markdownTable(String(args.title ?? args.model), result, (m) => describeMethod(m, ann)));
         if (args.json) {
           const methodJson = (i: number) => ({
             method: { name: result.methods[i].method.name, description: describeMethod(result.methods[i].method, ann) },
             layers: result.methods[i].layers,
             snn: result.methods[i].snn,
-            ...(result.methods[i].fixed ? { fixed: result.methods[i].fixed, overflow: result.methods[i].fixedOverflow } : {}),
+            ...(result.methods[i].fixed ? { fixed: result.methods[i].fixed, overflow: result.methods[i].fixedOverflow, saturationEffect: result.methods[i].fixedSaturation ?? null } : {}),
             ...(result.methods[i].permuted ? { permuted: result.methods[i].permuted } : {}),
           });
           if (result.methods.length === 1) return printJson({ ann: result.ann, images: result.images, ...methodJson(0), seconds: Number(result.seconds.toFixed(2)) });

@@ -8,11 +8,12 @@ import type { Argv } from 'yargs';
 import { parseExecutors, readCompiledFolder } from '../../compiled-folder.js';
 import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels } from '../../data/dataset.js';
 import { integerSamples } from '../../data/integer.js';
+import { saturationEffect } from '../../exec/saturation-effect.js';
 import { defaultExecutorOptions, EXECUTOR_TABLE, formatTiming } from '../../executors.js';
 import { sumOverflow } from '../../../ir/interp-fixed.js';
 import { printJson, runCommand, stepsText, warnOverflow } from '../common.js';
 import { checkScaleUsed, dataOptions, scaleOf } from '../options.js';
-import { Progress } from '../progress.js';
+import { countingBar, Progress } from '../progress.js';
 
 export function simulateCommand(y: Argv): Argv {
   return y.command(
@@ -29,7 +30,7 @@ export function simulateCommand(y: Argv): Argv {
           .option('json', { type: 'boolean', default: false }),
       ),
     (args) =>
-      runCommand(() => {
+      runCommand(async () => {
         const dir = String(args.dir);
         const folder = readCompiledFolder(dir);
         const [executor] = parseExecutors(String(args.executor), folder);
@@ -41,12 +42,13 @@ export function simulateCommand(y: Argv): Argv {
         const t0 = performance.now();
         const { outputs, overflow, timing } = EXECUTOR_TABLE[executor].run(folder, samples, defaultExecutorOptions(), () => bar.tick());
         bar.finish();
-        warnOverflow(`the ${EXECUTOR_TABLE[executor].label}`, overflow, samples.count);
         const seconds = (performance.now() - t0) / 1000;
+        const effect = await saturationEffect(fixed, samples, { checkpoints: [fixed.steps!], readouts: [outputs], overflow }, args.threads as number, () => countingBar('wide registers', samples.count));
+        warnOverflow(`the ${EXECUTOR_TABLE[executor].label}`, { overflow, samples: samples.count, effect });
         const classes = outputs.length / Math.max(1, samples.count);
         const predictions = argmaxRows(outputs, samples.count, classes);
         const acc = args.labels ? accuracy(predictions, loadLabels(String(args.labels), samples.count)) : null;
-        if (args.json) return printJson({ executor, samples: samples.count, accuracy: acc, predictions: Array.from(predictions), overflow: sumOverflow([overflow]), seconds: Number(seconds.toFixed(3)), ...(timing ? { timing } : {}) });
+        if (args.json) return printJson({ executor, samples: samples.count, accuracy: acc, predictions: Array.from(predictions), overflow: sumOverflow([overflow]), saturationEffect: effect ?? null, seconds: Number(seconds.toFixed(3)), ...(timing ? { timing } : {}) });
         const lines = [`${executor}: ${samples.count} samples x ${stepsText(fixed)} in ${seconds.toFixed(2)} s${acc !== null ? `, accuracy ${(acc * 100).toFixed(2)} %` : ''}`];
         if (timing) lines.push(formatTiming(timing));
         process.stdout.write(`${lines.join('\n')}\n`);

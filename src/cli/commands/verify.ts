@@ -11,10 +11,11 @@ import { parseExecutors, readCompiledFolder, type ExecutorName } from '../../com
 import { accuracy, argmaxRows, inputSpec, loadImages, loadLabels, valueRange } from '../../data/dataset.js';
 import { integerSamples } from '../../data/integer.js';
 import { simulateFloat } from '../../exec/run-snn.js';
+import { saturationEffect } from '../../exec/saturation-effect.js';
 import { defaultExecutorOptions, EXECUTOR_TABLE, formatTiming, type Verification } from '../../executors.js';
 import { DEFAULT_CFLAGS } from '../../verify-c.js';
 import { EXIT, printJson, runCommand, stepsText, warnOverflow } from '../common.js';
-import { Progress } from '../progress.js';
+import { countingBar, Progress } from '../progress.js';
 
 import { checkScaleUsed, dataOptions, scaleOf, warnIfRangesDiffer } from '../options.js';
 
@@ -57,7 +58,8 @@ export function verifyCommand(y: Argv): Argv {
         const first = all.find((r) => r.firstMismatch)?.firstMismatch;
         const outputs = all[0].outputs;
         const overflow = all[0].overflow;
-        warnOverflow('the integer network', overflow, samples.count);
+        const effect = await saturationEffect(fixed, samples, { checkpoints: [fixed.steps!], readouts: [outputs], overflow }, args.threads as number, () => countingBar('wide registers', samples.count));
+        warnOverflow('the integer network', { overflow, samples: samples.count, effect });
         let acc: { fixed: number | null; float: number | null } = { fixed: null, float: null };
         if (args.labels) {
           const labels = loadLabels(String(args.labels), samples.count);
@@ -66,7 +68,7 @@ export function verifyCommand(y: Argv): Argv {
           acc = { fixed: accuracy(argmaxRows(outputs, samples.count, classes), labels), float: accuracy(fl.predictions[0], labels) };
         }
         const executors = Object.fromEntries(Object.entries(results).map(([k, r]) => [k, { bitExact: r.bitExact, mismatches: r.mismatches, ...(r.firstMismatch ? { firstMismatch: r.firstMismatch } : {}), seconds: r.seconds, ...(r.timing ? { timing: r.timing } : {}) }]));
-        const result = { bitExact, samples: samples.count, mismatches: Math.max(0, ...all.map((r) => r.mismatches)), ...(first ? { firstMismatch: first } : {}), accuracy: acc, overflow, executors };
+        const result = { bitExact, samples: samples.count, mismatches: Math.max(0, ...all.map((r) => r.mismatches)), ...(first ? { firstMismatch: first } : {}), accuracy: acc, overflow, saturationEffect: effect ?? null, executors };
         if (args.json) printJson(result);
         else {
           const lines: string[] = [];

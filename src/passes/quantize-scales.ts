@@ -1,0 +1,87 @@
+/**
+ * quantize, phase 2: one integer scale S_o per accumulator output channel o — its membrane (or
+ * running sum) LSB is 1/S_o — the largest at which every integer it will hold fits its register:
+ *
+ *   S_o = min( (2^(wb-1)-1) / max_i |W[o,i] a_in(i)|     (clipped at a percentile when asked),
+ *              (2^(vb-1)-1) / (2 max_n θ_n),              (the membrane holds 2θ)
+ *              (2^(bb-1)-1) / Σ_projections |b_o| )
+ *
+ * over the projections and event values summed into it (an identity shortcut's events count as a
+ * weight a_c). Per-tensor granularity takes the minimum over o; the readout always does (its argmax
+ * compares channels). With running neuron rounding a per-channel θ is made a whole number of
+ * membrane steps by lowering S_o to the nearest scale at which it is.
+ */
+import { paramAt, populationShape } from '../../ir/neuron-params.js';
+import { maxOf } from '../../ir/fixed-arith.js';
+import { attrVector } from '../../ir/ops.js';
+import type { Graph, Node } from '../../ir/types.js';
+import { percentile } from './balance-thresholds.js';
+import { channels, effectiveWeights, isCurrent, type Currents } from './quantize-currents.js';
+
+/** What bounds the scales: register widths, the weight clip, granularity, and whether θ must be whole. */
+export interface ScaleRule {
+  readonly weightBits: number;
+  readonly vBits: number;
+  readonly biasBits: number;
+  /** Percentile of |W a| per channel that maps to the largest weight (100 = no clipping). */
+  readonly weightClip: number;
+  readonly granularity: 'channel' | 'tensor';
+  /** Lower each channel's scale until its (one) θ is a whole number of steps (running neuron rounding). */
+  readonly wholeThresholds: boolean;
+}
+
+export function chooseScales(g: Graph, { amp, accs }: Currents, o: ScaleRule): void {
+  const wmax = maxOf(o.weightBits);
+  const vmax = maxOf(o.vBits);
+  const bmax = maxOf(o.biasBits);
+  for (const acc of accs) {
+    const C = channels(acc.node.type);
+    const maxW = new Float64Array(C);
+    for (const leaf of acc.leaves) {
+      if (isCurrent(leaf)) {
+        const e = effectiveWeights(g, leaf, amp);
+        for (let r = 0; r < e.rows; r++) {
+          const mags = Float32Array.from({ length: e.per }, (_, k) => Math.abs(e.at(r, k)));
+          maxW[r] = Math.max(maxW[r], o.weightClip >= 100 ? mags.reduce((m, v) => Math.max(m, v), 0) : percentile(mags, o.weightClip));
+        }
+      } else {
+        const a = amp.get(leaf.id)!;
+        for (let c = 0; c < C; c++) maxW[c] = Math.max(maxW[c], Math.abs(a[c]));
+      }
+    }
+    const theta = acc.node.op === 'if' ? largestThreshold(g, acc.node) : undefined;
+    const biasMax = new Float64Array(C);
+    for (const leaf of acc.leaves) if (isCurrent(leaf) && leaf.inputs[2]) (g.consts.get(leaf.inputs[2].id)!.data as Float32Array).forEach((b, c) => (biasMax[c] += Math.abs(b)));
+    const S = new Float64Array(C);
+    for (let c = 0; c < C; c++) {
+      let s = maxW[c] > 0 ? wmax / maxW[c] : Infinity;
+      if (theta) s = Math.min(s, vmax / 2 / theta[c]);
+      if (biasMax[c] > 0) s = Math.min(s, bmax / biasMax[c]);
+      if (!Number.isFinite(s)) s = 1;
+      S[c] = s;
+    }
+    if (o.granularity === 'tensor' || acc.node.op === 'readout') S.fill(Math.min(...S));
+    else if (o.wholeThresholds && theta) exactThresholds(g, acc.node, S);
+    acc.scale = S;
+  }
+}
+
+/** Per channel, the largest θ of its neurons (the membrane must hold it). */
+function largestThreshold(g: Graph, n: Node): Float64Array {
+  const { C, size, HW } = populationShape(n);
+  const th = attrVector(n, 'threshold', g.consts)!;
+  const m = new Float64Array(C);
+  for (let i = 0; i < size; i++) m[Math.floor(i / HW)] = Math.max(m[Math.floor(i / HW)], paramAt(th, i, Math.floor(i / HW), size));
+  return m;
+}
+
+/** S lowered, per channel, to the nearest scale at which the channel's (one) θ is a whole number of steps. */
+function exactThresholds(g: Graph, n: Node, S: Float64Array): void {
+  const th = attrVector(n, 'threshold', g.consts)!;
+  if (th.length !== 1 && th.length !== S.length) return; // θ per neuron: no one scale makes them all whole
+  for (let c = 0; c < S.length; c++) {
+    const t = th.length === 1 ? th[0] : th[c];
+    const q = Math.floor(t * S[c] * (1 + 1e-12));
+    if (q >= 1) S[c] = q / t;
+  }
+}

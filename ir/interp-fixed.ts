@@ -6,6 +6,8 @@
 import { SnncError } from './diagnostics.js';
 import { Engine, type Unit } from './engine/engine.js';
 import { fixedSemantics, overflowOf } from './engine/neuron-fixed.js';
+
+export { membraneOf } from './engine/neuron-fixed.js';
 import { runSteps } from './tpp.js';
 import { intRange, type Graph } from './types.js';
 

@@ -10,7 +10,7 @@ import { runAnnBatched } from './exec/run-ann.js';
 import { simulateFloat } from './exec/run-snn.js';
 import { dependsOnT, type Method } from './methods.js';
 import type { ActivationStats } from './passes/calibrate.js';
-import { calibrate, GPTQ_SAMPLES, toFixed, toSnn, type NeuronRoundingRule, type WeightRoundingRule } from './pipeline.js';
+import { calibrate, toFixed, toSnn, type FixedOptions, type NeuronRoundingRule, type WeightRoundingRule } from './pipeline.js';
 import { simulateFixed } from './exec/run-fixed.js';
 import { saturationEffect, sumEffects, type SaturationEffect } from './exec/saturation-effect.js';
 import { simulatePermuted, type PermuteSettings } from './exec/permute.js';
@@ -66,7 +66,7 @@ export interface EvalOptions {
 }
 
 /** The float spiking network quantized for a target, and its accuracy on the data at each checkpoint. */
-async function integerAccuracy(snn: Graph, f: NonNullable<EvalOptions['fixed']>, o: Pick<EvalOptions, 'data' | 'labels' | 'threads'> & { calib?: Images | SampleSource; roundingProgress?: (n: number) => void }, cps: readonly number[], onProgress: (n: number) => void, wideProgress: () => (n: number) => void): Promise<{ points: { T: number; accuracy: number }[]; overflow: OverflowReport[]; effect: SaturationEffect | undefined }> {
+async function integerAccuracy(snn: Graph, f: NonNullable<EvalOptions['fixed']>, o: Pick<EvalOptions, 'data' | 'labels' | 'threads'> & { calib?: Images | SampleSource; measureProgress?: FixedOptions['progress'] }, cps: readonly number[], onProgress: (n: number) => void, wideProgress: () => (n: number) => void): Promise<{ points: { T: number; accuracy: number }[]; overflow: OverflowReport[]; effect: SaturationEffect | undefined }> {
   const g = toFixed(snn, f.target, {
     inputScale: f.inputScale,
     ...(f.weightBits ? { weightBits: f.weightBits } : {}),
@@ -74,7 +74,7 @@ async function integerAccuracy(snn: Graph, f: NonNullable<EvalOptions['fixed']>,
     ...(f.weightRounding ? { weightRounding: f.weightRounding } : {}),
     ...(f.neuronRounding ? { neuronRounding: f.neuronRounding } : {}),
     ...(o.calib ? { calib: o.calib } : {}),
-    ...(o.roundingProgress ? { onRoundingProgress: o.roundingProgress } : {}),
+    ...(o.measureProgress ? { progress: o.measureProgress } : {}),
   });
   const samples = integerSamples(g, o.data);
   const q = await simulateFixed(g, samples, cps, o.threads, onProgress);
@@ -114,8 +114,8 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
         permuted.push({ T: t, accuracy: accuracy(argmaxRows(sums, o.data.count, classes), o.labels) });
       }
       if (o.fixed) {
-        const rounding = o.fixed.weightRounding === 'gptq' ? { roundingProgress: tick(`${m.name} gptq T=${T}`, Math.min(GPTQ_SAMPLES, o.calib.count)) } : {};
-        const q = await integerAccuracy(snn, o.fixed, { ...o, ...rounding }, cps, tick(`${m.name} integer`, o.data.count), () => tick(`${m.name} integer, wide registers`, o.data.count));
+        const measureProgress: FixedOptions['progress'] = (phase, total) => tick(`${m.name} ${phase} T=${T}`, total);
+        const q = await integerAccuracy(snn, o.fixed, { ...o, measureProgress }, cps, tick(`${m.name} integer`, o.data.count), () => tick(`${m.name} integer, wide registers`, o.data.count));
         fixed.push(...q.points);
         overflow.push(q.overflow);
         effects.push(q.effect);

@@ -38,7 +38,8 @@ import type { AnnForward } from './exec/ort-forward.js';
 import { quantize, type LayerReport, type WeightRounding } from './passes/quantize.js';
 import { gptqRounding, inputGrams } from './passes/weight-rounding.js';
 import { calibrationBatch } from './passes/layer-runs.js';
-import { integerSamples } from './data/integer.js';
+import { HEADROOM_SAMPLES, headroomFactors, mayOverflow } from './passes/measured-headroom.js';
+import { integerSamples, type IntSamples } from './data/integer.js';
 
 /** ann -> ann ready for conversion. */
 export function prepareAnn(g: Graph): Graph {
@@ -136,26 +137,32 @@ export interface FixedOptions {
   readonly weightRounding?: WeightRoundingRule;
   /** How θ and the additive terms are rounded (quantize.ts); step when absent. */
   readonly neuronRounding?: NeuronRoundingRule;
-  /** The calibration data (gptq reads its first GPTQ_SAMPLES). */
+  /** The calibration data (gptq and the measured headroom read their first 256 samples). */
   readonly calib?: Images | SampleSource;
-  /** Progress of gptq's measuring run, in samples. */
-  readonly onRoundingProgress?: (samples: number) => void;
+  /** Progress of a measuring run on calibration data when one is made ('headroom', 'gptq'), in samples. */
+  readonly progress?: (phase: 'headroom' | 'gptq', total: number) => (samples: number) => void;
   readonly onReport?: (r: LayerReport) => void;
 }
 
 /**
  * snn-float -> snn-fixed for a target: quantize, fold every additive term into bias tables, and
  * for a target whose synapses deliver at the next step, insert that delay after every population.
- * With gptq rounding, the network is lowered once with nearest rounding, run on calibration
- * samples to measure each projection's integer input, and lowered again with those weights
- * rounded by GPTQ (the scales, thresholds and biases are the same both times).
+ * With calibration data, where the worst case says a current or a readout sum can overflow its
+ * register, the network lowered at the static scales runs on calibration samples and the scales
+ * are lowered where they overflowed (passes/measured-headroom.ts). With gptq rounding, the
+ * network is lowered with nearest rounding, run on calibration samples to measure each
+ * projection's integer input, and lowered again with those weights rounded by GPTQ (the scales,
+ * thresholds and biases are the same both times).
  */
 export function toFixed(snn: Graph, target: TargetDesc, o: FixedOptions): Graph {
   const weightBits = o.weightBits ?? target.weightBits.default;
   if (weightBits < target.weightBits.min || weightBits > target.weightBits.max) {
     throw new SnncError('SNN0201', `target ${target.name} supports ${target.weightBits.min}- to ${target.weightBits.max}-bit weights, asked for ${weightBits}`);
   }
-  const lower = (rounding?: WeightRounding, onReport?: (r: LayerReport) => void): Graph => {
+  const gptq = (o.weightRounding ?? 'nearest') === 'gptq';
+  if (gptq && !o.calib) throw new SnncError('SNN0504', 'gptq weight rounding measures the network on calibration data, and there are none (an ANN is compiled with --calib; a spiking model from NIR, as it is, has none: use --weight-rounding nearest)');
+  const lower = (scaleFactors?: ReadonlyMap<string, Float64Array>, rounding?: WeightRounding): { graph: Graph; reports: LayerReport[] } => {
+    const reports: LayerReport[] = [];
     const fixed = runPass(quantize, snn, {
       target,
       weightBits,
@@ -163,15 +170,30 @@ export function toFixed(snn: Graph, target: TargetDesc, o: FixedOptions): Graph 
       inputScale: o.inputScale,
       weightClip: o.weightClip ?? 100,
       ...(o.neuronRounding ? { neuronRounding: o.neuronRounding } : {}),
-      ...(onReport ? { onReport } : {}),
+      ...(o.onReport ? { onReport: (r: LayerReport) => reports.push(r) } : {}),
+      ...(scaleFactors ? { scaleFactors } : {}),
       ...(rounding ? { rounding } : {}),
     });
     const folded = runPass(foldTemporalBias, fixed, { biasBits: target.biasBits });
-    return target.synapticDelay === 1 ? runPass(insertDelays, folded, undefined) : folded;
+    return { graph: target.synapticDelay === 1 ? runPass(insertDelays, folded, undefined) : folded, reports };
   };
-  if ((o.weightRounding ?? 'nearest') === 'nearest') return lower(undefined, o.onReport);
-  if (!o.calib) throw new SnncError('SNN0504', 'gptq weight rounding measures the network on calibration data, and there are none (an ANN is compiled with --calib; a spiking model from NIR, as it is, has none: use --weight-rounding nearest)');
-  const nearest = lower();
-  const samples = integerSamples(nearest, calibrationBatch(o.calib, 0, GPTQ_SAMPLES));
-  return lower(gptqRounding(inputGrams(nearest, samples, o.onRoundingProgress)), o.onReport);
+  const calibSamples = (g: Graph, phase: 'headroom' | 'gptq'): { samples: IntSamples; progress?: (n: number) => void } => {
+    const samples = integerSamples(g, calibrationBatch(o.calib!, 0, phase === 'gptq' ? GPTQ_SAMPLES : HEADROOM_SAMPLES));
+    return { samples, ...(o.progress ? { progress: o.progress(phase, samples.count) } : {}) };
+  };
+  let nearest = lower();
+  let factors: Map<string, Float64Array> | undefined;
+  if (o.calib && mayOverflow(nearest.graph).length) {
+    const { samples, progress } = calibSamples(nearest.graph, 'headroom');
+    factors = headroomFactors(nearest.graph, samples, progress);
+    if (factors.size) nearest = lower(factors);
+    else factors = undefined;
+  }
+  let result = nearest;
+  if (gptq) {
+    const { samples, progress } = calibSamples(nearest.graph, 'gptq');
+    result = lower(factors, gptqRounding(inputGrams(nearest.graph, samples, progress)));
+  }
+  for (const r of result.reports) o.onReport!(r);
+  return result.graph;
 }

@@ -11,7 +11,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { SnncError } from '../ir/diagnostics.js';
-import { FixedInterpreter } from '../ir/interp-fixed.js';
+import { FixedInterpreter, membraneOf } from '../ir/interp-fixed.js';
 import type { Graph } from '../ir/types.js';
 import type { Values } from '../ir/engine/plan.js';
 
@@ -91,7 +91,7 @@ function populationState(interp: FixedInterpreter): { id: string; spikes: Values
   return e.units().flatMap(({ id, unit }) => {
     if (!e.populations.some((p) => p.id === id)) return [];
     const buf = e.plan.bufs.get(id)!;
-    return [{ id, spikes: buf.store.data, v: (unit as unknown as { v: Float64Array }).v, buf }];
+    return [{ id, spikes: buf.store.data, v: membraneOf(unit)!, buf }];
   });
 }
 

@@ -6,7 +6,7 @@
  * neuron (NCHW) with both values. The simulator's cycle counts are summed on the way.
  */
 import { SnncError } from '../ir/diagnostics.js';
-import { FixedInterpreter } from '../ir/interp-fixed.js';
+import { FixedInterpreter, membraneOf } from '../ir/interp-fixed.js';
 import type { Graph } from '../ir/types.js';
 import { CoreSimulator, CycleTally, decodeImage, type CoreTiming } from '../targets/core/index.js';
 
@@ -32,7 +32,7 @@ function nchw(i: number, C: number, HW: number): number {
 
 export function verifyCore(graph: Graph, sim: CoreSimulator, samples: IntSamples, onSample?: () => void): CoreVerifyResult {
   const interp = new FixedInterpreter(graph);
-  const pops = interp.engine.populations.map((p) => ({ id: p.id, buf: interp.engine.plan.bufs.get(p.id)!, unit: interp.engine.units().find((u) => u.id === p.id)!.unit as unknown as { v: Float64Array } }));
+  const pops = interp.engine.populations.map((p) => ({ id: p.id, buf: interp.engine.plan.bufs.get(p.id)!, v: membraneOf(interp.engine.units().find((u) => u.id === p.id)!.unit)! }));
   const simPops = sim.populations();
   if (simPops.length !== pops.length) throw new SnncError('SNN0601', `the image holds ${simPops.length} populations, the graph ${pops.length}: it was not compiled from this graph`);
   const outSize = interp.engine.plan.outputs[0].size;
@@ -50,7 +50,7 @@ export function verifyCore(graph: Graph, sim: CoreSimulator, samples: IntSamples
       pops.forEach((p, k) => {
         if (bad) return;
         const spikes = p.buf.store.data;
-        const v = p.unit.v;
+        const v = p.v;
         const sp = simPops[k];
         for (let i = 0; i < v.length; i++) {
           const field = (spikes[i] !== 0 ? 1 : 0) !== sp.spikes[i] ? 'spike' : v[i] !== sp.v[i] ? 'membrane' : undefined;

@@ -1,6 +1,6 @@
 /** The integer semantics on hand-computed cases (docs/semantics.md): narrowing, counting, leak rounding, reset, bias rows. */
 import { describe, expect, it } from 'vitest';
-import { FixedInterpreter } from '../ir/interp-fixed.js';
+import { FixedInterpreter, membraneOf } from '../ir/interp-fixed.js';
 import { parseGraph } from '../ir/text/parse.js';
 import { verify } from '../ir/verify.js';
 
@@ -21,11 +21,11 @@ ${bias ? `const @b : i16[${bias.split(';').length},1] = [${bias.split(';').join(
 `);
   expect(verify(g).filter((d) => d.severity === 'error')).toEqual([]);
   const it = new FixedInterpreter(g);
-  const unit = it.engine.units()[0].unit as unknown as { v: Float64Array };
+  const membrane = membraneOf(it.engine.units()[0].unit)!;
   const v: number[] = [];
   const s: number[] = [];
   it.run([x], 0, () => {
-    v.push(unit.v[0]);
+    v.push(membrane[0]);
     s.push(it.engine.plan.bufs.get('n')!.store.data[0]);
   });
   const o = it.overflow()[0];

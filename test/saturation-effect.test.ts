@@ -3,7 +3,7 @@
  * registers too wide to narrow (ir/wide-registers.ts), compared readout by readout. Hand-computed
  * on one driven neuron with an 8-bit membrane.
  */
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { FixedInterpreter } from '../ir/interp-fixed.js';
 import { parseGraph } from '../ir/text/parse.js';
 import type { Graph } from '../ir/types.js';
@@ -11,6 +11,7 @@ import { verify } from '../ir/verify.js';
 import { WIDE_BITS, withWideRegisters } from '../ir/wide-registers.js';
 import { simulateFixed } from '../src/exec/run-fixed.js';
 import { describeEffect, saturationEffect, sumEffects } from '../src/exec/saturation-effect.js';
+import { warnOverflow } from '../src/cli/common.js';
 
 /**
  * Neuron 0 is driven by the input frame (weight 1), θ = 60, 8-bit membrane; neuron 1 never fires.
@@ -106,5 +107,33 @@ describe('saturationEffect', () => {
     expect(sumEffects([{ samples: 3, readouts: 1, classes: 0 }, undefined])).toBeUndefined();
     expect(describeEffect(undefined)).toMatch(/not known/);
     expect(describeEffect({ samples: 6, readouts: 3, classes: 1 }, 2)).toMatch(/of 6 sample runs \(2 runs\)$/);
+  });
+});
+
+describe('the SNN0206 warning', () => {
+  const warned = (effect: Parameters<typeof warnOverflow>[1]['effect'], runs = 1): string => {
+    const write = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    try {
+      warnOverflow('the integer network', { overflow: [{ id: 'n', acc: 2, v: 5 }, { id: 'r', acc: 0, v: 0 }], samples: 3, runs, effect });
+      return write.mock.calls.map((c) => String(c[0])).join('');
+    } finally {
+      write.mockRestore();
+    }
+  };
+
+  it('names the units that saturated and what that changed', () => {
+    expect(warned({ samples: 3, readouts: 1, classes: 1 })).toBe(
+      'snnc: warning SNN0206: the integer network saturated or wrapped at run time on 3 samples: %n (accumulator 2, membrane 5); against the same network with registers too wide to saturate, the readout differs on 1 and the predicted class on 1 of 3 samples; its results are those of the narrowed network (fewer weight bits, or a wider target, avoid it)\n',
+    );
+  });
+
+  it('says when nothing changed, and leaves out the advice', () => {
+    expect(warned({ samples: 6, readouts: 0, classes: 0 }, 2)).toBe(
+      'snnc: warning SNN0206: the integer network saturated or wrapped at run time in 2 runs of 3 samples (one per T; counts summed): %n (accumulator 2, membrane 5); the same network with registers too wide to saturate gives the same readout on all 6 sample runs (2 runs): no result changed\n',
+    );
+  });
+
+  it('an unknown effect keeps the advice', () => {
+    expect(warned(undefined)).toMatch(/not known \(the same network with 53-bit registers overflowed too\); its results are those of the narrowed network/);
   });
 });

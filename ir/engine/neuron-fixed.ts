@@ -338,3 +338,8 @@ export const fixedSemantics: StageSemantics = {
 export function overflowOf(u: Unit): OverflowCounts | undefined {
   return (u as { overflow?: OverflowCounts }).overflow;
 }
+
+/** The membranes of an integer population (HWC storage order), or undefined for a readout or synapse. */
+export function membraneOf(u: Unit): Float64Array | undefined {
+  return u instanceof FixedNeurons ? u.v : undefined;
+}

@@ -8,7 +8,8 @@
  *
  * over the projections and event values summed into it (an identity shortcut's events count as a
  * weight a_c). Per-tensor granularity takes the minimum over o; the readout always does (its argmax
- * compares channels). With running neuron rounding a per-channel θ is made a whole number of
+ * compares channels). Where calibration data overflowed an accumulator or a readout sum, S_o is
+ * multiplied by the measured factor f_o ≤ 1 (measured-headroom.ts). With running neuron rounding a per-channel θ is made a whole number of
  * membrane steps by lowering S_o to the nearest scale at which it is.
  */
 import { paramAt, populationShape } from '../../ir/neuron-params.js';
@@ -28,6 +29,8 @@ export interface ScaleRule {
   readonly granularity: 'channel' | 'tensor';
   /** Lower each channel's scale until its (one) θ is a whole number of steps (running neuron rounding). */
   readonly wholeThresholds: boolean;
+  /** Per accumulator id, factors ≤ 1 of each channel's scale, from measured peaks (measured-headroom.ts). */
+  readonly factors?: ReadonlyMap<string, Float64Array>;
 }
 
 export function chooseScales(g: Graph, { amp, accs }: Currents, o: ScaleRule): void {
@@ -50,15 +53,18 @@ export function chooseScales(g: Graph, { amp, accs }: Currents, o: ScaleRule): v
       }
     }
     const theta = acc.node.op === 'if' ? largestThreshold(g, acc.node) : undefined;
+    // how many θ the membrane must hold: an IF neuron's stays below θ plus a step's current (2θ);
+    // a TPP neuron accumulates its whole input first, up to (T + ½)θ for a count still in range
+    const held = acc.node.attrs.tpp !== undefined ? g.steps! + 1 : 2;
     const biasMax = new Float64Array(C);
     for (const leaf of acc.leaves) if (isCurrent(leaf) && leaf.inputs[2]) (g.consts.get(leaf.inputs[2].id)!.data as Float32Array).forEach((b, c) => (biasMax[c] += Math.abs(b)));
     const S = new Float64Array(C);
     for (let c = 0; c < C; c++) {
       let s = maxW[c] > 0 ? wmax / maxW[c] : Infinity;
-      if (theta) s = Math.min(s, vmax / 2 / theta[c]);
+      if (theta) s = Math.min(s, vmax / held / theta[c]);
       if (biasMax[c] > 0) s = Math.min(s, bmax / biasMax[c]);
       if (!Number.isFinite(s)) s = 1;
-      S[c] = s;
+      S[c] = s * (o.factors?.get(acc.node.id)?.[c] ?? 1);
     }
     if (o.granularity === 'tensor' || acc.node.op === 'readout') S.fill(Math.min(...S));
     else if (o.wholeThresholds && theta) exactThresholds(g, acc.node, S);

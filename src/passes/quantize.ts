@@ -54,6 +54,8 @@ export interface QuantizeOptions {
    * integer membrane's constants stay within half a step of the real ones at every step.
    */
   readonly neuronRounding?: 'step' | 'running';
+  /** Per accumulator id, factors ≤ 1 of each channel's scale, measured on data (measured-headroom.ts). */
+  readonly scaleFactors?: ReadonlyMap<string, Float64Array>;
 }
 
 /**
@@ -79,6 +81,8 @@ export interface LayerReport {
   /** log2(register limit / worst-case magnitude): negative means it can overflow. */
   readonly accHeadroomBits: number;
   readonly vHeadroomBits?: number;
+  /** The smallest factor its scales were lowered by because calibration data overflowed a register (measured-headroom.ts). */
+  readonly measuredFactor?: number;
 }
 
 /** Integer dtype of a constant holding `values`: the narrowest of i8/i16/i24/i32 (at least `bits`). */
@@ -101,7 +105,7 @@ export const quantize: Pass<QuantizeOptions> = {
     const bmax = maxOf(o.target.biasBits);
     const currents = traceCurrents(g, o.inputScale);
     const { amp, accs, accOf, accByNode } = currents;
-    chooseScales(g, currents, { weightBits: o.weightBits, vBits: o.target.vBits, biasBits: o.target.biasBits, weightClip: o.weightClip, granularity: o.granularity, wholeThresholds: o.neuronRounding === 'running' });
+    chooseScales(g, currents, { weightBits: o.weightBits, vBits: o.target.vBits, biasBits: o.target.biasBits, weightClip: o.weightClip, granularity: o.granularity, wholeThresholds: o.neuronRounding === 'running', ...(o.scaleFactors ? { factors: o.scaleFactors } : {}) });
 
     // ---- the integer nodes
     const rw = new Rewriter(g, 'snn-fixed', g.steps);
@@ -238,6 +242,7 @@ function layerReports(fixed: Graph, accs: readonly Accumulator[], stats: Readonl
     const S = acc.scale!;
     const accBits = node.op === 'if' ? o.target.accBits : o.target.sumBits;
     const thq = node.op === 'if' ? attrVector(node, 'threshold', fixed.consts)! : undefined;
+    const factors = o.scaleFactors?.get(acc.node.id);
     return {
       id: acc.node.id,
       op: acc.node.op,
@@ -249,6 +254,7 @@ function layerReports(fixed: Graph, accs: readonly Accumulator[], stats: Readonl
       accHeadroomBits: Math.log2((maxOf(accBits) + 1) / curMax),
       // an IF membrane stays below θ + one step's current; a TPP membrane sums every step of its accumulation
       ...(thq ? { vHeadroomBits: Math.log2((maxOf(o.target.vBits) + 1) / (Math.max(...thq) + curMax * (node.attrs.tpp !== undefined ? attrInt(node, 'window', 0) + fixed.steps! : 1))) } : {}),
+      ...(factors ? { measuredFactor: Math.min(...factors) } : {}),
     };
   });
 }

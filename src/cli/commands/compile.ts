@@ -9,7 +9,7 @@ import { targetByName, targetNames } from '../../../targets/index.js';
 import { loadModel } from '../../model-io.js';
 import { dependsOnT, describeMethod } from '../../methods.js';
 import type { LayerReport } from '../../passes/quantize.js';
-import { GPTQ_SAMPLES, toFixed } from '../../pipeline.js';
+import { toFixed } from '../../pipeline.js';
 import { writeDirAtomic } from '../../util/fs.js';
 import { printJson, runCommand, warnOverflow } from '../common.js';
 import { countingBar, phaseBars } from '../progress.js';
@@ -27,15 +27,15 @@ import { decodeImage, IMAGE_FILE } from '../../../targets/core/index.js';
 
 export function formatReport(layers: readonly LayerReport[]): string {
   const rows = [
-    `${'layer'.padEnd(28)}${'op'.padEnd(9)}${'wbits'.padStart(6)}${'w err %'.padStart(9)}${'clipped %'.padStart(10)}${'threshold'.padStart(18)}${'acc room'.padStart(10)}${'v room'.padStart(8)}`,
+    `${'layer'.padEnd(28)}${'op'.padEnd(9)}${'wbits'.padStart(6)}${'w err %'.padStart(9)}${'clipped %'.padStart(10)}${'threshold'.padStart(18)}${'acc room'.padStart(10)}${'v room'.padStart(8)}${'lowered'.padStart(9)}`,
   ];
   for (const l of layers) {
     const th = l.threshold ? `${l.threshold[0]}..${l.threshold[1]}` : '-';
     rows.push(
-      `${l.id.slice(0, 27).padEnd(28)}${l.op.padEnd(9)}${String(l.weightBits).padStart(6)}${(l.weightError * 100).toFixed(3).padStart(9)}${(l.clipped * 100).toFixed(3).padStart(10)}${th.padStart(18)}${l.accHeadroomBits.toFixed(1).padStart(10)}${(l.vHeadroomBits?.toFixed(1) ?? '-').padStart(8)}`,
+      `${l.id.slice(0, 27).padEnd(28)}${l.op.padEnd(9)}${String(l.weightBits).padStart(6)}${(l.weightError * 100).toFixed(3).padStart(9)}${(l.clipped * 100).toFixed(3).padStart(10)}${th.padStart(18)}${l.accHeadroomBits.toFixed(1).padStart(10)}${(l.vHeadroomBits?.toFixed(1) ?? '-').padStart(8)}${(l.measuredFactor !== undefined ? `x${l.measuredFactor.toPrecision(2)}` : '-').padStart(9)}`,
     );
   }
-  rows.push('', 'w err: relative RMS error of the integer weights; room: worst-case headroom in bits (negative: can overflow, then saturated and counted).');
+  rows.push('', 'w err: relative RMS error of the integer weights; room: worst-case headroom in bits (negative: can overflow, then saturated and counted); lowered: the scale factor that keeps the calibration data\'s currents and sums within half their register.');
   return `${rows.join('\n')}\n`;
 }
 
@@ -116,7 +116,7 @@ export function compileCommand(y: Argv): Argv {
           ...formats,
           weightClip: Number(args['weight-clip']),
           ...(calib ? { calib } : {}),
-          ...(formats.weightRounding === 'gptq' && calib ? { onRoundingProgress: countingBar('gptq rounding', Math.min(GPTQ_SAMPLES, calib.count)) } : {}),
+          progress: (phase, total) => countingBar(phase, total),
           onReport: (r) => layers.push(r),
         });
         const files = target.emit(fixed, prefix);

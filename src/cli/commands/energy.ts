@@ -19,7 +19,7 @@ import { join } from 'node:path';
 import { profileNames } from '../../energy/profile.js';
 import { dependsOnT, describeMethod } from '../../methods.js';
 import { loadGraph } from '../../model-io.js';
-import { calibrate, GPTQ_SAMPLES, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
+import { calibrate, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
 import { printJson, runCommand, warnOverflow } from '../common.js';
 import { annForwardOption, checkScaleUsed, dataOptions, inputStepOf, integerFormats, integerOptions, loadCalib, methodFrom, methodOptions, parseSteps, scaleOf } from '../options.js';
 import { phaseBars } from '../progress.js';
@@ -56,7 +56,7 @@ async function compileRuns(args: Record<string, unknown>, steps: number[], bars:
       inputScale,
       ...formats,
       calib,
-      ...(formats.weightRounding === 'gptq' ? { onRoundingProgress: bars.progress(`gptq rounding T=${T}`, Math.min(GPTQ_SAMPLES, calib.count)) } : {}),
+      progress: (phase, total) => bars.progress(`${phase} T=${T}`, total),
     });
     return { fixed, steps: ts };
   });

@@ -18,6 +18,7 @@ import { presetsByName } from '../src/methods.js';
 import { HEADROOM_SAMPLES, mayOverflow } from '../src/passes/measured-headroom.js';
 import type { LayerReport } from '../src/passes/quantize.js';
 import { calibrate, prepareAnn, toFixed, toSnn } from '../src/pipeline.js';
+import { formatReport } from '../src/cli/commands/compile.js';
 import { CALIB_IMAGES, modelPath, TEST_IMAGES } from './helpers/paths.js';
 
 async function spiking(model: string, method: string, T: number): Promise<{ snn: Graph; calib: Images; test: Images }> {
@@ -78,6 +79,10 @@ describe('measured headroom on a 16-bit core', () => {
     // and on held-out images no saturation changes a readout
     const held = await overflowAt(measured, test);
     expect(await saturationEffect(measured, integerSamples(measured, test), held.run, 1)).toEqual({ samples: test.count, readouts: 0, classes: 0 });
+    // compile's report shows the factor
+    const table = formatReport(reports);
+    expect(table).toMatch(new RegExp(`^v2_Relu .* x${first.measuredFactor!.toPrecision(2).replace('.', '\\.')}$`, 'm'));
+    expect(table).toMatch(/lowered: the scale factor/);
     // only accumulators that can overflow in the worst case are measured and lowered
     const watched = new Set(mayOverflow(plain).map((n) => n.id));
     for (const r of reports) if (r.measuredFactor !== undefined) expect(watched.has(r.id), r.id).toBe(true);

@@ -24,15 +24,15 @@ export interface CompiledFolder {
   readonly available: ExecutorName[];
 }
 
-export function readCompiledFolder(dir: string): CompiledFolder {
+export async function readCompiledFolder(dir: string): Promise<CompiledFolder> {
   let meta: { prefix: string; target: string; calibrationRange?: { min: number; max: number } } & Record<string, unknown>;
   try {
     meta = JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'));
   } catch {
     throw new SnncError('SNN0408', `${dir}/report.json is missing or unreadable: is ${dir} a folder written by snnc compile?`);
   }
-  const fixed = loadGraph(join(dir, 'model.snnir'));
-  const float = loadGraph(join(dir, 'model.float.snnir'));
+  const fixed = await loadGraph(join(dir, 'model.snnir'));
+  const float = await loadGraph(join(dir, 'model.float.snnir'));
   const available: ExecutorName[] = ['interp'];
   if (existsSync(join(dir, IMAGE_FILE))) available.push('core');
   if (cProgramSources(meta.prefix).every((f) => existsSync(join(dir, f)))) available.push('c');

@@ -2,7 +2,6 @@
 import { readFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import { SnncError } from '../ir/diagnostics.js';
-import { parseGraph } from '../ir/text/parse.js';
 import { printGraph } from '../ir/text/print.js';
 import { verifyOrThrow } from '../ir/verify.js';
 import type { Graph } from '../ir/types.js';
@@ -22,13 +21,17 @@ export async function loadModel(path: string, o: ModelOptions = {}): Promise<Gra
   return readNirFile(path, o.nir ?? {});
 }
 
-/** A .snnir or .onnx file (NIR files load with loadModel). */
-export function loadGraph(path: string): Graph {
+/**
+ * A .snnir or .onnx file (NIR files load with loadModel). The .snnir parser is loaded on first
+ * use: its parser generator takes ~0.4 s to import, which every other command would pay.
+ */
+export async function loadGraph(path: string): Promise<Graph> {
   if (/\.nir$/i.test(path)) {
     throw new SnncError('SNN0407', `${path} is a NIR file, a spiking network: this command takes an ANN (.onnx or an ann-stage .snnir); inspect, convert, eval, compile and export-nir read NIR (energy, simulate and verify take the folder compile writes)`);
   }
   if (/\.snnir$/i.test(path)) {
     const text = readFileOrFail(path).toString('utf8');
+    const { parseGraph } = await import('../ir/text/parse.js');
     const g = parseGraph(text, { file: path, readSidecar: (name) => readFileSync(join(dirname(path), name)) });
     verifyOrThrow(g);
     return g;

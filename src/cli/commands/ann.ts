@@ -25,7 +25,7 @@ export function annCommand(y: Argv): Argv {
       ),
     (args) =>
       runCommand(async () => {
-        const g = loadGraph(args.model as string);
+        const g = await loadGraph(args.model as string);
         if (g.stage !== 'ann') throw new SnncError('SNN0407', `ann runs stage-ann graphs; ${args.model} is at stage ${g.stage}`);
         const scale = args['input-scale'] !== undefined ? parseScale(args['input-scale'] as string) : undefined;
         const images = loadImages(args.input as string, inputSpec(g), scale, args.limit as number | undefined);

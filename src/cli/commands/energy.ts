@@ -33,7 +33,7 @@ export function energyOptions(a: Argv): Argv {
 
 /** The compiled networks that answer the requested T values: one when the dynamics do not depend on T. */
 async function compileRuns(args: Record<string, unknown>, steps: number[], bars: ReturnType<typeof phaseBars>): Promise<{ runs: EnergyRun[]; targetName: string; method: string; data: Images }> {
-  const model = loadGraph(String(args.model));
+  const model = await loadGraph(String(args.model));
   if (model.stage !== 'ann') throw new SnncError('SNN0407', `energy takes an ANN or a compiled folder; ${args.model} is at stage ${model.stage}`);
   if (args.calib === undefined) throw new SnncError('SNN0407', `energy of a model (${args.model}) converts it first and needs --calib; or pass a folder written by snnc compile`);
   const ann = prepareAnn(model);
@@ -64,8 +64,8 @@ async function compileRuns(args: Record<string, unknown>, steps: number[], bars:
 }
 
 /** A compiled folder answers T ≤ its own, and only its own T when its dynamics depend on T (the θ/2T shift). */
-function folderRuns(args: Record<string, unknown>, dir: string, steps: number[] | undefined): { runs: EnergyRun[]; targetName: string; method: string; data: Images } {
-  const folder = readCompiledFolder(dir);
+async function folderRuns(args: Record<string, unknown>, dir: string, steps: number[] | undefined): Promise<{ runs: EnergyRun[]; targetName: string; method: string; data: Images }> {
+  const folder = await readCompiledFolder(dir);
   const T = folder.fixed.steps!;
   const Ts = steps ?? [T];
   const over = Ts.find((t) => t > T);
@@ -109,7 +109,7 @@ export function energyCommand(y: Argv): Argv {
         const steps = args.T !== undefined ? parseSteps(String(args.T)) : undefined;
         if (!isFolder && !steps) throw new SnncError('SNN0407', 'energy of a model needs -T (e.g. -T 1,2,4,8)');
         const bars = phaseBars();
-        const { runs, targetName, method, data } = isFolder ? folderRuns(args, model, steps) : await compileRuns(args, steps!, bars);
+        const { runs, targetName, method, data } = isFolder ? await folderRuns(args, model, steps) : await compileRuns(args, steps!, bars);
         const samples = integerSamples(runs[0].fixed, data);
         const labels = args.labels ? loadLabels(String(args.labels), samples.count, undefined, args.limit === undefined) : undefined;
         const report = await buildEnergyReport(runs, samples, targetByName(targetName), {

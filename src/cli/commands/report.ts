@@ -30,7 +30,7 @@ export function reportCommand(y: Argv): Argv {
     (args) =>
       runCommand(async () => {
         const dir = String(args.dir);
-        const folder = readCompiledFolder(dir);
+        const folder = await readCompiledFolder(dir);
         const r = folder.report as { method?: { description?: string }; energy?: EnergyReport; annAccuracy?: number; raster?: Raster };
         const evaluation = args.eval ? readJson<EvalJson>(String(args.eval), 'snnc eval --json output') : undefined;
         if (evaluation && typeof evaluation.ann?.accuracy !== 'number') throw new SnncError('SNN0408', `${args.eval} is not the JSON of snnc eval --json (no ann.accuracy)`);

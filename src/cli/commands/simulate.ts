@@ -32,7 +32,7 @@ export function simulateCommand(y: Argv): Argv {
     (args) =>
       runCommand(async () => {
         const dir = String(args.dir);
-        const folder = readCompiledFolder(dir);
+        const folder = await readCompiledFolder(dir);
         const [executor] = parseExecutors(String(args.executor), folder);
         const { fixed } = folder;
         const images = loadImages(String(args.data), inputSpec(fixed), scaleOf(args), args.n as number | undefined);

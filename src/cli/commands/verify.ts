@@ -38,7 +38,7 @@ export function verifyCommand(y: Argv): Argv {
     (args) =>
       runCommand(async () => {
         const dir = String(args.dir);
-        const folder = readCompiledFolder(dir);
+        const folder = await readCompiledFolder(dir);
         const names = (args.executors ? parseExecutors(String(args.executors), folder) : folder.available).filter((e): e is Exclude<ExecutorName, 'interp'> => e !== 'interp');
         if (names.length === 0) throw new SnncError('SNN0407', `${dir} has no executor to compare with the interpreter`);
         const { fixed, float } = folder;

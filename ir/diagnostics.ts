@@ -42,6 +42,7 @@ export const DIAGNOSTICS = {
   SNN0205: { category: 'unsupported', summary: 'target: graph not legal for the target' },
   SNN0206: { category: 'overflow', summary: 'run: a value saturated or wrapped at run time (warning)' },
   SNN0207: { category: 'unsupported', summary: 'core target: the network does not fit the cores (a layer, its binding limit and the numbers)' },
+  SNN0208: { category: 'unsupported', summary: 'target: a one-step synaptic delay makes a step-major network hear its input late (warning)' },
 
   SNN0301: { category: 'model', summary: 'ONNX: file is not a readable ONNX model' },
   SNN0302: { category: 'unsupported', summary: 'ONNX: unsupported op' },

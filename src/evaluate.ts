@@ -13,6 +13,7 @@ import type { ActivationStats } from './passes/calibrate.js';
 import { calibrate, toFixed, toSnn, type FixedOptions, type NeuronRoundingRule, type WeightRoundingRule } from './pipeline.js';
 import { simulateFixed } from './exec/run-fixed.js';
 import { saturationEffect, sumEffects, type SaturationEffect } from './exec/saturation-effect.js';
+import { arrivalDelay } from './passes/insert-delays.js';
 import { simulatePermuted, type PermuteSettings } from './exec/permute.js';
 import { integerSamples } from './data/integer.js';
 import type { TargetDesc } from '../targets/target.js';
@@ -36,6 +37,8 @@ export interface MethodResult {
   readonly fixedOverflow?: OverflowReport[];
   /** What the saturations changed (summed over the runs; undefined when unknown). */
   readonly fixedSaturation?: SaturationEffect;
+  /** Steps late the integer network's output hears its input on a delay-1 target (passes/insert-delays.ts; 0: none). */
+  readonly fixedArrival?: number;
   /** The float SNN with every layer's spike trains shuffled in time (the misalignment experiment). */
   readonly permuted?: { readonly T: number; readonly accuracy: number }[];
 }
@@ -66,7 +69,7 @@ export interface EvalOptions {
 }
 
 /** The float spiking network quantized for a target, and its accuracy on the data at each checkpoint. */
-async function integerAccuracy(snn: Graph, f: NonNullable<EvalOptions['fixed']>, o: Pick<EvalOptions, 'data' | 'labels' | 'threads'> & { calib?: Images | SampleSource; measureProgress?: FixedOptions['progress'] }, cps: readonly number[], onProgress: (n: number) => void, wideProgress: () => (n: number) => void): Promise<{ points: { T: number; accuracy: number }[]; overflow: OverflowReport[]; effect: SaturationEffect | undefined }> {
+async function integerAccuracy(snn: Graph, f: NonNullable<EvalOptions['fixed']>, o: Pick<EvalOptions, 'data' | 'labels' | 'threads'> & { calib?: Images | SampleSource; measureProgress?: FixedOptions['progress'] }, cps: readonly number[], onProgress: (n: number) => void, wideProgress: () => (n: number) => void): Promise<{ points: { T: number; accuracy: number }[]; overflow: OverflowReport[]; effect: SaturationEffect | undefined; arrival: number }> {
   const g = toFixed(snn, f.target, {
     inputScale: f.inputScale,
     ...(f.weightBits ? { weightBits: f.weightBits } : {}),
@@ -79,7 +82,7 @@ async function integerAccuracy(snn: Graph, f: NonNullable<EvalOptions['fixed']>,
   const samples = integerSamples(g, o.data);
   const q = await simulateFixed(g, samples, cps, o.threads, onProgress);
   const effect = await saturationEffect(g, samples, q, o.threads, wideProgress);
-  return { points: q.checkpoints.map((t, k) => ({ T: t, accuracy: accuracy(q.predictions[k], o.labels) })), overflow: q.overflow, effect };
+  return { points: q.checkpoints.map((t, k) => ({ T: t, accuracy: accuracy(q.predictions[k], o.labels) })), overflow: q.overflow, effect, arrival: arrivalDelay(g) };
 }
 
 /** `ann`: the network after prepareAnn, in whose input layout the data sets are. */
@@ -101,6 +104,7 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
     const fixed: { T: number; accuracy: number }[] = [];
     const overflow: OverflowReport[][] = [];
     const effects: (SaturationEffect | undefined)[] = [];
+    let arrival = 0;
     const permuted: { T: number; accuracy: number }[] = [];
     for (const cps of runs) {
       const T = Math.max(...cps);
@@ -119,9 +123,10 @@ export async function evaluate(ann: Graph, o: EvalOptions): Promise<EvalResult> 
         fixed.push(...q.points);
         overflow.push(q.overflow);
         effects.push(q.effect);
+        arrival = Math.max(arrival, q.arrival);
       }
     }
-    methods.push({ method: m, layers, snn: points, ...(o.fixed ? { fixed, fixedOverflow: sumOverflow(overflow), fixedSaturation: sumEffects(effects) } : {}), ...(o.permute ? { permuted } : {}) });
+    methods.push({ method: m, layers, snn: points, ...(o.fixed ? { fixed, fixedOverflow: sumOverflow(overflow), fixedSaturation: sumEffects(effects), fixedArrival: arrival } : {}), ...(o.permute ? { permuted } : {}) });
   }
   return { ann: { accuracy: annAcc }, images: o.data.count, methods, seconds: (performance.now() - start) / 1000 };
 }
@@ -134,6 +139,8 @@ export interface SpikingEvalResult {
   readonly fixedOverflow?: OverflowReport[];
   /** What the saturations changed (summed over the runs; undefined when unknown). */
   readonly fixedSaturation?: SaturationEffect;
+  /** Steps late the integer network's output hears its input on a delay-1 target (passes/insert-delays.ts; 0: none). */
+  readonly fixedArrival?: number;
   readonly seconds: number;
 }
 
@@ -150,7 +157,7 @@ export async function evaluateSpiking(snn: Graph, o: Omit<EvalOptions, 'calib' |
   const r = await simulateFloat(snn, o.data, cps, o.threads, tick('snn', o.data.count));
   const points = r.checkpoints.map((t, k) => ({ T: t, accuracy: accuracy(r.predictions[k], o.labels), spikeRate: r.spikeRates[k] }));
   const q = o.fixed ? await integerAccuracy(snn, o.fixed, o, cps, tick('integer', o.data.count), () => tick('integer, wide registers', o.data.count)) : undefined;
-  return { images: o.data.count, layers: r.populations.map((p) => p.id), snn: points, ...(q ? { fixed: q.points, fixedOverflow: sumOverflow([q.overflow]), fixedSaturation: q.effect } : {}), seconds: (performance.now() - start) / 1000 };
+  return { images: o.data.count, layers: r.populations.map((p) => p.id), snn: points, ...(q ? { fixed: q.points, fixedOverflow: sumOverflow([q.overflow]), fixedSaturation: q.effect, fixedArrival: q.arrival } : {}), seconds: (performance.now() - start) / 1000 };
 }
 
 /** A markdown table: one row per method (plus the ANN), one column per T. */

@@ -97,3 +97,23 @@ describe('measured headroom on a 16-bit core', () => {
     for (const [id, c] of plain.consts) expect(Array.from(withCalib.consts.get(id)!.data), id).toEqual(Array.from(c.data));
   });
 });
+
+describe('the folded bias table fits the bias width', () => {
+  it('a network whose v(0) = θ/2 would overflow a 20-bit table compiles for that core, every entry within it', async () => {
+    // loihi-like: 24-bit membranes, 20-bit biases; the mlp's first layer starts at θ/2, which at
+    // the scale its weights allow is more than 2^19 (compile refused it: SNN0203)
+    const loihi = targetByName('core:loihi-like').desc();
+    const { snn } = await spiking('fmnist-mlp', 'chp99.9-subtract-half', 8);
+    const fixed = toFixed(snn, loihi, { inputScale: 1 / 255 });
+    let entries = 0;
+    for (const n of fixed.nodes.filter((x) => x.op === 'if' || x.op === 'readout')) {
+      const table = attrVector(n, 'bias', fixed.consts, 0)!;
+      for (const b of table) expect(Math.abs(b), n.id).toBeLessThanOrEqual(maxOf(loihi.biasBits));
+      entries += table.length;
+    }
+    expect(entries).toBeGreaterThan(0);
+    // the first layer's table holds v(0) = θ/2: its largest entry is near the limit, the scale lowered to fit it
+    const first = fixed.nodes.find((n) => n.id === 'v2_Relu')!;
+    expect(Math.max(...attrVector(first, 'bias', fixed.consts)!.map(Math.abs))).toBeGreaterThan(maxOf(loihi.biasBits) / 2);
+  });
+});

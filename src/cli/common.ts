@@ -55,6 +55,20 @@ export function warnOverflow(what: string, r: { overflow: readonly OverflowRepor
   warn('SNN0206', `${what} saturated or wrapped at run time ${on}: ${where}; ${describeEffect(r.effect, runs)}${changed ? '; its results are those of the narrowed network (fewer weight bits, or a wider target, avoid it)' : ''}`);
 }
 
+/**
+ * SNN0208 when a target's one-step synaptic delay makes a step-major network's output hear its
+ * input `arrival` steps late (passes/insert-delays.ts): its results are not the delay-free network's.
+ */
+export function warnDelay(what: string, target: string, arrival: number, steps: readonly number[]): void {
+  if (arrival <= 0) return;
+  const Ts = [...new Set(steps)].sort((a, b) => a - b);
+  const left = Ts.map((T) => Math.max(0, T - arrival)).join(', ');
+  warn(
+    'SNN0208',
+    `${what}: on ${target} a spike reaches the next layer one step after it fires: the output of this step-major network hears its input ${arrival} steps late, so at T = ${Ts.join(', ')} its readout sums ${left} steps that carry signal, and each layer integrates its bias before its input arrives; the integer results are not the delay-free float network's. Layer-major methods (+tpp, +tpp-round) wait for their inputs and are not affected; otherwise compile for a T well above ${arrival}`,
+  );
+}
+
 export function printJson(value: unknown): void {
   process.stdout.write(`${JSON.stringify(value, null, 2)}\n`);
 }

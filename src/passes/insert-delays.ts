@@ -41,3 +41,20 @@ export const insertDelays: Pass<void> = {
     return reschedule(rw.finish());
   },
 };
+
+/**
+ * How many steps late the graph's output hears its input: the delay nodes on the longest path from
+ * the input to the output (a recurrent edge's delay closes a loop and is not on such a path). A
+ * step-major network's readout then sums only T minus that many steps of a delay-free network's
+ * signal; a layer-major graph waits for its inputs (its windows moved), so it counts 0 there.
+ */
+export function arrivalDelay(g: Graph): number {
+  if (isLayerMajor(g)) return 0;
+  const depth = new Map<string, number>();
+  for (const n of g.nodes) {
+    let d = 0;
+    for (const r of n.inputs) if (r.kind === 'value' && depth.has(r.id)) d = Math.max(d, depth.get(r.id)!);
+    depth.set(n.id, d + (n.op === 'delay' && depth.has(n.inputs[0].id) ? 1 : 0));
+  }
+  return depth.get(g.outputs[0]) ?? 0;
+}

@@ -3,8 +3,9 @@
  * running sum) LSB is 1/S_o — the largest at which every integer it will hold fits its register:
  *
  *   S_o = min( (2^(wb-1)-1) / max_i |W[o,i] a_in(i)|     (clipped at a percentile when asked),
- *              (2^(vb-1)-1) / (2 max_n θ_n),              (the membrane holds 2θ)
- *              (2^(bb-1)-1) / Σ_projections |b_o| )
+ *              (2^(vb-1)-1) / (2 max_n θ_n),              (the membrane holds 2θ; (T + 1)θ for TPP)
+ *              (2^(bb-1)-1) / Σ_projections |b_o|,
+ *              (2^(bb-1)-1-4) / max_n,t |B_n(t)| )        (every entry of the folded bias table)
  *
  * over the projections and event values summed into it (an identity shortcut's events count as a
  * weight a_c). Per-tensor granularity takes the minimum over o; the readout always does (its argmax
@@ -15,9 +16,9 @@
 import { paramAt, populationShape } from '../../ir/neuron-params.js';
 import { maxOf } from '../../ir/fixed-arith.js';
 import { attrVector } from '../../ir/ops.js';
-import type { Graph, Node } from '../../ir/types.js';
+import { isConstRef, type Graph, type Node } from '../../ir/types.js';
 import { percentile } from './balance-thresholds.js';
-import { channels, effectiveWeights, isCurrent, type Currents } from './quantize-currents.js';
+import { channels, effectiveWeights, isCurrent, type Accumulator, type Currents } from './quantize-currents.js';
 
 /** What bounds the scales: register widths, the weight clip, granularity, and whether θ must be whole. */
 export interface ScaleRule {
@@ -58,11 +59,14 @@ export function chooseScales(g: Graph, { amp, accs }: Currents, o: ScaleRule): v
     const held = acc.node.attrs.tpp !== undefined ? g.steps! + 1 : 2;
     const biasMax = new Float64Array(C);
     for (const leaf of acc.leaves) if (isCurrent(leaf) && leaf.inputs[2]) (g.consts.get(leaf.inputs[2].id)!.data as Float32Array).forEach((b, c) => (biasMax[c] += Math.abs(b)));
+    // the population's folded table (fold-temporal-bias) holds biases, shift, step bias and v(0) together
+    const folded = acc.node.op === 'if' ? foldedBias(g, acc) : undefined;
     const S = new Float64Array(C);
     for (let c = 0; c < C; c++) {
       let s = maxW[c] > 0 ? wmax / maxW[c] : Infinity;
       if (theta) s = Math.min(s, vmax / held / theta[c]);
       if (biasMax[c] > 0) s = Math.min(s, bmax / biasMax[c]);
+      if (folded && folded[c] > biasMax[c]) s = Math.min(s, (bmax - BIAS_ROUNDING_SLACK) / folded[c]);
       if (!Number.isFinite(s)) s = 1;
       S[c] = s * (o.factors?.get(acc.node.id)?.[c] ?? 1);
     }
@@ -70,6 +74,41 @@ export function chooseScales(g: Graph, { amp, accs }: Currents, o: ScaleRule): v
     else if (o.wholeThresholds && theta) exactThresholds(g, acc.node, S);
     acc.scale = S;
   }
+}
+
+/** Integer steps the rounding of a folded table's terms may add to it (each term rounds by at most ½). */
+const BIAS_ROUNDING_SLACK = 4;
+
+/**
+ * Per channel, the largest |B(t)| of a neuron over the steps, in real units:
+ * B(t) = Σ projection biases + θ_n (shift + stepbias[t] + (t = 1 ? vinit : 0)), the entry
+ * fold-temporal-bias will write (a leak only shrinks vinit), so that every entry fits the bias width.
+ */
+function foldedBias(g: Graph, acc: Accumulator): Float64Array {
+  const n = acc.node;
+  const { C, size, HW } = populationShape(n);
+  const T = g.steps!;
+  const b = new Float64Array(C);
+  for (const leaf of acc.leaves) if (isCurrent(leaf) && leaf.inputs[2]) (g.consts.get(leaf.inputs[2].id)!.data as Float32Array).forEach((x, c) => (b[c] += x));
+  const th = attrVector(n, 'threshold', g.consts)!;
+  const vinit = attrVector(n, 'vinit', g.consts, 0)!;
+  const shift = attrVector(n, 'shift', g.consts, 0)!;
+  const sb = n.attrs.stepbias;
+  const steps = isConstRef(sb) ? g.consts.get(sb.const)!.data : undefined;
+  const per = steps ? steps.length / T : 0;
+  const largest = new Float64Array(C);
+  for (let i = 0; i < size; i++) {
+    const c = Math.floor(i / HW);
+    const theta = paramAt(th, i, c, size);
+    const fixed = paramAt(shift, i, c, size);
+    for (let t = 0; t < T; t++) {
+      const step = steps ? paramAt(steps.subarray(t * per, (t + 1) * per), i, c, size) : 0;
+      const entry = Math.abs(b[c] + theta * (fixed + step + (t === 0 ? paramAt(vinit, i, c, size) : 0)));
+      if (entry > largest[c]) largest[c] = entry;
+      if (!steps && t > 0) break; // without a table, every later step adds the same
+    }
+  }
+  return largest;
 }
 
 /** Per channel, the largest θ of its neurons (the membrane must hold it). */

@@ -11,7 +11,8 @@ import { dependsOnT, describeMethod } from '../../methods.js';
 import type { LayerReport } from '../../passes/quantize.js';
 import { toFixed } from '../../pipeline.js';
 import { writeDirAtomic } from '../../util/fs.js';
-import { printJson, runCommand, warnOverflow } from '../common.js';
+import { printJson, runCommand, warnDelay, warnOverflow } from '../common.js';
+import { arrivalDelay } from '../../passes/insert-delays.js';
 import { countingBar, phaseBars } from '../progress.js';
 import { spikingNetwork } from '../spiking-network.js';
 import { conversionOptions, inputStepOf, integerFormats, integerOptions, modelOptionsOf, nirOptions, parseSteps, scaleOf, spikingInputStep } from '../options.js';
@@ -125,11 +126,13 @@ export function compileCommand(y: Argv): Argv {
         const methodReport = method ? { name: method.name, description: describeMethod(method, ann), dependsOnT: dependsOnT(method) } : { name: 'given', description: `the spiking network in ${String(args.model)}, compiled as it is`, dependsOnT: true };
         // a layer-major (TPP) network's latency is its whole schedule: (depth + 1) windows of T steps
         const latencySteps = runSteps(fixed);
-        const report = { target: target.name, steps: steps[0], latencySteps, method: methodReport, inputScale, weightRounding: formats.weightRounding ?? 'nearest', neuronRounding: formats.neuronRounding ?? 'step', ...(calibrationRange ? { calibrationRange } : {}), layers, ...(analysis ?? {}) };
+        const arrival = arrivalDelay(fixed);
+        const report = { target: target.name, steps: steps[0], latencySteps, ...(arrival ? { arrivalDelay: arrival } : {}), method: methodReport, inputScale, weightRounding: formats.weightRounding ?? 'nearest', neuronRounding: formats.neuronRounding ?? 'step', ...(calibrationRange ? { calibrationRange } : {}), layers, ...(analysis ?? {}) };
         for (const l of layers) {
           if (l.accHeadroomBits < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: the worst-case input current needs ${(-l.accHeadroomBits).toFixed(1)} more bits than the ${desc.accBits}-bit accumulator; it would ${desc.overflow} and be counted\n`);
           if ((l.vHeadroomBits ?? 0) < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: threshold plus the worst-case current need ${(-l.vHeadroomBits!).toFixed(1)} more bits than the ${desc.vBits}-bit membrane; it would ${desc.overflow} and be counted\n`);
         }
+        warnDelay('the integer network', target.name, arrival, steps);
         const out = String(args.output);
         writeDirAtomic(out, (dir) => {
           for (const f of files) writeFileSync(join(dir, f.path), f.contents);

@@ -20,7 +20,8 @@ import { profileNames } from '../../energy/profile.js';
 import { dependsOnT, describeMethod } from '../../methods.js';
 import { loadGraph } from '../../model-io.js';
 import { calibrate, prepareAnn, toFixed, toSnn } from '../../pipeline.js';
-import { printJson, runCommand, warnOverflow } from '../common.js';
+import { printJson, runCommand, warnDelay, warnOverflow } from '../common.js';
+import { arrivalDelay } from '../../passes/insert-delays.js';
 import { annForwardOption, checkScaleUsed, dataOptions, inputStepOf, integerFormats, integerOptions, loadCalib, methodFrom, methodOptions, parseSteps, scaleOf } from '../options.js';
 import { phaseBars } from '../progress.js';
 import type { AnnForward } from '../../exec/ort-forward.js';
@@ -120,6 +121,7 @@ export function energyCommand(y: Argv): Argv {
         });
         bars.finish();
         warnOverflow('the integer network', { overflow: report.overflow, samples: report.images, runs: report.runs, effect: report.saturationEffect ?? undefined });
+        warnDelay('the integer network', targetName, Math.max(...runs.map((r) => arrivalDelay(r.fixed))), report.points.map((p) => p.T));
         if (args.json) return printJson({ model, method, ...report });
         process.stdout.write(`${model}: ${method}\n${formatEnergyReport(report)}`);
       }),

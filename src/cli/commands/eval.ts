@@ -6,7 +6,7 @@ import { targetByName } from '../../../targets/index.js';
 import { loadModel } from '../../model-io.js';
 import { dependsOnT, describeMethod } from '../../methods.js';
 import { writeFileAtomic } from '../../util/fs.js';
-import { printJson, runCommand, warnOverflow } from '../common.js';
+import { printJson, runCommand, warnDelay, warnOverflow } from '../common.js';
 import { phaseBars } from '../progress.js';
 import type { PermuteGranularity } from '../../exec/permute.js';
 import { conversionOptions, inputStepOf, integerFormats, integerOptions, loadCalib, loadEvalData, methodsFrom, modelOptionsOf, nirOptions, parseSteps, spikingInputStep } from '../options.js';
@@ -30,6 +30,7 @@ async function evalSpiking(args: Record<string, unknown>, snn: Graph, steps: num
   const r = await evaluateSpiking(snn, { data, labels, steps, threads: args.threads as number, ...(fixed ? { fixed } : {}), progress: bars.progress });
   bars.finish();
   warnOverflow('the integer network', { overflow: r.fixedOverflow, samples: r.images, effect: r.fixedSaturation });
+  warnDelay('the integer network', String(args.target), r.fixedArrival ?? 0, steps);
   if (args.json) return printJson({ model: String(args.model), images: r.images, layers: r.layers, snn: r.snn, ...(r.fixed ? { fixed: r.fixed, overflow: r.fixedOverflow, saturationEffect: r.fixedSaturation ?? null } : {}), seconds: Number(r.seconds.toFixed(2)) });
   const pct = (a: number): string => `${(a * 100).toFixed(2)} %`;
   const lines = [`${String(args.model)}: the spiking network as given, ${r.images} samples`, ...r.snn.map((p, k) => `  T=${p.T}: ${pct(p.accuracy)}${r.fixed ? `, integer ${pct(r.fixed[k].accuracy)}` : ''}`)];
@@ -89,7 +90,10 @@ export function evalCommand(y: Argv): Argv {
           progress: bars.progress,
         });
         bars.finish();
-        for (const mr of result.methods) warnOverflow(`${mr.method.name}: the integer network`, { overflow: mr.fixedOverflow, samples: result.images, runs: dependsOnT(mr.method) ? steps.length : 1, effect: mr.fixedSaturation });
+        for (const mr of result.methods) {
+          warnOverflow(`${mr.method.name}: the integer network`, { overflow: mr.fixedOverflow, samples: result.images, runs: dependsOnT(mr.method) ? steps.length : 1, effect: mr.fixedSaturation });
+          warnDelay(`${mr.method.name}: the integer network`, String(args.target), mr.fixedArrival ?? 0, steps);
+        }
         if (args.markdown) writeFileAtomic(String(args.markdown), markdownTable(String(args.title ?? args.model), result, (m) => describeMethod(m, ann)));
         if (args.json) {
           const methodJson = (i: number) => ({

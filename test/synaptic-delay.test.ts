@@ -3,6 +3,9 @@
  * network's output hear its input late: how late (arrivalDelay), and the warning every command that
  * quantizes for such a target gives (SNN0208).
  */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseGraph } from '../ir/text/parse.js';
 import { arrivalDelay, insertDelays } from '../src/passes/insert-delays.js';
@@ -74,4 +77,13 @@ describe('SNN0208', () => {
     expect(r.stderr).not.toMatch(/SNN0208/);
   });
 
+
+  it('compile for a delay-1 core warns and records the arrival delay in its report', () => {
+    const out = join(mkdtempSync(join(tmpdir(), 'snnc-delay-')), 'mlp');
+    const r = snnc(['compile', modelPath('fmnist-mlp'), '--calib', CALIB_IMAGES, '--calib-limit', '64', '--input-scale', '1/255', '-T', '8', '--target', 'core:loihi-like', '-o', out, '--json']);
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/warning SNN0208: the integer network: on core:loihi-like .* hears its input 2 steps late, so at T = 8 its readout sums 6 steps that carry signal/);
+    expect(JSON.parse(r.stdout).arrivalDelay).toBe(2);
+    expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).arrivalDelay).toBe(2);
+  });
 });

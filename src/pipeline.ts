@@ -38,7 +38,7 @@ import type { AnnForward } from './exec/ort-forward.js';
 import { quantize, type LayerReport, type WeightRounding } from './passes/quantize.js';
 import { gptqRounding, inputGrams } from './passes/weight-rounding.js';
 import { calibrationBatch } from './passes/layer-runs.js';
-import { HEADROOM_SAMPLES, headroomFactors, mayOverflow } from './passes/measured-headroom.js';
+import { HEADROOM_SAMPLES, measureHeadroom, mayOverflow } from './passes/measured-headroom.js';
 import { integerSamples, type IntSamples } from './data/integer.js';
 
 /** ann -> ann ready for conversion. */
@@ -183,17 +183,21 @@ export function toFixed(snn: Graph, target: TargetDesc, o: FixedOptions): Graph 
   };
   let nearest = lower();
   let factors: Map<string, Float64Array> | undefined;
+  let measured: Map<string, number> | undefined;
   if (o.calib && mayOverflow(nearest.graph).length) {
     const { samples, progress } = calibSamples(nearest.graph, 'headroom');
-    factors = headroomFactors(nearest.graph, samples, progress);
-    if (factors.size) nearest = lower(factors);
-    else factors = undefined;
+    const headroom = measureHeadroom(nearest.graph, samples, progress);
+    measured = headroom.bits;
+    if (headroom.factors.size) {
+      factors = headroom.factors;
+      nearest = lower(factors);
+    }
   }
   let result = nearest;
   if (gptq) {
     const { samples, progress } = calibSamples(nearest.graph, 'gptq');
     result = lower(factors, gptqRounding(inputGrams(nearest.graph, samples, progress)));
   }
-  for (const r of result.reports) o.onReport!(r);
+  for (const r of result.reports) o.onReport!(measured?.has(r.id) ? { ...r, measuredHeadroomBits: measured.get(r.id)! } : r);
   return result.graph;
 }

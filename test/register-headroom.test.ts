@@ -72,6 +72,9 @@ describe('measured headroom on a 16-bit core', () => {
     const first = reports.find((r) => r.id === 'v2_Relu')!;
     expect(first.measuredFactor).toBeGreaterThan(0);
     expect(first.measuredFactor).toBeLessThan(1);
+    // the measured peak keeps about one bit free at the lowered scale (the margin of 2)
+    expect(first.measuredHeadroomBits).toBeGreaterThan(0.9);
+    expect(first.measuredHeadroomBits).toBeLessThan(1.1);
     // on the samples it was measured on, every current and sum keeps a bit of headroom: nothing saturates
     const onCalib = await overflowAt(measured, calib);
     expect(onCalib.acc).toBe(0);

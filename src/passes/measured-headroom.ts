@@ -48,14 +48,19 @@ export function mayOverflow(fixed: Graph): Node[] {
   });
 }
 
-/**
- * Per accumulator that needs it, the factor f_c ≤ 1 of each output channel's scale (absent: 1);
- * an empty map when the calibration samples fit every register with the margin.
- */
-export function headroomFactors(fixed: Graph, samples: IntSamples, onProgress?: (samples: number) => void): Map<string, Float64Array> {
+export interface MeasuredHeadroom {
+  /** Per accumulator that needs it, the factor f_c ≤ 1 of each output channel's scale (absent: 1). */
+  readonly factors: Map<string, Float64Array>;
+  /** Per accumulator measured, log2(register max / its peak) at the lowered scales: the bits to spare on the calibration data. */
+  readonly bits: Map<string, number>;
+}
+
+/** The measured peaks of every accumulator that can overflow in the worst case, and the factors that give them the margin. */
+export function measureHeadroom(fixed: Graph, samples: IntSamples, onProgress?: (samples: number) => void): MeasuredHeadroom {
   const watched = mayOverflow(fixed);
   const factors = new Map<string, Float64Array>();
-  if (!watched.length) return factors;
+  const bits = new Map<string, number>();
+  if (!watched.length) return { factors, bits };
   const interp = new FixedInterpreter(withWideRegisters(fixed));
   const bufs = interp.engine.plan.bufs;
   // what each watched accumulator holds: its input current every step, and a readout's sum
@@ -83,12 +88,14 @@ export function headroomFactors(fixed: Graph, samples: IntSamples, onProgress?: 
   }
   for (const p of probes) {
     const f = new Float64Array(p.C).fill(1);
-    const fit = (peaks: Float64Array, bits: number): void => {
-      for (let c = 0; c < p.C; c++) if (peaks[c] > 0) f[c] = Math.min(f[c], maxOf(bits) / (HEADROOM_MARGIN * peaks[c]));
-    };
-    fit(p.peakCurrent, attrInt(p.node, p.node.op === 'if' ? 'accbits' : 'sumbits'));
-    if (p.sum) fit(p.peakSum, attrInt(p.node, 'sumbits'));
+    const registers: [Float64Array, number][] = [[p.peakCurrent, maxOf(attrInt(p.node, p.node.op === 'if' ? 'accbits' : 'sumbits'))]];
+    if (p.sum) registers.push([p.peakSum, maxOf(attrInt(p.node, 'sumbits'))]);
+    for (const [peaks, max] of registers) for (let c = 0; c < p.C; c++) if (peaks[c] > 0) f[c] = Math.min(f[c], max / (HEADROOM_MARGIN * peaks[c]));
+    // the peaks scale with S: at the lowered scales each is peak_c · f_c
+    let spare = Infinity;
+    for (const [peaks, max] of registers) for (let c = 0; c < p.C; c++) if (peaks[c] > 0) spare = Math.min(spare, Math.log2(max / (peaks[c] * f[c])));
+    if (Number.isFinite(spare)) bits.set(p.node.id, spare);
     if (f.some((x) => x < 1)) factors.set(p.node.id, f);
   }
-  return factors;
+  return { factors, bits };
 }

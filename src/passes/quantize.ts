@@ -83,6 +83,8 @@ export interface LayerReport {
   readonly vHeadroomBits?: number;
   /** The smallest factor its scales were lowered by because calibration data overflowed a register (measured-headroom.ts). */
   readonly measuredFactor?: number;
+  /** When measured: log2(register / the calibration data's peak current or sum) at its final scales (measured-headroom.ts). */
+  readonly measuredHeadroomBits?: number;
 }
 
 /** Integer dtype of a constant holding `values`: the narrowest of i8/i16/i24/i32 (at least `bits`). */

@@ -87,5 +87,9 @@ describe('SNN0208', () => {
     // its 21-bit accumulator can overflow in the worst case and did on calibration data: the scale is lowered to leave a bit
     expect(r.stderr).toMatch(/warning SNN0204 %v2_Relu: the worst-case input current needs [\d.]+ more bits than the 21-bit accumulator; it would saturate and be counted; on the calibration data it peaked 1\.0 bits below its register \(its scale lowered x0\.\d+ to leave one\)\n/);
     expect(JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')).arrivalDelay).toBe(2);
+    // and the HTML report says it next to the target
+    const html = `${out}.html`;
+    expect(snnc(['report', out, '-o', html]).code).toBe(0);
+    expect(readFileSync(html, 'utf8')).toMatch(/<b>Synaptic delay<\/b>: on core:loihi-like .* hears its input 2 steps late: of its T = 8 steps the readout sums 6 that carry signal/);
   });
 });

@@ -41,6 +41,8 @@ export interface ReportInput {
   readonly raster?: Raster;
   readonly evaluation?: EvalJson;
   readonly utilization?: UtilizationJson;
+  /** Steps late a step-major network's output hears its input on a delay-1 target (compile's report.json; absent: none). */
+  readonly arrivalDelay?: number;
 }
 
 export interface Chart {
@@ -243,6 +245,12 @@ function saturation(e: EnergyReport | undefined): string {
   return `<p class="saturation"><b>Saturated or wrapped</b> on these ${e.images} inputs (counts over ${e.runs > 1 ? `${e.runs} runs` : 'the run'}): ${where}. ${escape(effect.charAt(0).toUpperCase() + effect.slice(1))}.</p>`;
 }
 
+/** On a delay-1 target, what the delays cost a step-major network (SNN0208). */
+function delayNote(r: ReportInput): string {
+  if (!r.arrivalDelay) return '';
+  return `<p class="saturation"><b>Synaptic delay</b>: on ${escape(r.target)} a spike reaches the next layer one step after it fires, so this network's output hears its input ${r.arrivalDelay} steps late: of its T = ${r.steps} steps the readout sums ${Math.max(0, r.steps - r.arrivalDelay)} that carry signal. Its results are not the delay-free network's; a layer-major method (+tpp, +tpp-round) waits for its inputs (docs/core.md).</p>`;
+}
+
 function energyTable(e: EnergyReport): string {
   const uj = (j: number): string => (j * 1e6).toFixed(3);
   const head = ['T', 'accuracy %', 'spikes', 'SOPs', 'MACs', 'hops', 'compute µJ', 'memory µJ', 'routing µJ', 'static µJ', 'total µJ', 'SNN / ANN'];
@@ -276,6 +284,7 @@ td:last-child { text-align: left; } .missing { color: #888; font-style: italic; 
 <h1>${escape(r.title)}</h1>
 <p>Target <b>${escape(r.target)}</b>, T = ${r.steps}, ${escape(r.method)}.${r.energy ? ` Means over ${r.energy.images} inputs.` : ''}</p>
 ${saturation(r.energy)}
+${delayNote(r)}
 <main>
 ${sections}
 </main>

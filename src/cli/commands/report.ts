@@ -31,7 +31,7 @@ export function reportCommand(y: Argv): Argv {
       runCommand(async () => {
         const dir = String(args.dir);
         const folder = await readCompiledFolder(dir);
-        const r = folder.report as { method?: { description?: string }; energy?: EnergyReport; annAccuracy?: number; raster?: Raster };
+        const r = folder.report as { method?: { description?: string }; energy?: EnergyReport; annAccuracy?: number; raster?: Raster; arrivalDelay?: number };
         const evaluation = args.eval ? readJson<EvalJson>(String(args.eval), 'snnc eval --json output') : undefined;
         if (evaluation && typeof evaluation.ann?.accuracy !== 'number') throw new SnncError('SNN0408', `${args.eval} is not the JSON of snnc eval --json (no ann.accuracy)`);
         const utilPath = join(dir, 'utilization.json');
@@ -45,6 +45,7 @@ export function reportCommand(y: Argv): Argv {
           ...(r.energy ? { energy: r.energy } : {}),
           ...(r.annAccuracy !== undefined ? { annAccuracy: r.annAccuracy } : {}),
           ...(r.raster ? { raster: r.raster } : {}),
+          ...(r.arrivalDelay ? { arrivalDelay: r.arrivalDelay } : {}),
           ...(evaluation ? { evaluation } : {}),
           ...(existsSync(utilPath) ? { utilization: readJson<UtilizationJson>(utilPath, 'core utilization') } : {}),
         });

@@ -253,6 +253,192 @@ function hwcIndex(i: number, C: number, HW: number): number {
   return (i - c * HW) * C + c;
 }
 
+/** What planning one node sees: the graph, the arena, the buffers so far, and where its op goes. */
+interface Planning {
+  readonly g: Graph;
+  readonly arena: Arena;
+  readonly bufs: Map<string, Buf>;
+  /** Float32 storage at snn-float, Float64 (exact integers) at snn-fixed. */
+  values(n: number): Values;
+  /** A copy of a constant in the stage's storage. */
+  consts(id: string): Values;
+  /** The node's value is the same at every step (computed once, in staticOps). */
+  readonly isStatic: boolean;
+  /** The buffer of the node's i-th operand. */
+  inBuf(i?: number): Buf;
+  /** A new buffer for the node's value. */
+  newBuf(isStatic?: boolean): Buf;
+  /** Queue the op: once per sample when static, else every step. */
+  push(op: PlanOp): void;
+  /** Queue the op at every step (stateful ops). */
+  pushStep(op: PlanOp): void;
+  /** A recurrent edge's delay, whose input is patched once every buffer exists. */
+  backEdge(op: Extract<PlanOp, { kind: 'delay' }>): void;
+}
+
+type Planner = (p: Planning, node: Node) => void;
+
+/** Data movement only: the result shares the producer's storage (HWC order when 3-D). */
+const planView: Planner = (p, node) => {
+  const src = p.inBuf();
+  const { rank } = geometry(node);
+  const hwcOf = src.rank === 3 ? { C: src.C, H: src.H, W: src.W } : src.hwcOf;
+  const view: Buf = rank === 3 ? { ...src, id: node.id } : { id: node.id, C: src.size, H: 1, W: 1, size: src.size, rank: 1, store: src.store, isStatic: src.isStatic, ...(hwcOf ? { hwcOf } : {}) };
+  p.bufs.set(node.id, view);
+};
+
+const planConv: Planner = (p, node) => {
+  const { arena } = p;
+  const src = p.inBuf();
+  const out = p.newBuf();
+  const wc = p.g.consts.get(node.inputs[1].id)!;
+  const [O, Cg, kh, kw] = wc.type.shape;
+  const G = attrInt(node, 'group');
+  const Og = O / G;
+  const w: Weights = p.values(src.C * kh * kw * Og);
+  if (!arena.counting) relayoutConv(w, wc.data, G, Og, Cg, kh, kw);
+  const geom = windowShape(src.H, src.W, [kh, kw], attrInts(node, 'strides'), attrInts(node, 'pads'), attrInts(node, 'dilations'), false);
+  const seg = convSegments(arena, src.H, src.W, geom, O, Og);
+  p.bufs.set(node.id, out);
+  let bias: Values | undefined;
+  if (node.inputs[2]) {
+    const b = p.g.consts.get(node.inputs[2].id)!.data;
+    bias = p.values(out.size);
+    for (let q = 0; q < (arena.counting ? 0 : out.size); q += O) for (let o = 0; o < O; o++) bias[q + o] = b[o];
+  }
+  const scratch = G === 1 ? arena.u8(32 * src.C) : undefined;
+  p.push({ kind: 'conv', node, in: src, out, w, ...(bias ? { bias } : {}), seg, kk: kh * kw, Cg, Og, O, ...(scratch ? { scratch } : {}) });
+};
+
+const planDense: Planner = (p, node) => {
+  const src = p.inBuf();
+  const out = p.newBuf();
+  const wc = p.g.consts.get(node.inputs[1].id)!;
+  const [M, K] = wc.type.shape;
+  // A flattened rank-3 producer stores its features in HWC order: permute the columns.
+  const from = src.hwcOf;
+  const wT: Weights = p.values(K * M);
+  for (let k = 0; k < (p.arena.counting ? 0 : K); k++) {
+    const kk = from ? hwcIndex(k, from.C, from.H * from.W) : k;
+    for (let m = 0; m < M; m++) wT[kk * M + m] = wc.data[m * K + k];
+  }
+  p.bufs.set(node.id, out);
+  p.push({ kind: 'dense', node, in: src, out, wT, ...(node.inputs[2] ? { bias: p.consts(node.inputs[2].id) } : {}), M });
+};
+
+const planAdd: Planner = (p, node) => {
+  const out = p.newBuf();
+  p.bufs.set(node.id, out);
+  p.push({ kind: 'add', node, a: p.inBuf(0), b: p.inBuf(1), out });
+};
+
+const planMul: Planner = (p, node) => {
+  const src = p.inBuf();
+  const c = p.consts(node.inputs[1].id);
+  const scale = Float64Array.from(c.length === 1 ? new Array<number>(src.C).fill(c[0]) : c);
+  const out = p.newBuf();
+  p.bufs.set(node.id, out);
+  p.push({ kind: 'mul', node, in: src, scale, out });
+};
+
+const planPool: Planner = (p, node) => {
+  const src = p.inBuf();
+  const out = p.newBuf();
+  const ceil = node.op !== 'sumpool2d' && attrBool(node, 'ceilMode');
+  const geom = windowGeom(p.arena, src.H, src.W, attrInts(node, 'kernel'), attrInts(node, 'strides'), attrInts(node, 'pads'), node.op === 'maxpool2d' ? attrInts(node, 'dilations') : [1, 1], ceil);
+  const divisor = node.op === 'avgpool2d' ? averageDivisor(node, src, geom) : undefined;
+  p.bufs.set(node.id, out);
+  p.push({ kind: 'pool', node, mode: node.op === 'avgpool2d' ? 'avg' : node.op === 'sumpool2d' ? 'sum' : 'max', in: src, out, geom, ...(divisor ? { divisor } : {}) });
+};
+
+/** ONNX Runtime's average-pool divisor per output position: positions inside the input, or inside the padded input when countIncludePad. */
+function averageDivisor(node: Node, src: Buf, geom: WindowGeom): Float64Array {
+  const [pt, pl, pb, pr] = attrInts(node, 'pads');
+  const incl = attrBool(node, 'countIncludePad');
+  const divisor = new Float64Array(geom.Ho * geom.Wo);
+  for (let oy = 0; oy < geom.Ho; oy++) {
+    for (let ox = 0; ox < geom.Wo; ox++) {
+      const y0 = oy * geom.sh - pt;
+      const x0 = ox * geom.sw - pl;
+      const y1 = Math.min(y0 + geom.kh, src.H + pb);
+      const x1 = Math.min(x0 + geom.kw, src.W + pr);
+      divisor[oy * geom.Wo + ox] = incl ? (y1 - y0) * (x1 - x0) : (Math.min(y1, src.H) - Math.max(y0, 0)) * (Math.min(x1, src.W) - Math.max(x0, 0));
+    }
+  }
+  return divisor;
+}
+
+const planGlobalPool: Planner = (p, node) => {
+  const out = p.newBuf();
+  p.bufs.set(node.id, out);
+  p.push({ kind: 'gpool', node, mode: node.op === 'globalavgpool' ? 'avg' : 'sum', in: p.inBuf(), out });
+};
+
+/** The gated max pool: per window, the input position with the most spikes so far (the first position on ties). */
+const planSpikeMaxPool: Planner = (p, node) => {
+  const { arena } = p;
+  const src = p.inBuf();
+  const out = p.newBuf(false);
+  const geom = windowGeom(arena, src.H, src.W, attrInts(node, 'kernel'), attrInts(node, 'strides'), attrInts(node, 'pads'), [1, 1], false);
+  p.bufs.set(node.id, out);
+  const first = arena.i32(out.size).fill(-1);
+  for (let q = arena.counting ? -1 : src.H * src.W - 1; q >= 0; q--) {
+    for (let f = geom.fanStart[q]; f < geom.fanStart[q + 1]; f++) for (let c = 0; c < src.C; c++) first[geom.fanOut[f] * src.C + c] = q * src.C + c;
+  }
+  p.pushStep({ kind: 'spikemaxpool', node, in: src, out, geom, counts: arena.f64(src.size), best: arena.i32(out.size), first });
+};
+
+const planDelay: Planner = (p, node) => {
+  const src = p.bufs.get(node.inputs[0].id);
+  const out = p.newBuf(false);
+  p.bufs.set(node.id, out);
+  if (src) p.pushStep({ kind: 'delay', node, in: src, out, prev: p.values(src.size), back: false });
+  else {
+    // a recurrent edge: its input comes later in the step (patched once every buffer exists)
+    const op: Extract<PlanOp, { kind: 'delay' }> = { kind: 'delay', node, in: out, out, prev: p.values(0), back: true };
+    p.backEdge(op);
+    p.pushStep(op);
+  }
+};
+
+const planConcat: Planner = (p, node) => {
+  const ins = node.inputs.map((r) => p.bufs.get(r.id)!);
+  const out = p.newBuf();
+  p.bufs.set(node.id, out);
+  p.push({ kind: 'concat', node, ins, out });
+};
+
+/** A stateful unit (population, readout, synaptic current): a step op on its own buffer. */
+const planUnit =
+  (kind: 'neuron' | 'readout' | 'synapse'): Planner =>
+  (p, node) => {
+    const out = p.newBuf(false);
+    p.bufs.set(node.id, out);
+    p.pushStep({ kind, node, in: p.inBuf(), out });
+  };
+
+const PLANNERS: Readonly<Record<string, Planner>> = {
+  flatten: planView,
+  reshape: planView,
+  conv2d: planConv,
+  dense: planDense,
+  add: planAdd,
+  mul: planMul,
+  avgpool2d: planPool,
+  sumpool2d: planPool,
+  maxpool2d: planPool,
+  globalavgpool: planGlobalPool,
+  globalsumpool: planGlobalPool,
+  spikemaxpool: planSpikeMaxPool,
+  delay: planDelay,
+  concat: planConcat,
+  if: planUnit('neuron'),
+  readout: planUnit('readout'),
+  synapse: planUnit('synapse'),
+};
+
+const STATEFUL = new Set(['if', 'readout', 'spikemaxpool', 'delay', 'synapse']);
+
 /** The plan of `g` with every buffer in `arena` (see arena.ts for the two-pass sizing). */
 export function buildPlan(g: Graph, arena: Arena): Plan {
   const violation = spikingRuleViolations(g)[0];
@@ -273,165 +459,32 @@ export function buildPlan(g: Graph, arena: Arena): Plan {
 
   for (const node of g.nodes) {
     const vin = node.inputs.filter((r) => r.kind === 'value').map((r) => r.id);
-    const stateful = node.op === 'if' || node.op === 'readout' || node.op === 'spikemaxpool' || node.op === 'delay' || node.op === 'synapse';
     // a temporal input changes at every step, and with it everything computed from it
-    const st = node.op === 'input' ? node.attrs.temporal !== true : !stateful && vin.every((id) => isStatic.has(id));
+    const st = node.op === 'input' ? node.attrs.temporal !== true : !STATEFUL.has(node.op) && vin.every((id) => isStatic.has(id));
     if (st) isStatic.add(node.id);
-    const inBuf = (i = 0): Buf => bufs.get(node.inputs[i].id)!;
-    const push = (op: PlanOp): void => {
-      (st ? staticOps : stepOps).push(op);
-    };
-    switch (node.op) {
-      case 'input': {
-        input = makeBuf(arena, values, node, st);
-        bufs.set(node.id, input);
-        break;
-      }
-      case 'flatten':
-      case 'reshape': {
-        // Data movement only: the result shares the producer's storage (HWC order when 3-D).
-        const src = inBuf();
-        const { rank } = geometry(node);
-        const hwcOf = src.rank === 3 ? { C: src.C, H: src.H, W: src.W } : src.hwcOf;
-        const view: Buf = rank === 3 ? { ...src, id: node.id } : { id: node.id, C: src.size, H: 1, W: 1, size: src.size, rank: 1, store: src.store, isStatic: src.isStatic, ...(hwcOf ? { hwcOf } : {}) };
-        bufs.set(node.id, view);
-        break;
-      }
-      case 'conv2d': {
-        const src = inBuf();
-        const out = makeBuf(arena, values, node, st);
-        const wc = g.consts.get(node.inputs[1].id)!;
-        const [O, Cg, kh, kw] = wc.type.shape;
-        const G = attrInt(node, 'group');
-        const Og = O / G;
-        const w: Weights = values(src.C * kh * kw * Og);
-        if (!arena.counting) relayoutConv(w, wc.data, G, Og, Cg, kh, kw);
-        const geom = windowShape(src.H, src.W, [kh, kw], attrInts(node, 'strides'), attrInts(node, 'pads'), attrInts(node, 'dilations'), false);
-        const seg = convSegments(arena, src.H, src.W, geom, O, Og);
-        bufs.set(node.id, out);
-        let bias: Values | undefined;
-        if (node.inputs[2]) {
-          const b = g.consts.get(node.inputs[2].id)!.data;
-          bias = values(out.size);
-          for (let q = 0; q < (arena.counting ? 0 : out.size); q += O) for (let o = 0; o < O; o++) bias[q + o] = b[o];
-        }
-        const scratch = G === 1 ? arena.u8(32 * src.C) : undefined;
-        push({ kind: 'conv', node, in: src, out, w, ...(bias ? { bias } : {}), seg, kk: kh * kw, Cg, Og, O, ...(scratch ? { scratch } : {}) });
-        break;
-      }
-      case 'dense': {
-        const src = inBuf();
-        const out = makeBuf(arena, values, node, st);
-        const wc = g.consts.get(node.inputs[1].id)!;
-        const [M, K] = wc.type.shape;
-        // A flattened rank-3 producer stores its features in HWC order: permute the columns.
-        const from = src.hwcOf;
-        const wT: Weights = values(K * M);
-        for (let k = 0; k < (arena.counting ? 0 : K); k++) {
-          const kk = from ? hwcIndex(k, from.C, from.H * from.W) : k;
-          for (let m = 0; m < M; m++) wT[kk * M + m] = wc.data[m * K + k];
-        }
-        bufs.set(node.id, out);
-        push({ kind: 'dense', node, in: src, out, wT, ...(node.inputs[2] ? { bias: consts(node.inputs[2].id) } : {}), M });
-        break;
-      }
-      case 'add': {
-        const out = makeBuf(arena, values, node, st);
-        bufs.set(node.id, out);
-        push({ kind: 'add', node, a: inBuf(0), b: inBuf(1), out });
-        break;
-      }
-      case 'mul': {
-        const src = inBuf();
-        const c = consts(node.inputs[1].id);
-        const scale = Float64Array.from(c.length === 1 ? new Array<number>(src.C).fill(c[0]) : c);
-        const out = makeBuf(arena, values, node, st);
-        bufs.set(node.id, out);
-        push({ kind: 'mul', node, in: src, scale, out });
-        break;
-      }
-      case 'avgpool2d':
-      case 'sumpool2d':
-      case 'maxpool2d': {
-        const src = inBuf();
-        const out = makeBuf(arena, values, node, st);
-        const ceil = node.op !== 'sumpool2d' && attrBool(node, 'ceilMode');
-        const geom = windowGeom(arena, src.H, src.W, attrInts(node, 'kernel'), attrInts(node, 'strides'), attrInts(node, 'pads'), node.op === 'maxpool2d' ? attrInts(node, 'dilations') : [1, 1], ceil);
-        let divisor: Float64Array | undefined;
-        if (node.op === 'avgpool2d') {
-          // ONNX Runtime's divisor: positions inside the input, or inside the padded input when countIncludePad.
-          const [pt, pl, pb, pr] = attrInts(node, 'pads');
-          const incl = attrBool(node, 'countIncludePad');
-          divisor = new Float64Array(geom.Ho * geom.Wo);
-          for (let oy = 0; oy < geom.Ho; oy++) {
-            for (let ox = 0; ox < geom.Wo; ox++) {
-              const y0 = oy * geom.sh - pt;
-              const x0 = ox * geom.sw - pl;
-              const y1 = Math.min(y0 + geom.kh, src.H + pb);
-              const x1 = Math.min(x0 + geom.kw, src.W + pr);
-              divisor[oy * geom.Wo + ox] = incl ? (y1 - y0) * (x1 - x0) : (Math.min(y1, src.H) - Math.max(y0, 0)) * (Math.min(x1, src.W) - Math.max(x0, 0));
-            }
-          }
-        }
-        bufs.set(node.id, out);
-        push({ kind: 'pool', node, mode: node.op === 'avgpool2d' ? 'avg' : node.op === 'sumpool2d' ? 'sum' : 'max', in: src, out, geom, ...(divisor ? { divisor } : {}) });
-        break;
-      }
-      case 'globalavgpool':
-      case 'globalsumpool': {
-        const out = makeBuf(arena, values, node, st);
-        bufs.set(node.id, out);
-        push({ kind: 'gpool', node, mode: node.op === 'globalavgpool' ? 'avg' : 'sum', in: inBuf(), out });
-        break;
-      }
-      case 'spikemaxpool': {
-        const src = inBuf();
-        const out = makeBuf(arena, values, node, false);
-        const geom = windowGeom(arena, src.H, src.W, attrInts(node, 'kernel'), attrInts(node, 'strides'), attrInts(node, 'pads'), [1, 1], false);
-        bufs.set(node.id, out);
-        const first = arena.i32(out.size).fill(-1);
-        for (let p = arena.counting ? -1 : src.H * src.W - 1; p >= 0; p--) {
-          for (let f = geom.fanStart[p]; f < geom.fanStart[p + 1]; f++) for (let c = 0; c < src.C; c++) first[geom.fanOut[f] * src.C + c] = p * src.C + c;
-        }
-        stepOps.push({ kind: 'spikemaxpool', node, in: src, out, geom, counts: arena.f64(src.size), best: arena.i32(out.size), first });
-        break;
-      }
-      case 'delay': {
-        const src = bufs.get(node.inputs[0].id);
-        const out = makeBuf(arena, values, node, false);
-        bufs.set(node.id, out);
-        if (src) stepOps.push({ kind: 'delay', node, in: src, out, prev: values(src.size), back: false });
-        else {
-          // a recurrent edge: its input comes later in the step (patched below)
-          const op: PlanOp = { kind: 'delay', node, in: out, out, prev: values(0), back: true };
-          backEdges.push(op);
-          stepOps.push(op);
-        }
-        break;
-      }
-      case 'concat': {
-        const ins = node.inputs.map((r) => bufs.get(r.id)!);
-        const out = makeBuf(arena, values, node, st);
-        bufs.set(node.id, out);
-        push({ kind: 'concat', node, ins, out });
-        break;
-      }
-      case 'if': {
-        const out = makeBuf(arena, values, node, false);
-        bufs.set(node.id, out);
-        stepOps.push({ kind: 'neuron', node, in: inBuf(), out });
-        break;
-      }
-      case 'readout':
-      case 'synapse': {
-        const out = makeBuf(arena, values, node, false);
-        bufs.set(node.id, out);
-        stepOps.push({ kind: node.op, node, in: inBuf(), out });
-        break;
-      }
-      default:
-        throw new Error(`internal: op '${node.op}' at stage ${g.stage} has no spiking kernel (the verifier's op table allows it)`);
+    if (node.op === 'input') {
+      input = makeBuf(arena, values, node, st);
+      bufs.set(node.id, input);
+      continue;
     }
+    const planner = PLANNERS[node.op];
+    if (!planner) throw new Error(`internal: op '${node.op}' at stage ${g.stage} has no spiking kernel (the verifier's op table allows it)`);
+    planner(
+      {
+        g,
+        arena,
+        bufs,
+        values,
+        consts,
+        isStatic: st,
+        inBuf: (i = 0) => bufs.get(node.inputs[i].id)!,
+        newBuf: (stat = st) => makeBuf(arena, values, node, stat),
+        push: (op) => (st ? staticOps : stepOps).push(op),
+        pushStep: (op) => stepOps.push(op),
+        backEdge: (op) => backEdges.push(op),
+      },
+      node,
+    );
   }
   for (const op of backEdges) op.in = bufs.get(op.node.inputs[0].id)!;
   if (!input) throw new Error('internal: spiking graph without input passed the rules');

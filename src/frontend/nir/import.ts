@@ -300,293 +300,14 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
     vals.set(delayKey(e), { id, shape, kind: 'events' });
   };
 
+  const context: NirContext = { g, o, b, temporal, preds, succs, vals, pending, idOf, loc, constName, single, events, projection, scaleRows, foldGain, summed, warnDtFree };
   for (const n of order) {
     g.edges.forEach(([, c], e) => {
       if (c === n.name && recurrent.has(e)) delayOf(e, n);
     });
-    switch (n.type) {
-      case 'Input': {
-        const shape = Array.from(param(n, 'shape').data);
-        if (shape.length < 1 || shape.some((d) => !Number.isInteger(d) || d < 1)) mismatch(n, `shape [${shape}] is not a tensor shape`);
-        if (shape.length < 1 || shape.length > 3) unsupported(n, `snnc's executors take vectors [F], sequences [C, L] or maps [C, H, W], found [${shape}]`);
-        // a sequence [C, L] (what Conv1d reads) is a map [C, 1, L]: the same values in the same order
-        if (shape.length === 2) shape.splice(1, 0, 1);
-        const id = idOf(n);
-        pending.push({ id, op: 'input', inputs: [], attrs: temporal ? { temporal: true } : {}, shape, ...loc(n) });
-        vals.set(n.name, { id, shape, kind: 'input' });
-        break;
-      }
-      case 'Affine':
-      case 'Linear': {
-        const src = single(n);
-        const w = param(n, 'weight');
-        if (w.shape.length !== 2) mismatch(n, `weight must be [out, in], found [${w.shape}]`);
-        const [M, K] = w.shape;
-        if (src.shape.length !== 1) unsupported(n, `reads %${src.id} of shape [${src.shape}]; put a Flatten in front`);
-        if (src.shape[0] !== K) throw new SnncError('SNN0323', `NIR edge ${preds.get(n.name)![0]} -> ${n.name}: ${n.name} expects ${K} inputs, its source gives ${src.shape[0]}`);
-        let bias: Float64Array | undefined;
-        if (n.type === 'Affine') {
-          bias = Float64Array.from(param(n, 'bias').data);
-          if (bias.length !== M) mismatch(n, `bias has ${bias.length} values for ${M} outputs`);
-          if (bias.every((x) => x === 0) && n.metadata.get('snnc.bias') === undefined) bias = undefined;
-        }
-        projection(n, 'dense', src, Float64Array.from(w.data), [M, K], bias, [M], {});
-        break;
-      }
-      case 'Conv1d':
-      case 'Conv2d': {
-        // a Conv1d over [C, L] is a Conv2d over [C, 1, L] with a [1, k] kernel
-        const one = n.type === 'Conv1d';
-        const src = single(n);
-        const w = param(n, 'weight');
-        if (w.shape.length !== (one ? 3 : 4)) mismatch(n, `weight must be [out, in/groups, ${one ? 'k' : 'kh, kw'}], found [${w.shape}]`);
-        if (src.shape.length !== 3 || (one && src.shape[1] !== 1)) unsupported(n, `reads %${src.id} of shape [${src.shape}], expected ${one ? 'a sequence [C, L]' : 'a map [C, H, W]'}`);
-        const groups = ints(n, 'groups', 1)[0];
-        const [Co, Cig, kh, kw] = one ? [w.shape[0], w.shape[1], 1, w.shape[2]] : w.shape;
-        const [C, H, W] = src.shape;
-        if (Cig * groups !== C || Co % groups !== 0) throw new SnncError('SNN0323', `NIR edge into ${n.name}: weight [${w.shape}] with ${groups} groups expects ${Cig * groups} input channels, the source has ${C}`);
-        const pair = (name: string, fill: number): number[] => (one ? [fill, ints(n, name, 1)[0]] : ints(n, name, 2));
-        const stride = pair('stride', 1);
-        const padding = pair('padding', 0);
-        const dilation = pair('dilation', 1);
-        const ho = windowOut(H, kh, stride[0], padding[0], padding[0], dilation[0]);
-        const wo = windowOut(W, kw, stride[1], padding[1], padding[1], dilation[1]);
-        if (ho < 1 || wo < 1) mismatch(n, `kernel ${kh}x${kw} does not fit its ${H}x${W} input`);
-        let bias: Float64Array | undefined = Float64Array.from(param(n, 'bias').data);
-        if (bias.length === 1 && Co > 1) bias = new Float64Array(Co).fill(bias[0]);
-        if (bias.length !== Co) mismatch(n, `bias has ${bias.length} values for ${Co} output channels`);
-        if (bias.every((x) => x === 0) && n.metadata.get('snnc.bias') === undefined) bias = undefined;
-        const attrs = { strides: stride, pads: [padding[0], padding[1], padding[0], padding[1]], dilations: dilation, group: groups };
-        projection(n, 'conv2d', src, Float64Array.from(w.data), [Co, Cig, kh, kw], bias, [Co, ho, wo], attrs, groups);
-        break;
-      }
-      case 'SumPool2d':
-      case 'AvgPool2d': {
-        const src = events(n, single(n));
-        if (src.shape.length !== 3) unsupported(n, `reads %${src.id} of shape [${src.shape}], expected a map [C, H, W]`);
-        const [C, H, W] = src.shape;
-        const k = ints(n, 'kernel_size', 2);
-        const s = ints(n, 'stride', 2);
-        const p = ints(n, 'padding', 2);
-        const id = idOf(n);
-        const sumFactor = n.type === 'SumPool2d' ? k[0] * k[1] : 1;
-        const factor = src.factor || sumFactor !== 1 ? Float64Array.from({ length: C }, (_, c) => (src.factor ? src.factor[c] : 1) * sumFactor) : undefined;
-        if (k[0] === H && k[1] === W && p.every((x) => x === 0)) {
-          pending.push({ id, op: 'globalavgpool', inputs: [src.id], attrs: {}, shape: [C, 1, 1], ...loc(n) });
-          vals.set(n.name, { id, shape: [C, 1, 1], kind: 'events', ...(factor ? { factor } : {}) });
-          break;
-        }
-        const ho = windowOut(H, k[0], s[0], p[0], p[0], 1);
-        const wo = windowOut(W, k[1], s[1], p[1], p[1], 1);
-        if (ho < 1 || wo < 1) mismatch(n, `window ${k[0]}x${k[1]} does not fit its ${H}x${W} input`);
-        // NIR divides by the window size (PyTorch's count_include_pad); without padding the flag changes nothing
-        pending.push({ id, op: 'avgpool2d', inputs: [src.id], attrs: { kernel: k, strides: s, pads: [p[0], p[1], p[0], p[1]], ceilMode: false, countIncludePad: p.some((x) => x > 0) }, shape: [C, ho, wo], ...loc(n) });
-        vals.set(n.name, { id, shape: [C, ho, wo], kind: 'events', ...(factor ? { factor } : {}) });
-        break;
-      }
-      case 'Flatten': {
-        const src = events(n, single(n));
-        const rank = src.shape.length;
-        const norm = (d: number): number => (d < 0 ? d + rank : d);
-        const [s0, e0] = [ints(n, 'start_dim', 1)[0], ints(n, 'end_dim', 1)[0]];
-        if (norm(s0) !== 0 || norm(e0) !== rank - 1) unsupported(n, `flattens dims ${s0}..${e0} of [${src.shape}]; snnc flattens a whole sample to a vector (start_dim 0, end_dim -1)`);
-        const id = idOf(n);
-        const shape = [numel(src.shape)];
-        pending.push({ id, op: 'flatten', inputs: [src.id], attrs: { axis: 1 }, shape, ...loc(n) });
-        vals.set(n.name, { id, shape, kind: src.kind, ...(src.factor ? { factor: src.factor } : {}) });
-        break;
-      }
-      case 'Scale': {
-        const src = single(n);
-        if (vals.get(n.name)) break; // absorbed as the amplitude of the neuron before it
-        const s = perNeuron(n, 'scale', numel(src.shape));
-        if (src.kind === 'current' && src.proj && !src.proj.gainFolded && src.proj.consumers === 1) {
-          // a scaled current: fold into the rows of the projection
-          scaleRows(n, src.proj, s, 'scale');
-          vals.set(n.name, src);
-          break;
-        }
-        if (src.kind === 'events' || src.kind === 'input') {
-          // scaled events: a factor per channel, folded into the columns of the projection that reads them
-          const f = src.shape.length === 3 ? perChannel(s, src.shape[0]) : s;
-          if (!f) unsupported(n, 'scales a map with values that vary within a channel');
-          vals.set(n.name, { ...src, factor: Float64Array.from(f, (x, c) => x * (src.factor ? src.factor[c] : 1)) });
-          break;
-        }
-        unsupported(n, `scales %${src.id}, which snnc cannot fold into weights`);
-        break;
-      }
-      case 'IF':
-      case 'LIF':
-      case 'CubaLIF':
-      case 'Threshold': {
-        const shapeOf = (): number[] => {
-          const first = vals.get(preds.get(n.name)![0]);
-          return first ? [...first.shape] : [];
-        };
-        const shape = shapeOf();
-        const size = numel(shape);
-        const vth = perNeuron(n, n.type === 'Threshold' ? 'threshold' : 'v_threshold', size);
-        const vreset = perNeuron(n, 'v_reset', size, 0);
-        if (vreset.some((x) => x !== 0)) unsupported(n, `v_reset ${vreset.find((x) => x !== 0)}: snnc's neurons reset to 0 (or subtract θ)`);
-        if (vth.some((x) => !(x > 0))) unsupported(n, `v_threshold must be positive, found ${vth.find((x) => !(x > 0))}`);
-        let leak: number | Float64Array = 1;
-        let synapseDecay: number | undefined;
-        let gain: Float64Array;
-        let drive = new Float64Array(size);
-        if (n.type === 'IF') {
-          gain = perNeuron(n, 'r', size).map((r) => o.dt * r);
-          warnDtFree(n, gain);
-        }
-        else if (n.type === 'Threshold') {
-          gain = new Float64Array(size).fill(1);
-          leak = 0;
-        } else {
-          // the membrane's τ may differ per neuron: a leak per neuron (or per channel, or one)
-          const tauMem = perNeuron(n, n.type === 'CubaLIF' ? 'tau_mem' : 'tau', size);
-          const short = tauMem.findIndex((t) => !(t >= o.dt));
-          if (short >= 0) unsupported(n, `τ = ${tauMem[short]} s is shorter than the step dt = ${o.dt} s: forward Euler would be unstable; pass a smaller --dt`);
-          leak = tauMem.map((t) => 1 - o.dt / t);
-          const r = perNeuron(n, 'r', size);
-          const vl = perNeuron(n, 'v_leak', size);
-          gain = r.map((x, i) => (o.dt * x) / tauMem[i]);
-          drive = vl.map((x, i) => (o.dt * x) / tauMem[i]);
-          if (n.type === 'CubaLIF') {
-            // τ_syn İ = −I + w_in S: I(t) = (1 − dt/τ_syn) I(t−1) + dt/τ_syn · w_in · S(t), then the membrane
-            const tauSyn = uniformTau(n, 'tau_syn', size, o.dt);
-            synapseDecay = 1 - o.dt / tauSyn;
-            const win = perNeuron(n, 'w_in', size, 1);
-            gain = gain.map((x, i) => (x * o.dt * win[i]) / tauSyn);
-          }
-        }
-        // the amplitude: a Scale right after the neuron (its only consumer) gives θ_c, else 1
-        const next = succs.get(n.name)!;
-        const C = shape.length === 3 ? shape[0] : size;
-        let theta: Float64Array = new Float64Array(C).fill(1);
-        let absorbed: NirNode | undefined;
-        if (next.length === 1 && g.nodes.get(next[0])!.type === 'Scale' && preds.get(next[0])!.length === 1) {
-          const sc = g.nodes.get(next[0])!;
-          const k = perChannel(perNeuron(sc, 'scale', size), C);
-          if (k && k.every((x) => x > 0)) {
-            theta = k;
-            absorbed = sc;
-          }
-        }
-        const HW = size / C;
-        const sigma = Float64Array.from(vth, (v, i) => theta[Math.floor(i / HW)] / v);
-        const { ref: summedRef, ins } = summed(n, shape);
-        let ref = summedRef;
-        let shiftAttr: number | undefined;
-        if (synapseDecay === undefined) foldGain(n, ins, gain.map((x, i) => x * sigma[i]), drive.map((x, i) => x * sigma[i]));
-        else {
-          // the input gain goes before the (linear) synaptic current; the drive v_leak acts on the membrane: a shift
-          foldGain(n, ins, gain.map((x, i) => x * sigma[i]), new Float64Array(size));
-          const shift = drive.map((x, i) => (x * sigma[i]) / theta[Math.floor(i / HW)]);
-          if (shift.some((x) => Math.abs(x - shift[0]) > 1e-9 * Math.max(1e-30, Math.abs(shift[0])))) unsupported(n, 'v_leak / v_threshold varies over the population; a current-based neuron takes it as one shift per population');
-          if (shift[0] !== 0) shiftAttr = shift[0];
-          const sid = b.fresh(n.metadata.get('snnc.synapse') ?? `${n.name}_current`);
-          const sloc = n.metadata.get('snnc.synapseloc');
-          pending.push({ id: sid, op: 'synapse', inputs: [ref], attrs: { decay: Math.fround(synapseDecay) }, shape, ...(sloc !== undefined ? { loc: sloc } : n.metadata.has('snnc.synapse') ? {} : loc(n)) });
-          ref = sid;
-        }
-        const id = idOf(n);
-        const uniform = theta.every((t) => t === theta[0]);
-        const thName = n.metadata.get('snnc.threshold');
-        const threshold: AttrValue | (() => AttrValue) = thName || !uniform ? () => ({ const: b.constant(thName ?? `${n.name}.theta`, { dtype: 'f32', shape: [C] }, Float32Array.from(theta)) }) : theta[0];
-        const attrs: PendingNode['attrs'] = { reset: n.metadata.get('snnc.reset') === 'subtract' ? 'subtract' : 'zero', threshold };
-        // one leak, or one per channel, or one per neuron: the least that says it
-        const leaks = typeof leak === 'number' ? Float64Array.of(leak) : leak;
-        if (leaks.some((l) => l !== 1)) {
-          const byChannel = perChannel(leaks, C, 0);
-          if (leaks.every((l) => l === leaks[0])) attrs.leak = Math.fround(leaks[0]);
-          else {
-            const values = byChannel ?? leaks;
-            const leakName = n.metadata.get('snnc.leak') ?? `${n.name}.leak`;
-            attrs.leak = () => ({ const: b.constant(leakName, { dtype: 'f32', shape: [values.length] }, Float32Array.from(values)) });
-          }
-        }
-        if (shiftAttr !== undefined) attrs.shift = shiftAttr;
-        if (n.metadata.get('snnc.fire') !== 'ge') attrs.fire = 'gt';
-        pending.push({ id, op: 'if', inputs: [ref], attrs, shape, ...loc(n) });
-        const v: Val = { id, shape, kind: 'events' };
-        vals.set(n.name, v);
-        if (absorbed) vals.set(absorbed.name, v);
-        break;
-      }
-      case 'I':
-      case 'LI':
-      case 'CubaLI': {
-        // a readout: I sums dt·R·I; LI leaks, v = (1 − dt/τ) v + dt/τ (v_leak + R I); CubaLI reads a synaptic current first
-        const first = vals.get(preds.get(n.name)![0]);
-        const shape = first ? [...first.shape] : [];
-        const size = numel(shape);
-        const { ref: summedRef, ins } = summed(n, shape);
-        const r = perNeuron(n, 'r', size);
-        let ref = summedRef;
-        const attrs: PendingNode['attrs'] = {};
-        if (n.type === 'I') {
-          const gain = r.map((x) => o.dt * x);
-          warnDtFree(n, gain);
-          foldGain(n, ins, gain, new Float64Array(size));
-        }
-        else {
-          const tau = uniformTau(n, n.type === 'LI' ? 'tau' : 'tau_mem', size, o.dt);
-          const vl = perNeuron(n, 'v_leak', size);
-          let gain = r.map((x) => (o.dt * x) / tau);
-          const drive = vl.map((x) => (o.dt * x) / tau);
-          attrs.leak = Math.fround(1 - o.dt / tau);
-          if (n.type === 'CubaLI') {
-            if (drive.some((x) => x !== 0)) unsupported(n, 'v_leak ≠ 0: a current-based readout has no per-step drive after its synaptic current');
-            const tauSyn = uniformTau(n, 'tau_syn', size, o.dt);
-            const win = perNeuron(n, 'w_in', size, 1);
-            gain = gain.map((x, i) => (x * o.dt * win[i]) / tauSyn);
-            foldGain(n, ins, gain, new Float64Array(size));
-            const sid = b.fresh(n.metadata.get('snnc.synapse') ?? `${n.name}_current`);
-            const sloc = n.metadata.get('snnc.synapseloc');
-            pending.push({ id: sid, op: 'synapse', inputs: [ref], attrs: { decay: Math.fround(1 - o.dt / tauSyn) }, shape, ...(sloc !== undefined ? { loc: sloc } : n.metadata.has('snnc.synapse') ? {} : loc(n)) });
-            ref = sid;
-          } else foldGain(n, ins, gain, drive);
-        }
-        const id = idOf(n);
-        pending.push({ id, op: 'readout', inputs: [ref], attrs, shape, ...loc(n) });
-        vals.set(n.name, { id, shape, kind: 'readout' });
-        break;
-      }
-      case 'Output': {
-        const src = single(n);
-        const shape = Array.from(param(n, 'shape').data);
-        if (numel(shape) !== numel(src.shape)) throw new SnncError('SNN0323', `NIR edge into ${n.name}: the output holds ${numel(shape)} values, its source %${src.id} gives ${numel(src.shape)}`);
-        if (src.kind === 'readout') {
-          b.outputs = [src.id];
-          break;
-        }
-        if (src.factor) unsupported(n, 'reads scaled events; snnc reports spike rates of a population or a readout');
-        if (src.shape.length === 3 && src.shape[1] * src.shape[2] > 1) unsupported(n, `reads the map %${src.id} [${src.shape}]; snnc's outputs are vectors: end the graph with Flatten and a Linear, or a pool over the whole map`);
-        // spikes or a current at the output: snnc reports their mean over the steps (a readout)
-        const id = b.fresh(n.name);
-        pending.push({ id, op: 'readout', inputs: [src.id], attrs: {}, shape: src.shape, ...loc(n) });
-        b.outputs = [id];
-        break;
-      }
-      case 'Delay': {
-        // y(t) = x(t − τ): τ/dt one-step delays of the spikes
-        const src = events(n, single(n));
-        const d = perNeuron(n, 'delay', numel(src.shape));
-        if (d.some((x) => x !== d[0])) unsupported(n, 'the delay varies over the elements; snnc delays a whole value at once');
-        const k = Math.round(d[0] / o.dt);
-        if (k < 1 || Math.abs(k * o.dt - d[0]) > 1e-6 * d[0]) unsupported(n, `a delay of ${d[0]} s is not a whole number of steps of dt = ${o.dt} s`);
-        let ref = src.id;
-        for (let j = k - 1; j >= 0; j--) {
-          const id = b.fresh(j === 0 ? n.name : `${n.name}_${j}`);
-          pending.push({ id, op: 'delay', inputs: [ref], attrs: {}, shape: src.shape, ...loc(n) });
-          ref = id;
-        }
-        vals.set(n.name, { ...src, id: ref });
-        break;
-      }
-      default:
-        throw new SnncError('SNN0322', `NIR node ${n.name}: primitive ${n.type} is not supported`);
-    }
+    const importNode = IMPORTERS[n.type];
+    if (!importNode) throw new SnncError('SNN0322', `NIR node ${n.name}: primitive ${n.type} is not supported`);
+    importNode(context, n);
   }
 
   for (const p of pending) {
@@ -602,3 +323,343 @@ export function importNir(g: NirGraph, o: NirImportOptions): Graph {
   verifyOrThrow(graph);
   return graph;
 }
+
+/** What the importer of one NIR node works with: the graph so far, the values of the nodes before it, and the helpers that fold NIR's parameters into snnc's. */
+interface NirContext {
+  readonly g: NirGraph;
+  readonly o: NirImportOptions;
+  readonly b: GraphBuilder;
+  /** One input frame per step (else one value repeated). */
+  readonly temporal: boolean;
+  readonly preds: ReadonlyMap<string, string[]>;
+  readonly succs: ReadonlyMap<string, string[]>;
+  /** The snnc value of every NIR node imported so far (and of every recurrent edge's delay). */
+  readonly vals: Map<string, Val>;
+  /** The nodes to add, in order, once every value (and a recurrent edge's source) exists. */
+  readonly pending: PendingNode[];
+  idOf(n: NirNode): string;
+  loc(n: NirNode): { loc?: string };
+  constName(n: NirNode, key: string, fallback: string): string;
+  /** The value of a node's one incoming edge. */
+  single(n: NirNode): Val;
+  /** `v`, which must be events (spikes or the input). */
+  events(n: NirNode, v: Val): Val;
+  projection(n: NirNode, op: 'dense' | 'conv2d', src: Val, weight: Float64Array, wshape: readonly number[], bias: Float64Array | undefined, shape: readonly number[], attrs: Record<string, AttrValue>, groups?: number): void;
+  scaleRows(n: NirNode, p: Projection, gain: Float64Array, what: string): void;
+  foldGain(n: NirNode, ins: Val[], gain: Float64Array, drive: Float64Array): void;
+  summed(n: NirNode, shape: readonly number[]): { ref: string; ins: Val[] };
+  warnDtFree(n: NirNode, gain: Float64Array): void;
+}
+
+/** The input: a vector, a sequence [C, L] (as a map [C, 1, L]) or a map. */
+function importInput(c: NirContext, n: NirNode): void {
+  const { temporal, vals, pending, idOf, loc } = c;
+  const shape = Array.from(param(n, 'shape').data);
+  if (shape.length < 1 || shape.some((d) => !Number.isInteger(d) || d < 1)) mismatch(n, `shape [${shape}] is not a tensor shape`);
+  if (shape.length < 1 || shape.length > 3) unsupported(n, `snnc's executors take vectors [F], sequences [C, L] or maps [C, H, W], found [${shape}]`);
+  // a sequence [C, L] (what Conv1d reads) is a map [C, 1, L]: the same values in the same order
+  if (shape.length === 2) shape.splice(1, 0, 1);
+  const id = idOf(n);
+  pending.push({ id, op: 'input', inputs: [], attrs: temporal ? { temporal: true } : {}, shape, ...loc(n) });
+  vals.set(n.name, { id, shape, kind: 'input' });
+}
+
+/** Linear and Affine: a dense projection (its bias kept only when Affine says one). */
+function importLinear(c: NirContext, n: NirNode): void {
+  const { preds, single, projection } = c;
+  const src = single(n);
+  const w = param(n, 'weight');
+  if (w.shape.length !== 2) mismatch(n, `weight must be [out, in], found [${w.shape}]`);
+  const [M, K] = w.shape;
+  if (src.shape.length !== 1) unsupported(n, `reads %${src.id} of shape [${src.shape}]; put a Flatten in front`);
+  if (src.shape[0] !== K) throw new SnncError('SNN0323', `NIR edge ${preds.get(n.name)![0]} -> ${n.name}: ${n.name} expects ${K} inputs, its source gives ${src.shape[0]}`);
+  let bias: Float64Array | undefined;
+  if (n.type === 'Affine') {
+    bias = Float64Array.from(param(n, 'bias').data);
+    if (bias.length !== M) mismatch(n, `bias has ${bias.length} values for ${M} outputs`);
+    if (bias.every((x) => x === 0) && n.metadata.get('snnc.bias') === undefined) bias = undefined;
+  }
+  projection(n, 'dense', src, Float64Array.from(w.data), [M, K], bias, [M], {});
+}
+
+/** Conv1d (a Conv2d over [C, 1, L] with a [1, k] kernel) and Conv2d. */
+function importConv(c: NirContext, n: NirNode): void {
+  const { single, projection } = c;
+  // a Conv1d over [C, L] is a Conv2d over [C, 1, L] with a [1, k] kernel
+  const one = n.type === 'Conv1d';
+  const src = single(n);
+  const w = param(n, 'weight');
+  if (w.shape.length !== (one ? 3 : 4)) mismatch(n, `weight must be [out, in/groups, ${one ? 'k' : 'kh, kw'}], found [${w.shape}]`);
+  if (src.shape.length !== 3 || (one && src.shape[1] !== 1)) unsupported(n, `reads %${src.id} of shape [${src.shape}], expected ${one ? 'a sequence [C, L]' : 'a map [C, H, W]'}`);
+  const groups = ints(n, 'groups', 1)[0];
+  const [Co, Cig, kh, kw] = one ? [w.shape[0], w.shape[1], 1, w.shape[2]] : w.shape;
+  const [C, H, W] = src.shape;
+  if (Cig * groups !== C || Co % groups !== 0) throw new SnncError('SNN0323', `NIR edge into ${n.name}: weight [${w.shape}] with ${groups} groups expects ${Cig * groups} input channels, the source has ${C}`);
+  const pair = (name: string, fill: number): number[] => (one ? [fill, ints(n, name, 1)[0]] : ints(n, name, 2));
+  const stride = pair('stride', 1);
+  const padding = pair('padding', 0);
+  const dilation = pair('dilation', 1);
+  const ho = windowOut(H, kh, stride[0], padding[0], padding[0], dilation[0]);
+  const wo = windowOut(W, kw, stride[1], padding[1], padding[1], dilation[1]);
+  if (ho < 1 || wo < 1) mismatch(n, `kernel ${kh}x${kw} does not fit its ${H}x${W} input`);
+  let bias: Float64Array | undefined = Float64Array.from(param(n, 'bias').data);
+  if (bias.length === 1 && Co > 1) bias = new Float64Array(Co).fill(bias[0]);
+  if (bias.length !== Co) mismatch(n, `bias has ${bias.length} values for ${Co} output channels`);
+  if (bias.every((x) => x === 0) && n.metadata.get('snnc.bias') === undefined) bias = undefined;
+  const attrs = { strides: stride, pads: [padding[0], padding[1], padding[0], padding[1]], dilations: dilation, group: groups };
+  projection(n, 'conv2d', src, Float64Array.from(w.data), [Co, Cig, kh, kw], bias, [Co, ho, wo], attrs, groups);
+}
+
+/** SumPool2d and AvgPool2d: an average pool (a sum pool is its average times k², a factor of the events), global when the window is the map. */
+function importPool(c: NirContext, n: NirNode): void {
+  const { vals, pending, idOf, loc, single, events } = c;
+  const src = events(n, single(n));
+  if (src.shape.length !== 3) unsupported(n, `reads %${src.id} of shape [${src.shape}], expected a map [C, H, W]`);
+  const [C, H, W] = src.shape;
+  const k = ints(n, 'kernel_size', 2);
+  const s = ints(n, 'stride', 2);
+  const p = ints(n, 'padding', 2);
+  const id = idOf(n);
+  const sumFactor = n.type === 'SumPool2d' ? k[0] * k[1] : 1;
+  const factor = src.factor || sumFactor !== 1 ? Float64Array.from({ length: C }, (_, c) => (src.factor ? src.factor[c] : 1) * sumFactor) : undefined;
+  if (k[0] === H && k[1] === W && p.every((x) => x === 0)) {
+    pending.push({ id, op: 'globalavgpool', inputs: [src.id], attrs: {}, shape: [C, 1, 1], ...loc(n) });
+    vals.set(n.name, { id, shape: [C, 1, 1], kind: 'events', ...(factor ? { factor } : {}) });
+    return;
+  }
+  const ho = windowOut(H, k[0], s[0], p[0], p[0], 1);
+  const wo = windowOut(W, k[1], s[1], p[1], p[1], 1);
+  if (ho < 1 || wo < 1) mismatch(n, `window ${k[0]}x${k[1]} does not fit its ${H}x${W} input`);
+  // NIR divides by the window size (PyTorch's count_include_pad); without padding the flag changes nothing
+  pending.push({ id, op: 'avgpool2d', inputs: [src.id], attrs: { kernel: k, strides: s, pads: [p[0], p[1], p[0], p[1]], ceilMode: false, countIncludePad: p.some((x) => x > 0) }, shape: [C, ho, wo], ...loc(n) });
+  vals.set(n.name, { id, shape: [C, ho, wo], kind: 'events', ...(factor ? { factor } : {}) });
+}
+
+/** Flatten of a whole sample to a vector. */
+function importFlatten(c: NirContext, n: NirNode): void {
+  const { vals, pending, idOf, loc, single, events } = c;
+  const src = events(n, single(n));
+  const rank = src.shape.length;
+  const norm = (d: number): number => (d < 0 ? d + rank : d);
+  const [s0, e0] = [ints(n, 'start_dim', 1)[0], ints(n, 'end_dim', 1)[0]];
+  if (norm(s0) !== 0 || norm(e0) !== rank - 1) unsupported(n, `flattens dims ${s0}..${e0} of [${src.shape}]; snnc flattens a whole sample to a vector (start_dim 0, end_dim -1)`);
+  const id = idOf(n);
+  const shape = [numel(src.shape)];
+  pending.push({ id, op: 'flatten', inputs: [src.id], attrs: { axis: 1 }, shape, ...loc(n) });
+  vals.set(n.name, { id, shape, kind: src.kind, ...(src.factor ? { factor: src.factor } : {}) });
+}
+
+/** Scale: absorbed as a neuron's amplitude, folded into the rows of the projection it scales, or a factor of the events it scales. */
+function importScale(c: NirContext, n: NirNode): void {
+  const { vals, single, scaleRows } = c;
+  const src = single(n);
+  if (vals.get(n.name)) return; // absorbed as the amplitude of the neuron before it
+  const s = perNeuron(n, 'scale', numel(src.shape));
+  if (src.kind === 'current' && src.proj && !src.proj.gainFolded && src.proj.consumers === 1) {
+    // a scaled current: fold into the rows of the projection
+    scaleRows(n, src.proj, s, 'scale');
+    vals.set(n.name, src);
+    return;
+  }
+  if (src.kind === 'events' || src.kind === 'input') {
+    // scaled events: a factor per channel, folded into the columns of the projection that reads them
+    const f = src.shape.length === 3 ? perChannel(s, src.shape[0]) : s;
+    if (!f) unsupported(n, 'scales a map with values that vary within a channel');
+    vals.set(n.name, { ...src, factor: Float64Array.from(f, (x, c) => x * (src.factor ? src.factor[c] : 1)) });
+    return;
+  }
+  unsupported(n, `scales %${src.id}, which snnc cannot fold into weights`);
+}
+
+/** IF, LIF, CubaLIF and Threshold: an `if` population with θ = the amplitude (a Scale after it) and the gain dt·R/τ/v_threshold folded into its projections; CubaLIF reads a synaptic current first. */
+function importNeuron(c: NirContext, n: NirNode): void {
+  const { g, o, b, preds, succs, vals, pending, idOf, loc, foldGain, summed, warnDtFree } = c;
+  const shapeOf = (): number[] => {
+    const first = vals.get(preds.get(n.name)![0]);
+    return first ? [...first.shape] : [];
+  };
+  const shape = shapeOf();
+  const size = numel(shape);
+  const vth = perNeuron(n, n.type === 'Threshold' ? 'threshold' : 'v_threshold', size);
+  const vreset = perNeuron(n, 'v_reset', size, 0);
+  if (vreset.some((x) => x !== 0)) unsupported(n, `v_reset ${vreset.find((x) => x !== 0)}: snnc's neurons reset to 0 (or subtract θ)`);
+  if (vth.some((x) => !(x > 0))) unsupported(n, `v_threshold must be positive, found ${vth.find((x) => !(x > 0))}`);
+  let leak: number | Float64Array = 1;
+  let synapseDecay: number | undefined;
+  let gain: Float64Array;
+  let drive = new Float64Array(size);
+  if (n.type === 'IF') {
+    gain = perNeuron(n, 'r', size).map((r) => o.dt * r);
+    warnDtFree(n, gain);
+  }
+  else if (n.type === 'Threshold') {
+    gain = new Float64Array(size).fill(1);
+    leak = 0;
+  } else {
+    // the membrane's τ may differ per neuron: a leak per neuron (or per channel, or one)
+    const tauMem = perNeuron(n, n.type === 'CubaLIF' ? 'tau_mem' : 'tau', size);
+    const short = tauMem.findIndex((t) => !(t >= o.dt));
+    if (short >= 0) unsupported(n, `τ = ${tauMem[short]} s is shorter than the step dt = ${o.dt} s: forward Euler would be unstable; pass a smaller --dt`);
+    leak = tauMem.map((t) => 1 - o.dt / t);
+    const r = perNeuron(n, 'r', size);
+    const vl = perNeuron(n, 'v_leak', size);
+    gain = r.map((x, i) => (o.dt * x) / tauMem[i]);
+    drive = vl.map((x, i) => (o.dt * x) / tauMem[i]);
+    if (n.type === 'CubaLIF') {
+      // τ_syn İ = −I + w_in S: I(t) = (1 − dt/τ_syn) I(t−1) + dt/τ_syn · w_in · S(t), then the membrane
+      const tauSyn = uniformTau(n, 'tau_syn', size, o.dt);
+      synapseDecay = 1 - o.dt / tauSyn;
+      const win = perNeuron(n, 'w_in', size, 1);
+      gain = gain.map((x, i) => (x * o.dt * win[i]) / tauSyn);
+    }
+  }
+  // the amplitude: a Scale right after the neuron (its only consumer) gives θ_c, else 1
+  const next = succs.get(n.name)!;
+  const C = shape.length === 3 ? shape[0] : size;
+  let theta: Float64Array = new Float64Array(C).fill(1);
+  let absorbed: NirNode | undefined;
+  if (next.length === 1 && g.nodes.get(next[0])!.type === 'Scale' && preds.get(next[0])!.length === 1) {
+    const sc = g.nodes.get(next[0])!;
+    const k = perChannel(perNeuron(sc, 'scale', size), C);
+    if (k && k.every((x) => x > 0)) {
+      theta = k;
+      absorbed = sc;
+    }
+  }
+  const HW = size / C;
+  const sigma = Float64Array.from(vth, (v, i) => theta[Math.floor(i / HW)] / v);
+  const { ref: summedRef, ins } = summed(n, shape);
+  let ref = summedRef;
+  let shiftAttr: number | undefined;
+  if (synapseDecay === undefined) foldGain(n, ins, gain.map((x, i) => x * sigma[i]), drive.map((x, i) => x * sigma[i]));
+  else {
+    // the input gain goes before the (linear) synaptic current; the drive v_leak acts on the membrane: a shift
+    foldGain(n, ins, gain.map((x, i) => x * sigma[i]), new Float64Array(size));
+    const shift = drive.map((x, i) => (x * sigma[i]) / theta[Math.floor(i / HW)]);
+    if (shift.some((x) => Math.abs(x - shift[0]) > 1e-9 * Math.max(1e-30, Math.abs(shift[0])))) unsupported(n, 'v_leak / v_threshold varies over the population; a current-based neuron takes it as one shift per population');
+    if (shift[0] !== 0) shiftAttr = shift[0];
+    const sid = b.fresh(n.metadata.get('snnc.synapse') ?? `${n.name}_current`);
+    const sloc = n.metadata.get('snnc.synapseloc');
+    pending.push({ id: sid, op: 'synapse', inputs: [ref], attrs: { decay: Math.fround(synapseDecay) }, shape, ...(sloc !== undefined ? { loc: sloc } : n.metadata.has('snnc.synapse') ? {} : loc(n)) });
+    ref = sid;
+  }
+  const id = idOf(n);
+  const uniform = theta.every((t) => t === theta[0]);
+  const thName = n.metadata.get('snnc.threshold');
+  const threshold: AttrValue | (() => AttrValue) = thName || !uniform ? () => ({ const: b.constant(thName ?? `${n.name}.theta`, { dtype: 'f32', shape: [C] }, Float32Array.from(theta)) }) : theta[0];
+  const attrs: PendingNode['attrs'] = { reset: n.metadata.get('snnc.reset') === 'subtract' ? 'subtract' : 'zero', threshold };
+  // one leak, or one per channel, or one per neuron: the least that says it
+  const leaks = typeof leak === 'number' ? Float64Array.of(leak) : leak;
+  if (leaks.some((l) => l !== 1)) {
+    const byChannel = perChannel(leaks, C, 0);
+    if (leaks.every((l) => l === leaks[0])) attrs.leak = Math.fround(leaks[0]);
+    else {
+      const values = byChannel ?? leaks;
+      const leakName = n.metadata.get('snnc.leak') ?? `${n.name}.leak`;
+      attrs.leak = () => ({ const: b.constant(leakName, { dtype: 'f32', shape: [values.length] }, Float32Array.from(values)) });
+    }
+  }
+  if (shiftAttr !== undefined) attrs.shift = shiftAttr;
+  if (n.metadata.get('snnc.fire') !== 'ge') attrs.fire = 'gt';
+  pending.push({ id, op: 'if', inputs: [ref], attrs, shape, ...loc(n) });
+  const v: Val = { id, shape, kind: 'events' };
+  vals.set(n.name, v);
+  if (absorbed) vals.set(absorbed.name, v);
+}
+
+/** I, LI and CubaLI: a readout (leaky for LI), CubaLI reading a synaptic current first. */
+function importReadout(c: NirContext, n: NirNode): void {
+  const { o, b, preds, vals, pending, idOf, loc, foldGain, summed, warnDtFree } = c;
+  // a readout: I sums dt·R·I; LI leaks, v = (1 − dt/τ) v + dt/τ (v_leak + R I); CubaLI reads a synaptic current first
+  const first = vals.get(preds.get(n.name)![0]);
+  const shape = first ? [...first.shape] : [];
+  const size = numel(shape);
+  const { ref: summedRef, ins } = summed(n, shape);
+  const r = perNeuron(n, 'r', size);
+  let ref = summedRef;
+  const attrs: PendingNode['attrs'] = {};
+  if (n.type === 'I') {
+    const gain = r.map((x) => o.dt * x);
+    warnDtFree(n, gain);
+    foldGain(n, ins, gain, new Float64Array(size));
+  }
+  else {
+    const tau = uniformTau(n, n.type === 'LI' ? 'tau' : 'tau_mem', size, o.dt);
+    const vl = perNeuron(n, 'v_leak', size);
+    let gain = r.map((x) => (o.dt * x) / tau);
+    const drive = vl.map((x) => (o.dt * x) / tau);
+    attrs.leak = Math.fround(1 - o.dt / tau);
+    if (n.type === 'CubaLI') {
+      if (drive.some((x) => x !== 0)) unsupported(n, 'v_leak ≠ 0: a current-based readout has no per-step drive after its synaptic current');
+      const tauSyn = uniformTau(n, 'tau_syn', size, o.dt);
+      const win = perNeuron(n, 'w_in', size, 1);
+      gain = gain.map((x, i) => (x * o.dt * win[i]) / tauSyn);
+      foldGain(n, ins, gain, new Float64Array(size));
+      const sid = b.fresh(n.metadata.get('snnc.synapse') ?? `${n.name}_current`);
+      const sloc = n.metadata.get('snnc.synapseloc');
+      pending.push({ id: sid, op: 'synapse', inputs: [ref], attrs: { decay: Math.fround(1 - o.dt / tauSyn) }, shape, ...(sloc !== undefined ? { loc: sloc } : n.metadata.has('snnc.synapse') ? {} : loc(n)) });
+      ref = sid;
+    } else foldGain(n, ins, gain, drive);
+  }
+  const id = idOf(n);
+  pending.push({ id, op: 'readout', inputs: [ref], attrs, shape, ...loc(n) });
+  vals.set(n.name, { id, shape, kind: 'readout' });
+}
+
+/** Output: the readout it reads, or a readout of the spikes or current it reads. */
+function importOutput(c: NirContext, n: NirNode): void {
+  const { b, pending, loc, single } = c;
+  const src = single(n);
+  const shape = Array.from(param(n, 'shape').data);
+  if (numel(shape) !== numel(src.shape)) throw new SnncError('SNN0323', `NIR edge into ${n.name}: the output holds ${numel(shape)} values, its source %${src.id} gives ${numel(src.shape)}`);
+  if (src.kind === 'readout') {
+    b.outputs = [src.id];
+    return;
+  }
+  if (src.factor) unsupported(n, 'reads scaled events; snnc reports spike rates of a population or a readout');
+  if (src.shape.length === 3 && src.shape[1] * src.shape[2] > 1) unsupported(n, `reads the map %${src.id} [${src.shape}]; snnc's outputs are vectors: end the graph with Flatten and a Linear, or a pool over the whole map`);
+  // spikes or a current at the output: snnc reports their mean over the steps (a readout)
+  const id = b.fresh(n.name);
+  pending.push({ id, op: 'readout', inputs: [src.id], attrs: {}, shape: src.shape, ...loc(n) });
+  b.outputs = [id];
+}
+
+/** Delay: τ/dt one-step delays of the spikes. */
+function importDelay(c: NirContext, n: NirNode): void {
+  const { o, b, vals, pending, loc, single, events } = c;
+  // y(t) = x(t − τ): τ/dt one-step delays of the spikes
+  const src = events(n, single(n));
+  const d = perNeuron(n, 'delay', numel(src.shape));
+  if (d.some((x) => x !== d[0])) unsupported(n, 'the delay varies over the elements; snnc delays a whole value at once');
+  const k = Math.round(d[0] / o.dt);
+  if (k < 1 || Math.abs(k * o.dt - d[0]) > 1e-6 * d[0]) unsupported(n, `a delay of ${d[0]} s is not a whole number of steps of dt = ${o.dt} s`);
+  let ref = src.id;
+  for (let j = k - 1; j >= 0; j--) {
+    const id = b.fresh(j === 0 ? n.name : `${n.name}_${j}`);
+    pending.push({ id, op: 'delay', inputs: [ref], attrs: {}, shape: src.shape, ...loc(n) });
+    ref = id;
+  }
+  vals.set(n.name, { ...src, id: ref });
+}
+
+/** The importer of each NIR primitive snnc reads. */
+const IMPORTERS: Readonly<Record<string, (c: NirContext, n: NirNode) => void>> = {
+  Input: importInput,
+  Affine: importLinear,
+  Linear: importLinear,
+  Conv1d: importConv,
+  Conv2d: importConv,
+  SumPool2d: importPool,
+  AvgPool2d: importPool,
+  Flatten: importFlatten,
+  Scale: importScale,
+  IF: importNeuron,
+  LIF: importNeuron,
+  CubaLIF: importNeuron,
+  Threshold: importNeuron,
+  I: importReadout,
+  LI: importReadout,
+  CubaLI: importReadout,
+  Output: importOutput,
+  Delay: importDelay,
+};

@@ -10,8 +10,9 @@
  * over the projections and event values summed into it (an identity shortcut's events count as a
  * weight a_c). Per-tensor granularity takes the minimum over o; the readout always does (its argmax
  * compares channels). Where calibration data overflowed an accumulator or a readout sum, S_o is
- * multiplied by the measured factor f_o ≤ 1 (measured-headroom.ts). With running neuron rounding a per-channel θ is made a whole number of
- * membrane steps by lowering S_o to the nearest scale at which it is.
+ * multiplied by the measured factor f_o ≤ 1 (measured-headroom.ts). With running neuron rounding
+ * a per-channel θ is made a whole number of membrane steps by lowering S_o to the nearest scale
+ * at which it is.
  */
 import { paramAt, populationShape } from '../../ir/neuron-params.js';
 import { maxOf } from '../../ir/fixed-arith.js';

@@ -132,11 +132,15 @@ export function runSteps(g: Graph): number {
 
 /**
  * The global step after which the readout holds the answer of a T'-step inference: T' itself
- * (step-major: any prefix), or the end of the schedule when T' = T (layer-major: only the whole).
- * Undefined when a layer-major graph is asked for another T'.
+ * (step-major: any prefix), T' + window when the readout waits for delayed input (a step-major
+ * graph aligned for a one-step synaptic delay), or the end of the schedule when T' = T
+ * (layer-major: only the whole). Undefined when a layer-major graph is asked for another T'.
  */
 export function readoutStep(g: Graph, t: number): number | undefined {
-  if (!isLayerMajor(g)) return t;
+  if (!isLayerMajor(g)) {
+    const out = g.nodes.find((n) => n.id === g.outputs[0]);
+    return t + (out?.op === 'readout' ? attrInt(out, 'window', 0) : 0);
+  }
   return t === g.steps ? runSteps(g) : undefined;
 }
 
@@ -221,8 +225,9 @@ export function requiredWindows(g: Graph): { windows: Map<string, number>; probl
  */
 export function scheduleViolations(g: Graph, maxThreshold: (n: Node) => number): { id: string; message: string }[] {
   if (!isLayerMajor(g)) {
-    const stray = g.nodes.filter((n) => TPP_ATTRS.some((a) => n.attrs[a] !== undefined));
-    return stray.map((n) => ({ id: n.id, message: 'window, seed and key belong to a layer-major graph (TPP populations)' }));
+    // a readout may wait for delayed input (window: it sums steps window+1..window+T)
+    const stray = g.nodes.filter((n) => TPP_ATTRS.some((a) => n.attrs[a] !== undefined && !(a === 'window' && n.op === 'readout')));
+    return stray.map((n) => ({ id: n.id, message: 'window, seed and key belong to a layer-major graph (TPP populations; a readout may have a window)' }));
   }
   const { windows, problems } = requiredWindows(g);
   const out = [...problems];

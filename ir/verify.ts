@@ -27,7 +27,7 @@ import { DiagnosticSink, SnncError, type Diagnostic, type DiagnosticCode } from 
 import { attrSpecs, attrVector, InferError, OPS, type AttrSpec } from './ops.js';
 import { computeRanges } from './fixed-ranges.js';
 import { spikingRuleViolations } from './spiking-rules.js';
-import { scheduleViolations } from './tpp.js';
+import { isLayerMajor, runSteps, scheduleViolations } from './tpp.js';
 import { formatShape, formatType, intFormat, intRange, isConstRef, isValidDType, numel, type AttrValue, type Const, type Graph, type Node, type TensorType } from './types.js';
 
 export function whereOf(node: Node): string {
@@ -163,8 +163,10 @@ function checkNeuronParams(g: Graph, node: Node, sink: DiagnosticSink): void {
     const c = g.consts.get(bias.const);
     const rows = c?.type.shape[0] ?? 0;
     const rest = c ? numel(c.type.shape.slice(1)) : 0;
-    if (c && !(rows >= 1 && rows <= T && (rest === C || rest === perNeuron))) {
-      sink.error('SNN0108', `bias table has shape ${formatShape(c.type.shape)}, expected [R,${C}] or [R,...neuron shape] with 1 <= R <= ${T}`, where);
+    // a step-major population waiting d steps for delayed input has d leading zero rows (insert-delays)
+    const most = isLayerMajor(g) ? T : runSteps(g);
+    if (c && !(rows >= 1 && rows <= most && (rest === C || rest === perNeuron))) {
+      sink.error('SNN0108', `bias table has shape ${formatShape(c.type.shape)}, expected [R,${C}] or [R,...neuron shape] with 1 <= R <= ${most}`, where);
     }
   }
   checkLeak(g, node, sink, { perChannel: C, perNeuron });

@@ -75,5 +75,7 @@ export function printJson(value: unknown): void {
 
 /** "T steps", or for a layer-major (TPP) network its T and the global steps of its schedule. */
 export function stepsText(g: Graph): string {
-  return isLayerMajor(g) ? `${g.steps} steps (layer-major: ${runSteps(g)} global steps)` : `${g.steps} steps`;
+  if (isLayerMajor(g)) return `${g.steps} steps (layer-major: ${runSteps(g)} global steps)`;
+  // a step-major graph aligned for a synaptic delay runs until its readout's window ends
+  return runSteps(g) > g.steps! ? `${g.steps} steps (delayed: ${runSteps(g)} global steps)` : `${g.steps} steps`;
 }

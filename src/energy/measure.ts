@@ -8,7 +8,7 @@
  * latency span those steps.
  */
 import { SnncError } from '../../ir/diagnostics.js';
-import { isLayerMajor, runSteps } from '../../ir/tpp.js';
+import { isLayerMajor, readoutStep, runSteps } from '../../ir/tpp.js';
 import type { Graph } from '../../ir/types.js';
 import type { OverflowReport } from '../../ir/interp-fixed.js';
 import { compileForCore, CoreSimulator, CycleTally, runSample } from '../../targets/core/index.js';
@@ -70,7 +70,7 @@ export async function measureEnergy({ fixed, steps, image }: EnergyRun, samples:
   const other = isLayerMajor(fixed) ? steps.find((t) => t !== fixed.steps) : undefined;
   if (other !== undefined) throw new SnncError('SNN0407', `a layer-major (TPP) network of T=${fixed.steps} answers only at T=${fixed.steps}, not at T=${other}: convert it once per T`);
   // global steps of a T-step inference: T itself, or the layer-major schedule's whole length
-  const span = (T: number): number => (isLayerMajor(fixed) ? runSteps(fixed) : T);
+  const span = (T: number): number => readoutStep(fixed, T) ?? runSteps(fixed);
   const tick = (phase: string, total: number): ((n: number) => void) => o.onProgress?.(phase, total) ?? (() => {});
   const Ts = [...new Set(steps)].sort((a, b) => a - b);
   const run = await simulateFixed(fixed, samples, Ts, o.threads, tick(`count T=${fixed.steps}`, samples.count), true);

@@ -6,12 +6,16 @@
  *     x_U(t) = Σ_P W_UP · s_P(t-1)  (+ the static input current, which is not delayed)
  *
  * The network computes what that core computes, so the interpreter, the C and the core
- * simulator stay bit-exact with each other; it is not the delay-0 network's function (layer L
- * starts to hear its input L-1 steps later), and the compile report says so. In a layer-major
- * (TPP) graph every window moves later to wait for its delayed inputs, so there the function is
- * unchanged; only the latency grows.
+ * simulator stay bit-exact with each other. To keep the delay-0 network's function, a node d
+ * delays deep must start d steps later: in a step-major graph whose every path to a node
+ * crosses the same number of delays (a chain), each population's bias table gets d zero rows in
+ * front and the readout a window of d (align, below), so it computes the delay-free network's
+ * readout exactly, D steps later. A residual shortcut crosses fewer delays than the path beside
+ * it; such a graph is left unaligned and its output hears its input late (arrivalDelay, SNN0208).
+ * In a layer-major (TPP) graph every window moves later to wait for its delayed inputs.
  */
-import type { Graph, Node } from '../../ir/types.js';
+import { isConstRef, type Graph, type Node } from '../../ir/types.js';
+import { attrInt } from '../../ir/ops.js';
 import { isLayerMajor, requiredWindows } from '../../ir/tpp.js';
 import type { Pass } from './pass.js';
 import { Rewriter } from './rewriter.js';
@@ -38,9 +42,55 @@ export const insertDelays: Pass<void> = {
       rw.replace(node.id, d.id);
     }
     rw.b.meta = { ...rw.b.meta, 'target.synapticDelay': '1' };
-    return reschedule(rw.finish());
+    const delayed = rw.finish();
+    return isLayerMajor(delayed) ? reschedule(delayed) : align(delayed);
   },
 };
+
+/**
+ * The delays on the way to every node of a step-major graph (recurrent edges aside), or undefined
+ * when two paths into a node cross different numbers of delays (a residual shortcut skips a population).
+ */
+function arrivals(g: Graph): Map<string, number> | undefined {
+  const at = new Map<string, number>();
+  for (const n of g.nodes) {
+    const ins = n.inputs.filter((r) => r.kind === 'value' && at.has(r.id)).map((r) => at.get(r.id)!);
+    if (ins.some((d) => d !== ins[0])) return undefined;
+    at.set(n.id, (ins[0] ?? 0) + (n.op === 'delay' && at.has(n.inputs[0].id) ? 1 : 0));
+  }
+  return at;
+}
+
+/**
+ * A step-major graph whose every path to a node crosses the same number of delays runs the
+ * delay-free network's function, d steps later at a node d delays deep: each population's bias
+ * table gets d zero rows in front (its v(0), biases and per-step terms start when its input
+ * does), and the readout sums the T steps after its input arrives (window = its depth). The run
+ * is T + D steps. A graph with unequal paths (residual shortcuts), or with a temporal input
+ * (T frames, none for the added steps), is left as it is: its output hears its input late
+ * (arrivalDelay, SNN0208).
+ */
+function align(g: Graph): Graph {
+  // a temporal input has T frames, none for the D steps an aligned run adds: left as it is
+  if (g.nodes.some((n) => n.op === 'input' && n.attrs.temporal === true)) return g;
+  const at = arrivals(g);
+  if (!at) return g;
+  const consts = new Map(g.consts);
+  const nodes = g.nodes.map((n) => {
+    const d = at.get(n.id) ?? 0;
+    if (d === 0) return n;
+    if (n.op === 'readout') return { ...n, attrs: { ...n.attrs, window: d } };
+    if (n.op !== 'if' || !isConstRef(n.attrs.bias)) return n;
+    const table = g.consts.get(n.attrs.bias.const)!;
+    const [R, ...row] = table.type.shape;
+    const width = row.reduce((a, b) => a * b, 1);
+    const data = new Int32Array((R + d) * width);
+    data.set(table.data as Int32Array, d * width);
+    consts.set(table.id, { ...table, type: { ...table.type, shape: [R + d, ...row] }, data });
+    return n;
+  });
+  return { ...g, nodes, consts };
+}
 
 /**
  * How many steps late the graph's output hears its input: the delay nodes on the longest path from
@@ -56,5 +106,7 @@ export function arrivalDelay(g: Graph): number {
     for (const r of n.inputs) if (r.kind === 'value' && depth.has(r.id)) d = Math.max(d, depth.get(r.id)!);
     depth.set(n.id, d + (n.op === 'delay' && depth.has(n.inputs[0].id) ? 1 : 0));
   }
-  return depth.get(g.outputs[0]) ?? 0;
+  // an aligned graph's readout waits for its input (its window)
+  const out = g.nodes.find((n) => n.id === g.outputs[0]);
+  return Math.max(0, (depth.get(g.outputs[0]) ?? 0) - (out ? attrInt(out, 'window', 0) : 0));
 }

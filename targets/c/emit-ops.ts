@@ -270,9 +270,10 @@ const emitReadout: OpEmitter<'readout'> = (m, w, op, k) => {
   m.state.push(`int64_t sum${k}[${size}];`, `uint64_t ovf_acc${k};`, `uint64_t ovf_v${k};`);
   m.resets.push(`memset(s->sum${k}, 0, sizeof(s->sum${k}));`);
   m.units.push({ name: node.id, acc: `ovf_acc${k}`, v: `ovf_v${k}` });
-  // a layer-major readout adds in its own window only: local step tl = t - window in 1..T
-  const tl = m.layerMajor ? 'tl' : 't';
-  if (m.layerMajor) {
+  // a layer-major readout, or one that waits for delayed input, adds in its own window only: local step tl = t - window in 1..T
+  const windowed = m.layerMajor || attrInt(node, 'window', 0) > 0;
+  const tl = windowed ? 'tl' : 't';
+  if (windowed) {
     w.line(`const int32_t tl = t - ${attrInt(node, 'window', 0)};`);
     w.open(`if (tl >= 1 && tl <= ${g.steps})`);
   }
@@ -282,7 +283,7 @@ const emitReadout: OpEmitter<'readout'> = (m, w, op, k) => {
   w.line(narrowC('u', attrInt(node, 'sumbits'), narrowFnOf(node), `ovf_v${k}`));
   w.line(`s->sum${k}[i] = u;`);
   w.close();
-  if (m.layerMajor) w.close();
+  if (windowed) w.close();
   if (!m.outputExpr && node.id === g.outputs[0]) m.outputExpr = `s->sum${k}`;
 };
 

@@ -330,13 +330,15 @@ function checkImage(img: CoreImage): void {
   if (img.inputSize !== img.inputC * img.inputH * img.inputW) bad(`input size ${img.inputSize} is not ${img.inputC}x${img.inputH}x${img.inputW}`);
   if (img.inputFrames !== 1 && img.inputFrames !== img.steps) bad(`input frames ${img.inputFrames}: expected 1 (a static input) or the ${img.steps} steps`);
   if (img.output >= img.unitCount || img.units[img.output].kind !== 1) bad(`output unit ${img.output} is not a readout`);
+  // a step-major unit waiting for delayed input has leading zero rows: up to the run's length
+  const runLength = Math.max(img.steps, ...img.units.map((u) => (u.kind === 1 && u.tppRule === 0 ? Math.min(u.window, 1e6) + img.steps : img.steps)));
   img.units.forEach((u, k) => {
     if (u.kind > 1 || u.channels < 1 || u.size % u.channels !== 0) bad(`unit ${k}: kind ${u.kind}, ${u.size} neurons in ${u.channels} channels`);
     if (u.accBits < 2 || u.accBits > 48 || u.vBits < 2 || u.vBits > 48 || u.overflow > 1 || u.subtract > 1) bad(`unit ${k}: widths or modes out of range`);
     if (u.leakKind > 2 || u.leakShift > 30 || u.leakRound > 2 || u.leakMul * 2 ** (u.vBits - 1) >= 2 ** 53) bad(`unit ${k}: leak out of range`);
     if (u.leakMulCount !== 0 && u.leakMulCount !== u.size) bad(`unit ${k}: ${u.leakMulCount} leak multipliers for ${u.size} neurons`);
     if (u.leakMuls.some((m) => m < 0 || m * 2 ** (u.vBits - 1) >= 2 ** 53)) bad(`unit ${k}: a leak multiplier out of range`);
-    if (u.biasRows < 1 || u.biasRows > img.steps) bad(`unit ${k}: ${u.biasRows} bias rows for ${img.steps} steps`);
+    if (u.biasRows < 1 || u.biasRows > runLength) bad(`unit ${k}: ${u.biasRows} bias rows for ${runLength} steps`);
     if (u.kind === 0 && u.threshold.some((t) => t <= 0)) bad(`unit ${k}: a threshold is not positive`);
     if (u.level < 1 || u.level > img.unitCount) bad(`unit ${k}: level ${u.level} out of range`);
     if (u.tppRule !== 0 && (!TPP_RULE_OF_CODE.has(u.tppRule) || u.kind !== 0 || u.vBits > 37 || u.leakKind !== 0 || u.subtract !== 1)) bad(`unit ${k}: TPP rule ${u.tppRule} on a unit that cannot run it`);

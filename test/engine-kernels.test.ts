@@ -28,16 +28,21 @@ function value(rng: Rng, theta: number): number {
 
 describe('population update: neuronFloatX4 = neuronFloat bit for bit', () => {
   for (const [C, HW] of [[4, 1], [8, 5], [12, 7], [16, 9], [64, 3]]) {
-    for (const subtract of [1, 0]) {
-      for (const leak of [1, 0.875]) {
-        it(`C=${C}, ${HW} positions, ${subtract ? 'subtract' : 'zero'} reset, leak ${leak}`, () => {
-          const rng = new Rng(C * 1000 + HW * 10 + subtract * 2 + (leak === 1 ? 1 : 0));
+    for (const [subtract, strict] of [[1, 0], [0, 0], [0, 1]]) {
+      for (const leakValue of [1, 0.875]) {
+        it(`C=${C}, ${HW} positions, ${subtract ? 'subtract' : 'zero'} reset, fire ${strict ? 'v > θ' : 'v >= θ'}, leak ${leakValue}`, () => {
+          const rng = new Rng(C * 1000 + HW * 10 + subtract * 2 + strict * 4 + (leakValue === 1 ? 1 : 0));
           const size = C * HW;
           const { arena, wasm } = memory();
           const theta = arena.f32(C);
+          const amp = arena.f32(C);
           const add = arena.f32(C);
+          // the kernels' leak is one factor per neuron (HWC), varied here around the population's
+          const leak = arena.f32(size);
+          for (let i = 0; i < size; i++) leak[i] = leakValue === 1 ? 1 : leakValue - 0.1 * rng.next();
           for (let c = 0; c < C; c++) {
             theta[c] = 0.25 + rng.next() * 2;
+            amp[c] = rng.int(0, 1) ? theta[c] : 0.5 + rng.next();
             add[c] = rng.int(0, 3) === 0 ? 0 : (rng.next() - 0.5) * theta[c];
           }
           const x = arena.f32(size);
@@ -49,7 +54,7 @@ describe('population update: neuronFloatX4 = neuronFloat bit for bit', () => {
           let spikes = 0;
           for (let t = 0; t < 12; t++) {
             for (let i = 0; i < size; i++) x[i] = value(rng, theta[i % C]);
-            for (const l of lanes) l.n = l.kernel(x.byteOffset, l.v.byteOffset, l.o.byteOffset, l.ev.byteOffset, l.n, size, C, theta.byteOffset, add.byteOffset, leak, subtract);
+            for (const l of lanes) l.n = l.kernel(x.byteOffset, l.v.byteOffset, l.o.byteOffset, l.ev.byteOffset, l.n, size, C, theta.byteOffset, amp.byteOffset, add.byteOffset, leak.byteOffset, subtract, strict);
             const [s, v] = lanes;
             expect(v.n).toBe(s.n);
             expect(Array.from(v.ev.subarray(0, v.n))).toEqual(Array.from(s.ev.subarray(0, s.n)));

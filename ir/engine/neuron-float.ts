@@ -23,6 +23,7 @@ import { attrNum, attrStr, attrVector } from '../ops.js';
 import { isConstRef, type Graph } from '../types.js';
 import type { NeuronOp, ReadoutOp, StageSemantics, SynapseOp, Unit, UnitEnv } from './engine.js';
 import type { Arena } from './arena.js';
+import type { NeuronFloatKernel } from './wasm/kernels.js';
 import { clearEvents } from './plan.js';
 import { fireTpp, localStep, tppOf, type TppParams } from '../tpp.js';
 import { paramAt } from '../neuron-params.js';
@@ -66,7 +67,7 @@ class FloatNeurons implements Unit {
   private readonly tpp: TppParams | undefined;
   private readonly steps: number;
   /** Four lanes at a time when the lanes come in fours (absent in the engine's sizing pass). */
-  private readonly kernel?: (...args: number[]) => number;
+  private readonly kernel?: NeuronFloatKernel;
 
   constructor(
     private readonly op: NeuronOp,

@@ -464,18 +464,31 @@ function neuronFixed(): Fn {
   return f;
 }
 
+/** Byte offsets in the engine's memory are `number`s named for what they point at; the order is each Fn's parameter list above. */
+type Conv = (out: number, ev: number, n: number, src: number, C: number, segStart: number, segOut: number, segW: number, segLen: number, w: number, Og: number, Cg: number, kk: number) => void;
+type ConvByPosition = (out: number, ev: number, n: number, src: number, C: number, segStart: number, segOut: number, segW: number, segLen: number, w: number, cstride: number, scratch: number) => void;
+type Dense = (out: number, ev: number, n: number, src: number, wT: number, M: number) => void;
+type AddVec = (out: number, a: number, b: number, len: number) => void;
+/** Returns the number of spikes. */
+export type NeuronFloatKernel = (x: number, v: number, o: number, ev: number, nPrev: number, size: number, C: number, th: number, amp: number, add: number, leak: number, subtract: number, strict: number) => number;
+/** Returns the number of spikes; counters: [accumulator, membrane] narrowings, updated in place. */
+type NeuronFixed = (
+  x: number, v: number, o: number, ev: number, nPrev: number, size: number, C: number, th: number, thPerNeuron: number, row: number, perNeuron: number,
+  accLo: number, accHi: number, vLo: number, vHi: number, accBits: number, vBits: number, wrap: number, subtract: number, counters: number,
+) => number;
+
 export interface KernelExports {
-  conv_f64(...args: number[]): void;
-  conv_f32(...args: number[]): void;
-  convpos_f64(...args: number[]): void;
-  convpos_f32(...args: number[]): void;
-  dense_f64(...args: number[]): void;
-  dense_f32(...args: number[]): void;
-  add_f64(out: number, a: number, b: number, len: number): void;
-  add_f32(out: number, a: number, b: number, len: number): void;
-  neuronFloat(...args: number[]): number;
-  neuronFloatX4(...args: number[]): number;
-  neuronFixed(...args: number[]): number;
+  conv_f64: Conv;
+  conv_f32: Conv;
+  convpos_f64: ConvByPosition;
+  convpos_f32: ConvByPosition;
+  dense_f64: Dense;
+  dense_f32: Dense;
+  add_f64: AddVec;
+  add_f32: AddVec;
+  neuronFloat: NeuronFloatKernel;
+  neuronFloatX4: NeuronFloatKernel;
+  neuronFixed: NeuronFixed;
 }
 
 let compiled: WebAssembly.Module | undefined;

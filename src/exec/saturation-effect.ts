@@ -33,8 +33,9 @@ export interface NarrowedRun {
 
 /**
  * Compare `narrowed` (a run of `g` on `samples` by any executor) with the wide-register network's
- * run (`progress` makes the second run's progress callback); no effect, without a second run, when nothing saturated. Undefined when even the wide
- * network overflowed (values beyond 2^52: nothing to compare with).
+ * run (`progress` makes the second run's progress callback); no effect, without a second run,
+ * when nothing saturated. Undefined when even the wide network overflowed (values beyond 2^52:
+ * nothing to compare with).
  */
 export async function saturationEffect(g: Graph, samples: IntSamples, narrowed: NarrowedRun, threads: number, progress?: () => (n: number) => void): Promise<SaturationEffect | undefined> {
   const n = samples.count;

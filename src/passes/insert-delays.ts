@@ -48,17 +48,19 @@ export const insertDelays: Pass<void> = {
 };
 
 /**
- * The delays on the way to every node of a step-major graph (recurrent edges aside), or undefined
- * when two paths into a node cross different numbers of delays (a residual shortcut skips a population).
+ * The delays on the longest path from the input to every node of a step-major graph (a recurrent
+ * edge's delay closes a loop and is on no such path), and whether every path into each node
+ * crosses as many (false when a residual shortcut skips a population).
  */
-function arrivals(g: Graph): Map<string, number> | undefined {
-  const at = new Map<string, number>();
+function delayDepths(g: Graph): { depth: Map<string, number>; aligned: boolean } {
+  const depth = new Map<string, number>();
+  let aligned = true;
   for (const n of g.nodes) {
-    const ins = n.inputs.filter((r) => r.kind === 'value' && at.has(r.id)).map((r) => at.get(r.id)!);
-    if (ins.some((d) => d !== ins[0])) return undefined;
-    at.set(n.id, (ins[0] ?? 0) + (n.op === 'delay' && at.has(n.inputs[0].id) ? 1 : 0));
+    const ins = n.inputs.filter((r) => r.kind === 'value' && depth.has(r.id)).map((r) => depth.get(r.id)!);
+    if (ins.some((d) => d !== ins[0])) aligned = false;
+    depth.set(n.id, Math.max(0, ...ins) + (n.op === 'delay' && depth.has(n.inputs[0].id) ? 1 : 0));
   }
-  return at;
+  return { depth, aligned };
 }
 
 /**
@@ -73,22 +75,31 @@ function arrivals(g: Graph): Map<string, number> | undefined {
 function align(g: Graph): Graph {
   // a temporal input has T frames, none for the D steps an aligned run adds: left as it is
   if (g.nodes.some((n) => n.op === 'input' && n.attrs.temporal === true)) return g;
-  const at = arrivals(g);
-  if (!at) return g;
+  const { depth, aligned } = delayDepths(g);
+  if (!aligned) return g;
   const consts = new Map(g.consts);
+  const shifted = new Set<string>();
   const nodes = g.nodes.map((n) => {
-    const d = at.get(n.id) ?? 0;
+    const d = depth.get(n.id) ?? 0;
     if (d === 0) return n;
     if (n.op === 'readout') return { ...n, attrs: { ...n.attrs, window: d } };
     if (n.op !== 'if' || !isConstRef(n.attrs.bias)) return n;
+    // a new table per (table, depth): a table two populations share may need two shifts
     const table = g.consts.get(n.attrs.bias.const)!;
-    const [R, ...row] = table.type.shape;
-    const width = row.reduce((a, b) => a * b, 1);
-    const data = new Int32Array((R + d) * width);
-    data.set(table.data as Int32Array, d * width);
-    consts.set(table.id, { ...table, type: { ...table.type, shape: [R + d, ...row] }, data });
-    return n;
+    const id = `${table.id}.after${d}`;
+    if (!consts.has(id)) {
+      const [R, ...row] = table.type.shape;
+      const width = row.reduce((a, b) => a * b, 1);
+      const data = new Int32Array((R + d) * width);
+      data.set(table.data as Int32Array, d * width);
+      consts.set(id, { id, type: { ...table.type, shape: [R + d, ...row] }, data });
+    }
+    shifted.add(table.id);
+    return { ...n, attrs: { ...n.attrs, bias: { const: id } } };
   });
+  // an original table no node reads any more goes
+  const read = new Set(nodes.flatMap((n) => [...n.inputs.filter((r) => r.kind === 'const').map((r) => r.id), ...Object.values(n.attrs).filter(isConstRef).map((c) => c.const)]));
+  for (const id of shifted) if (!read.has(id)) consts.delete(id);
   return { ...g, nodes, consts };
 }
 
@@ -100,13 +111,7 @@ function align(g: Graph): Graph {
  */
 export function arrivalDelay(g: Graph): number {
   if (isLayerMajor(g)) return 0;
-  const depth = new Map<string, number>();
-  for (const n of g.nodes) {
-    let d = 0;
-    for (const r of n.inputs) if (r.kind === 'value' && depth.has(r.id)) d = Math.max(d, depth.get(r.id)!);
-    depth.set(n.id, d + (n.op === 'delay' && depth.has(n.inputs[0].id) ? 1 : 0));
-  }
   // an aligned graph's readout waits for its input (its window)
   const out = g.nodes.find((n) => n.id === g.outputs[0]);
-  return Math.max(0, (depth.get(g.outputs[0]) ?? 0) - (out ? attrInt(out, 'window', 0) : 0));
+  return Math.max(0, (delayDepths(g).depth.get(g.outputs[0]) ?? 0) - (out ? attrInt(out, 'window', 0) : 0));
 }

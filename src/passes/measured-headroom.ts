@@ -13,7 +13,8 @@
  *
  *   f_c = min(1, register max / (MARGIN · peak_c)),   peak_c = the largest |value| it held
  *
- * over the current of each step and, for the readout, the running sum. quantize multiplies S_c by
+ * over the steps: a population's accumulator (the current a step delivers), a readout's running
+ * sum. quantize multiplies S_c by
  * f_c: the measured peak then fills at most 1/MARGIN of the register, one bit left for data beyond
  * the calibration set (what still saturates is counted and its effect reported, SNN0206). The IF
  * membrane is not measured: its static bound (2θ, (T + 1)θ for TPP) holds every value that can
@@ -63,11 +64,11 @@ export function measureHeadroom(fixed: Graph, samples: IntSamples, onProgress?: 
   if (!watched.length) return { factors, bits };
   const interp = new FixedInterpreter(withWideRegisters(fixed));
   const bufs = interp.engine.plan.bufs;
-  // what each watched accumulator holds: its input current every step, and a readout's sum
+  // the register each watched unit narrows: a population's accumulator holds its input current,
+  // a readout's running sum its own value
   const probes = watched.map((n) => {
-    const current = bufs.get(n.inputs[0].id)!;
-    const C = n.type.shape[1];
-    return { node: n, C, current, sum: n.op === 'readout' ? bufs.get(n.id)! : undefined, peakCurrent: new Float64Array(C), peakSum: new Float64Array(C) };
+    const population = n.op === 'if';
+    return { node: n, C: n.type.shape[1], held: bufs.get(population ? n.inputs[0].id : n.id)!, max: maxOf(attrInt(n, population ? 'accbits' : 'sumbits')), peaks: new Float64Array(n.type.shape[1]) };
   });
   const channelPeaks = (data: ArrayLike<number>, C: number, peaks: Float64Array): void => {
     // storage order is HWC (or one value per feature): the channel of element i is i mod C
@@ -79,23 +80,17 @@ export function measureHeadroom(fixed: Graph, samples: IntSamples, onProgress?: 
   };
   for (let s = 0; s < samples.count; s++) {
     interp.run(samples.data, s * samples.size, () => {
-      for (const p of probes) {
-        channelPeaks(p.current.store.data, p.C, p.peakCurrent);
-        if (p.sum) channelPeaks(p.sum.store.data, p.C, p.peakSum);
-      }
+      for (const p of probes) channelPeaks(p.held.store.data, p.C, p.peaks);
     });
     onProgress?.(1);
   }
-  for (const p of probes) {
-    const f = new Float64Array(p.C).fill(1);
-    const registers: [Float64Array, number][] = [[p.peakCurrent, maxOf(attrInt(p.node, p.node.op === 'if' ? 'accbits' : 'sumbits'))]];
-    if (p.sum) registers.push([p.peakSum, maxOf(attrInt(p.node, 'sumbits'))]);
-    for (const [peaks, max] of registers) for (let c = 0; c < p.C; c++) if (peaks[c] > 0) f[c] = Math.min(f[c], max / (HEADROOM_MARGIN * peaks[c]));
+  for (const { node, C, max, peaks } of probes) {
+    const f = Float64Array.from(peaks, (peak) => (peak > 0 ? Math.min(1, max / (HEADROOM_MARGIN * peak)) : 1));
     // the peaks scale with S: at the lowered scales each is peak_c · f_c
     let spare = Infinity;
-    for (const [peaks, max] of registers) for (let c = 0; c < p.C; c++) if (peaks[c] > 0) spare = Math.min(spare, Math.log2(max / (peaks[c] * f[c])));
-    if (Number.isFinite(spare)) bits.set(p.node.id, spare);
-    if (f.some((x) => x < 1)) factors.set(p.node.id, f);
+    for (let c = 0; c < C; c++) if (peaks[c] > 0) spare = Math.min(spare, Math.log2(max / (peaks[c] * f[c])));
+    if (Number.isFinite(spare)) bits.set(node.id, spare);
+    if (f.some((x) => x < 1)) factors.set(node.id, f);
   }
   return { factors, bits };
 }

@@ -130,7 +130,9 @@ export function compileCommand(y: Argv): Argv {
         const report = { target: target.name, steps: steps[0], latencySteps, ...(arrival ? { arrivalDelay: arrival } : {}), method: methodReport, inputScale, weightRounding: formats.weightRounding ?? 'nearest', neuronRounding: formats.neuronRounding ?? 'step', ...(calibrationRange ? { calibrationRange } : {}), layers, ...(analysis ?? {}) };
         for (const l of layers) {
           const measured = l.measuredHeadroomBits !== undefined ? `; on the calibration data it peaked ${l.measuredHeadroomBits.toFixed(1)} bits below its register${l.measuredFactor !== undefined ? ` (its scale lowered x${l.measuredFactor.toPrecision(2)} to leave one)` : ''}` : '';
-          if (l.accHeadroomBits < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: the worst-case input current needs ${(-l.accHeadroomBits).toFixed(1)} more bits than the ${desc.accBits}-bit accumulator; it would ${desc.overflow} and be counted${measured}\n`);
+          // a readout has no accumulator: its current lands in the running sum
+          const register = l.op === 'readout' ? `${desc.sumBits}-bit running sum` : `${desc.accBits}-bit accumulator`;
+          if (l.accHeadroomBits < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: the worst-case input current needs ${(-l.accHeadroomBits).toFixed(1)} more bits than the ${register}; it would ${desc.overflow} and be counted${measured}\n`);
           if ((l.vHeadroomBits ?? 0) < 0) process.stderr.write(`snnc: warning SNN0204 %${l.id}: threshold plus the worst-case current need ${(-l.vHeadroomBits!).toFixed(1)} more bits than the ${desc.vBits}-bit membrane; it would ${desc.overflow} and be counted\n`);
         }
         warnDelay('the integer network', target.name, arrival, steps);

@@ -78,6 +78,7 @@ export const DIAGNOSTICS = {
   SNN0505: { category: 'model', summary: 'pass: verifier failed after a pass (compiler bug)' },
   SNN0506: { category: 'mismatch', summary: 'calibrate: the onnxruntime forward disagrees with the float executor' },
   SNN0507: { category: 'unsupported', summary: 'calibrate: an op of the ann graph has no onnxruntime form' },
+  SNN0508: { category: 'unsupported', summary: 'replicate-neurons: the network has no replicated form (K neurons per activation)' },
 
   SNN0601: { category: 'mismatch', summary: 'verify: executors disagree' },
   SNN0701: { category: 'model', summary: 'core image: not a snnc core image, or another version' },

@@ -28,6 +28,8 @@ export interface Method extends Omit<ConvertOptions, 'steps' | 'thresholds'> {
   readonly ftbc?: FtbcSettings;
   /** Two-phase probabilistic neurons on the layer-major schedule, last. */
   readonly tpp?: TppSettings;
+  /** K neurons per activation, each rounding at its own point: K·T + 1 levels in T steps (passes/replicate-neurons.ts). */
+  readonly replicas?: number;
 }
 
 export const PRESETS: Record<string, Method> = {
@@ -69,6 +71,10 @@ const COMPOSABLE: Record<string, (m: Method) => Method> = {
   'tpp-iid': (m) => ({ ...m, name: `${m.name}+tpp-iid`, tpp: { ...TPP_DEFAULTS, rule: 'iid' } }),
   // the deterministic limit of the schedule: a layer emits clip(round(V/θ), 0, T) spikes (no draws)
   'tpp-round': (m) => ({ ...m, name: `${m.name}+tpp-round`, tpp: { ...TPP_DEFAULTS, rule: 'round' } }),
+  // K neurons per activation (replicate-neurons): K·T + 1 levels in T steps, K times the neurons and spikes
+  rep2: (m) => ({ ...m, name: `${m.name}+rep2`, replicas: 2 }),
+  rep3: (m) => ({ ...m, name: `${m.name}+rep3`, replicas: 3 }),
+  rep4: (m) => ({ ...m, name: `${m.name}+rep4`, replicas: 4 }),
 };
 
 /** The composition step that names each TPP rule. */
@@ -91,6 +97,7 @@ export function presetsByName(list: string): Method[] {
         continue;
       }
       if (!compose) throw new SnncError('SNN0407', `unknown calibration step '+${s}' in '${text.trim()}'; known: ${Object.keys(COMPOSABLE).map((k) => `+${k}`).join(', ')}`);
+      if (s.startsWith('rep') && m.replicas) throw new SnncError('SNN0407', `'${text.trim()}' names the replication twice`);
       if ((s.startsWith('ftbc') && m.ftbc) || (s === 'calib-weights' ? m.weightCalibration : s.startsWith('calib-') && m.calibration) || (s.startsWith('tpp') && m.tpp)) throw new SnncError('SNN0407', `'${text.trim()}' names ${s.startsWith('calib-') ? 'a calibration' : s.startsWith('tpp') ? 'TPP' : '+ftbc'} twice`);
       m = compose(m);
     }
@@ -125,5 +132,6 @@ export function describeMethod(m: Method, ann?: Graph): string {
   const wc = m.weightCalibration ? `, weight calibration (${m.weightCalibration.samples} samples${m.weightCalibrationOnTpp ? ', on the TPP network' : ''})` : '';
   const ftbc = m.ftbc ? `, FTBC (${describeFtbc(m.ftbc)})` : '';
   const tpp = m.tpp ? `, TPP neurons (${TPP_RULE_TEXT[m.tpp.rule]}, start ${m.tpp.start === 'zero' ? 'v0 = 0, no shift' : 'as the base'}, seed ${m.tpp.seed})` : '';
-  return `θ=${th}, reset=${m.reset}, v0=${m.vinit}θ${m.shift ? ', +θ/2T per step' : ''}, readout=${m.readout}, maxpool=${m.maxpool}${wc}${calibration}${ftbc}${tpp}`;
+  const rep = m.replicas ? `, ${m.replicas} neurons per activation (copy j rounds at (2j+1)/${2 * m.replicas})` : '';
+  return `θ=${th}, reset=${m.reset}, v0=${m.vinit}θ${m.shift ? ', +θ/2T per step' : ''}, readout=${m.readout}, maxpool=${m.maxpool}${rep}${wc}${calibration}${ftbc}${tpp}`;
 }

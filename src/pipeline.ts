@@ -3,8 +3,10 @@
  *
  *   ONNX --import--> ann --canonicalize--> --fold-batchnorm--> --recognize-qcfs--> ann'
  *   ann' + calibration data --calibrate--> activation statistics --balance-thresholds--> θ per layer
+ *   [method with K replicas] ann' --replicate-neurons(K)--> ann' with K copies of every activation (θ copied)
  *   ann' + θ --convert(T, method)--> snn-float
- *     then the method's steps, as data (snnSteps): [--weight-calibration(ann', data)--> weights
+ *     then the method's steps, as data (snnSteps): [--dither-replicas--> copy j rounds at (2j+1)/2K]
+ *     [--weight-calibration(ann', data)--> weights
  *     fitted to the ANN's pre-activations] [--snn-calibration(ann', data)--> bias or
  *     initial-membrane correction] [--ftbc(ann', data)--> per-step biases] [--tpp--> two-phase
  *     populations on the layer-major schedule] (the two calibrations after tpp when named after it)
@@ -34,6 +36,7 @@ import { runPass, type Pass } from './passes/pass.js';
 import { recognizeQcfs } from './passes/recognize-qcfs.js';
 import { foldTemporalBias } from './passes/fold-temporal-bias.js';
 import { insertDelays } from './passes/insert-delays.js';
+import { ditherReplicas, replicateNeurons, replicateThresholds } from './passes/replicate-neurons.js';
 import type { AnnForward } from './exec/ort-forward.js';
 import { quantize, type LayerReport, type WeightRounding } from './passes/quantize.js';
 import { gptqRounding, inputGrams } from './passes/weight-rounding.js';
@@ -69,7 +72,7 @@ interface DataPassOptions {
   readonly onProgress?: (samples: number) => void;
 }
 
-/** The method's steps after convert: weight calibration, SNN Calibration, FTBC, TPP (whichever it names; the calibrations last when they measure the TPP network). `baseStart`: each population's v(0) as converted. */
+/** The method's steps after convert: the replicas' rounding points, weight calibration, SNN Calibration, FTBC, TPP (whichever it names; the calibrations last when they measure the TPP network). `ann`: the network converted (replicated when the method is). `baseStart`: each population's v(0) as converted. */
 export function snnSteps(method: Method, ann: Graph, baseStart: ReadonlyMap<string, number>): SnnStep[] {
   const layers = (): number => ann.nodes.filter(isNeuronSource).length;
   const steps: SnnStep[] = [];
@@ -92,6 +95,11 @@ export function snnSteps(method: Method, ann: Graph, baseStart: ReadonlyMap<stri
   const tppStep = (): void => {
     if (t) steps.push({ kind: 'transform', name: tpp.name, run: (snn) => runPass(tpp, snn, { ...t, baseStart }) });
   };
+  const K = method.replicas ?? 1;
+  if (K > 1) {
+    const populations = new Set(ann.nodes.filter(isNeuronSource).map((n) => n.id));
+    steps.push({ kind: 'transform', name: ditherReplicas.name, run: (snn) => runPass(ditherReplicas, snn, { copies: K, populations }) });
+  }
   if (!method.weightCalibrationOnTpp) weights();
   if (!method.calibrationOnTpp) calibration();
   const f = method.ftbc;
@@ -106,10 +114,15 @@ export function snnSteps(method: Method, ann: Graph, baseStart: ReadonlyMap<stri
 /**
  * ann' + statistics -> snn-float with T steps, then the method's steps (snnSteps); a calibration
  * step reads `calib`. `progress(total)` makes the progress callback of the data-reading steps,
- * asked only when there are any (total: their sample runs).
+ * asked only when there are any (total: their sample runs). With K replicas the thresholds are
+ * chosen for K·T levels on the original activations and copied to the replicated network, which
+ * every later step (and its calibration targets) works on.
  */
-export function toSnn(ann: Graph, stats: ActivationStats, method: Method, steps: number, calib?: Images | SampleSource, progress?: (total: number) => (samples: number) => void): Graph {
-  const thresholds = computeThresholds(stats, method.threshold, steps);
+export function toSnn(original: Graph, stats: ActivationStats, method: Method, steps: number, calib?: Images | SampleSource, progress?: (total: number) => (samples: number) => void): Graph {
+  const K = method.replicas ?? 1;
+  let thresholds = computeThresholds(stats, method.threshold, steps * K);
+  const ann = K > 1 ? runPass(replicateNeurons, original, { copies: K }) : original;
+  if (K > 1) thresholds = replicateThresholds(thresholds, original, K);
   let snn = runPass(convert, ann, { ...method, steps, thresholds });
   const baseStart = new Map(snn.nodes.filter((n) => n.op === 'if').map((n) => [n.id, attrNum(n, 'vinit', 0)]));
   const plan = snnSteps(method, ann, baseStart);

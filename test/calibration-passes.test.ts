@@ -13,6 +13,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { perNeuronValues } from '../ir/neuron-params.js';
 import { parseGraph } from '../ir/text/parse.js';
 import type { Graph } from '../ir/types.js';
 import { loadImages, type Images } from '../src/data/dataset.js';
@@ -21,6 +22,7 @@ import { PRESETS, presetsByName } from '../src/methods.js';
 import { ftbc, FTBC_DEFAULTS, FTBC_STEP_DEFAULTS } from '../src/passes/ftbc.js';
 import { snnCalibration } from '../src/passes/snn-calibration.js';
 import { runPass } from '../src/passes/pass.js';
+import { replicateNeurons } from '../src/passes/replicate-neurons.js';
 import { calibrate, prepareAnn, snnSteps, toSnn } from '../src/pipeline.js';
 import { tpp, TPP_DEFAULTS } from '../src/passes/tpp.js';
 import { weightCalibration, WEIGHT_CALIBRATION_DEFAULTS } from '../src/passes/weight-calibration.js';
@@ -261,15 +263,18 @@ describe('weight-calibration on real layers', () => {
   // what the network then does: re-run with the new weights, every layer's masked pre-activation
   // loss over all positions equals the loss the fit reported. This checks the patches of strided,
   // padded and grouped convs (resnet, dwsep) and residual adds of two convs.
-  for (const name of ['fmnist-resnet', 'fmnist-dwsep']) {
-    it(`${name}: the loss the fit reports is the loss the calibrated network has`, async () => {
+  // With two neurons per activation (+rep2) the fit has one weight per original input (tied over
+  // the copies, on their mean) and each copy rounds at its own point (off = ½ + v0).
+  for (const [name, copies] of [['fmnist-resnet', 1], ['fmnist-dwsep', 1], ['fmnist-resnet', 2], ['fmnist-dwsep', 2], ['fmnist-mlp', 2]] as const) {
+    it(`${name}${copies > 1 ? ', two neurons per activation' : ''}: the loss the fit reports is the loss the calibrated network has`, async () => {
       const T = 4;
       const g = importOnnxFile(modelPath(name));
-      const ann = prepareAnn(g);
-      // resnet: 8 samples give its residual add of two convs (layer 2) 4 rows per weight
-      const samples = name === 'fmnist-resnet' ? 8 : 4;
+      const prepared = prepareAnn(g);
+      const ann = copies > 1 ? runPass(replicateNeurons, prepared, { copies }) : prepared;
+      // resnet: 8 samples give its residual add of two convs (layer 2) 4 rows per weight; mlp: 1,024 its second dense layer (256 inputs, tied over the copies)
+      const samples = name === 'fmnist-resnet' ? 8 : name === 'fmnist-mlp' ? 1024 : 4;
       const calib = loadImages(CALIB_IMAGES, g.nodes[0].type, 1 / 255, samples);
-      const snn = toSnn(ann, await calibrate(ann, calib, 1), presetsByName('chmmse-subtract-shift+tpp-round')[0], T);
+      const snn = toSnn(prepared, await calibrate(prepared, calib, 1), presetsByName(`chmmse-subtract-shift+tpp-round${copies > 1 ? `+rep${copies}` : ''}`)[0], T);
       const reported = new Map<string, number>();
       const wc = runPass(weightCalibration, snn, { ...WEIGHT_CALIBRATION_DEFAULTS, samples, positions: 1 << 20, steps: 2, ann, calib, onLayer: (id, _b, after) => void reported.set(id, after) });
       const batch = { count: calib.count, sampleShape: calib.sampleShape, data: calib.data };
@@ -282,13 +287,15 @@ describe('weight-calibration on real layers', () => {
         const zAnn = annActivations(ann, batch, [cur]).get(cur)!;
         const { C, size, HW, theta } = populationGeometry(wc, layer);
         const sb = stepBiasOf(wc, layer);
+        const v0 = perNeuronValues(layer, 'vinit', wc.consts, 0);
         let loss = 0;
         for (let k = 0; k < sums.length; k++) {
           const i = k % size;
           let table = 0;
           for (let t = 0; t < T; t++) table += sb.at(t, i, Math.floor(i / HW));
           const z = sums[k] / T + (table * theta[i]) / T;
-          const [lo, hi] = [theta[i] / (2 * T), ((T - 0.5) * theta[i]) / T]; // round: off = ½
+          const off = 0.5 + v0[i]; // round: ½, moved by a copy's rounding point
+          const [lo, hi] = [((1 - off) * theta[i]) / T, ((T - off) * theta[i]) / T];
           if ((z <= lo && zAnn[k] <= lo) || (z >= hi && zAnn[k] >= hi)) continue;
           loss += (z - zAnn[k]) ** 2;
         }
@@ -296,7 +303,7 @@ describe('weight-calibration on real layers', () => {
         expect(loss).toBeCloseTo(reported.get(layer.id)!, 4);
         if (reported.get(layer.id)! > 0) changed++;
       }
-      expect(changed).toBeGreaterThanOrEqual(3);
+      expect(changed).toBeGreaterThanOrEqual(name === 'fmnist-mlp' ? 1 : 3);
       if (name === 'fmnist-resnet') expect(reported.get('layer2_relu2_Relu')).toBeGreaterThan(0); // conv2 + the strided 1x1 shortcut, fitted together
     }, 60_000);
   }

@@ -76,6 +76,7 @@ export function methodOptions(a: Argv): Argv {
     .option('maxpool', { choices: ['gate', 'or', 'avg'] as const, default: DEFAULT_CONVERT.maxpool, describe: 'spiking max pool: gated by spike counts, logical OR, or average' })
     .option('qcfs-threshold', { choices: ['lambda', 'rule'] as const, default: 'lambda', describe: "QCFS activations: θ = the trained λ and v(0) = θ/2 (QCFS's own), or the threshold rule and initial membrane of the ReLUs (better when T < L)" })
     .option('calibration', { choices: ['none', 'light', 'advanced'] as const, default: 'none', describe: 'SNN Calibration on --calib after conversion: bias (light) or initial-membrane (advanced) correction (Li et al. 2021)' })
+    .option('replicas', { type: 'number', default: 1, describe: 'neurons per activation, K in 1..4, each rounding at its own point: the activations get K·T + 1 levels in T steps, for K times the neurons and about K times the synaptic events of K·T steps (+repK in --methods)' })
     .option('weight-calibration', { type: 'boolean', default: false, describe: 'SNN Calibration\'s weight calibration on --calib: the weights into each population fitted to the ANN\'s pre-activations from the SNN\'s input rates (before --calibration; on the TPP network with --tpp)' })
     .option('ftbc', { type: 'boolean', default: false, describe: 'forward temporal bias correction: per-step, per-channel biases calibrated on --calib (Wu et al. 2024)' })
     .option('ftbc-update', { choices: ['batch', 'step'] as const, default: 'batch', describe: "FTBC update rule: after each batch, from per-element corrected trajectories (the paper's QCFS code, variant (a)), or at every step, the step redone with the new bias (its SNN Calibration code, variant (b))" })
@@ -104,6 +105,7 @@ const METHOD_FLAGS: readonly [string, unknown][] = [
   ['ftbc-batch-size', undefined],
   ['ftbc-iterations', undefined],
   ['tpp', 'none'],
+  ['replicas', 1],
 ];
 
 /** The TPP settings the options ask for, given a rule. */
@@ -153,9 +155,11 @@ export function methodFrom(args: Record<string, unknown>): Method {
   const tpp = TPP_RULES.includes(args.tpp as TppRule) ? tppFrom(args, args.tpp as TppRule) : undefined;
   // the weights are fitted to the network that runs: after TPP when there is one
   const wc = Boolean(args['weight-calibration']);
-  const name = `${thresholdName}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}${wc && !tpp ? '+calib-weights' : ''}${calibration ? `+calib-${calibration}` : ''}${ftbc ? ftbcStepName(ftbc) : ''}${tpp ? TPP_STEP_NAMES[tpp.rule] : ''}${wc && tpp ? '+calib-weights' : ''}`;
+  const replicas = Number(args.replicas ?? 1);
+  if (!(Number.isInteger(replicas) && replicas >= 1 && replicas <= 4)) throw new SnncError('SNN0407', `--replicas ${args.replicas} must be an integer from 1 to 4`);
+  const name = `${thresholdName}-${reset}${vinit === 0.5 ? '-half' : vinit !== 0 ? `-v${vinit}` : ''}${args.shift ? '-shift' : ''}${replicas > 1 ? `+rep${replicas}` : ''}${wc && !tpp ? '+calib-weights' : ''}${calibration ? `+calib-${calibration}` : ''}${ftbc ? ftbcStepName(ftbc) : ''}${tpp ? TPP_STEP_NAMES[tpp.rule] : ''}${wc && tpp ? '+calib-weights' : ''}`;
   const weights = wc ? { weightCalibration: WEIGHT_CALIBRATION_DEFAULTS, ...(tpp ? { weightCalibrationOnTpp: true } : {}) } : {};
-  return { name, threshold, reset, vinit, shift: Boolean(args.shift), readout: args.readout as Method['readout'], maxpool: args.maxpool as Method['maxpool'], ...qcfsThresholdFrom(args), ...weights, ...(calibration ? { calibration } : {}), ...(ftbc ? { ftbc } : {}), ...(tpp ? { tpp } : {}) };
+  return { name, threshold, reset, vinit, shift: Boolean(args.shift), readout: args.readout as Method['readout'], maxpool: args.maxpool as Method['maxpool'], ...qcfsThresholdFrom(args), ...weights, ...(calibration ? { calibration } : {}), ...(ftbc ? { ftbc } : {}), ...(tpp ? { tpp } : {}), ...(replicas > 1 ? { replicas } : {}) };
 }
 
 /** `--qcfs-threshold rule` as the method field (absent: QCFS activations keep θ = λ). */

@@ -8,6 +8,7 @@ import { quantize } from './quantize.js';
 import { foldTemporalBias } from './fold-temporal-bias.js';
 import { insertDelays } from './insert-delays.js';
 import { tpp } from './tpp.js';
+import { replicateNeurons } from './replicate-neurons.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export const PASSES: Record<string, Pass<any>> = Object.fromEntries([canonicalize, foldBatchNorm, recognizeQcfs, convert, quantize, foldTemporalBias, insertDelays, tpp].map((p) => [p.name, p]));
+export const PASSES: Record<string, Pass<any>> = Object.fromEntries([canonicalize, foldBatchNorm, recognizeQcfs, convert, quantize, foldTemporalBias, insertDelays, tpp, replicateNeurons].map((p) => [p.name, p]));

@@ -12,7 +12,7 @@
  *   loss   = mean_r Σ_c [r in mask_c] (z'_i − z^ANN_i)²           z^ANN: the ANN's pre-activation
  *   mask_c = rows where z' and z^ANN are not both ≤ lo nor both ≥ hi (there both give the same
  *            count: count = clip(⌊zT/θ + off⌋, 0, T), lo = (1 − off)θ/T, hi = (T − off)θ/T, with
- *            the rounding offset off = v0 + T·shift for IF, ½ for TPP round; TPP A/B: lo = 0, hi = θ)
+ *            the rounding offset off = v0 + T·shift for IF, ½ + v0 for TPP round; TPP A/B: lo = 0, hi = θ)
  *
  * A layer with fewer than ROWS_PER_WEIGHT rows per weight of a channel (a dense layer with fewer
  * samples than 4× its fan-in) is left as it is: the fit could interpolate the calibration samples.
@@ -71,6 +71,61 @@ interface Projection {
   /** Patch length stored per row: all input channels (Cin · kh · kw, or F). */
   readonly patch: number;
   fill(x: Float64Array, s: number, pos: number, out: Float64Array, at: number): void;
+  /** The weight constant after the fit moved W by `delta` (in W's layout). */
+  applied(delta: Float64Array): Float32Array;
+}
+
+/**
+ * A projection that reads the K copies of a replicated population (replicate-neurons) is fitted
+ * with one weight per original input, w = Σ_j W[copy j], on the copies' mean (z = Σ w · mean_j x_j
+ * while the copies' weights are equal, as replicate-neurons makes them): the copies' rates differ
+ * only where they round differently, so a weight per copy would fit those rounding differences
+ * (nearly collinear columns) rather than the activation. Each copy then moves by Δw / K. In a patch
+ * or weight row, copy j of input a at offset p sits at (a·K + j)·inner + p (inner: the kernel area
+ * of a conv, the flattened spatial size of a dense layer's input).
+ */
+function tiedToCopies(p: Projection, copies: number, inner: number): Projection {
+  const full = (q: number, j: number): number => (Math.floor(q / inner) * copies + j) * inner + (q % inner);
+  const K = p.K / copies;
+  const Cout = p.W.length / p.K;
+  const W = new Float32Array(Cout * K);
+  for (let o = 0; o < Cout; o++) for (let q = 0; q < K; q++) for (let j = 0; j < copies; j++) W[o * K + q] += p.W[o * p.K + full(q, j)];
+  const scratch = new Float64Array(p.patch);
+  const patch = p.patch / copies;
+  return {
+    ...p,
+    W,
+    K,
+    patch,
+    fill(x, s, pos, out, at) {
+      p.fill(x, s, pos, scratch, 0);
+      for (let q = 0; q < patch; q++) {
+        let sum = 0;
+        for (let j = 0; j < copies; j++) sum += scratch[full(q, j)];
+        out[at + q] = sum / copies;
+      }
+    },
+    applied(delta) {
+      const spread = new Float64Array(p.W.length);
+      for (let o = 0; o < Cout; o++) for (let q = 0; q < K; q++) for (let j = 0; j < copies; j++) spread[o * p.K + full(q, j)] = delta[o * K + q] / copies;
+      return p.applied(spread);
+    },
+  };
+}
+
+/** The copies a projection's input carries (replicate-neurons' meta) and their inner stride in a row of its weights: 1 unless it reads a replicated population. */
+function inputCopies(g: Graph, n: Node, byId: ReadonlyMap<string, Node>): { copies: number; inner: number } {
+  const K = Number(g.meta['replicate.copies'] ?? 1);
+  const kernel = g.consts.get(n.inputs[1].id)!.type.shape;
+  let inner = 1; // a dense layer's: the spatial size of the value it reads flattened
+  let x = byId.get(n.inputs[0].id)!;
+  for (;;) {
+    if (x.op === 'if') return K > 1 ? { copies: K, inner: n.op === 'conv2d' ? kernel[2] * kernel[3] : inner } : { copies: 1, inner: 1 };
+    if (!['avgpool2d', 'maxpool2d', 'spikemaxpool', 'globalavgpool', 'delay', 'flatten', 'reshape'].includes(x.op)) return { copies: 1, inner: 1 };
+    const from = byId.get(x.inputs[0].id)!;
+    if ((x.op === 'flatten' || x.op === 'reshape') && from.type.shape.length === 4) inner = from.type.shape[2] * from.type.shape[3];
+    x = from;
+  }
 }
 
 function projection(g: Graph, n: Node): Projection {
@@ -82,7 +137,7 @@ function projection(g: Graph, n: Node): Projection {
   const inSize = inShape.reduce((a, b) => a * b, 1);
   if (n.op === 'dense') {
     if (inShape.length !== 1) throw new SnncError('SNN0504', `weight-calibration: dense %${n.id} reads a rank-${inShape.length + 1} value; expected [N, F]`);
-    return { node: n, weightId: wRef.id, W, K: inSize, perGroup: Cout, patch: inSize, fill: (x, s, _pos, out, at) => out.set(x.subarray(s * inSize, (s + 1) * inSize), at) };
+    return { node: n, weightId: wRef.id, W, K: inSize, perGroup: Cout, patch: inSize, fill: (x, s, _pos, out, at) => out.set(x.subarray(s * inSize, (s + 1) * inSize), at), applied: (d) => Float32Array.from(W, (v, k) => v + d[k]) };
   }
   const [Cin, H, Wd] = inShape;
   const [, Cg, kh, kw] = w.type.shape;
@@ -98,6 +153,7 @@ function projection(g: Graph, n: Node): Projection {
     K: Cg * kh * kw,
     perGroup: Cout / G,
     patch: Cin * kh * kw,
+    applied: (d) => Float32Array.from(W, (v, k) => v + d[k]),
     fill(x, s, pos, out, at) {
       const oy = Math.floor(pos / Wo);
       const ox = pos % Wo;
@@ -133,7 +189,11 @@ export const weightCalibration: Pass<WeightCalibrationOptions> = {
     for (const layer0 of layers) {
       const byId = new Map(graph.nodes.map((n) => [n.id, n]));
       const layer = byId.get(layer0.id)!;
-      const projs = projectionsInto(byId, layer.inputs[0].id).map((n) => projection(graph, n));
+      const projs = projectionsInto(byId, layer.inputs[0].id).map((n) => {
+        const p = projection(graph, n);
+        const { copies, inner } = inputCopies(graph, n, byId);
+        return copies > 1 ? tiedToCopies(p, copies, inner) : p;
+      });
       if (projs.length === 0) continue;
       if (attrStr(layer, 'reset') !== 'subtract' || attrVector(layer, 'leak', graph.consts, 1)!.some((l) => l !== 1)) throw new SnncError('SNN0504', `weight-calibration: %${layer.id} must be a non-leaky population with reset by subtraction (its count is then a function of its charge)`);
       const { C, size, HW, theta } = populationGeometry(graph, layer);
@@ -180,11 +240,11 @@ export const weightCalibration: Pass<WeightCalibrationOptions> = {
       const ann = targets.get(layer.inputs[0].id);
       if (!ann) throw new SnncError('SNN0504', `weight-calibration: the current of %${layer.id} (%${layer.inputs[0].id}) has no value in the ANN to fit it to`);
       // below lo the neuron emits nothing, from hi on all T spikes: its count is clip(⌊zT/θ + off⌋, 0, T)
-      // with off its rounding offset (IF: v0 + T·shift; TPP round: ½), or clip(zT/θ, 0, T) on average (TPP A, B)
+      // with off its rounding offset (IF: v0 + T·shift; TPP round: ½ + v0), or clip(zT/θ, 0, T) on average (TPP A, B)
       const v0 = perNeuronValues(layer, 'vinit', graph.consts, 0);
       const shift = perNeuronValues(layer, 'shift', graph.consts, 0);
       for (let i = 0; i < size; i++) {
-        const off = tpp ? (tpp.rule === 'round' ? 0.5 : undefined) : v0[i] + T * shift[i];
+        const off = tpp ? (tpp.rule === 'round' ? 0.5 + v0[i] : undefined) : v0[i] + T * shift[i];
         lo[i] = off === undefined ? 0 : ((1 - off) * theta[i]) / T;
         hi[i] = off === undefined ? theta[i] : ((T - off) * theta[i]) / T;
       }
@@ -206,7 +266,7 @@ export const weightCalibration: Pass<WeightCalibrationOptions> = {
       projs.forEach((p, j) => {
         const id = `${p.node.id}.wc`;
         const old = graph.consts.get(p.weightId)!;
-        consts.set(id, { id, type: old.type, data: Float32Array.from(p.W, (w, k) => w + fit.delta[j][k]) });
+        consts.set(id, { id, type: old.type, data: p.applied(fit.delta[j]) });
         renamed.set(p.node.id, id);
       });
       const nodes = graph.nodes.map((n) => (renamed.has(n.id) ? { ...n, inputs: n.inputs.map((r, k) => (k === 1 ? { kind: 'const' as const, id: renamed.get(n.id)! } : r)) } : n));

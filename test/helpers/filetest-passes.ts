@@ -22,6 +22,7 @@ function optionsFor(name: string, g: Graph, o: Record<string, string>): unknown 
     return { target: cTarget(), weightBits: Number(o.bits ?? 8), granularity: o.granularity ?? 'channel', inputScale: Number(o.scale ?? 1), weightClip: Number(o.clip ?? 100), ...(o.neuron ? { neuronRounding: o.neuron } : {}) };
   }
   if (name === 'fold-temporal-bias') return { biasBits: Number(o.biasbits ?? 24) };
+  if (name === 'replicate-neurons') return { copies: Number(o.copies ?? 2) };
   if (name === 'tpp') return { rule: o.rule ?? 'remaining', start: o.start ?? 'zero', seed: Number(o.seed ?? 1) };
   if (name !== 'convert') return undefined;
   const theta = Number(o.theta ?? 1);

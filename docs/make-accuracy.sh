@@ -62,6 +62,16 @@ for m in qcfs qcfs-resnet qcfs-dwsep; do
   $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 4 --methods chmmse-subtract-shift+tpp-round,chmmse-subtract-shift+tpp-round+calib-weights --qcfs-threshold rule --target c \
     --title "fmnist-$m at T = 4 with --qcfs-threshold rule (float and integer)" --markdown "$out/qcfs-rule-$m.md" --json > "$out/qcfs-rule-$m.json"
 done
+# K neurons per activation (docs/methods.md): the ReLU networks that miss the goal at T = 4 with one, float and integer (C target)
+for m in dwsep resnet; do
+  $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 4,8 --methods chmmse-subtract-shift+tpp-round+calib-weights+rep2 --target c \
+    --title "fmnist-$m, two neurons per activation (float and integer)" --markdown "$out/replicas-$m.md" --json > "$out/replicas-$m.json"
+done
+# ... and the QCFS networks (L = 8) at T = 4 = L/2: two neurons per activation give their eight levels
+for m in qcfs-resnet qcfs-dwsep; do
+  $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 4 --methods qcfs+tpp-round+rep2 --target c \
+    --title "fmnist-$m at T = L/2 with two neurons per activation (float and integer)" --markdown "$out/replicas-$m.md" --json > "$out/replicas-$m.json"
+done
 {
   echo "# Accuracy against time steps"
   echo
@@ -69,6 +79,6 @@ done
   echo "thresholds from the 1,024 calibration images. Methods: see \`src/methods.ts\`; the baseline is max-zero"
   echo "(max-norm thresholds, reset to zero, v(0) = 0). Default: chp99.9-subtract-half."
   echo
-  for f in "$out"/fmnist-*.md "$out"/vgg-maxpool-*.md "$out"/low-latency-*.md "$out"/ftbc-rules-*.md "$out"/tpp-*.md "$out"/calibrated-tpp-*.md "$out"/round-wc-*.md "$out"/qcfs-finetuned-*.md "$out"/qcfs-rule-*.md; do cat "$f"; echo; done
+  for f in "$out"/fmnist-*.md "$out"/vgg-maxpool-*.md "$out"/low-latency-*.md "$out"/ftbc-rules-*.md "$out"/tpp-*.md "$out"/calibrated-tpp-*.md "$out"/round-wc-*.md "$out"/qcfs-finetuned-*.md "$out"/qcfs-rule-*.md "$out"/replicas-*.md; do cat "$f"; echo; done
 } > docs/accuracy.md
 node docs/check-accuracy.mjs

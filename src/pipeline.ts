@@ -120,9 +120,9 @@ export function snnSteps(method: Method, ann: Graph, baseStart: ReadonlyMap<stri
  */
 export function toSnn(original: Graph, stats: ActivationStats, method: Method, steps: number, calib?: Images | SampleSource, progress?: (total: number) => (samples: number) => void): Graph {
   const K = method.replicas ?? 1;
-  let thresholds = computeThresholds(stats, method.threshold, steps * K);
+  const chosen = computeThresholds(stats, method.threshold, steps * K);
   const ann = K > 1 ? runPass(replicateNeurons, original, { copies: K }) : original;
-  if (K > 1) thresholds = replicateThresholds(thresholds, original, K);
+  const thresholds = K > 1 ? replicateThresholds(chosen, original, K) : chosen;
   let snn = runPass(convert, ann, { ...method, steps, thresholds });
   const baseStart = new Map(snn.nodes.filter((n) => n.op === 'if').map((n) => [n.id, attrNum(n, 'vinit', 0)]));
   const plan = snnSteps(method, ann, baseStart);

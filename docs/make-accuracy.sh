@@ -67,6 +67,9 @@ for m in dwsep resnet; do
   $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 4,8 --methods chmmse-subtract-shift+tpp-round+calib-weights+rep2 --target c \
     --title "fmnist-$m, two neurons per activation (float and integer)" --markdown "$out/replicas-$m.md" --json > "$out/replicas-$m.json"
 done
+# dwsep with three and four
+$snnc eval examples/models/fmnist-dwsep.onnx "${data[@]}" -T 4,8 --methods chmmse-subtract-shift+tpp-round+calib-weights+rep3,chmmse-subtract-shift+tpp-round+calib-weights+rep4 --target c \
+  --title "fmnist-dwsep, three and four neurons per activation (float and integer)" --markdown "$out/replicas-dwsep-k34.md" --json > "$out/replicas-dwsep-k34.json"
 # ... and the QCFS networks (L = 8) at T = 4 = L/2: two neurons per activation give their eight levels
 for m in qcfs-resnet qcfs-dwsep; do
   $snnc eval examples/models/fmnist-$m.onnx "${data[@]}" -T 4 --methods qcfs+tpp-round+rep2 --target c \

@@ -17,15 +17,17 @@
  * layer's current (a residual shortcut) would hand copy j of the next layer only its own copy j;
  * it is read through a mean of its copies instead (a 1×1 conv of groups C, or a dense layer,
  * every weight 1/K), so that every activation the next layer hears is the copies' mean. The ANN
- * so built computes exactly the original
- * network; what makes the copies differ is the spiking network: `ditherReplicas` gives copy j
- * the rounding point (2j + 1)/(2K) instead of 1/2, and by Hermite's identity
+ * so built computes exactly the original network; what makes the copies differ is the spiking
+ * network: `ditherReplicas` gives copy j the rounding point (2j + 1)/(2K) instead of 1/2, and by
+ * Hermite's identity
  *
  *     Σ_{j<K} ⌊u + (2j + 1)/(2K)⌋ = ⌊K·u + 1/2⌋,
  *
  * so K copies that each round u = V/θ to an integer count together emit round(K·u) spikes of
  * θ/T each, clipped to [0, K·T]: the activation quantised to K·T + 1 levels in T steps. The cost
- * is K times the neurons of every hidden layer and K times their spikes and synaptic events.
+ * is K times the neurons of every hidden layer, about K times their spikes and up to K² times
+ * their synaptic events (each copy's spike reaches K copies): K times those of one neuron run
+ * for K·T steps, in a K-th of its latency (docs/methods.md measures them).
  * The graph input and the graph outputs keep their shape; a structure whose copies cannot be
  * told apart (a neuron at the output, an input added to a neuron's value, a reshape that is not
  * a flatten) is an error naming the node (SNN0508).

@@ -13,7 +13,9 @@
  * runs the same layers densely: MACs·E_mac + MACs·E_weight + activations·E_activation, with one
  * activation written and read per output of every convolution and dense layer.
  */
-import type { Graph, Node } from '../../ir/types.js';
+import { users } from '../../ir/builder.js';
+import type { Graph } from '../../ir/types.js';
+import { projectionCopies } from '../passes/replicate-neurons.js';
 import type { CoreWork } from '../../targets/core/index.js';
 import { nodeMacs } from '../report/summary.js';
 import type { Activity, NodeActivity, NodeRole } from './activity.js';
@@ -150,36 +152,18 @@ export function priceCoreRun(w: CoreCounts, spikesOf: ReadonlyMap<string, number
  * populations K times the rows, and the layers that average a shortcut's copies were not there.
  */
 export function priceAnn(g: Graph, p: EnergyProfile): AnnEnergy {
-  const copies = replication(g);
+  const means = new Set((g.meta['replicate.means'] ?? '').split(',').filter(Boolean));
+  const byId = new Map(g.nodes.map((n) => [n.id, n]));
+  const readers = users(g);
   const layers = g.nodes
-    .filter((n) => (n.op === 'conv2d' || n.op === 'dense') && !copies.added.has(n.id))
+    .filter((n) => (n.op === 'conv2d' || n.op === 'dense') && !means.has(n.id))
     .map((n) => {
-      const { inputs, rows } = copies.of(n);
+      const { inputs, rows } = projectionCopies(g, n, byId, readers);
       const macs = nodeMacs(g, n) / (inputs * rows);
       const activations = n.type.shape.slice(1).reduce((a, b) => a * b, 1) / rows;
       return { id: n.id, op: n.op, macs, activations, joules: breakdown(macs * p.perMacJ.value, macs * p.perWeightReadJ.value + activations * p.perActivationJ.value, 0, 0) };
     });
   return { macs: layers.reduce((a, l) => a + l.macs, 0), activations: layers.reduce((a, l) => a + l.activations, 0), joules: sumBreakdowns(layers.map((l) => l.joules)), layers };
-}
-
-/** How replicate-neurons widened each projection: copies of its inputs and of its rows (1 and 1 in a network it did not touch). */
-function replication(g: Graph): { added: ReadonlySet<string>; of(n: Node): { inputs: number; rows: number } } {
-  const K = Number(g.meta['replicate.copies'] ?? 1);
-  const added = new Set((g.meta['replicate.means'] ?? '').split(',').filter(Boolean));
-  if (K === 1) return { added, of: () => ({ inputs: 1, rows: 1 }) };
-  const byId = new Map(g.nodes.map((n) => [n.id, n]));
-  const readers = new Map<string, Node[]>();
-  for (const n of g.nodes) for (const r of n.inputs) if (r.kind === 'value') readers.set(r.id, [...(readers.get(r.id) ?? []), n]);
-  /** Through the ops between layers, to a population (replicated) or the graph input (not). */
-  const readsPopulation = (id: string): boolean => {
-    const x = byId.get(id)!;
-    if (x.op === 'if') return true;
-    if (x.op === 'input' || x.op === 'conv2d' || x.op === 'dense' || x.op === 'add') return false;
-    return x.inputs.some((r) => r.kind === 'value' && readsPopulation(r.id));
-  };
-  /** Through adds and delays, into a population (its rows copied) or a readout (not). */
-  const feedsPopulation = (id: string): boolean => (readers.get(id) ?? []).some((r) => r.op === 'if' || ((r.op === 'add' || r.op === 'delay') && feedsPopulation(r.id)));
-  return { added, of: (n) => ({ inputs: readsPopulation(n.inputs[0].id) ? K : 1, rows: feedsPopulation(n.id) ? K : 1 }) };
 }
 
 /**

@@ -34,6 +34,7 @@
  */
 import { SnncError } from '../../ir/diagnostics.js';
 import { attrInt, attrInts, attrNum, attrVector } from '../../ir/ops.js';
+import { users } from '../../ir/builder.js';
 import { whereOf } from '../../ir/verify.js';
 import type { AttrValue, Graph, Node, Ref } from '../../ir/types.js';
 import { isNeuronSource } from './activations.js';
@@ -71,6 +72,8 @@ export const replicateNeurons: Pass<ReplicateOptions> = {
     const K = o.copies;
     if (!(Number.isInteger(K) && K >= 2 && K <= 16)) throw new SnncError('SNN0504', `replicate-neurons: copies must be an integer in [2, 16], found ${K}`);
     const replicated = replicatedLinearOutputs(g);
+    const byId = new Map(g.nodes.map((n) => [n.id, n]));
+    const producer = (r: Ref): Node => byId.get(r.id)!;
     const rw = new Rewriter(g);
     const layouts = new Map<string, Layout>();
     const plain: Layout = { copies: 1, inner: 1, distinct: false };
@@ -95,14 +98,14 @@ export const replicateNeurons: Pass<ReplicateOptions> = {
           layouts.set(node.id, plain);
           continue;
         }
-        if (node.op === 'dense' && inLayout.copies > 1 && g.nodes.find((n) => n.id === (node.inputs[0] as Ref).id)!.type.shape.length !== 2) {
+        if (node.op === 'dense' && inLayout.copies > 1 && producer(node.inputs[0]).type.shape.length !== 2) {
           refuse(node, 'a dense layer reads a replicated value of rank > 2 (only [N, features] inputs are replicated)');
         }
         rw.keep(node, { inputs: replicatedLayer(rw, g, node, out, inLayout), type: widened(node, out) });
         layouts.set(node.id, { copies: out, inner: node.op === 'conv2d' ? spatial(node.type.shape) : 1, distinct: false });
       } else if (isNeuronSource(node)) {
         if (ins[0].copies !== K) refuse(node, `the activation's input %${(node.inputs[0] as Ref).id} is not the output of a conv2d or dense layer whose rows can be copied`);
-        if (ins[0].distinct) refuse(node, `the activation's input %${(node.inputs[0] as Ref).id} carries another activation's copies through '${rw.g.nodes.find((n) => n.id === (node.inputs[0] as Ref).id)!.op}' without a layer that averages them`);
+        if (ins[0].distinct) refuse(node, `the activation's input %${(node.inputs[0] as Ref).id} carries another activation's copies through '${producer(node.inputs[0]).op}' without a layer that averages them`);
         rw.keep(node, { attrs: replicatedAttrs(rw, node, g, K), type: widened(node, K) });
         layouts.set(node.id, { ...ins[0], distinct: true });
       } else if (copiesIn === 1) {
@@ -114,7 +117,7 @@ export const replicateNeurons: Pass<ReplicateOptions> = {
         // a shortcut: each activation operand is read through the mean of its copies
         const inputs = node.inputs.map((r, i): Ref => {
           if (!ins[i].distinct) return r;
-          const src = g.nodes.find((n) => n.id === (r as Ref).id)!;
+          const src = producer(r);
           if (!isNeuronSource(src)) refuse(node, `'add' reads the copies of an activation through '${src.op}'; only an activation added directly can be averaged`);
           const mean = averageCopies(rw, src, K, ins[i]);
           means.push(mean.id);
@@ -129,7 +132,7 @@ export const replicateNeurons: Pass<ReplicateOptions> = {
         if ((node.op === 'add' || node.op === 'concat') && rank === 2 && ins.some((l) => l.inner !== ins[0].inner)) refuse(node, `'${node.op}' of flattened values with different layouts`);
         if (node.op === 'reshape' && !(rank === 2 && attrInts(node, 'shape')[0] < 0)) refuse(node, 'a reshape that is not a flatten to [N, features] would separate the copies');
         if (node.op === 'flatten' && attrNum(node, 'axis') !== 1) refuse(node, `flatten with axis ${attrNum(node, 'axis')}`);
-        const operand = g.nodes.find((n) => n.id === (values[0] as Ref).id)!;
+        const operand = producer(values[0]);
         const flattening = rank === 2 && operand.type.shape.length === 4;
         const inner = rank === 4 ? spatial(node.type.shape) : flattening ? spatial(operand.type.shape) : ins[0].inner;
         const attrs: Record<string, AttrValue> = node.op === 'reshape' ? { ...node.attrs, shape: [attrInts(node, 'shape')[0], attrInts(node, 'shape')[1] * K] } : node.attrs;
@@ -138,7 +141,7 @@ export const replicateNeurons: Pass<ReplicateOptions> = {
       }
     }
     for (const out of g.outputs) {
-      if (layouts.get(out)!.copies !== 1) refuse(g.nodes.find((n) => n.id === out)!, `the graph output %${out} is an activation (or computed from one without a layer); replication needs a conv2d or dense layer before each output`);
+      if (layouts.get(out)!.copies !== 1) refuse(byId.get(out)!, `the graph output %${out} is an activation (or computed from one without a layer); replication needs a conv2d or dense layer before each output`);
     }
     // what the original network was, for whoever prices it (src/energy/estimate.ts priceAnn)
     rw.b.meta = { ...rw.b.meta, 'replicate.copies': String(K), ...(means.length ? { 'replicate.means': means.join(',') } : {}) };
@@ -152,8 +155,7 @@ export const replicateNeurons: Pass<ReplicateOptions> = {
  * that way is refused: one value cannot be both.
  */
 function replicatedLinearOutputs(g: Graph): Set<string> {
-  const readers = new Map<string, Node[]>();
-  for (const n of g.nodes) for (const r of n.inputs) if (r.kind === 'value') readers.set(r.id, [...(readers.get(r.id) ?? []), n]);
+  const readers = users(g);
   const out = new Set<string>();
   for (const n of g.nodes) {
     if (!LINEAR.has(n.op)) continue;
@@ -295,6 +297,30 @@ export const ditherReplicas: Pass<DitherOptions> = {
     return { ...g, nodes, consts };
   },
 };
+
+/**
+ * How replicate-neurons widened a conv2d or dense layer of a spiking network converted from a
+ * replicated ANN (its meta `replicate.copies`; all 1 in any other network): `inputs`, the copies
+ * each of its inputs has (K when it reads populations, through pools, flattens and delays; 1 when
+ * it reads the graph input); `inner`, the stride of those copies in a row of its weights (copy j
+ * of input a at offset p sits at (a·K + j)·inner + p: the kernel area of a conv, the spatial size
+ * a dense layer's input was flattened from); `rows`, the copies of each of its rows (K when its
+ * output feeds populations, through adds and delays; 1 when it feeds a readout).
+ */
+export function projectionCopies(g: Graph, n: Node, byId: ReadonlyMap<string, Node>, readers: ReadonlyMap<string, readonly Node[]>): { inputs: number; inner: number; rows: number } {
+  const K = Number(g.meta['replicate.copies'] ?? 1);
+  if (K === 1) return { inputs: 1, inner: 1, rows: 1 };
+  const kernel = g.consts.get(n.inputs[1].id)!.type.shape;
+  let inner = n.op === 'conv2d' ? kernel[2] * kernel[3] : 1;
+  let x = byId.get(n.inputs[0].id)!;
+  while (x.op !== 'if' && x.op !== 'input' && x.op !== 'conv2d' && x.op !== 'dense' && x.op !== 'add') {
+    const from = byId.get(x.inputs[0].id)!;
+    if (n.op === 'dense' && (x.op === 'flatten' || x.op === 'reshape') && from.type.shape.length === 4) inner = from.type.shape[2] * from.type.shape[3];
+    x = from;
+  }
+  const feedsPopulation = (id: string): boolean => (readers.get(id) ?? []).some((r) => r.op === 'if' || ((r.op === 'add' || r.op === 'delay') && feedsPopulation(r.id)));
+  return { inputs: x.op === 'if' ? K : 1, inner, rows: feedsPopulation(n.id) ? K : 1 };
+}
 
 /** Thresholds of the original activations for their replicated network: a per-channel θ copied with its channel. */
 export function replicateThresholds(thresholds: ReadonlyMap<string, Float64Array>, original: Graph, copies: number): Map<string, Float64Array> {

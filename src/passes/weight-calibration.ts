@@ -37,6 +37,8 @@ import { Rng } from '../util/rng.js';
 import { annActivations, calibrationBatch, hiddenPopulations, observeSums, populationGeometry, stepBiasOf } from './layer-runs.js';
 import type { Pass } from './pass.js';
 import { projectionsInto } from './projections.js';
+import { projectionCopies } from './replicate-neurons.js';
+import { users } from '../../ir/builder.js';
 
 export interface WeightCalibrationSettings {
   /** Calibration samples whose rows make the loss (the paper: 1024). */
@@ -113,21 +115,6 @@ function tiedToCopies(p: Projection, copies: number, inner: number): Projection 
   };
 }
 
-/** The copies a projection's input carries (replicate-neurons' meta) and their inner stride in a row of its weights: 1 unless it reads a replicated population. */
-function inputCopies(g: Graph, n: Node, byId: ReadonlyMap<string, Node>): { copies: number; inner: number } {
-  const K = Number(g.meta['replicate.copies'] ?? 1);
-  const kernel = g.consts.get(n.inputs[1].id)!.type.shape;
-  let inner = 1; // a dense layer's: the spatial size of the value it reads flattened
-  let x = byId.get(n.inputs[0].id)!;
-  for (;;) {
-    if (x.op === 'if') return K > 1 ? { copies: K, inner: n.op === 'conv2d' ? kernel[2] * kernel[3] : inner } : { copies: 1, inner: 1 };
-    if (!['avgpool2d', 'maxpool2d', 'spikemaxpool', 'globalavgpool', 'delay', 'flatten', 'reshape'].includes(x.op)) return { copies: 1, inner: 1 };
-    const from = byId.get(x.inputs[0].id)!;
-    if ((x.op === 'flatten' || x.op === 'reshape') && from.type.shape.length === 4) inner = from.type.shape[2] * from.type.shape[3];
-    x = from;
-  }
-}
-
 function projection(g: Graph, n: Node): Projection {
   const wRef = n.inputs[1];
   const w = g.consts.get(wRef.id)!;
@@ -188,11 +175,12 @@ export const weightCalibration: Pass<WeightCalibrationOptions> = {
     const log: string[] = [];
     for (const layer0 of layers) {
       const byId = new Map(graph.nodes.map((n) => [n.id, n]));
+      const readers = users(graph);
       const layer = byId.get(layer0.id)!;
       const projs = projectionsInto(byId, layer.inputs[0].id).map((n) => {
         const p = projection(graph, n);
-        const { copies, inner } = inputCopies(graph, n, byId);
-        return copies > 1 ? tiedToCopies(p, copies, inner) : p;
+        const { inputs, inner } = projectionCopies(graph, n, byId, readers);
+        return inputs > 1 ? tiedToCopies(p, inputs, inner) : p;
       });
       if (projs.length === 0) continue;
       if (attrStr(layer, 'reset') !== 'subtract' || attrVector(layer, 'leak', graph.consts, 1)!.some((l) => l !== 1)) throw new SnncError('SNN0504', `weight-calibration: %${layer.id} must be a non-leaky population with reset by subtraction (its count is then a function of its charge)`);
